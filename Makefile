@@ -1,0 +1,193 @@
+# ktlsd - kernel TLS handshake daemon, libktls, ktls CLI, ktls-bench.
+#
+#   make                 build everything into $(BUILD) (default build/)
+#   make check           install missing deps, unit tests on the host, then the
+#                        integration suite in one VM boot (or natively with
+#                        KTLSD_NATIVE=1 on a kTLS host); ends "N passed, N failed"
+#   make unit            host unit tests only (CI also runs them with ASAN=1 UBSAN=1)
+#   make demo            the demo (natively on a kTLS host, else in the VM)
+#   make install         PREFIX DESTDIR SYSCONFDIR ... below
+#   make ASAN=1 UBSAN=1 WERROR=1 V=1
+#
+# Sources are found by directory: lib/*.c is libktls (lib/*gnutls*.c is the
+# GnuTLS glue, kept out of libktls.so), daemon/*.c is ktlsd, tools/*.c is the
+# ktls CLI, bench/*.c is ktls-bench, tests/unit/test_*.c are cmocka tests
+# (test_X.wrap may list symbols to wrap with -Wl,--wrap), tests/integration/*.c
+# are programs the VM suite runs.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+SYSCONFDIR ?= /etc
+MODULESLOADDIR ?= $(PREFIX)/lib/modules-load.d
+MODPROBEDIR ?= $(PREFIX)/lib/modprobe.d
+DESTDIR ?=
+
+VERSION := 0.1.0
+SONAME_MAJOR := 0
+
+SAN := $(if $(filter 1,$(ASAN)),asan)$(if $(filter 1,$(UBSAN)),ubsan)
+BUILD ?= build$(if $(SAN),/$(SAN))
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -MMD -MP
+CFLAGS += -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	  -Wpointer-arith -Wcast-qual -Wformat=2 -Wswitch-enum -Wno-unused-parameter
+CFLAGS += -fstack-protector-strong -D_FORTIFY_SOURCE=2
+CPPFLAGS += -Ilib
+LDFLAGS += -Wl,-z,relro,-z,now
+ifeq ($(WERROR),1)
+CFLAGS += -Werror
+endif
+ifeq ($(ASAN),1)
+CFLAGS += -fsanitize=address -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address
+endif
+ifeq ($(UBSAN),1)
+CFLAGS += -fsanitize=undefined -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=undefined
+endif
+
+pc = $(shell $(PKG_CONFIG) $(1) $(2) 2>/dev/null)
+GNUTLS_CFLAGS := $(call pc,--cflags,gnutls)
+GNUTLS_LIBS := $(call pc,--libs,gnutls)
+NL_CFLAGS := $(call pc,--cflags,libnl-genl-3.0)
+NL_LIBS := $(call pc,--libs,libnl-genl-3.0)
+INIH_LIBS := $(call pc,--libs,inih)
+CMOCKA_LIBS := $(call pc,--libs,cmocka)
+CPPFLAGS += $(GNUTLS_CFLAGS) $(NL_CFLAGS)
+
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-7s %s\n' $(1) $(2);
+endif
+
+LIB_SRCS := $(filter-out %gnutls.c,$(wildcard lib/*.c))
+GLUE_SRCS := $(wildcard lib/*gnutls.c)
+DAEMON_SRCS := $(wildcard daemon/*.c)
+TOOL_SRCS := $(wildcard tools/*.c)
+BENCH_SRCS := $(wildcard bench/*.c)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_HELPER_SRCS := $(filter-out tests/unit/test_%,$(wildcard tests/unit/*.c))
+INTEG_SRCS := $(wildcard tests/integration/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+LIB_OBJS := $(call obj,$(LIB_SRCS))
+GLUE_OBJS := $(call obj,$(GLUE_SRCS))
+DAEMON_OBJS := $(call obj,$(DAEMON_SRCS))
+DAEMON_LIB_OBJS := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
+UNIT_HELPER_OBJS := $(call obj,$(UNIT_HELPER_SRCS))
+
+LIBKTLS_SO := $(BUILD)/libktls.so.$(VERSION)
+LIBKTLS_A := $(BUILD)/libktls.a
+GLUE_A := $(BUILD)/libktls-gnutls.a
+KTLS_CLI := $(BUILD)/ktls
+KTLSD := $(if $(DAEMON_SRCS),$(BUILD)/ktlsd)
+BENCH := $(if $(BENCH_SRCS),$(BUILD)/ktls-bench)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRCS))
+
+.PHONY: all deps check unit vm-check demo bench install uninstall clean tests
+all: $(LIBKTLS_SO) $(BUILD)/libktls.so $(LIBKTLS_A) $(GLUE_A) $(BUILD)/libktls.pc \
+     $(KTLS_CLI) $(KTLSD) $(BENCH)
+tests: all $(UNIT_BINS) $(INTEG_BINS)
+
+$(BUILD)/%.o: %.c
+	$(call say,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBKTLS_SO): $(LIB_OBJS) lib/libktls.map
+	$(call say,LD,$@)
+	$(Q)$(CC) -shared -Wl,-soname,libktls.so.$(SONAME_MAJOR) \
+		-Wl,--version-script=lib/libktls.map $(LDFLAGS) -o $@ $(LIB_OBJS)
+$(BUILD)/libktls.so: $(LIBKTLS_SO)
+	$(Q)ln -sf $(notdir $<) $@
+$(LIBKTLS_A): $(LIB_OBJS)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+$(GLUE_A): $(GLUE_OBJS)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+$(BUILD)/libktls.pc: lib/libktls.pc.in Makefile
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' $< > $@
+
+# Programs link libktls statically so they run from the build tree.
+$(KTLS_CLI): $(call obj,$(TOOL_SRCS)) $(LIBKTLS_A)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS) -lpthread
+$(BUILD)/ktlsd: $(DAEMON_OBJS) $(LIBKTLS_A) $(GLUE_A)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(GLUE_A) $(LIBKTLS_A) \
+		$(GNUTLS_LIBS) $(NL_LIBS) $(INIH_LIBS) -lpthread
+$(BUILD)/ktls-bench: $(call obj,$(BENCH_SRCS)) $(LIBKTLS_A) $(GLUE_A)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(call obj,$(BENCH_SRCS)) $(GLUE_A) $(LIBKTLS_A) \
+		$(GNUTLS_LIBS) -lpthread -lm
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPER_OBJS) $(DAEMON_LIB_OBJS) \
+		       $(GLUE_A) $(LIBKTLS_A)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJS) $(DAEMON_LIB_OBJS) \
+		$(foreach s,$(shell cat tests/unit/$*.wrap 2>/dev/null),-Wl,--wrap=$(s)) \
+		$(GLUE_A) $(LIB_OBJS) $(CMOCKA_LIBS) $(GNUTLS_LIBS) $(NL_LIBS) $(INIH_LIBS) -lpthread
+$(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(GLUE_A) $(LIBKTLS_A)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(GLUE_A) $(LIBKTLS_A) $(GNUTLS_LIBS) -lpthread
+
+deps:
+	@scripts/install-deps.sh
+
+# `check` installs what is missing first, so it works on a fresh clone.
+check: deps
+	@$(MAKE) --no-print-directory tests
+	@BUILD=$(BUILD) tests/run-check all
+
+unit: tests
+	@BUILD=$(BUILD) tests/run-check unit
+
+vm-check: tests
+	@BUILD=$(BUILD) tests/run-check vm
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) scripts/bench.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MODULESLOADDIR) $(DESTDIR)$(MODPROBEDIR)
+	install -m 0755 $(KTLS_CLI) $(DESTDIR)$(BINDIR)/ktls
+	$(if $(BENCH),install -m 0755 $(BENCH) $(DESTDIR)$(BINDIR)/ktls-bench)
+	$(if $(KTLSD),install -d $(DESTDIR)$(SBINDIR) && install -m 0755 $(KTLSD) $(DESTDIR)$(SBINDIR)/ktlsd)
+	install -m 0755 $(LIBKTLS_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libktls.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libktls.so.$(SONAME_MAJOR)
+	ln -sf libktls.so.$(SONAME_MAJOR) $(DESTDIR)$(LIBDIR)/libktls.so
+	install -m 0644 $(LIBKTLS_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 lib/ktls.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 0644 $(BUILD)/libktls.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 0644 kmod-config/modules-load.d/ktls.conf $(DESTDIR)$(MODULESLOADDIR)/ktls.conf
+	install -m 0644 kmod-config/modprobe.d/ktls.conf $(DESTDIR)$(MODPROBEDIR)/ktls.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ktls $(DESTDIR)$(BINDIR)/ktls-bench $(DESTDIR)$(SBINDIR)/ktlsd \
+	      $(DESTDIR)$(LIBDIR)/libktls.so* $(DESTDIR)$(LIBDIR)/libktls.a \
+	      $(DESTDIR)$(INCLUDEDIR)/ktls.h $(DESTDIR)$(PKGCONFIGDIR)/libktls.pc \
+	      $(DESTDIR)$(MODULESLOADDIR)/ktls.conf $(DESTDIR)$(MODPROBEDIR)/ktls.conf
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libktls - kernel TLS (kTLS) for applications.
+ *
+ * Two layers:
+ *  1. The kernel layer: install negotiated TLS traffic keys into a connected
+ *     TCP socket (TCP_ULP "tls" + SOL_TLS TLS_TX/TLS_RX), set kTLS knobs,
+ *     send/receive control records, query what a socket has installed.
+ *     It has no TLS library dependency: keys come in a neutral struct.
+ *  2. The daemon client (see ktls_connect() below): hand a connected socket to
+ *     ktlsd, which performs the handshake and installs the keys.
+ *
+ * Error convention: functions return -1 (or NULL) and set errno; a
+ * human-readable reason for the last failure in this thread is available from
+ * ktls_errmsg().  Nothing here prints.
+ */
+#ifndef KTLS_H
+#define KTLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Everything declared here is exported; the rest of the library is built
+ * with -fvisibility=hidden. */
+#pragma GCC visibility push(default)
+
+/* Protocol versions, as on the wire. */
+enum ktls_version {
+	KTLS_VERSION_1_2 = 0x0303,
+	KTLS_VERSION_1_3 = 0x0304,
+};
+
+/* AEAD ciphers the kernel can run.  Values are libktls's own (not the
+ * kernel's TLS_CIPHER_* numbers) so the ABI does not depend on uapi headers. */
+enum ktls_cipher {
+	KTLS_CIPHER_AES_128_GCM = 1,
+	KTLS_CIPHER_AES_256_GCM = 2,
+	KTLS_CIPHER_AES_128_CCM = 3,
+	KTLS_CIPHER_CHACHA20_POLY1305 = 4,
+};
+#define KTLS_CIPHER_COUNT 4
+
+enum ktls_direction {
+	KTLS_DIR_TX = 1,
+	KTLS_DIR_RX = 2,
+};
+
+/* TLS record content types (RFC 8446 section 5.1). */
+enum ktls_record_type {
+	KTLS_RECORD_CHANGE_CIPHER_SPEC = 20,
+	KTLS_RECORD_ALERT = 21,
+	KTLS_RECORD_HANDSHAKE = 22,
+	KTLS_RECORD_APPLICATION_DATA = 23,
+};
+
+#define KTLS_MAX_KEY_LEN 32
+#define KTLS_MAX_IV_LEN 12
+#define KTLS_MAX_SALT_LEN 4
+#define KTLS_REC_SEQ_LEN 8
+
+/*
+ * Keys for one direction, in the kernel's split:
+ *   TLS 1.3 (all AEADs but ChaCha20): salt = static IV[0..3], iv = IV[4..11]
+ *   TLS 1.2 GCM/CCM: salt = 4-byte implicit IV, iv = explicit nonce
+ *   ChaCha20-Poly1305: iv = the 12-byte IV, no salt
+ * Lengths must match the cipher exactly (ktls_cipher_key_len() etc.), or
+ * ktls_install() fails with EINVAL.  rec_seq is the next record's sequence
+ * number, big-endian.  Wipe this struct after use (ktls_params_wipe()).
+ */
+struct ktls_crypto_params {
+	uint16_t version;	/* enum ktls_version */
+	uint16_t cipher;	/* enum ktls_cipher */
+	uint8_t key_len, iv_len, salt_len;
+	uint8_t key[KTLS_MAX_KEY_LEN];
+	uint8_t iv[KTLS_MAX_IV_LEN];
+	uint8_t salt[KTLS_MAX_SALT_LEN];
+	uint8_t rec_seq[KTLS_REC_SEQ_LEN];
+};
+
+/* What a socket has installed, read back from the kernel (no key material). */
+struct ktls_dir_info {
+	int installed;		/* 0: this direction is not configured */
+	uint16_t version;	/* enum ktls_version */
+	uint16_t cipher;	/* enum ktls_cipher, 0 if unknown to libktls */
+};
+
+struct ktls_info {
+	int ulp_attached;	/* the "tls" ULP is on the socket */
+	struct ktls_dir_info tx, rx;
+	int tx_zerocopy_ro;	/* -1: not supported by the kernel */
+	int rx_expect_no_pad;	/* -1: not supported by the kernel */
+};
+
+/* ---- names and sizes ---------------------------------------------------- */
+const char *ktls_cipher_name(int cipher);		/* "AES-128-GCM", NULL if unknown */
+const char *ktls_version_name(int version);		/* "TLS1.3", NULL if unknown */
+int ktls_cipher_from_name(const char *name);		/* -1 + EINVAL if unknown */
+int ktls_cipher_key_len(int cipher);
+int ktls_cipher_iv_len(int cipher);
+int ktls_cipher_salt_len(int cipher);
+
+/* ---- kernel layer ----------------------------------------------------------- */
+/* Attach the "tls" ULP.  Succeeds if it is already attached. */
+int ktls_attach_ulp(int fd);
+
+/* Install keys for one direction (attaches the ULP first if needed).  A
+ * second TX/RX install on TLS 1.3 is a rekey (KeyUpdate), which only newer
+ * kernels accept. */
+int ktls_install(int fd, enum ktls_direction dir, const struct ktls_crypto_params *params);
+
+/* Install TX then RX.  Both or an error: the socket is unusable after a
+ * partial failure and should be closed. */
+int ktls_install_both(int fd, const struct ktls_crypto_params *tx,
+		      const struct ktls_crypto_params *rx);
+
+/* TLS 1.3 receive: expect no record padding, decrypt in place (RX installed
+ * first).  The kernel falls back by itself if a peer pads. */
+int ktls_set_rx_expect_no_pad(int fd, int enable);
+
+/* sendfile() without copying file pages: the pages are encrypted straight
+ * from the page cache, so the file MUST NOT change while it is being sent,
+ * or the peer gets a record that fails authentication.  Opt-in. */
+int ktls_set_tx_zerocopy_ro(int fd, int enable);
+
+int ktls_query(int fd, struct ktls_info *info);
+
+/* Send one record of the given content type (alert, handshake, ...). */
+ssize_t ktls_send_record(int fd, uint8_t record_type, const void *buf, size_t len, int flags);
+int ktls_send_alert(int fd, uint8_t level, uint8_t description);
+int ktls_send_close_notify(int fd);
+
+/* Receive one record's worth of data; *record_type gets its content type.
+ * Unlike plain recv(), never fails with EIO on a non-data record. */
+ssize_t ktls_recv_record(int fd, void *buf, size_t len, int flags, uint8_t *record_type);
+
+/* Alert names per RFC 8446 section 6 ("close_notify", "bad_certificate"). */
+const char *ktls_alert_name(uint8_t description);
+
+void ktls_params_wipe(struct ktls_crypto_params *params);
+
+/* Reason for the last failure in this thread ("" if none). */
+const char *ktls_errmsg(void);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KTLS_H */
