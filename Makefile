@@ -40,7 +40,7 @@ CFLAGS += -std=gnu11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -MMD -MP
 CFLAGS += -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	  -Wpointer-arith -Wcast-qual -Wformat=2 -Wswitch-enum -Wno-unused-parameter
 CFLAGS += -fstack-protector-strong -D_FORTIFY_SOURCE=2
-CPPFLAGS += -Ilib
+CPPFLAGS += -Ilib -DKTLSD_VERSION='"$(VERSION)"'
 LDFLAGS += -Wl,-z,relro,-z,now
 ifeq ($(WERROR),1)
 CFLAGS += -Werror
@@ -134,10 +134,14 @@ $(BUILD)/ktls-bench: $(call obj,$(BENCH_SRCS)) $(LIBKTLS_A) $(GLUE_A)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(call obj,$(BENCH_SRCS)) $(GLUE_A) $(LIBKTLS_A) \
 		$(GNUTLS_LIBS) -lpthread -lm
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPER_OBJS) $(DAEMON_LIB_OBJS) \
+# Daemon code as an archive, so a unit test pulls in only what it uses.
+$(BUILD)/libktlsd-core.a: $(DAEMON_LIB_OBJS)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPER_OBJS) $(BUILD)/libktlsd-core.a \
 		       $(GLUE_A) $(LIBKTLS_A)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJS) $(DAEMON_LIB_OBJS) \
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJS) $(BUILD)/libktlsd-core.a \
 		$(foreach s,$(shell cat tests/unit/$*.wrap 2>/dev/null),-Wl,--wrap=$(s)) \
 		$(GLUE_A) $(LIB_OBJS) $(CMOCKA_LIBS) $(GNUTLS_LIBS) $(NL_LIBS) $(INIH_LIBS) -lpthread
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(GLUE_A) $(LIBKTLS_A)

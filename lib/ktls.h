@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -129,6 +130,12 @@ int ktls_set_tx_zerocopy_ro(int fd, int enable);
 
 int ktls_query(int fd, struct ktls_info *info);
 
+/* Does the running kernel run version x cipher?  Installs throwaway keys on
+ * a loopback TCP pair and moves one record through.  0: yes; -1 + errno and
+ * ktls_errmsg() otherwise.  Without CAP_NET_ADMIN the tls module must
+ * already be loaded. */
+int ktls_probe(enum ktls_version version, enum ktls_cipher cipher);
+
 /* Send one record of the given content type (alert, handshake, ...). */
 ssize_t ktls_send_record(int fd, uint8_t record_type, const void *buf, size_t len, int flags);
 int ktls_send_alert(int fd, uint8_t level, uint8_t description);
@@ -145,6 +152,77 @@ void ktls_params_wipe(struct ktls_crypto_params *params);
 
 /* Reason for the last failure in this thread ("" if none). */
 const char *ktls_errmsg(void);
+
+/* ---- daemon client: handshake offload through ktlsd ------------------------- */
+/*
+ * Usage:
+ *   int fd = socket(...); connect(fd, ...);
+ *   ktls_setsockopt(fd, SOL_KTLS, KTLS_SERVER_NAME, "example.com", 11);
+ *   if (ktls_connect(fd) < 0) { ... ktls_errmsg() ... }
+ *   write(fd, ...); sendfile(fd, ...); read(fd, ...);
+ * The daemon socket is $KTLS_SOCKET or /run/ktlsd/ktlsd.sock.
+ * Options are kept per socket (fd + inode) until ktls_forget(fd) or a new
+ * socket reuses the fd number.  All functions are thread-safe.
+ */
+#define SOL_KTLS 0x6b746c73	/* our option level; SOL_TLS passes to the kernel */
+
+enum ktls_role {
+	KTLS_ROLE_CLIENT = 1,
+	KTLS_ROLE_SERVER = 2,
+};
+
+enum ktls_verify {
+	KTLS_VERIFY_DEFAULT = 0,	/* the profile decides */
+	KTLS_VERIFY_REQUIRED = 1,	/* client: verify server; server: require client cert */
+	KTLS_VERIFY_OPTIONAL = 2,	/* server: ask for a client cert, verify if given */
+	KTLS_VERIFY_NONE = 3,		/* no peer verification (only if the profile allows) */
+};
+
+enum ktls_option {
+	/* set before the handshake */
+	KTLS_SERVER_NAME = 1,		/* char[]: SNI + hostname to verify */
+	KTLS_ALPN = 2,			/* char[]: "h2,http/1.1" */
+	KTLS_PROFILE = 3,		/* char[]: daemon profile name */
+	KTLS_VERIFY = 4,		/* int: enum ktls_verify */
+	KTLS_PSK_IDENTITY = 5,		/* char[]: TLS 1.3 PSK identity */
+	KTLS_HANDSHAKE_TIMEOUT = 6,	/* int: milliseconds */
+	/* read after the handshake */
+	KTLS_VERSION = 16,		/* int: enum ktls_version */
+	KTLS_CIPHER = 17,		/* int: enum ktls_cipher */
+	KTLS_ALPN_SELECTED = 18,	/* char[] */
+	KTLS_PEER_CERT = 19,		/* DER bytes */
+	KTLS_PEER_SUBJECT = 20,		/* char[] */
+	KTLS_PEER_FINGERPRINT = 21,	/* 32 bytes: SHA-256 of the DER */
+	KTLS_RESUMED = 22,		/* int */
+	KTLS_GROUP = 23,		/* char[]: key exchange group */
+	KTLS_ERROR = 24,		/* char[]: reason of the last failed handshake */
+	KTLS_SNI_RECEIVED = 25,		/* char[]: server role, the name the client sent */
+};
+
+int ktls_setsockopt(int fd, int level, int optname, const void *optval, socklen_t optlen);
+int ktls_getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen);
+
+/* Blocking handshake through ktlsd; on success fd carries kTLS both ways. */
+int ktls_connect(int fd);
+int ktls_accept(int fd);
+
+/* Async: start returns a descriptor that becomes readable when the daemon
+ * answers; pass it to finish, which closes it.  Returns -1 on error. */
+int ktls_handshake_start(int fd, enum ktls_role role);
+int ktls_handshake_finish(int fd, int handle);
+
+/* recv() for kTLS sockets: returns application data only.  NewSessionTicket
+ * and other handshake records are consumed; close_notify reads as EOF (0);
+ * any other alert fails with ECONNRESET and ktls_errmsg() names it; a peer
+ * KeyUpdate fails with EKEYEXPIRED (the kernel cannot rekey RX). */
+ssize_t ktls_recv(int fd, void *buf, size_t len, int flags);
+
+/* Send close_notify, then shutdown(how). */
+int ktls_shutdown(int fd, int how);
+
+/* Drop the options libktls keeps for fd (call before close() if you like;
+ * reuse of the fd number by another socket is detected anyway). */
+void ktls_forget(int fd);
 
 #pragma GCC visibility pop
 

@@ -57,13 +57,15 @@ static int fail_ulp(int fd, int err)
 int ktls_attach_ulp(int fd)
 {
 	char name[16];
+	int err;
 
 	ktls_clear_error();
 	if (setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls")) == 0)
 		return 0;
-	if (errno == EEXIST && ulp_name(fd, name, sizeof(name)) == 0 && !strcmp(name, "tls"))
+	err = errno;	/* ulp_name() may overwrite errno */
+	if (err == EEXIST && ulp_name(fd, name, sizeof(name)) == 0 && !strcmp(name, "tls"))
 		return 0;
-	return fail_ulp(fd, errno);
+	return fail_ulp(fd, err);
 }
 
 static const char *dir_name(enum ktls_direction dir)

@@ -87,6 +87,7 @@ const char *ktls_alert_name(uint8_t description)
 	case 10: return "unexpected_message";
 	case 20: return "bad_record_mac";
 	case 22: return "record_overflow";
+	case 30: return "decompression_failure";	/* TLS 1.2 */
 	case 40: return "handshake_failure";
 	case 42: return "bad_certificate";
 	case 43: return "unsupported_certificate";
@@ -103,6 +104,7 @@ const char *ktls_alert_name(uint8_t description)
 	case 80: return "internal_error";
 	case 86: return "inappropriate_fallback";
 	case 90: return "user_canceled";
+	case 100: return "no_renegotiation";		/* TLS 1.2 */
 	case 109: return "missing_extension";
 	case 110: return "unsupported_extension";
 	case 112: return "unrecognized_name";

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The ktlsd request protocol, shared by libktls (client) and ktlsd (server).
+ * Internal: not installed, not exported.
+ *
+ * Transport: an AF_UNIX SOCK_SEQPACKET connection per request.  The client
+ * sends ONE message; a handshake request carries exactly one fd (the TCP
+ * socket) in SCM_RIGHTS.  The daemon answers with ONE reply message and
+ * closes.  SEQPACKET keeps message boundaries, so a short or long datagram
+ * is detected (MSG_TRUNC) instead of being glued to the next one.
+ *
+ * Message = 12-byte header + TLVs, all integers big-endian:
+ *   u32 magic 'kTLS' | u8 proto version (1) | u8 msg type | u16 zero
+ *   | u32 total length (header included, <= KTLS_MSG_MAX)
+ *   TLV: u16 type | u16 value length | value (no padding)
+ * A TLV type with bit 15 set is critical: a receiver that does not know it
+ * rejects the message; unknown non-critical TLVs are skipped.  A known TLV
+ * may appear at most once; strings carry no NUL and must fit their field.
+ */
+#ifndef KTLS_PROTO_H
+#define KTLS_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ktls.h"
+
+#define KTLS_PROTO_MAGIC 0x6b544c53u	/* "kTLS" */
+#define KTLS_PROTO_VERSION 1
+#define KTLS_MSG_HDR_LEN 12
+#define KTLS_MSG_MAX 32768
+#define KTLS_TLV_CRITICAL 0x8000
+
+enum ktls_msg_type {
+	KTLS_MSG_HANDSHAKE_REQ = 1,
+	KTLS_MSG_HANDSHAKE_REPLY = 2,
+	KTLS_MSG_STATUS_REQ = 3,
+	KTLS_MSG_STATUS_REPLY = 4,
+};
+
+/* TLV types.  Request and reply share one number space. */
+enum ktls_tlv {
+	KTLS_TLV_ROLE = 1 | KTLS_TLV_CRITICAL,		/* u8 enum ktls_role */
+	KTLS_TLV_SERVER_NAME = 2,			/* string */
+	KTLS_TLV_ALPN = 3,				/* TLS wire list: (u8 len, name)+ */
+	KTLS_TLV_PROFILE = 4 | KTLS_TLV_CRITICAL,	/* string */
+	KTLS_TLV_VERIFY = 5 | KTLS_TLV_CRITICAL,	/* u8 enum ktls_verify */
+	KTLS_TLV_PSK_IDENTITY = 6 | KTLS_TLV_CRITICAL,	/* string */
+	KTLS_TLV_TIMEOUT_MS = 7,			/* u32 */
+
+	KTLS_TLV_STATUS = 32,				/* u32: 0 or a positive errno */
+	KTLS_TLV_REASON = 33,				/* string */
+	KTLS_TLV_VERSION = 34,				/* u16 enum ktls_version */
+	KTLS_TLV_CIPHER = 35,				/* u16 enum ktls_cipher */
+	KTLS_TLV_GROUP = 36,				/* string, e.g. "X25519" */
+	KTLS_TLV_ALPN_SELECTED = 37,			/* string */
+	KTLS_TLV_PEER_SUBJECT = 38,			/* string (RFC 4514 DN) */
+	KTLS_TLV_PEER_FINGERPRINT = 39,			/* 32 bytes SHA-256 of DER */
+	KTLS_TLV_PEER_CERT = 40,			/* DER */
+	KTLS_TLV_RESUMED = 41,				/* u8 */
+	KTLS_TLV_PEER_VERIFIED = 42,			/* u8 */
+	KTLS_TLV_SERVER_NAME_SEEN = 43,			/* string: SNI the client sent */
+};
+
+#define KTLS_NAME_MAX 256	/* server name, profile, identity (incl. NUL) */
+#define KTLS_ALPN_MAX 256	/* wire-format ALPN list */
+#define KTLS_REASON_MAX 256
+#define KTLS_SUBJECT_MAX 512
+#define KTLS_PEER_CERT_MAX 16384
+
+struct ktls_hs_request {
+	uint8_t role;			/* enum ktls_role */
+	uint8_t verify;			/* enum ktls_verify */
+	uint32_t timeout_ms;		/* 0: the profile's default */
+	char server_name[KTLS_NAME_MAX];
+	char profile[KTLS_NAME_MAX];
+	char psk_identity[KTLS_NAME_MAX];
+	uint8_t alpn[KTLS_ALPN_MAX];	/* TLS wire format */
+	uint16_t alpn_len;
+};
+
+struct ktls_hs_reply {
+	uint32_t status;		/* 0 or a positive errno */
+	char reason[KTLS_REASON_MAX];
+	uint16_t version, cipher;
+	char group[64];
+	char alpn[KTLS_NAME_MAX];
+	char server_name[KTLS_NAME_MAX];	/* server role: SNI received */
+	char peer_subject[KTLS_SUBJECT_MAX];
+	uint8_t peer_fingerprint[32];
+	uint8_t has_fingerprint, resumed, peer_verified;
+	uint16_t peer_cert_len;
+	uint8_t peer_cert[KTLS_PEER_CERT_MAX];
+};
+
+/* Encoders return the message length, or -errno (-EMSGSIZE, -EINVAL).
+ * Decoders return 0, or -EBADMSG for anything malformed: bad magic, version,
+ * type, length, truncated or overlong TLV, duplicate, bad string, unknown
+ * critical TLV.  Decoders zero the struct first. */
+int ktls_msg_encode_request(const struct ktls_hs_request *req, uint8_t *buf, size_t cap);
+int ktls_msg_decode_request(const uint8_t *buf, size_t len, struct ktls_hs_request *req);
+int ktls_msg_encode_reply(const struct ktls_hs_reply *rep, uint8_t *buf, size_t cap);
+int ktls_msg_decode_reply(const uint8_t *buf, size_t len, struct ktls_hs_reply *rep);
+
+/* Peek the type of a message whose header is valid; -EBADMSG otherwise. */
+int ktls_msg_type(const uint8_t *buf, size_t len);
+
+/* Encode a header-only message (e.g. KTLS_MSG_STATUS_REQ). */
+int ktls_msg_encode_empty(uint8_t type, uint8_t *buf, size_t cap);
+
+/* ALPN: "h2,http/1.1" <-> TLS wire list.  0 / -EINVAL. */
+int ktls_alpn_from_csv(const char *csv, uint8_t *wire, uint16_t *wire_len);
+
+/* SCM_RIGHTS over SEQPACKET.  send: one message plus fd (fd < 0: none).
+ * recv: one message; *fd gets the single passed fd or -1; a message with
+ * two or more fds, or truncated control data, closes every received fd and
+ * returns -EBADMSG; a datagram longer than cap returns -EMSGSIZE.
+ * Both return bytes or -errno; both retry EINTR. */
+ssize_t ktls_ipc_send(int sock, const void *buf, size_t len, int fd);
+ssize_t ktls_ipc_recv(int sock, void *buf, size_t cap, int *fd);
+
+/* Where the daemon listens: $KTLS_SOCKET, else KTLS_DEFAULT_SOCKET. */
+#define KTLS_DEFAULT_SOCKET "/run/ktlsd/ktlsd.sock"
+const char *ktls_socket_path(void);
+
+#endif /* KTLS_PROTO_H */
