@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ktlsd configuration: an INI file (inih) with a [global] section and named
+ * profiles ([profile NAME]).  With no file, built-in defaults: one client
+ * profile "default" that verifies servers against the system trust store.
+ * A loaded config is immutable and shared by reference: SIGHUP builds a new
+ * one and swaps it in; handshakes in flight keep the one they started with.
+ */
+#ifndef KTLSD_CONFIG_H
+#define KTLSD_CONFIG_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "ktls.h"
+
+#define CFG_DEFAULT_PATH "/etc/ktlsd/ktlsd.conf"
+#define CFG_ROLE_CLIENT 1u
+#define CFG_ROLE_SERVER 2u
+
+struct creds;	/* creds.h: GnuTLS credentials built from a profile */
+
+struct cfg_profile {
+	char *name;
+	unsigned roles;			/* CFG_ROLE_* it may serve; "role = client|server|both" */
+	char *cert_file, *key_file;	/* server cert, or client cert for mTLS */
+	char *ca_file;			/* NULL: system trust store */
+	char *psk_file;			/* "identity:hexkey" per line */
+	char *priority;			/* GnuTLS priority string; NULL: "NORMAL" */
+	char *alpn;			/* server: offered/accepted "h2,http/1.1" */
+	char **server_names;		/* server: SNI names this profile answers ("*.x" ok) */
+	size_t n_server_names;
+	enum ktls_verify verify;	/* client: verify server; server: client cert policy */
+	uid_t *allowed_uids;		/* empty + no gids: any local user may use it */
+	size_t n_allowed_uids;
+	gid_t *allowed_gids;
+	size_t n_allowed_gids;
+	unsigned handshake_timeout_ms;
+	struct creds *creds;		/* filled by creds_load_all() */
+};
+
+struct cfg {
+	char *path;			/* NULL when running on built-in defaults */
+	char *socket_path;
+	unsigned workers;		/* 0: one per CPU */
+	unsigned max_handshakes;	/* in flight, whole daemon */
+	unsigned handshake_timeout_ms;	/* default for profiles */
+	int log_syslog;
+	int log_level;			/* enum log_level */
+	char *user, *group;		/* drop to these when started as root */
+	char *client_profile;		/* used by client requests naming none */
+	char *server_profile;		/* server requests with no profile and no SNI match */
+	struct cfg_profile *profiles;
+	size_t n_profiles;
+};
+
+/* path NULL: built-in defaults.  Returns 0 or -errno; on error err holds
+ * "file:line: message" (or "file: message"). */
+int cfg_load(const char *path, struct cfg **out, char *err, size_t errlen);
+void cfg_free(struct cfg *cfg);
+
+const struct cfg_profile *cfg_find_profile(const struct cfg *cfg, const char *name);
+/* Profile for a request: by name if given, else role default (server: by
+ * SNI first).  NULL if none fits. */
+const struct cfg_profile *cfg_select_profile(const struct cfg *cfg, enum ktls_role role,
+					     const char *name, const char *sni);
+/* Server-side SNI match only (exact, or "*.example.com" one label). */
+const struct cfg_profile *cfg_profile_for_sni(const struct cfg *cfg, const char *sni);
+int cfg_peer_allowed(const struct cfg_profile *p, uid_t uid, gid_t gid);
+
+#endif

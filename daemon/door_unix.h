@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The application door (AF_UNIX SOCK_SEQPACKET); see door_unix.c. */
+#ifndef KTLSD_DOOR_UNIX_H
+#define KTLSD_DOOR_UNIX_H
+
+#include "ktlsd.h"
+
+/* Listening fd or -errno.  Refuses to take over a socket another daemon serves. */
+int door_unix_open(const char *path);
+/* Accept all waiting connections; each is added to epfd with its own ptr. */
+void door_unix_accept(int listen_fd, int epfd);
+/* A pending connection (the epoll ptr) is readable: take its request. */
+void door_unix_readable(int epfd, void *pending_ptr);
+/* Drop connections that sent nothing in time; ms to the next deadline or -1. */
+int door_unix_expire(int epfd);
+void door_unix_close(int listen_fd, const char *path);
+
+#endif

@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The handshake engine: one non-blocking GnuTLS session per job.
+ *
+ * The socket we drive is the application's own open file description, so we
+ * never change its flags (O_NONBLOCK would leak into the application):
+ * GnuTLS's transport goes through send/recv with MSG_DONTWAIT instead.
+ * GnuTLS reads a TLS stream exactly record by record (header, then body), so
+ * when the handshake ends nothing past the peer's Finished has left the
+ * kernel: early application data stays queued for kTLS RX to decrypt.
+ *
+ * TLS 1.3 NewSessionTicket: a client that offers no psk_key_exchange_modes
+ * gets no tickets from conforming servers, so GNUTLS_NO_TICKETS keeps
+ * handshake records away from an application's plain read(); ktls_recv()
+ * still consumes any that arrive.  As a server we never issue tickets.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "creds.h"
+#include "handshake.h"
+#include "ktls_gnutls.h"
+#include "log.h"
+
+struct hs_session {
+	gnutls_session_t session;
+	gnutls_psk_client_credentials_t psk_client;	/* per request identity */
+	gnutls_psk_server_credentials_t psk_server;	/* per request keys (override) */
+	struct hs_job *job;
+	int role;
+	int failure_errno;		/* with failure: set by our callbacks */
+	char failure[KTLS_REASON_MAX];
+};
+
+static ssize_t transport_push(gnutls_transport_ptr_t ptr, const void *data, size_t len)
+{
+	const struct hs_job *job = ptr;
+
+	return send(job->sock_fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static ssize_t transport_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
+{
+	const struct hs_job *job = ptr;
+
+	return recv(job->sock_fd, data, len, MSG_DONTWAIT);
+}
+
+/* GnuTLS asks "is there data within ms?"; we are event driven: never wait. */
+static int transport_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
+{
+	const struct hs_job *job = ptr;
+	char byte;
+	ssize_t n = recv(job->sock_fd, &byte, 1, MSG_DONTWAIT | MSG_PEEK);
+
+	if (n > 0)
+		return 1;
+	if (n == 0)
+		return 1;	/* EOF is "data": let the read report it */
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return 0;
+	return -1;
+}
+
+static int is_ip_literal(const char *name)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1;
+}
+
+static int set_alpn(gnutls_session_t s, const uint8_t *wire, uint16_t wire_len)
+{
+	gnutls_datum_t protos[32];
+	unsigned n = 0;
+
+	for (uint16_t off = 0; off < wire_len && n < 32;) {
+		uint8_t len = wire[off];
+		protos[n].data = (unsigned char *)(uintptr_t)(wire + off + 1);
+		protos[n].size = len;
+		n++;
+		off += 1 + len;
+	}
+	return n ? gnutls_alpn_set_protocols(s, protos, n, 0) : 0;
+}
+
+/* Point the session at a profile's credentials and priorities. */
+static int use_profile(struct hs_session *hs, const struct cfg_profile *p)
+{
+	struct creds *c = p->creds;
+
+	const struct hs_override *ov = hs->job->override;
+	int rc;
+
+	rc = gnutls_priority_set(hs->session, c->priority);
+	if (rc == 0)
+		rc = gnutls_credentials_set(hs->session, GNUTLS_CRD_CERTIFICATE,
+					    ov && ov->x509 ? ov->x509 : c->x509);
+	if (rc == 0 && hs->role == KTLS_ROLE_SERVER && hs->psk_server)
+		rc = gnutls_credentials_set(hs->session, GNUTLS_CRD_PSK, hs->psk_server);
+	else if (rc == 0 && hs->role == KTLS_ROLE_SERVER && c->psk_server)
+		rc = gnutls_credentials_set(hs->session, GNUTLS_CRD_PSK, c->psk_server);
+	gnutls_session_set_ptr(hs->session, c);	/* creds_psk_server_lookup() */
+	hs->job->profile = p;
+	return rc;
+}
+
+/* A profile's policy for this role: a "both" profile may leave verify
+ * unset, meaning "verify servers, ask clients for nothing". */
+static enum ktls_verify profile_verify(const struct hs_job *job)
+{
+	if (job->profile->verify != KTLS_VERIFY_DEFAULT)
+		return job->profile->verify;
+	return job->req.role == KTLS_ROLE_CLIENT ? KTLS_VERIFY_REQUIRED : KTLS_VERIFY_NONE;
+}
+
+static enum ktls_verify effective_verify(const struct hs_job *job)
+{
+	enum ktls_verify want = job->req.verify;
+
+	return want == KTLS_VERIFY_DEFAULT ? profile_verify(job) : want;
+}
+
+/* A request may tighten the profile's verification, never loosen it. */
+static int check_verify_request(const struct hs_job *job, char *reason, size_t len)
+{
+	enum ktls_verify asked = job->req.verify, profile = profile_verify(job);
+
+	if (asked == KTLS_VERIFY_DEFAULT || profile == KTLS_VERIFY_NONE)
+		return 0;
+	if (asked == KTLS_VERIFY_NONE || (asked == KTLS_VERIFY_OPTIONAL &&
+					  profile == KTLS_VERIFY_REQUIRED)) {
+		snprintf(reason, len, "profile \"%s\" requires peer verification; "
+			 "the request may not turn it off", job->profile->name);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int use_client_psk(struct hs_session *hs, const char *identity,
+			  const gnutls_datum_t *key, char *reason, size_t len)
+{
+	int rc = gnutls_psk_allocate_client_credentials(&hs->psk_client);
+
+	if (rc == 0)
+		rc = gnutls_psk_set_client_credentials(hs->psk_client, identity, key,
+						       GNUTLS_PSK_KEY_RAW);
+	if (rc == 0)
+		rc = gnutls_credentials_set(hs->session, GNUTLS_CRD_PSK, hs->psk_client);
+	if (rc < 0) {
+		snprintf(reason, len, "PSK setup: %s", gnutls_strerror(rc));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A per-request key (kernel) wins; else the identity the application asked
+ * for, from the profile's PSK file. */
+static int setup_client_psk(struct hs_session *hs, char *reason, size_t len)
+{
+	const struct hs_override *ov = hs->job->override;
+	const char *identity = hs->job->req.psk_identity;
+	const struct psk_entry *psk;
+	gnutls_datum_t key;
+
+	if (ov && ov->psk_key_len) {
+		key.data = (unsigned char *)(uintptr_t)ov->psk_key;
+		key.size = ov->psk_key_len;
+		return use_client_psk(hs, ov->psk_identity, &key, reason, len);
+	}
+	if (!identity[0])
+		return 0;
+	psk = creds_find_psk(hs->job->profile->creds, identity);
+	if (!psk) {
+		snprintf(reason, len, "profile \"%s\" has no PSK with identity \"%s\"",
+			 hs->job->profile->name, identity);
+		return -ENOKEY;
+	}
+	return use_client_psk(hs, psk->identity, &psk->key, reason, len);
+}
+
+/* GnuTLS server PSK callback for per-request keys (struct hs_override). */
+static int override_psk_lookup(gnutls_session_t session, const gnutls_datum_t *username,
+			       gnutls_datum_t *key)
+{
+	struct hs_job *job = gnutls_transport_get_ptr(session);
+	struct hs_override *ov = job->override;
+	char identity[KTLS_NAME_MAX];
+	uint8_t buf[64];
+	unsigned key_len = 0;
+
+	if (username->size >= sizeof(identity))
+		return -1;
+	memcpy(identity, username->data, username->size);
+	identity[username->size] = '\0';
+	if (ov->psk_lookup(ov, identity, buf, &key_len, sizeof(buf)) < 0) {
+		snprintf(job->hs->failure, sizeof(job->hs->failure),
+			 "unknown PSK identity \"%.200s\"", identity);
+		job->hs->failure_errno = EKEYREJECTED;
+		return -1;
+	}
+	key->data = gnutls_malloc(key_len);
+	if (!key->data) {
+		explicit_bzero(buf, sizeof(buf));
+		return -1;
+	}
+	memcpy(key->data, buf, key_len);
+	key->size = key_len;
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+}
+
+static int setup_client(struct hs_session *hs, char *reason, size_t len)
+{
+	struct hs_job *job = hs->job;
+	const char *name = job->req.server_name;
+	int rc;
+
+	if (name[0] && !is_ip_literal(name))
+		gnutls_server_name_set(hs->session, GNUTLS_NAME_DNS, name, strlen(name));
+	if (effective_verify(job) != KTLS_VERIFY_NONE && !job->req.psk_identity[0]) {
+		if (!name[0]) {
+			snprintf(reason, len, "a server name is required to verify the server "
+				 "(set KTLS_SERVER_NAME, or KTLS_VERIFY none where allowed)");
+			return -EINVAL;
+		}
+		gnutls_session_set_verify_cert(hs->session, name, 0);
+	}
+	rc = setup_client_psk(hs, reason, len);
+	if (rc < 0)
+		return rc;
+	return set_alpn(hs->session, job->req.alpn, job->req.alpn_len) < 0 ? -EINVAL : 0;
+}
+
+static int server_alpn(struct hs_session *hs)
+{
+	const struct creds *c = hs->job->profile->creds;
+
+	if (hs->job->req.alpn_len)
+		return set_alpn(hs->session, hs->job->req.alpn, hs->job->req.alpn_len);
+	return c->n_alpn ? gnutls_alpn_set_protocols(hs->session, c->alpn, c->n_alpn, 0) : 0;
+}
+
+static void server_cert_policy(struct hs_session *hs)
+{
+	switch (effective_verify(hs->job)) {
+	case KTLS_VERIFY_REQUIRED:
+		gnutls_certificate_server_set_request(hs->session, GNUTLS_CERT_REQUIRE);
+		gnutls_session_set_verify_cert(hs->session, NULL, 0);
+		break;
+	case KTLS_VERIFY_OPTIONAL:
+		gnutls_certificate_server_set_request(hs->session, GNUTLS_CERT_REQUEST);
+		gnutls_session_set_verify_cert(hs->session, NULL, 0);
+		break;
+	case KTLS_VERIFY_DEFAULT:
+	case KTLS_VERIFY_NONE:
+		gnutls_certificate_server_set_request(hs->session, GNUTLS_CERT_IGNORE);
+		break;
+	}
+}
+
+/* After the ClientHello: a server request that named no profile follows SNI. */
+static int on_client_hello(gnutls_session_t session)
+{
+	struct hs_job *job = gnutls_transport_get_ptr(session);
+	struct hs_session *hs = job->hs;
+	char sni[KTLS_NAME_MAX] = "";
+	size_t sni_len = sizeof(sni) - 1;
+	unsigned type;
+	const struct cfg_profile *p;
+
+	if (job->req.profile[0])
+		return 0;
+	if (gnutls_server_name_get(session, sni, &sni_len, &type, 0) < 0 ||
+	    type != GNUTLS_NAME_DNS)
+		sni[0] = '\0';
+	p = cfg_select_profile(job->cfg->cfg, KTLS_ROLE_SERVER, NULL, sni);
+	if (!p) {
+		snprintf(hs->failure, sizeof(hs->failure),
+			 "no server profile answers the name \"%s\"", sni);
+		hs->failure_errno = ENOENT;
+		return GNUTLS_E_UNRECOGNIZED_NAME;
+	}
+	if (p == job->profile)
+		return 0;
+	if (!cfg_peer_allowed(p, job->caller.uid, job->caller.gid)) {
+		snprintf(hs->failure, sizeof(hs->failure),
+			 "uid %u may not use profile \"%s\" selected by SNI \"%s\"",
+			 (unsigned)job->caller.uid, p->name, sni);
+		hs->failure_errno = EPERM;
+		return GNUTLS_E_UNRECOGNIZED_NAME;
+	}
+	if (use_profile(hs, p) < 0)
+		return GNUTLS_E_INTERNAL_ERROR;
+	server_cert_policy(hs);
+	return server_alpn(hs) < 0 ? GNUTLS_E_INTERNAL_ERROR : 0;
+}
+
+static int setup_server(struct hs_session *hs)
+{
+	gnutls_handshake_set_post_client_hello_function(hs->session, on_client_hello);
+	server_cert_policy(hs);
+	return server_alpn(hs) < 0 ? -EINVAL : 0;
+}
+
+int hs_start(struct hs_job *job, char *reason, size_t len)
+{
+	struct hs_session *hs = calloc(1, sizeof(*hs));
+	unsigned flags = GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL;
+	int rc;
+
+	if (!hs) {
+		snprintf(reason, len, "out of memory");
+		return -ENOMEM;
+	}
+	job->hs = hs;
+	hs->job = job;
+	hs->role = job->req.role;
+	flags |= hs->role == KTLS_ROLE_SERVER ? GNUTLS_SERVER : GNUTLS_CLIENT | GNUTLS_NO_TICKETS;
+	rc = check_verify_request(job, reason, len);
+	if (rc < 0)
+		return rc;
+	if (hs->role == KTLS_ROLE_SERVER && job->override && job->override->psk_lookup) {
+		if (gnutls_psk_allocate_server_credentials(&hs->psk_server) < 0) {
+			snprintf(reason, len, "out of memory");
+			return -ENOMEM;
+		}
+		gnutls_psk_set_server_credentials_function2(hs->psk_server, override_psk_lookup);
+	}
+	if (gnutls_init(&hs->session, flags) < 0 || use_profile(hs, job->profile) < 0) {
+		snprintf(reason, len, "cannot set up a TLS session for profile \"%s\"",
+			 job->profile->name);
+		return -ENOMEM;
+	}
+	gnutls_transport_set_ptr(hs->session, job);
+	gnutls_transport_set_push_function(hs->session, transport_push);
+	gnutls_transport_set_pull_function(hs->session, transport_pull);
+	gnutls_transport_set_pull_timeout_function(hs->session, transport_pull_timeout);
+	rc = hs->role == KTLS_ROLE_SERVER ? setup_server(hs) : setup_client(hs, reason, len);
+	if (rc < 0 && !reason[0])
+		snprintf(reason, len, "bad ALPN list in request");
+	return rc;
+}
+
+int hs_wants_write(const struct hs_job *job)
+{
+	return gnutls_record_get_direction(job->hs->session) == 1;
+}
+
+/* errno + reason for a failed certificate check: each cause distinct. */
+static int verify_failure(struct hs_session *hs, char *reason, size_t len)
+{
+	unsigned status = gnutls_session_get_verify_cert_status(hs->session);
+	const char *who = hs->role == KTLS_ROLE_CLIENT ? "server" : "client";
+
+	if (status & GNUTLS_CERT_UNEXPECTED_OWNER) {
+		snprintf(reason, len, "%s certificate does not match the name \"%s\"", who,
+			 hs->job->req.server_name);
+		return -EACCES;
+	}
+	if (status & (GNUTLS_CERT_EXPIRED | GNUTLS_CERT_NOT_ACTIVATED)) {
+		snprintf(reason, len, "%s certificate %s", who, status & GNUTLS_CERT_EXPIRED
+			 ? "has expired" : "is not yet valid");
+		return -EKEYEXPIRED;
+	}
+	if (status & GNUTLS_CERT_REVOKED) {
+		snprintf(reason, len, "%s certificate is revoked", who);
+		return -EKEYREVOKED;
+	}
+	if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA)) {
+		snprintf(reason, len, "%s certificate is not signed by a trusted CA", who);
+		return -EKEYREJECTED;
+	}
+	snprintf(reason, len, "%s certificate verification failed (status 0x%x)", who, status);
+	return -EKEYREJECTED;
+}
+
+static int alert_failure(struct hs_session *hs, char *reason, size_t len)
+{
+	gnutls_alert_description_t alert = gnutls_alert_get(hs->session);
+
+	snprintf(reason, len, "peer sent fatal alert %s", ktls_alert_name((uint8_t)alert));
+	switch ((int)alert) {
+	case GNUTLS_A_BAD_CERTIFICATE:
+	case GNUTLS_A_UNKNOWN_CA:
+	case GNUTLS_A_CERTIFICATE_REQUIRED:
+	case GNUTLS_A_CERTIFICATE_UNKNOWN:
+	case GNUTLS_A_DECRYPT_ERROR:
+	case GNUTLS_A_ACCESS_DENIED:
+		return -EACCES;
+	case GNUTLS_A_UNKNOWN_PSK_IDENTITY:
+		return -ENOKEY;
+	case GNUTLS_A_PROTOCOL_VERSION:
+	case GNUTLS_A_HANDSHAKE_FAILURE:
+	case GNUTLS_A_INSUFFICIENT_SECURITY:
+		return -EPROTONOSUPPORT;
+	default:
+		return -ECONNREFUSED;
+	}
+}
+
+/* GnuTLS error -> -errno and reason; never lets a GnuTLS code escape. */
+static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t len)
+{
+	if (hs->failure[0]) {
+		snprintf(reason, len, "%s", hs->failure);
+		return -hs->failure_errno;
+	}
+	switch (gerr) {
+	case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
+	case GNUTLS_E_CERTIFICATE_ERROR:
+		return verify_failure(hs, reason, len);
+	case GNUTLS_E_NO_CERTIFICATE_FOUND:
+		snprintf(reason, len, "client sent no certificate but the profile requires one");
+		return -EACCES;
+	case GNUTLS_E_FATAL_ALERT_RECEIVED:
+		return alert_failure(hs, reason, len);
+	case GNUTLS_E_PREMATURE_TERMINATION:
+	case GNUTLS_E_PUSH_ERROR:
+	case GNUTLS_E_PULL_ERROR:
+		snprintf(reason, len, "peer closed the connection during the handshake");
+		return -ECONNRESET;
+	case GNUTLS_E_UNEXPECTED_PACKET_LENGTH:
+	case GNUTLS_E_UNEXPECTED_PACKET:
+	case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
+	case GNUTLS_E_RECORD_OVERFLOW:
+		snprintf(reason, len, "peer does not speak TLS (%s)", gnutls_strerror(gerr));
+		return -EPROTO;
+	case GNUTLS_E_NO_CIPHER_SUITES:
+	case GNUTLS_E_INSUFFICIENT_CREDENTIALS:
+	case GNUTLS_E_NO_PRIORITIES_WERE_SET:
+	case GNUTLS_E_UNSUPPORTED_SIGNATURE_ALGORITHM:
+		snprintf(reason, len, "no common TLS version/cipher/credentials with the peer (%s)",
+			 gnutls_strerror(gerr));
+		return -EPROTONOSUPPORT;
+	case GNUTLS_E_DECRYPTION_FAILED:
+	case GNUTLS_E_KEY_USAGE_VIOLATION:
+		snprintf(reason, len, "handshake authentication failed (%s) - wrong PSK?",
+			 gnutls_strerror(gerr));
+		return -EACCES;
+	case GNUTLS_E_NO_APPLICATION_PROTOCOL:
+		snprintf(reason, len, "no common ALPN protocol with the peer");
+		return -ENOPROTOOPT;
+	default:
+		snprintf(reason, len, "TLS handshake failed: %s", gnutls_strerror(gerr));
+		return -EPROTO;
+	}
+}
+
+int hs_step(struct hs_job *job, char *reason, size_t len)
+{
+	int rc = gnutls_handshake(job->hs->session);
+
+	if (rc == 0)
+		return 0;
+	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED || !gnutls_error_is_fatal(rc))
+		return -EAGAIN;
+	return map_failure(job->hs, rc, reason, len);
+}
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src ? src : "");
+}
+
+static void describe_peer_cert(gnutls_session_t s, struct ktls_hs_reply *rep)
+{
+	unsigned n = 0;
+	const gnutls_datum_t *chain = gnutls_certificate_get_peers(s, &n);
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t dn = { NULL, 0 };
+	size_t fp_len = sizeof(rep->peer_fingerprint);
+
+	if (!chain || n == 0)
+		return;
+	if (chain[0].size <= sizeof(rep->peer_cert)) {
+		memcpy(rep->peer_cert, chain[0].data, chain[0].size);
+		rep->peer_cert_len = (uint16_t)chain[0].size;
+	}
+	if (gnutls_fingerprint(GNUTLS_DIG_SHA256, &chain[0], rep->peer_fingerprint, &fp_len) == 0)
+		rep->has_fingerprint = 1;
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return;
+	if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) == 0 &&
+	    gnutls_x509_crt_get_dn3(crt, &dn, 0) == 0) {
+		copy_str(rep->peer_subject, sizeof(rep->peer_subject), (const char *)dn.data);
+		gnutls_free(dn.data);
+	}
+	gnutls_x509_crt_deinit(crt);
+}
+
+static void describe_session(struct hs_session *hs, struct ktls_hs_reply *rep)
+{
+	gnutls_session_t s = hs->session;
+	gnutls_datum_t alpn;
+	char sni[KTLS_NAME_MAX];
+	size_t sni_len = sizeof(sni) - 1;
+	unsigned type;
+
+	rep->version = gnutls_protocol_get_version(s) == GNUTLS_TLS1_3 ? KTLS_VERSION_1_3
+								       : KTLS_VERSION_1_2;
+	rep->cipher = (uint16_t)ktls_cipher_from_gnutls(gnutls_cipher_get(s));
+	copy_str(rep->group, sizeof(rep->group), gnutls_group_get_name(gnutls_group_get(s)));
+	if (gnutls_alpn_get_selected_protocol(s, &alpn) == 0 && alpn.size < sizeof(rep->alpn)) {
+		memcpy(rep->alpn, alpn.data, alpn.size);
+		rep->alpn[alpn.size] = '\0';
+	}
+	if (hs->role == KTLS_ROLE_SERVER &&
+	    gnutls_server_name_get(s, sni, &sni_len, &type, 0) == 0 && type == GNUTLS_NAME_DNS)
+		copy_str(rep->server_name, sizeof(rep->server_name), sni);
+	rep->resumed = gnutls_session_is_resumed(s) != 0;
+	rep->peer_verified = gnutls_certificate_get_peers(s, &type) != NULL &&
+			     effective_verify(hs->job) != KTLS_VERIFY_NONE;
+	describe_peer_cert(s, rep);
+}
+
+int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, size_t len)
+{
+	struct hs_session *hs = job->hs;
+	struct ktls_crypto_params tx, rx;
+	int rc;
+
+	/* Decrypted-but-unread data would be lost: kTLS starts after it. */
+	if (gnutls_record_check_pending(hs->session) > 0) {
+		snprintf(reason, len, "peer data was buffered in userspace during the handshake");
+		return -EPROTO;
+	}
+	rc = ktls_params_from_gnutls(hs->session, KTLS_DIR_TX, &tx);
+	if (rc == 0)
+		rc = ktls_params_from_gnutls(hs->session, KTLS_DIR_RX, &rx);
+	if (rc == 0 && ktls_install_both(job->sock_fd, &tx, &rx) < 0)
+		rc = -errno;
+	if (rc < 0)
+		snprintf(reason, len, "installing kernel TLS: %s", ktls_errmsg());
+	ktls_params_wipe(&tx);
+	ktls_params_wipe(&rx);
+	if (rc == 0)
+		describe_session(hs, rep);
+	return rc;
+}
+
+void hs_free(struct hs_session *hs)
+{
+	if (!hs)
+		return;
+	if (hs->session)
+		gnutls_deinit(hs->session);	/* wipes its key schedule */
+	if (hs->psk_client)
+		gnutls_psk_free_client_credentials(hs->psk_client);
+	if (hs->psk_server)
+		gnutls_psk_free_server_credentials(hs->psk_server);
+	free(hs);
+}

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ktlsd: start-up, the main loop, reload and shutdown.
+ *
+ * Start-up order matters: probe the kernel (which ciphers kTLS can run),
+ * load the config and credentials once, open the doors, then start workers.
+ * Signals arrive through a signalfd in the main loop: no work in handlers.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <gnutls/gnutls.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "creds.h"
+#include "door_unix.h"
+#include "ktlsd.h"
+#include "log.h"
+#include "worker.h"
+
+#ifndef KTLSD_VERSION
+#define KTLSD_VERSION "0.1.0"
+#endif
+
+struct options {
+	const char *config_path;
+	int config_given;
+	const char *socket_path;
+	int foreground, check_only, debug;
+	unsigned workers;
+};
+
+static char listen_tag, signal_tag;	/* epoll ptrs for the two fixed fds */
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: ktlsd [options]\n"
+		"  -c, --config FILE   configuration (default " CFG_DEFAULT_PATH
+		" if it exists, else built-in defaults)\n"
+		"  -s, --socket PATH   application socket (default: $KTLS_SOCKET, the config, "
+		KTLS_DEFAULT_SOCKET ")\n"
+		"  -f, --foreground    log to stderr (for terminals, tests and systemd)\n"
+		"  -n, --check         check the configuration and credentials, then exit\n"
+		"  -w, --workers N     handshake worker threads (default: one per CPU)\n"
+		"  -d, --debug         debug logging\n"
+		"  -V, --version       print the version\n");
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:s:fnw:dVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config_path = optarg; o->config_given = 1; break;
+		case 's': o->socket_path = optarg; break;
+		case 'f': o->foreground = 1; break;
+		case 'n': o->check_only = 1; break;
+		case 'd': o->debug = 1; break;
+		case 'w':
+			o->workers = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || o->workers > 1024) {
+				fprintf(stderr, "ktlsd: --workers wants a number 0..1024\n");
+				exit(2);
+			}
+			break;
+		case 'V': printf("ktlsd %s (GnuTLS %s)\n", KTLSD_VERSION, gnutls_check_version(NULL));
+			  exit(0);
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); exit(2);
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		exit(2);
+	}
+	if (!o->config_given && access(CFG_DEFAULT_PATH, F_OK) == 0)
+		o->config_path = CFG_DEFAULT_PATH;
+}
+
+/* Ask the kernel which ciphers it runs, for every profile's priorities. */
+static int probe_kernel_ciphers(int must_work)
+{
+	static const struct { int cipher; const char *gnutls_name; } map[] = {
+		{ KTLS_CIPHER_AES_128_GCM, "AES-128-GCM" },
+		{ KTLS_CIPHER_AES_256_GCM, "AES-256-GCM" },
+		{ KTLS_CIPHER_AES_128_CCM, "AES-128-CCM" },
+		{ KTLS_CIPHER_CHACHA20_POLY1305, "CHACHA20-POLY1305" },
+	};
+	char suffix[256] = ":-CIPHER-ALL";
+	char last_error[256] = "";
+	int found = 0;
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (ktls_probe(KTLS_VERSION_1_3, map[i].cipher) < 0 &&
+		    ktls_probe(KTLS_VERSION_1_2, map[i].cipher) < 0) {
+			snprintf(last_error, sizeof(last_error), "%s", ktls_errmsg());
+			if (errno == ENOENT && !found)
+				break;	/* no TLS ULP at all: one message is enough */
+			log_info("kernel kTLS cannot run %s: %s", map[i].gnutls_name, last_error);
+			continue;
+		}
+		strcat(suffix, ":+");
+		strcat(suffix, map[i].gnutls_name);
+		found++;
+	}
+	if (!found) {
+		if (must_work) {
+			log_error("kernel TLS is unusable: %s", last_error);
+			return -ENOPROTOOPT;
+		}
+		log_warnx("kernel TLS is unusable here (%s); checking the configuration anyway",
+			  last_error);
+		return 0;
+	}
+	creds_set_kernel_ciphers(suffix);
+	log_info("kernel kTLS ciphers: %s", suffix + strlen(":-CIPHER-ALL:+"));
+	return 0;
+}
+
+static struct cfg_ref *load_config(const char *path)
+{
+	struct cfg_ref *ref = calloc(1, sizeof(*ref));
+	char err[512] = "";
+
+	if (!ref)
+		return NULL;
+	if (cfg_load(path, &ref->cfg, err, sizeof(err)) < 0 ||
+	    creds_load_all(ref->cfg, err, sizeof(err)) < 0) {
+		log_error("%s", err[0] ? err : "cannot load the configuration");
+		if (ref->cfg) {
+			creds_free_all(ref->cfg);
+			cfg_free(ref->cfg);
+		}
+		free(ref);
+		return NULL;
+	}
+	atomic_init(&ref->refs, 1);
+	return ref;
+}
+
+static void reload(const char *path)
+{
+	struct cfg_ref *ref = load_config(path);
+
+	if (!ref) {
+		log_warnx("reload failed; still serving with the previous configuration");
+		return;
+	}
+	cfg_ref_install(ref);
+	log_info("configuration reloaded from %s", path ? path : "built-in defaults");
+}
+
+static int signals_open(void)
+{
+	sigset_t mask;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -errno;
+	return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* Returns 1 to keep running, 0 to stop. */
+static int on_signal(int sfd, const char *config_path)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			reload(config_path);
+			continue;
+		}
+		log_info("signal %u: shutting down", si.ssi_signo);
+		return 0;
+	}
+	return 1;
+}
+
+static int main_loop(int listen_fd, int sfd, const char *config_path)
+{
+	struct epoll_event ev, events[32];
+	int epfd = epoll_create1(EPOLL_CLOEXEC), running = 1, timeout, n;
+
+	if (epfd < 0)
+		return -errno;
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.ptr = &listen_tag };
+	epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev);
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.ptr = &signal_tag };
+	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
+	while (running) {
+		timeout = door_unix_expire(epfd);
+		n = epoll_wait(epfd, events, 32, timeout);
+		for (int i = 0; i < n && running; i++) {
+			if (events[i].data.ptr == &signal_tag)
+				running = on_signal(sfd, config_path);
+			else if (events[i].data.ptr == &listen_tag)
+				door_unix_accept(listen_fd, epfd);
+			else
+				door_unix_readable(epfd, events[i].data.ptr);
+		}
+	}
+	close(epfd);
+	return 0;
+}
+
+static const char *socket_path_for(const struct options *o, const struct cfg *cfg)
+{
+	const char *env = getenv("KTLS_SOCKET");
+
+	if (o->socket_path)
+		return o->socket_path;
+	if (env && *env)
+		return env;
+	return cfg->socket_path ? cfg->socket_path : KTLS_DEFAULT_SOCKET;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt = { 0 };
+	struct cfg_ref *ref;
+	const char *socket_path;
+	int listen_fd, sfd, rc;
+
+	parse_options(argc, argv, &opt);
+	log_init("ktlsd", 0, opt.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	if (gnutls_global_init() < 0)
+		fatalx("cannot initialise GnuTLS");
+	if (probe_kernel_ciphers(!opt.check_only) < 0)
+		return 1;
+	ref = load_config(opt.config_path);
+	if (!ref)
+		return 1;
+	if (opt.check_only) {
+		printf("ktlsd: configuration %s is valid (%zu profile%s)\n",
+		       opt.config_path ? opt.config_path : "(built-in defaults)",
+		       ref->cfg->n_profiles, ref->cfg->n_profiles == 1 ? "" : "s");
+		cfg_ref_put(ref);
+		return 0;
+	}
+	if (!opt.foreground && ref->cfg->log_syslog)
+		log_init("ktlsd", 1, opt.debug ? LOG_LVL_DEBUG : (enum log_level)ref->cfg->log_level);
+	else if (!opt.debug)
+		log_set_level((enum log_level)ref->cfg->log_level);
+	cfg_ref_install(ref);
+	socket_path = socket_path_for(&opt, ref->cfg);
+	sfd = signals_open();
+	if (sfd < 0)
+		fatal("signalfd");
+	listen_fd = door_unix_open(socket_path);
+	if (listen_fd < 0)
+		fatalx("cannot open the application door %s: %s", socket_path, strerror(-listen_fd));
+	rc = workers_start(opt.workers ? opt.workers : ref->cfg->workers);
+	if (rc < 0)
+		fatalx("cannot start workers: %s", strerror(-rc));
+	log_info("ktlsd %s ready (config: %s)", KTLSD_VERSION,
+		 opt.config_path ? opt.config_path : "built-in defaults");
+	main_loop(listen_fd, sfd, opt.config_path);
+	workers_stop();
+	door_unix_close(listen_fd, socket_path);
+	cfg_ref_install(NULL);
+	gnutls_global_deinit();
+	return 0;
+}
