@@ -1,12 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * GnuTLS credentials per profile, built once per config.
- *
- * Secrets (private keys, PSK files) are opened only after the file has
- * shown that nobody but us (or root) can read or replace it, and are read
- * from the very descriptor that was checked.  Their bytes live in memory
- * only as long as GnuTLS needs to parse them: PEM buffers are wiped right
- * after, PSK keys when the credentials are freed.
+ * GnuTLS credentials per profile, built once per config.  Secret files are
+ * read by secret_file.c and PSK files parsed by creds_psk.c.
  *
  * Priorities: the profile's string is narrowed to what kTLS can carry, never
  * widened.  The kernel probe names the ciphers it supports; every other
@@ -15,22 +10,16 @@
  * quietly re-enable a cipher the administrator had removed.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <gnutls/gnutls.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "creds.h"
+#include "creds_internal.h"
 #include "log.h"
-
-#define SECRET_FILE_MAX (1u << 20)	/* a key or PSK file larger is not one */
-#define PSK_KEY_MIN 16
-#define PSK_KEY_MAX 64
-#define PSK_IDENTITY_MAX 128
 
 #define DEFAULT_KERNEL_CIPHERS \
 	":-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+AES-128-CCM:+CHACHA20-POLY1305"
@@ -48,10 +37,7 @@ void creds_set_kernel_ciphers(const char *priority_suffix)
 			  DEFAULT_KERNEL_CIPHERS);
 }
 
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
+void set_error(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -60,7 +46,7 @@ static void set_error(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void wipe_datum(gnutls_datum_t *d)
+void wipe_datum(gnutls_datum_t *d)
 {
 	if (d->data) {
 		gnutls_memset(d->data, 0, d->size);
@@ -68,334 +54,6 @@ static void wipe_datum(gnutls_datum_t *d)
 	}
 	d->data = NULL;
 	d->size = 0;
-}
-
-/* ---- secret files ---- */
-
-static int check_secret_stat(const char *kind, const char *path, const struct stat *st,
-			     char *err, size_t errlen)
-{
-	unsigned mode = st->st_mode & 07777;
-
-	if (!S_ISREG(st->st_mode)) {
-		set_error(err, errlen, "%s %s is not a regular file", kind, path);
-		return -EPERM;
-	}
-	if (st->st_uid != geteuid() && st->st_uid != 0) {
-		set_error(err, errlen, "%s %s is owned by uid %u, not by ktlsd's user (uid %u) "
-			  "or root; chown it", kind, path, (unsigned)st->st_uid,
-			  (unsigned)geteuid());
-		return -EPERM;
-	}
-	if (mode & 077) {
-		set_error(err, errlen, "%s %s is %s by group/others (mode %04o); chmod 600 it",
-			  kind, path, mode & 044 ? "readable" : "accessible", mode);
-		return -EPERM;
-	}
-	return 0;
-}
-
-/* lstat first for a clear message about links; O_NOFOLLOW and fstat on
- * the descriptor then make sure that what we read is what we checked. */
-static int open_secret_file(const char *kind, const char *path, char *err, size_t errlen)
-{
-	struct stat link_st, st;
-	int fd, rc;
-
-	if (lstat(path, &link_st) < 0) {
-		rc = -errno;
-		set_error(err, errlen, "%s %s: %s", kind, path, strerror(-rc));
-		return rc;
-	}
-	if (S_ISLNK(link_st.st_mode)) {
-		set_error(err, errlen, "%s %s is a symbolic link; name the file itself", kind, path);
-		return -EPERM;
-	}
-	/* O_NONBLOCK: a FIFO swapped in after lstat must not block us. */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		rc = errno == ELOOP ? -EPERM : -errno;
-		set_error(err, errlen, "%s %s: %s", kind, path,
-			  errno == ELOOP ? "became a symbolic link while being opened" :
-			  strerror(errno));
-		return rc;
-	}
-	rc = fstat(fd, &st) < 0 ? -errno : 0;
-	if (rc < 0)
-		set_error(err, errlen, "%s %s: %s", kind, path, strerror(-rc));
-	else
-		rc = check_secret_stat(kind, path, &st, err, errlen);
-	if (rc == 0 && (st.st_dev != link_st.st_dev || st.st_ino != link_st.st_ino)) {
-		set_error(err, errlen, "%s %s was replaced while being opened", kind, path);
-		rc = -EPERM;
-	}
-	if (rc < 0) {
-		close(fd);
-		return rc;
-	}
-	return fd;
-}
-
-int creds_check_secret_file(const char *path, char *err, size_t errlen)
-{
-	int fd = open_secret_file("key file", path, err, errlen);
-
-	if (fd < 0)
-		return fd;
-	close(fd);
-	return 0;
-}
-
-/* Reads all of fd into out (NUL-terminated, size without the NUL).  The
- * buffer is sized once, so no partial copy of a secret is left behind by a
- * realloc. */
-static int read_fd(int fd, const char *path, gnutls_datum_t *out, char *err, size_t errlen)
-{
-	struct stat st;
-	size_t cap, total = 0;
-	ssize_t n;
-	unsigned char *buf;
-
-	if (fstat(fd, &st) < 0) {
-		set_error(err, errlen, "%s: %s", path, strerror(errno));
-		return -EIO;
-	}
-	if (st.st_size > SECRET_FILE_MAX) {
-		set_error(err, errlen, "%s is larger than 1 MiB", path);
-		return -EFBIG;
-	}
-	cap = (size_t)st.st_size + 1;
-	buf = malloc(cap);
-	if (!buf) {
-		set_error(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	while (total < cap && (n = read(fd, buf + total, cap - total)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			set_error(err, errlen, "%s: %s", path, strerror(errno));
-			out->data = buf;
-			out->size = (unsigned)cap;
-			wipe_datum(out);
-			return -EIO;
-		}
-		total += (size_t)n;
-	}
-	if (total == cap) {	/* grew since fstat: not a file we trust */
-		set_error(err, errlen, "%s changed while being read", path);
-		out->data = buf;
-		out->size = (unsigned)cap;
-		wipe_datum(out);
-		return -EIO;
-	}
-	buf[total] = '\0';
-	out->data = buf;
-	out->size = (unsigned)total;
-	return 0;
-}
-
-static int read_public_file(const char *kind, const char *path, gnutls_datum_t *out,
-			    char *err, size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), rc;
-
-	if (fd < 0) {
-		rc = -errno;
-		set_error(err, errlen, "%s %s: %s", kind, path, strerror(-rc));
-		return rc;
-	}
-	rc = read_fd(fd, path, out, err, errlen);
-	close(fd);
-	return rc;
-}
-
-static int read_secret_file(const char *kind, const char *path, gnutls_datum_t *out,
-			    char *err, size_t errlen)
-{
-	int fd = open_secret_file(kind, path, err, errlen), rc;
-
-	if (fd < 0)
-		return fd;
-	rc = read_fd(fd, path, out, err, errlen);
-	close(fd);
-	return rc;
-}
-
-/* ---- PSK files: "identity:hexkey" per line ---- */
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static const struct psk_entry *find_psk(const struct creds *c, const void *id, size_t len)
-{
-	for (size_t i = 0; c && i < c->n_psk; i++)
-		if (strlen(c->psk[i].identity) == len && memcmp(c->psk[i].identity, id, len) == 0)
-			return &c->psk[i];
-	return NULL;
-}
-
-const struct psk_entry *creds_find_psk(const struct creds *c, const char *identity)
-{
-	return identity ? find_psk(c, identity, strlen(identity)) : NULL;
-}
-
-/* Never quotes the key in a message. */
-static const char *check_psk_line(const char *identity, size_t id_len, const char *hex,
-				  size_t hex_len)
-{
-	if (id_len == 0)
-		return "empty identity: write identity:hexkey";
-	if (id_len > PSK_IDENTITY_MAX)
-		return "identity longer than 128 bytes";
-	for (size_t i = 0; i < id_len; i++)
-		if ((unsigned char)identity[i] <= ' ' || identity[i] == 0x7f)
-			return "identity has a blank or control character";
-	for (size_t i = 0; i < hex_len; i++)
-		if (hex_value(hex[i]) < 0)
-			return "key is not hexadecimal";
-	if (hex_len % 2)
-		return "key has an odd number of hex digits";
-	if (hex_len / 2 < PSK_KEY_MIN || hex_len / 2 > PSK_KEY_MAX)
-		return "key must be 16 to 64 bytes (32 to 128 hex digits)";
-	return NULL;
-}
-
-static int add_psk(struct creds *c, const char *identity, size_t id_len, const char *hex,
-		   size_t hex_len)
-{
-	struct psk_entry *grown, *e;
-
-	grown = reallocarray(c->psk, c->n_psk + 1, sizeof(*grown));
-	if (!grown)
-		return -ENOMEM;
-	c->psk = grown;
-	e = &c->psk[c->n_psk];
-	e->identity = strndup(identity, id_len);
-	e->key.size = (unsigned)(hex_len / 2);
-	e->key.data = malloc(e->key.size);
-	if (!e->identity || !e->key.data) {
-		free(e->identity);
-		free(e->key.data);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < e->key.size; i++)
-		e->key.data[i] = (unsigned char)(hex_value(hex[2 * i]) << 4 |
-						 hex_value(hex[2 * i + 1]));
-	c->n_psk++;
-	return 0;
-}
-
-/* One line (no newline); blank lines and # comments are skipped. */
-static int parse_psk_line(struct creds *c, const char *path, unsigned lineno, char *line,
-			  char *err, size_t errlen)
-{
-	char *end = line + strlen(line), *colon;
-	const char *problem, *hex;
-	size_t id_len;
-
-	while (end > line && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
-		*--end = '\0';
-	line += strspn(line, " \t");
-	if (!*line || *line == '#')
-		return 0;
-	colon = strchr(line, ':');
-	if (!colon) {
-		set_error(err, errlen, "%s:%u: expected identity:hexkey", path, lineno);
-		return -EINVAL;
-	}
-	id_len = (size_t)(colon - line);
-	while (id_len && (line[id_len - 1] == ' ' || line[id_len - 1] == '\t'))
-		id_len--;
-	hex = colon + 1 + strspn(colon + 1, " \t");
-	problem = check_psk_line(line, id_len, hex, strlen(hex));
-	if (!problem && find_psk(c, line, id_len))
-		problem = "duplicate identity";
-	if (problem) {
-		set_error(err, errlen, "%s:%u: %s", path, lineno, problem);
-		return -EINVAL;
-	}
-	if (add_psk(c, line, id_len, hex, strlen(hex)) < 0) {
-		set_error(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static int parse_psk_text(struct creds *c, const char *path, char *text, char *err,
-			  size_t errlen)
-{
-	unsigned lineno = 1;
-	char *line = text, *nl;
-	int rc = 0;
-
-	for (; rc == 0 && line; lineno++, line = nl ? nl + 1 : NULL) {
-		nl = strchr(line, '\n');
-		if (nl)
-			*nl = '\0';
-		rc = parse_psk_line(c, path, lineno, line, err, errlen);
-	}
-	if (rc == 0 && c->n_psk == 0) {
-		set_error(err, errlen, "%s: no PSK entries (write identity:hexkey lines)", path);
-		rc = -EINVAL;
-	}
-	return rc;
-}
-
-/* GnuTLS's PSK server callback: the session's pointer (gnutls_session_set_ptr)
- * is the struct creds of the profile in use. */
-int creds_psk_server_lookup(gnutls_session_t session, const gnutls_datum_t *username,
-			    gnutls_datum_t *key)
-{
-	const struct creds *c = gnutls_session_get_ptr(session);
-	const struct psk_entry *e = find_psk(c, username->data, username->size);
-
-	if (!e)
-		return -1;
-	key->data = gnutls_malloc(e->key.size);
-	if (!key->data)
-		return -1;
-	memcpy(key->data, e->key.data, e->key.size);
-	key->size = e->key.size;
-	return 0;
-}
-
-static int load_psk(struct creds *c, const struct cfg_profile *p, char *err, size_t errlen)
-{
-	gnutls_datum_t text = { NULL, 0 };
-	char why[256];
-	int rc = read_secret_file("psk file", p->psk_file, &text, why, sizeof(why));
-
-	if (rc < 0) {
-		set_error(err, errlen, "profile %s: %s", p->name, why);
-		return rc;
-	}
-	rc = parse_psk_text(c, p->psk_file, (char *)text.data, err, errlen);
-	wipe_datum(&text);
-	if (rc < 0)
-		return rc;
-	if (gnutls_psk_allocate_server_credentials(&c->psk_server) < 0)
-		goto nomem;
-	gnutls_psk_set_server_credentials_function2(c->psk_server, creds_psk_server_lookup);
-	if (!(p->roles & CFG_ROLE_CLIENT))
-		return 0;
-	/* The first identity is a client's default; requests may name another. */
-	if (gnutls_psk_allocate_client_credentials(&c->psk_client) < 0 ||
-	    gnutls_psk_set_client_credentials(c->psk_client, c->psk[0].identity,
-					      &c->psk[0].key, GNUTLS_PSK_KEY_RAW) < 0)
-		goto nomem;
-	return 0;
-nomem:
-	set_error(err, errlen, "profile %s: cannot set up PSK credentials", p->name);
-	return -ENOMEM;
 }
 
 /* ---- certificates and trust ---- */

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Which profile serves a request: by name, by SNI (exact names before
+ * wildcards), or the role default; and whether a local peer may use it.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+
+const struct cfg_profile *cfg_find_profile(const struct cfg *cfg, const char *name)
+{
+	if (!cfg || !name)
+		return NULL;
+	for (size_t i = 0; i < cfg->n_profiles; i++)
+		if (strcmp(cfg->profiles[i].name, name) == 0)
+			return &cfg->profiles[i];
+	return NULL;
+}
+
+/* "*.example.com" covers exactly one more label: a.example.com, not
+ * example.com and not a.b.example.com. */
+static int wildcard_matches(const char *pattern, const char *sni)
+{
+	const char *dot = strchr(sni, '.');
+
+	return pattern[0] == '*' && pattern[1] == '.' && dot && dot != sni &&
+	       strcasecmp(dot + 1, pattern + 2) == 0;
+}
+
+/* Exact names win over wildcards, whatever the profile order. */
+const struct cfg_profile *cfg_profile_for_sni(const struct cfg *cfg, const char *sni)
+{
+	int wildcard_pass;
+
+	if (!cfg || !sni || !*sni)
+		return NULL;
+	for (wildcard_pass = 0; wildcard_pass <= 1; wildcard_pass++) {
+		for (size_t i = 0; i < cfg->n_profiles; i++) {
+			const struct cfg_profile *p = &cfg->profiles[i];
+
+			if (!(p->roles & CFG_ROLE_SERVER))
+				continue;
+			for (size_t j = 0; j < p->n_server_names; j++) {
+				const char *pattern = p->server_names[j];
+
+				if (wildcard_pass ? wildcard_matches(pattern, sni) :
+				    pattern[0] != '*' && strcasecmp(pattern, sni) == 0)
+					return p;
+			}
+		}
+	}
+	return NULL;
+}
+
+static unsigned role_bit(enum ktls_role role)
+{
+	switch (role) {
+	case KTLS_ROLE_CLIENT:
+		return CFG_ROLE_CLIENT;
+	case KTLS_ROLE_SERVER:
+		return CFG_ROLE_SERVER;
+	}
+	return 0;
+}
+
+const struct cfg_profile *cfg_select_profile(const struct cfg *cfg, enum ktls_role role,
+					     const char *name, const char *sni)
+{
+	const struct cfg_profile *p;
+	unsigned bit = role_bit(role);
+
+	if (!cfg || !bit)
+		return NULL;
+	if (name && *name) {
+		p = cfg_find_profile(cfg, name);
+		return p && (p->roles & bit) ? p : NULL;
+	}
+	if (bit == CFG_ROLE_CLIENT)
+		return cfg_find_profile(cfg, cfg->client_profile);
+	p = cfg_profile_for_sni(cfg, sni);
+	return p ? p : cfg_find_profile(cfg, cfg->server_profile);
+}
+
+/* Root gets no pass: a profile with an ACL means exactly that ACL. */
+int cfg_peer_allowed(const struct cfg_profile *p, uid_t uid, gid_t gid)
+{
+	if (!p)
+		return 0;
+	if (p->n_allowed_uids == 0 && p->n_allowed_gids == 0)
+		return 1;
+	for (size_t i = 0; i < p->n_allowed_uids; i++)
+		if (p->allowed_uids[i] == uid)
+			return 1;
+	for (size_t i = 0; i < p->n_allowed_gids; i++)
+		if (p->allowed_gids[i] == gid)
+			return 1;
+	return 0;
+}
