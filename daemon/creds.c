@@ -196,8 +196,8 @@ static int check_priority_usable(const struct creds *c, const struct cfg_profile
 	return 0;
 }
 
-static int build_priority(struct creds *c, const struct cfg_profile *p, char *err,
-			  size_t errlen)
+static int init_priority(gnutls_priority_t *out, const struct cfg_profile *p,
+			 const char *psk_kx, char *err, size_t errlen)
 {
 	const char *base = p->priority ? p->priority : "NORMAL", *err_pos = NULL;
 	size_t base_len = strlen(base);
@@ -206,12 +206,6 @@ static int build_priority(struct creds *c, const struct cfg_profile *p, char *er
 
 	while (base_len && base[base_len - 1] == ':')
 		base_len--;
-	/* GnuTLS's NORMAL enables no PSK key exchange, so TLS 1.3 PSK (from a
-	 * psk_file or a kernel request's key) would never negotiate.  Add it
-	 * unless the admin's string mentions PSK at all: then they decide.
-	 * Without PSK credentials on a session GnuTLS offers none of it. */
-	const char *psk_kx = strstr(base, "PSK") ? "" : ":+ECDHE-PSK:+DHE-PSK:+PSK";
-
 	if (!restriction ||
 	    asprintf(&full, "%.*s%s%s", (int)base_len, base, psk_kx, restriction) < 0) {
 		free(restriction);
@@ -219,9 +213,9 @@ static int build_priority(struct creds *c, const struct cfg_profile *p, char *er
 		return -ENOMEM;
 	}
 	free(restriction);
-	rc = gnutls_priority_init2(&c->priority, full, &err_pos, 0);
+	rc = gnutls_priority_init2(out, full, &err_pos, 0);
 	if (rc < 0) {
-		c->priority = NULL;
+		*out = NULL;
 		if (rc == GNUTLS_E_NO_PRIORITIES_WERE_SET)
 			explain_empty_priority(p, base, base_len, err, errlen);
 		else if (err_pos && err_pos >= full && err_pos < full + base_len)
@@ -235,7 +229,28 @@ static int build_priority(struct creds *c, const struct cfg_profile *p, char *er
 		return -EINVAL;
 	}
 	free(full);
-	return check_priority_usable(c, p, base, err, errlen);
+	return 0;
+}
+
+/*
+ * Two priorities per profile.  GnuTLS's NORMAL enables no PSK key exchange,
+ * so TLS 1.3 PSK (a psk_file or a kernel request's key) needs PSK kx added,
+ * unless the admin's string mentions PSK: then they decide.  But a GnuTLS
+ * client whose priority has PSK kx sends psk_key_exchange_modes even with
+ * GNUTLS_NO_TICKETS, and servers answer that with NewSessionTicket records
+ * after the handshake, which a plain read() on the kTLS socket fails on
+ * (EIO).  So sessions without PSK credentials use the priority without it.
+ */
+static int build_priority(struct creds *c, const struct cfg_profile *p, char *err,
+			  size_t errlen)
+{
+	const char *base = p->priority ? p->priority : "NORMAL";
+	const char *psk_kx = strstr(base, "PSK") ? "" : ":+ECDHE-PSK:+DHE-PSK:+PSK";
+	int rc = init_priority(&c->priority, p, "", err, errlen);
+
+	if (rc == 0)
+		rc = init_priority(&c->priority_psk, p, psk_kx, err, errlen);
+	return rc < 0 ? rc : check_priority_usable(c, p, base, err, errlen);
 }
 
 /* p->alpn is canonical ("h2,http/1.1", no blanks, no empty items). */
@@ -274,6 +289,8 @@ static void creds_free(struct creds *c)
 		gnutls_psk_free_server_credentials(c->psk_server);
 	if (c->priority)
 		gnutls_priority_deinit(c->priority);
+	if (c->priority_psk)
+		gnutls_priority_deinit(c->priority_psk);
 	for (unsigned i = 0; i < c->n_alpn; i++)
 		free(c->alpn[i].data);
 	free(c->alpn);

@@ -22,12 +22,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include "creds.h"
 #include "handshake.h"
 #include "ktls_gnutls.h"
 #include "log.h"
+#include "record_peek.h"
 
 struct hs_session {
 	gnutls_session_t session;
@@ -37,6 +40,10 @@ struct hs_session {
 	int role;
 	int failure_errno;		/* with failure: set by our callbacks */
 	char failure[KTLS_REASON_MAX];
+	int handshake_done;		/* then draining tickets, see drain_tickets() */
+	uint64_t drain_until_ms;
+	unsigned tickets_drained;
+	ssize_t read_budget;		/* bytes GnuTLS may read; -1: unlimited */
 };
 
 static ssize_t transport_push(gnutls_transport_ptr_t ptr, const void *data, size_t len)
@@ -49,8 +56,19 @@ static ssize_t transport_push(gnutls_transport_ptr_t ptr, const void *data, size
 static ssize_t transport_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
 {
 	const struct hs_job *job = ptr;
+	struct hs_session *hs = job->hs;
+	ssize_t n;
 
-	return recv(job->sock_fd, data, len, MSG_DONTWAIT);
+	if (hs->read_budget == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (hs->read_budget > 0 && len > (size_t)hs->read_budget)
+		len = (size_t)hs->read_budget;
+	n = recv(job->sock_fd, data, len, MSG_DONTWAIT);
+	if (n > 0 && hs->read_budget > 0)
+		hs->read_budget -= n;
+	return n;
 }
 
 /* GnuTLS asks "is there data within ms?"; we are event driven: never wait. */
@@ -91,6 +109,17 @@ static int set_alpn(gnutls_session_t s, const uint8_t *wire, uint16_t wire_len)
 	return n ? gnutls_alpn_set_protocols(s, protos, n, 0) : 0;
 }
 
+/* PSK key exchange only where PSK credentials exist: see build_priority()
+ * in creds.c for why a client must not offer it otherwise. */
+static int uses_psk(const struct hs_session *hs, const struct creds *c)
+{
+	const struct hs_override *ov = hs->job->override;
+
+	if (hs->role == KTLS_ROLE_SERVER)
+		return hs->psk_server || c->psk_server;
+	return (ov && ov->psk_key_len) || hs->job->req.psk_identity[0];
+}
+
 /* Point the session at a profile's credentials and priorities. */
 static int use_profile(struct hs_session *hs, const struct cfg_profile *p)
 {
@@ -99,7 +128,7 @@ static int use_profile(struct hs_session *hs, const struct cfg_profile *p)
 	const struct hs_override *ov = hs->job->override;
 	int rc;
 
-	rc = gnutls_priority_set(hs->session, c->priority);
+	rc = gnutls_priority_set(hs->session, uses_psk(hs, c) ? c->priority_psk : c->priority);
 	if (rc == 0)
 		rc = gnutls_credentials_set(hs->session, GNUTLS_CRD_CERTIFICATE,
 					    ov && ov->x509 ? ov->x509 : c->x509);
@@ -323,6 +352,7 @@ int hs_start(struct hs_job *job, char *reason, size_t len)
 	job->hs = hs;
 	hs->job = job;
 	hs->role = job->req.role;
+	hs->read_budget = -1;
 	flags |= hs->role == KTLS_ROLE_SERVER ? GNUTLS_SERVER : GNUTLS_CLIENT | GNUTLS_NO_TICKETS;
 	rc = check_verify_request(job, reason, len);
 	if (rc < 0)
@@ -351,7 +381,7 @@ int hs_start(struct hs_job *job, char *reason, size_t len)
 
 int hs_wants_write(const struct hs_job *job)
 {
-	return gnutls_record_get_direction(job->hs->session) == 1;
+	return !job->hs->handshake_done && gnutls_record_get_direction(job->hs->session) == 1;
 }
 
 /* errno + reason for a failed certificate check: each cause distinct. */
@@ -454,15 +484,94 @@ static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t len
 	}
 }
 
+/*
+ * TLS 1.3 servers (OpenSSL, nginx, gnutls-serv) send NewSessionTicket records
+ * right after our Finished, whether or not we asked for them.  Arriving
+ * after the handoff they would make an application's plain read() fail with
+ * EIO, so as a client we wait briefly for them: each complete record is
+ * peeked and decrypted from a copy (record_peek.c); a handshake record is
+ * handed to GnuTLS, which may read exactly that record and no more; the
+ * first data or alert record, or EOF, ends the wait untouched for kTLS.
+ * The wait is about two round trips, and ends early once a burst of
+ * tickets has been taken and nothing else is queued.
+ */
+static uint64_t drain_window_ms(const struct hs_job *job)
+{
+	struct tcp_info info;
+	socklen_t len = sizeof(info);
+	uint64_t ms = 50;
+
+	if (getsockopt(job->sock_fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0)
+		ms = 2 * (uint64_t)info.tcpi_rtt / 1000 + 20;
+	return ms < 20 ? 20 : ms > 300 ? 300 : ms;
+}
+
+static int wants_drain(const struct hs_session *hs)
+{
+	return hs->role == KTLS_ROLE_CLIENT &&
+	       gnutls_protocol_get_version(hs->session) == GNUTLS_TLS1_3;
+}
+
+/* Let GnuTLS process exactly one queued record of record_len bytes. */
+static int consume_ticket(struct hs_session *hs, size_t record_len, char *reason, size_t len)
+{
+	char scratch[64];
+	ssize_t n;
+
+	hs->read_budget = (ssize_t)record_len;
+	n = gnutls_record_recv(hs->session, scratch, sizeof(scratch));
+	hs->read_budget = -1;
+	if (n > 0) {	/* cannot happen: the record's inner type was handshake */
+		explicit_bzero(scratch, sizeof(scratch));
+		snprintf(reason, len, "application data was read during the ticket drain");
+		return -EPROTO;
+	}
+	if (n < 0 && n != GNUTLS_E_AGAIN && gnutls_error_is_fatal((int)n))
+		return map_failure(hs, (int)n, reason, len);
+	hs->tickets_drained++;
+	return 0;
+}
+
+static int drain_tickets(struct hs_job *job, char *reason, size_t len)
+{
+	struct hs_session *hs = job->hs;
+	size_t record_len;
+	int type, rc;
+
+	for (;;) {
+		type = record_peek_inner_type(hs->session, job->sock_fd, &record_len);
+		if (type == -EAGAIN) {
+			if (now_ms() >= hs->drain_until_ms || hs->tickets_drained)
+				return 0;
+			job->wake_ms = hs->drain_until_ms;
+			return -EAGAIN;
+		}
+		if (type != KTLS_RECORD_HANDSHAKE)
+			return 0;	/* data, alert, EOF, or not ours to open */
+		rc = consume_ticket(hs, record_len, reason, len);
+		if (rc < 0)
+			return rc;
+	}
+}
+
 int hs_step(struct hs_job *job, char *reason, size_t len)
 {
-	int rc = gnutls_handshake(job->hs->session);
+	struct hs_session *hs = job->hs;
+	int rc;
 
-	if (rc == 0)
-		return 0;
-	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED || !gnutls_error_is_fatal(rc))
+	if (hs->handshake_done)
+		return drain_tickets(job, reason, len);
+	rc = gnutls_handshake(hs->session);
+	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED ||
+	    (rc < 0 && !gnutls_error_is_fatal(rc)))
 		return -EAGAIN;
-	return map_failure(job->hs, rc, reason, len);
+	if (rc < 0)
+		return map_failure(hs, rc, reason, len);
+	if (!wants_drain(hs))
+		return 0;
+	hs->handshake_done = 1;
+	hs->drain_until_ms = now_ms() + drain_window_ms(job);
+	return drain_tickets(job, reason, len);
 }
 
 static void copy_str(char *dst, size_t cap, const char *src)

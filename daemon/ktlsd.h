@@ -78,6 +78,7 @@ struct hs_job {
 	struct cfg_ref *cfg;
 	const struct cfg_profile *profile;	/* server role: may change on SNI */
 	uint64_t started_ms, deadline_ms;
+	uint64_t wake_ms;		/* 0, or when the engine wants a step without I/O */
 	char peer_addr[64];
 	struct hs_session *hs;		/* handshake.c */
 	struct hs_override *override;	/* may be NULL */

@@ -203,10 +203,19 @@ static int expire_jobs(struct worker *w)
 
 	for (job = w->jobs; job; job = following) {
 		following = job->next;
-		if (job->deadline_ms <= now)
+		if (job->deadline_ms <= now) {
 			job_fail(w, job, ETIMEDOUT, "handshake deadline passed: the peer stalled");
-		else if (job->deadline_ms < next)
+			continue;
+		}
+		if (job->wake_ms && job->wake_ms <= now) {
+			job->wake_ms = 0;
+			job_drive(w, job);	/* may finish (free) only this job */
+			continue;
+		}
+		if (job->deadline_ms < next)
 			next = job->deadline_ms;
+		if (job->wake_ms && job->wake_ms < next)
+			next = job->wake_ms;
 	}
 	return next == UINT64_MAX ? -1 : (int)(next - now);
 }

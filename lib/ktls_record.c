@@ -41,7 +41,7 @@ ssize_t ktls_send_record(int fd, uint8_t record_type, const void *buf, size_t le
 int ktls_send_alert(int fd, uint8_t level, uint8_t description)
 {
 	const uint8_t alert[2] = { level, description };
-	ssize_t sent = ktls_send_record(fd, KTLS_RECORD_ALERT, alert, sizeof(alert), 0);
+	ssize_t sent = ktls_send_record(fd, KTLS_RECORD_ALERT, alert, sizeof(alert), MSG_NOSIGNAL);
 
 	if (sent < 0)
 		return -1;

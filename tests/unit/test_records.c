@@ -206,11 +206,12 @@ static void test_send_record_einval_hints_tx(void **state)
 	assert_null(strstr(ktls_errmsg(), "TLS TX installed"));
 }
 
+/* Alerts go out with MSG_NOSIGNAL: a peer that reset must not SIGPIPE the app. */
 static void test_send_alert_bytes(void **state)
 {
 	static const uint8_t want[] = { 2, 40 };	/* fatal, handshake_failure */
 
-	expect_sendmsg(0, 2);
+	expect_sendmsg(MSG_NOSIGNAL, 2);
 	assert_int_equal(ktls_send_alert(FD, 2, 40), 0);
 	assert_sent_record_type(KTLS_RECORD_ALERT);
 	assert_int_equal(sent.iov_len, 2);
@@ -221,7 +222,7 @@ static void test_send_close_notify_bytes(void **state)
 {
 	static const uint8_t want[] = { 1, 0 };	/* warning, close_notify */
 
-	expect_sendmsg(0, 2);
+	expect_sendmsg(MSG_NOSIGNAL, 2);
 	assert_int_equal(ktls_send_close_notify(FD), 0);
 	assert_sent_record_type(KTLS_RECORD_ALERT);
 	assert_int_equal(sent.iov_len, 2);
@@ -230,14 +231,14 @@ static void test_send_close_notify_bytes(void **state)
 
 static void test_send_alert_short_write_is_eio(void **state)
 {
-	expect_sendmsg(0, 1);
+	expect_sendmsg(MSG_NOSIGNAL, 1);
 	assert_fails(ktls_send_alert(FD, 2, 80), EIO);
 	assert_errmsg_contains("short");
 }
 
 static void test_send_alert_error_passes_errno(void **state)
 {
-	expect_sendmsg(0, -EPIPE);
+	expect_sendmsg(MSG_NOSIGNAL, -EPIPE);
 	assert_fails(ktls_send_close_notify(FD), EPIPE);
 }
 

@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The ktlsd request protocol codec (format: ktls_proto.h).
+ *
+ * Both directions are table-driven: one row per TLV names the struct field it
+ * fills, its wire shape and its limits, so the encoder and the decoder cannot
+ * disagree about a field.  The decoder trusts nothing: every length is checked
+ * before the bytes behind it are read, and anything that is not exactly what
+ * the encoder could have produced (apart from unknown non-critical TLVs) is
+ * -EBADMSG.  This file depends on nothing but libc, so the fuzz harness
+ * (tests/fuzz/fuzz_msg.c) can #include it on its own.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "ktls_proto.h"
+
+enum tlv_shape {
+	SHAPE_U8,	/* one byte, value within [min, max] */
+	SHAPE_U16,
+	SHAPE_U32,
+	SHAPE_STRING,	/* no NUL, at most size - 1 bytes, NUL-terminated in the struct */
+	SHAPE_BYTES,	/* opaque, at most size bytes, length in a u16 field */
+	SHAPE_ALPN,	/* SHAPE_BYTES holding a valid TLS ProtocolNameList body */
+	SHAPE_FIXED,	/* exactly size bytes; presence in a u8 flag */
+};
+
+struct tlv_field {
+	uint16_t type;		/* enum ktls_tlv */
+	enum tlv_shape shape;
+	size_t offset;		/* of the value in the struct */
+	size_t size;		/* of the value's storage in the struct */
+	size_t aux_offset;	/* BYTES/ALPN: u16 length; FIXED: u8 presence flag */
+	uint32_t min, max;	/* U8 only: accepted range */
+	bool always;		/* emitted even when zero, and required on decode */
+};
+
+#define FIELD(st, tlv, shape_, member, ...)                                   \
+	{                                                                     \
+		.type = (tlv), .shape = (shape_),                             \
+		.offset = offsetof(struct st, member),                        \
+		.size = sizeof(((struct st *)0)->member), __VA_ARGS__         \
+	}
+
+static const struct tlv_field request_fields[] = {
+	FIELD(ktls_hs_request, KTLS_TLV_ROLE, SHAPE_U8, role,
+	      .min = KTLS_ROLE_CLIENT, .max = KTLS_ROLE_SERVER, .always = true),
+	FIELD(ktls_hs_request, KTLS_TLV_SERVER_NAME, SHAPE_STRING, server_name),
+	FIELD(ktls_hs_request, KTLS_TLV_ALPN, SHAPE_ALPN, alpn,
+	      .aux_offset = offsetof(struct ktls_hs_request, alpn_len)),
+	FIELD(ktls_hs_request, KTLS_TLV_PROFILE, SHAPE_STRING, profile),
+	/* verify is always sent so the daemon never has to guess, but a
+	 * missing one decodes as KTLS_VERIFY_DEFAULT (see required_seen). */
+	FIELD(ktls_hs_request, KTLS_TLV_VERIFY, SHAPE_U8, verify,
+	      .min = KTLS_VERIFY_DEFAULT, .max = KTLS_VERIFY_NONE, .always = true),
+	FIELD(ktls_hs_request, KTLS_TLV_PSK_IDENTITY, SHAPE_STRING, psk_identity),
+	FIELD(ktls_hs_request, KTLS_TLV_TIMEOUT_MS, SHAPE_U32, timeout_ms),
+};
+
+static const struct tlv_field reply_fields[] = {
+	FIELD(ktls_hs_reply, KTLS_TLV_STATUS, SHAPE_U32, status, .always = true),
+	FIELD(ktls_hs_reply, KTLS_TLV_REASON, SHAPE_STRING, reason),
+	FIELD(ktls_hs_reply, KTLS_TLV_VERSION, SHAPE_U16, version),
+	FIELD(ktls_hs_reply, KTLS_TLV_CIPHER, SHAPE_U16, cipher),
+	FIELD(ktls_hs_reply, KTLS_TLV_GROUP, SHAPE_STRING, group),
+	FIELD(ktls_hs_reply, KTLS_TLV_ALPN_SELECTED, SHAPE_STRING, alpn),
+	FIELD(ktls_hs_reply, KTLS_TLV_PEER_SUBJECT, SHAPE_STRING, peer_subject),
+	FIELD(ktls_hs_reply, KTLS_TLV_PEER_FINGERPRINT, SHAPE_FIXED, peer_fingerprint,
+	      .aux_offset = offsetof(struct ktls_hs_reply, has_fingerprint)),
+	FIELD(ktls_hs_reply, KTLS_TLV_PEER_CERT, SHAPE_BYTES, peer_cert,
+	      .aux_offset = offsetof(struct ktls_hs_reply, peer_cert_len)),
+	FIELD(ktls_hs_reply, KTLS_TLV_RESUMED, SHAPE_U8, resumed, .min = 0, .max = 1),
+	FIELD(ktls_hs_reply, KTLS_TLV_PEER_VERIFIED, SHAPE_U8, peer_verified,
+	      .min = 0, .max = 1),
+	FIELD(ktls_hs_reply, KTLS_TLV_SERVER_NAME_SEEN, SHAPE_STRING, server_name),
+};
+
+#define N_FIELDS(table) (sizeof(table) / sizeof((table)[0]))
+
+/* The decoder remembers which rows it has seen in a 32-bit mask. */
+_Static_assert(N_FIELDS(request_fields) <= 32 && N_FIELDS(reply_fields) <= 32,
+	       "too many fields for the seen-mask");
+/* A TLV length is a u16; every field must be expressible. */
+_Static_assert(KTLS_PEER_CERT_MAX <= UINT16_MAX && KTLS_ALPN_MAX <= UINT16_MAX,
+	       "field larger than a TLV can carry");
+
+#define TLV_HDR_LEN 4
+
+/* ---- big-endian helpers ---------------------------------------------------- */
+
+static void put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint16_t get_u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* ---- ALPN wire list -------------------------------------------------------- */
+
+/* A ProtocolNameList body: (u8 len, name)+ with every len in 1..255 and the
+ * entries exactly filling len bytes.  Empty is valid here: it means "none". */
+static bool alpn_wire_valid(const uint8_t *wire, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		uint8_t entry_len = wire[off];
+
+		if (entry_len == 0 || entry_len > len - off - 1)
+			return false;
+		off += 1 + (size_t)entry_len;
+	}
+	return true;
+}
+
+int ktls_alpn_from_csv(const char *csv, uint8_t *wire, uint16_t *wire_len)
+{
+	size_t out = 0;
+	const char *entry = csv;
+
+	if (!csv || !wire || !wire_len)
+		return -EINVAL;
+	*wire_len = 0;
+	if (*csv == '\0')
+		return 0;
+	for (;;) {
+		size_t entry_len = strcspn(entry, ",");
+
+		if (entry_len == 0 || entry_len > 255 || out + 1 + entry_len > KTLS_ALPN_MAX)
+			return -EINVAL;
+		wire[out] = (uint8_t)entry_len;
+		memcpy(wire + out + 1, entry, entry_len);
+		out += 1 + entry_len;
+		if (entry[entry_len] == '\0')
+			break;
+		entry += entry_len + 1;		/* past the comma; "a," fails above */
+	}
+	*wire_len = (uint16_t)out;
+	return 0;
+}
+
+/* ---- header ------------------------------------------------------------------ */
+
+static bool msg_type_known(uint8_t type)
+{
+	switch ((enum ktls_msg_type)type) {
+	case KTLS_MSG_HANDSHAKE_REQ:
+	case KTLS_MSG_HANDSHAKE_REPLY:
+	case KTLS_MSG_STATUS_REQ:
+	case KTLS_MSG_STATUS_REPLY:
+		return true;
+	}
+	return false;
+}
+
+static void put_header(uint8_t *buf, uint8_t type, size_t total)
+{
+	put_u32(buf, KTLS_PROTO_MAGIC);
+	buf[4] = KTLS_PROTO_VERSION;
+	buf[5] = type;
+	put_u16(buf + 6, 0);
+	put_u32(buf + 8, (uint32_t)total);
+}
+
+int ktls_msg_type(const uint8_t *buf, size_t len)
+{
+	if (!buf || len < KTLS_MSG_HDR_LEN || len > KTLS_MSG_MAX)
+		return -EBADMSG;
+	if (get_u32(buf) != KTLS_PROTO_MAGIC || buf[4] != KTLS_PROTO_VERSION)
+		return -EBADMSG;
+	if (get_u16(buf + 6) != 0 || get_u32(buf + 8) != len)
+		return -EBADMSG;
+	if (!msg_type_known(buf[5]))
+		return -EBADMSG;
+	return buf[5];
+}
+
+int ktls_msg_encode_empty(uint8_t type, uint8_t *buf, size_t cap)
+{
+	if (!buf || !msg_type_known(type))
+		return -EINVAL;
+	if (cap < KTLS_MSG_HDR_LEN)
+		return -EMSGSIZE;
+	put_header(buf, type, KTLS_MSG_HDR_LEN);
+	return KTLS_MSG_HDR_LEN;
+}
+
+/* ---- encoder ----------------------------------------------------------------- */
+
+/* Where one field's value lives in the struct and how long it is on the wire;
+ * length 0 means "not set" for everything but the always-sent rows. */
+struct field_view {
+	const uint8_t *value;
+	size_t len;
+};
+
+static int field_view(const struct tlv_field *f, const uint8_t *base, struct field_view *view)
+{
+	uint16_t stored_len;
+
+	view->value = base + f->offset;
+	switch (f->shape) {
+	case SHAPE_U8:
+		if (*view->value < f->min || *view->value > f->max)
+			return -EINVAL;
+		view->len = *view->value || f->always ? 1 : 0;
+		return 0;
+	case SHAPE_U16:
+	case SHAPE_U32: {
+		static const uint8_t zero[4];
+
+		view->len = memcmp(view->value, zero, f->size) || f->always ? f->size : 0;
+		return 0;
+	}
+	case SHAPE_STRING:
+		view->len = strnlen((const char *)view->value, f->size);
+		return view->len < f->size ? 0 : -EINVAL;	/* unterminated */
+	case SHAPE_BYTES:
+	case SHAPE_ALPN:
+		memcpy(&stored_len, base + f->aux_offset, sizeof(stored_len));
+		view->len = stored_len;
+		if (view->len > f->size)
+			return -EINVAL;
+		if (f->shape == SHAPE_ALPN && !alpn_wire_valid(view->value, view->len))
+			return -EINVAL;
+		return 0;
+	case SHAPE_FIXED:
+		view->len = base[f->aux_offset] ? f->size : 0;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void put_value(const struct tlv_field *f, const struct field_view *view, uint8_t *out)
+{
+	uint16_t v16;
+	uint32_t v32;
+
+	switch (f->shape) {
+	case SHAPE_U16:
+		memcpy(&v16, view->value, sizeof(v16));
+		put_u16(out, v16);
+		return;
+	case SHAPE_U32:
+		memcpy(&v32, view->value, sizeof(v32));
+		put_u32(out, v32);
+		return;
+	case SHAPE_U8:
+	case SHAPE_STRING:
+	case SHAPE_BYTES:
+	case SHAPE_ALPN:
+	case SHAPE_FIXED:
+		memcpy(out, view->value, view->len);
+		return;
+	}
+}
+
+static int encode_message(uint8_t type, const struct tlv_field *fields, size_t n_fields,
+			  const void *msg, uint8_t *buf, size_t cap)
+{
+	const uint8_t *base = msg;
+	size_t off = KTLS_MSG_HDR_LEN;
+
+	if (!msg || !buf)
+		return -EINVAL;
+	if (cap > KTLS_MSG_MAX)
+		cap = KTLS_MSG_MAX;
+	if (cap < KTLS_MSG_HDR_LEN)
+		return -EMSGSIZE;
+	for (size_t i = 0; i < n_fields; i++) {
+		struct field_view view;
+		int rc = field_view(&fields[i], base, &view);
+
+		if (rc < 0)
+			return rc;
+		if (view.len == 0)
+			continue;
+		if (TLV_HDR_LEN + view.len > cap - off)
+			return -EMSGSIZE;
+		put_u16(buf + off, fields[i].type);
+		put_u16(buf + off + 2, (uint16_t)view.len);
+		put_value(&fields[i], &view, buf + off + TLV_HDR_LEN);
+		off += TLV_HDR_LEN + view.len;
+	}
+	put_header(buf, type, off);
+	return (int)off;
+}
+
+int ktls_msg_encode_request(const struct ktls_hs_request *req, uint8_t *buf, size_t cap)
+{
+	return encode_message(KTLS_MSG_HANDSHAKE_REQ, request_fields, N_FIELDS(request_fields),
+			      req, buf, cap);
+}
+
+int ktls_msg_encode_reply(const struct ktls_hs_reply *rep, uint8_t *buf, size_t cap)
+{
+	return encode_message(KTLS_MSG_HANDSHAKE_REPLY, reply_fields, N_FIELDS(reply_fields),
+			      rep, buf, cap);
+}
+
+/* ---- decoder ----------------------------------------------------------------- */
+
+static const struct tlv_field *find_field(const struct tlv_field *fields, size_t n_fields,
+					  uint16_t type, size_t *index)
+{
+	for (size_t i = 0; i < n_fields; i++) {
+		if (fields[i].type == type) {
+			*index = i;
+			return &fields[i];
+		}
+	}
+	return NULL;
+}
+
+static int store_value(const struct tlv_field *f, const uint8_t *value, size_t len,
+		       uint8_t *base)
+{
+	uint8_t *dst = base + f->offset;
+	uint16_t v16, len16;
+	uint32_t v32;
+
+	switch (f->shape) {
+	case SHAPE_U8:
+		if (len != 1 || value[0] < f->min || value[0] > f->max)
+			return -EBADMSG;
+		*dst = value[0];
+		return 0;
+	case SHAPE_U16:
+		if (len != sizeof(v16))
+			return -EBADMSG;
+		v16 = get_u16(value);
+		memcpy(dst, &v16, sizeof(v16));
+		return 0;
+	case SHAPE_U32:
+		if (len != sizeof(v32))
+			return -EBADMSG;
+		v32 = get_u32(value);
+		memcpy(dst, &v32, sizeof(v32));
+		return 0;
+	case SHAPE_STRING:
+		if (len >= f->size || memchr(value, '\0', len))
+			return -EBADMSG;
+		memcpy(dst, value, len);
+		dst[len] = '\0';
+		return 0;
+	case SHAPE_ALPN:
+		if (!alpn_wire_valid(value, len))
+			return -EBADMSG;
+		/* fall through */
+	case SHAPE_BYTES:
+		if (len > f->size)
+			return -EBADMSG;
+		memcpy(dst, value, len);
+		len16 = (uint16_t)len;
+		memcpy(base + f->aux_offset, &len16, sizeof(len16));
+		return 0;
+	case SHAPE_FIXED:
+		if (len != f->size)
+			return -EBADMSG;
+		memcpy(dst, value, len);
+		base[f->aux_offset] = 1;
+		return 0;
+	}
+	return -EBADMSG;
+}
+
+/* Only the role of a request and the status of a reply are mandatory: a
+ * message without them cannot be acted upon. */
+static bool required_seen(const struct tlv_field *fields, size_t n_fields, uint32_t seen)
+{
+	for (size_t i = 0; i < n_fields; i++) {
+		bool required = fields[i].type == KTLS_TLV_ROLE ||
+				fields[i].type == KTLS_TLV_STATUS;
+
+		if (required && !(seen & (UINT32_C(1) << i)))
+			return false;
+	}
+	return true;
+}
+
+static int decode_tlvs(const struct tlv_field *fields, size_t n_fields, const uint8_t *buf,
+		       size_t len, uint8_t *base)
+{
+	size_t off = KTLS_MSG_HDR_LEN, index = 0;
+	uint32_t seen = 0;
+
+	while (off < len) {
+		const struct tlv_field *f;
+		uint16_t type, value_len;
+
+		if (len - off < TLV_HDR_LEN)
+			return -EBADMSG;
+		type = get_u16(buf + off);
+		value_len = get_u16(buf + off + 2);
+		off += TLV_HDR_LEN;
+		if (value_len > len - off)
+			return -EBADMSG;
+		f = find_field(fields, n_fields, type, &index);
+		if (!f && (type & KTLS_TLV_CRITICAL))
+			return -EBADMSG;
+		if (f) {
+			if (seen & (UINT32_C(1) << index))
+				return -EBADMSG;
+			seen |= UINT32_C(1) << index;
+			if (store_value(f, buf + off, value_len, base) < 0)
+				return -EBADMSG;
+		}
+		off += value_len;
+	}
+	return required_seen(fields, n_fields, seen) ? 0 : -EBADMSG;
+}
+
+static int decode_message(uint8_t type, const struct tlv_field *fields, size_t n_fields,
+			  const uint8_t *buf, size_t len, void *msg, size_t msg_size)
+{
+	int rc;
+
+	if (!msg)
+		return -EINVAL;
+	memset(msg, 0, msg_size);
+	if (ktls_msg_type(buf, len) != type)
+		return -EBADMSG;
+	rc = decode_tlvs(fields, n_fields, buf, len, msg);
+	if (rc < 0)
+		memset(msg, 0, msg_size);	/* no half-decoded message leaks out */
+	return rc;
+}
+
+int ktls_msg_decode_request(const uint8_t *buf, size_t len, struct ktls_hs_request *req)
+{
+	return decode_message(KTLS_MSG_HANDSHAKE_REQ, request_fields, N_FIELDS(request_fields),
+			      buf, len, req, sizeof(*req));
+}
+
+int ktls_msg_decode_reply(const uint8_t *buf, size_t len, struct ktls_hs_reply *rep)
+{
+	return decode_message(KTLS_MSG_HANDSHAKE_REPLY, reply_fields, N_FIELDS(reply_fields),
+			      buf, len, rep, sizeof(*rep));
+}
