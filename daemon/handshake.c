@@ -39,6 +39,7 @@ struct hs_session {
 	struct hs_job *job;
 	int role;
 	int failure_errno;		/* with failure: set by our callbacks */
+	unsigned verify_status;		/* verify_if_sent()'s verdict */
 	char failure[KTLS_REASON_MAX];
 	int handshake_done;		/* then draining tickets, see drain_tickets() */
 	uint64_t drain_until_ms;
@@ -277,6 +278,21 @@ static int server_alpn(struct hs_session *hs)
 	return c->n_alpn ? gnutls_alpn_set_protocols(hs->session, c->alpn, c->n_alpn, 0) : 0;
 }
 
+/* GNUTLS_CERT_REQUEST plus gnutls_session_set_verify_cert() fails a client
+ * that sends no certificate (GnuTLS 3.7.9: "Error in the certificate",
+ * status never set): verify what was sent, accept nothing sent. */
+static int verify_if_sent(gnutls_session_t session)
+{
+	struct hs_job *job = gnutls_transport_get_ptr(session);
+	unsigned n = 0;
+
+	if (!gnutls_certificate_get_peers(session, &n) || n == 0)
+		return 0;
+	if (gnutls_certificate_verify_peers3(session, NULL, &job->hs->verify_status) < 0)
+		job->hs->verify_status = GNUTLS_CERT_INVALID;
+	return job->hs->verify_status ? -1 : 0;
+}
+
 static void server_cert_policy(struct hs_session *hs)
 {
 	switch (effective_verify(hs->job)) {
@@ -286,7 +302,7 @@ static void server_cert_policy(struct hs_session *hs)
 		break;
 	case KTLS_VERIFY_OPTIONAL:
 		gnutls_certificate_server_set_request(hs->session, GNUTLS_CERT_REQUEST);
-		gnutls_session_set_verify_cert(hs->session, NULL, 0);
+		gnutls_session_set_verify_function(hs->session, verify_if_sent);
 		break;
 	case KTLS_VERIFY_DEFAULT:
 	case KTLS_VERIFY_NONE:
@@ -387,7 +403,8 @@ int hs_wants_write(const struct hs_job *job)
 /* errno + reason for a failed certificate check: each cause distinct. */
 static int verify_failure(struct hs_session *hs, char *reason, size_t len)
 {
-	unsigned status = gnutls_session_get_verify_cert_status(hs->session);
+	unsigned status = hs->verify_status ? hs->verify_status
+					    : gnutls_session_get_verify_cert_status(hs->session);
 	const char *who = hs->role == KTLS_ROLE_CLIENT ? "server" : "client";
 
 	if (status & GNUTLS_CERT_UNEXPECTED_OWNER) {
@@ -448,6 +465,7 @@ static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t len
 	case GNUTLS_E_CERTIFICATE_ERROR:
 		return verify_failure(hs, reason, len);
 	case GNUTLS_E_NO_CERTIFICATE_FOUND:
+	case GNUTLS_E_CERTIFICATE_REQUIRED:	/* TLS 1.3's way of saying the same */
 		snprintf(reason, len, "client sent no certificate but the profile requires one");
 		return -EACCES;
 	case GNUTLS_E_FATAL_ALERT_RECEIVED:

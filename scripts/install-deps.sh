@@ -21,10 +21,10 @@ PACKAGES=(
   # integration tests, demo, benchmarks
   gnutls-bin keyutils openssl curl nginx-light iproute2 gnuplot-nox gzip
   # test VM (tests/vm): see VM_ONLY_PACKAGES
-  qemu-system-x86 busybox-static kmod cpio xz-utils zstd
+  qemu-system-x86 busybox-static kmod cpio xz-utils zstd nfs-kernel-server
 )
 # The subset of PACKAGES that only the test VM needs (skipped by --no-vm).
-VM_ONLY_PACKAGES=(qemu-system-x86 busybox-static kmod cpio xz-utils zstd)
+VM_ONLY_PACKAGES=(qemu-system-x86 busybox-static kmod cpio xz-utils zstd nfs-kernel-server)
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly REPO_ROOT
