@@ -128,7 +128,7 @@ $(KTLS_CLI): $(call obj,$(TOOL_SRCS)) $(LIBKTLS_A)
 $(BUILD)/ktlsd: $(DAEMON_OBJS) $(LIBKTLS_A) $(GLUE_A)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(GLUE_A) $(LIBKTLS_A) \
-		$(GNUTLS_LIBS) $(NL_LIBS) $(INIH_LIBS) -lpthread
+		$(GNUTLS_LIBS) $(NL_LIBS) $(INIH_LIBS) -lkeyutils -lpthread
 $(BUILD)/ktls-bench: $(call obj,$(BENCH_SRCS)) $(LIBKTLS_A) $(GLUE_A)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(call obj,$(BENCH_SRCS)) $(GLUE_A) $(LIBKTLS_A) \
@@ -143,7 +143,7 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPER_OBJS) $(BUILD)/libk
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJS) $(BUILD)/libktlsd-core.a \
 		$(foreach s,$(shell cat tests/unit/$*.wrap 2>/dev/null),-Wl,--wrap=$(s)) \
-		$(GLUE_A) $(LIB_OBJS) $(CMOCKA_LIBS) $(GNUTLS_LIBS) $(NL_LIBS) $(INIH_LIBS) -lpthread
+		$(GLUE_A) $(LIB_OBJS) $(CMOCKA_LIBS) $(GNUTLS_LIBS) $(NL_LIBS) $(INIH_LIBS) -lkeyutils -lpthread
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(GLUE_A) $(LIBKTLS_A)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(GLUE_A) $(LIBKTLS_A) $(GNUTLS_LIBS) -lpthread
@@ -170,9 +170,16 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) scripts/bench.sh
 
+# Units get the installed ktlsd path; the example config never replaces a
+# ktlsd.conf (only ktlsd.conf.example is written).
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+MAN_PAGES := $(wildcard docs/*.[1-8])
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
-		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MODULESLOADDIR) $(DESTDIR)$(MODPROBEDIR)
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MODULESLOADDIR) $(DESTDIR)$(MODPROBEDIR) \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/ktlsd
 	install -m 0755 $(KTLS_CLI) $(DESTDIR)$(BINDIR)/ktls
 	$(if $(BENCH),install -m 0755 $(BENCH) $(DESTDIR)$(BINDIR)/ktls-bench)
 	$(if $(KTLSD),install -d $(DESTDIR)$(SBINDIR) && install -m 0755 $(KTLSD) $(DESTDIR)$(SBINDIR)/ktlsd)
@@ -184,14 +191,31 @@ install: all
 	install -m 0644 $(BUILD)/libktls.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	install -m 0644 kmod-config/modules-load.d/ktls.conf $(DESTDIR)$(MODULESLOADDIR)/ktls.conf
 	install -m 0644 kmod-config/modprobe.d/ktls.conf $(DESTDIR)$(MODPROBEDIR)/ktls.conf
+	sed 's|/usr/local/sbin|$(SBINDIR)|g' systemd/ktlsd.service > $(DESTDIR)$(SYSTEMDUNITDIR)/ktlsd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/ktlsd.service
+	install -m 0644 systemd/ktlsd.socket $(DESTDIR)$(SYSTEMDUNITDIR)/ktlsd.socket
+	install -m 0644 systemd/ktlsd.sysusers $(DESTDIR)$(SYSUSERSDIR)/ktlsd.conf
+	install -m 0644 docs/ktlsd.conf.example $(DESTDIR)$(SYSCONFDIR)/ktlsd/ktlsd.conf.example
+	for page in $(MAN_PAGES); do \
+		section=$${page##*.}; \
+		install -d $(DESTDIR)$(MANDIR)/man$$section && \
+		install -m 0644 $$page $(DESTDIR)$(MANDIR)/man$$section/ || exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ktls $(DESTDIR)$(BINDIR)/ktls-bench $(DESTDIR)$(SBINDIR)/ktlsd \
 	      $(DESTDIR)$(LIBDIR)/libktls.so* $(DESTDIR)$(LIBDIR)/libktls.a \
 	      $(DESTDIR)$(INCLUDEDIR)/ktls.h $(DESTDIR)$(PKGCONFIGDIR)/libktls.pc \
-	      $(DESTDIR)$(MODULESLOADDIR)/ktls.conf $(DESTDIR)$(MODPROBEDIR)/ktls.conf
+	      $(DESTDIR)$(MODULESLOADDIR)/ktls.conf $(DESTDIR)$(MODPROBEDIR)/ktls.conf \
+	      $(DESTDIR)$(SYSTEMDUNITDIR)/ktlsd.service $(DESTDIR)$(SYSTEMDUNITDIR)/ktlsd.socket \
+	      $(DESTDIR)$(SYSUSERSDIR)/ktlsd.conf $(DESTDIR)$(SYSCONFDIR)/ktlsd/ktlsd.conf.example \
+	      $(foreach p,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
+	@# only when empty: a ktlsd.conf and its keys stay
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/ktlsd 2>/dev/null
 
 clean:
 	rm -rf build
+
+.SECONDARY: $(call obj,$(INTEG_SRCS) $(UNIT_SRCS))
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

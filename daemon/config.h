@@ -68,4 +68,9 @@ const struct cfg_profile *cfg_select_profile(const struct cfg *cfg, enum ktls_ro
 const struct cfg_profile *cfg_profile_for_sni(const struct cfg *cfg, const char *sni);
 int cfg_peer_allowed(const struct cfg_profile *p, uid_t uid, gid_t gid);
 
+/* The keys the parser accepts in [global] and in [profile NAME], as
+ * NULL-terminated lists (tests check ktlsd.conf(5) against them). */
+const char *const *cfg_global_key_names(void);
+const char *const *cfg_profile_key_names(void);
+
 #endif

@@ -518,3 +518,23 @@ const struct key_def profile_keys[P_COUNT] = {
 	[P_ALLOWED_GIDS] = { "allowed_gids", set_allowed_gids },
 	[P_HANDSHAKE_TIMEOUT] = { "handshake_timeout", set_profile_timeout },
 };
+
+/* ---- key names, for tests that hold the documentation to the parser ---- */
+
+const char *const *cfg_global_key_names(void)
+{
+	static const char *names[G_COUNT + 1];
+
+	for (int i = 0; i < G_COUNT; i++)
+		names[i] = global_keys[i].name;
+	return names;
+}
+
+const char *const *cfg_profile_key_names(void)
+{
+	static const char *names[P_COUNT + 1];
+
+	for (int i = 0; i < P_COUNT; i++)
+		names[i] = profile_keys[i].name;
+	return names;
+}

@@ -21,6 +21,8 @@
 
 #include "door_unix.h"
 #include "log.h"
+#include "sd_listen.h"
+#include "stats.h"
 #include "worker.h"
 
 #define MAX_PENDING 256
@@ -35,6 +37,8 @@ struct pending_conn {
 
 static struct pending_conn *pending;
 static unsigned n_pending;
+/* The socket came from the service manager: its file is not ours to remove. */
+static int socket_passed_in;
 
 /* A socket file is stale if nobody accepts on it. */
 static int socket_in_use(const struct sockaddr_un *addr)
@@ -75,10 +79,36 @@ static int prepare_path(const char *path, const struct sockaddr_un *addr)
 	return 0;
 }
 
+/* Socket activation: the manager bound the socket (and owns its file). */
+static int take_passed_socket(void)
+{
+	struct sockaddr_un addr = { 0 };
+	socklen_t len = sizeof(addr);
+	char why[256] = "";
+	int fd = sd_listen_seqpacket(why, sizeof(why));
+
+	if (fd == -ENOENT)
+		return fd;
+	if (fd < 0) {
+		log_warnx("socket activation: %s", why);
+		return fd;
+	}
+	if (getsockname(fd, (struct sockaddr *)&addr, &len) < 0 || len <= sizeof(sa_family_t))
+		addr.sun_path[0] = '\0';
+	log_info("application door: socket %s passed by the service manager",
+		 addr.sun_path[0] ? addr.sun_path : "(unnamed)");
+	socket_passed_in = 1;
+	return fd;
+}
+
 int door_unix_open(const char *path)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	int fd, rc;
+
+	fd = take_passed_socket();
+	if (fd != -ENOENT)
+		return fd;
 
 	if (strlen(path) >= sizeof(addr.sun_path)) {
 		log_warnx("socket path too long: %s", path);
@@ -236,9 +266,21 @@ static void handle_request(int conn)
 		return;
 	}
 	len = ktls_ipc_recv(conn, buf, KTLS_MSG_MAX, &sock);
+	if (len == 0 && sock < 0) {
+		/* Connected and hung up: a liveness probe (ktls get/serve try
+		 * the socket first), not a request to count as rejected. */
+		close(conn);
+		free(buf);
+		return;
+	}
 	if (len < 0) {
 		reply_error(conn, EBADMSG, "malformed request: %s", strerror((int)-len));
 		goto reject;
+	}
+	if (ktls_msg_type(buf, (size_t)len) == KTLS_MSG_STATUS_REQ) {
+		free(buf);
+		status_serve(conn, (size_t)len, sock);	/* `ktls status`: not a handshake */
+		return;
 	}
 	if (ktls_msg_type(buf, (size_t)len) != KTLS_MSG_HANDSHAKE_REQ ||
 	    (rc = ktls_msg_decode_request(buf, (size_t)len, &req)) < 0) {
@@ -304,6 +346,7 @@ void door_unix_close(int listen_fd, const char *path)
 	}
 	if (listen_fd >= 0) {
 		close(listen_fd);
-		unlink(path);
+		if (!socket_passed_in)
+			unlink(path);
 	}
 }

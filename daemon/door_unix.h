@@ -5,7 +5,9 @@
 
 #include "ktlsd.h"
 
-/* Listening fd or -errno.  Refuses to take over a socket another daemon serves. */
+/* Listening fd or -errno: the socket a service manager passed (LISTEN_FDS,
+ * path then ignored), else path bound here.  Refuses to take over a socket
+ * another daemon serves, and a passed fd that is not a SEQPACKET listener. */
 int door_unix_open(const char *path);
 /* Accept all waiting connections; each is added to epfd with its own ptr. */
 void door_unix_accept(int listen_fd, int epfd);

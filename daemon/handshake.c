@@ -118,7 +118,7 @@ static int uses_psk(const struct hs_session *hs, const struct creds *c)
 
 	if (hs->role == KTLS_ROLE_SERVER)
 		return hs->psk_server || c->psk_server;
-	return (ov && ov->psk_key_len) || hs->job->req.psk_identity[0];
+	return (ov && ov->psk_key_len) || hs->job->req.psk_identity[0] || c->psk_client;
 }
 
 /* Point the session at a profile's credentials and priorities. */
@@ -205,8 +205,11 @@ static int setup_client_psk(struct hs_session *hs, char *reason, size_t len)
 		key.size = ov->psk_key_len;
 		return use_client_psk(hs, ov->psk_identity, &key, reason, len);
 	}
-	if (!identity[0])
-		return 0;
+	if (!identity[0]) {	/* the profile's PSK file: its first identity */
+		const struct creds *c = hs->job->profile->creds;
+		return c->psk_client ? (gnutls_credentials_set(hs->session, GNUTLS_CRD_PSK,
+							       c->psk_client) < 0 ? -ENOMEM : 0) : 0;
+	}
 	psk = creds_find_psk(hs->job->profile->creds, identity);
 	if (!psk) {
 		snprintf(reason, len, "profile \"%s\" has no PSK with identity \"%s\"",
@@ -255,7 +258,7 @@ static int setup_client(struct hs_session *hs, char *reason, size_t len)
 
 	if (name[0] && !is_ip_literal(name))
 		gnutls_server_name_set(hs->session, GNUTLS_NAME_DNS, name, strlen(name));
-	if (effective_verify(job) != KTLS_VERIFY_NONE && !job->req.psk_identity[0]) {
+	if (effective_verify(job) != KTLS_VERIFY_NONE && !uses_psk(hs, job->profile->creds)) {
 		if (!name[0]) {
 			snprintf(reason, len, "a server name is required to verify the server "
 				 "(set KTLS_SERVER_NAME, or KTLS_VERIFY none where allowed)");
@@ -493,6 +496,9 @@ static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t len
 		snprintf(reason, len, "handshake authentication failed (%s) - wrong PSK?",
 			 gnutls_strerror(gerr));
 		return -EACCES;
+	case GNUTLS_E_SRP_PWD_ERROR:	/* our PSK callback found no such identity */
+		snprintf(reason, len, "unknown PSK identity");
+		return -EKEYREJECTED;
 	case GNUTLS_E_NO_APPLICATION_PROTOCOL:
 		snprintf(reason, len, "no common ALPN protocol with the peer");
 		return -ENOPROTOOPT;
@@ -510,18 +516,24 @@ static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t len
  * peeked and decrypted from a copy (record_peek.c); a handshake record is
  * handed to GnuTLS, which may read exactly that record and no more; the
  * first data or alert record, or EOF, ends the wait untouched for kTLS.
- * The wait is about two round trips, and ends early once a burst of
- * tickets has been taken and nothing else is queued.
+ * The wait is four round trips plus 100 ms (at most 1 s), cut to 50 ms
+ * after each ticket taken (tickets come in a burst).  An
+ * alert right after the handshake (a server rejecting our certificate in
+ * TLS 1.3 says so only now) is handed to GnuTLS too, to report it.
  */
+#define TICKET_GRACE_MS 50
+
 static uint64_t drain_window_ms(const struct hs_job *job)
 {
 	struct tcp_info info;
 	socklen_t len = sizeof(info);
-	uint64_t ms = 50;
+	uint64_t ms = 100;
 
+	/* Servers make tickets after checking our Finished: allow for their
+	 * CPU time too, not only the round trip (measured under emulation). */
 	if (getsockopt(job->sock_fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0)
-		ms = 2 * (uint64_t)info.tcpi_rtt / 1000 + 20;
-	return ms < 20 ? 20 : ms > 300 ? 300 : ms;
+		ms = 4 * (uint64_t)info.tcpi_rtt / 1000 + 100;
+	return ms > 1000 ? 1000 : ms;
 }
 
 static int wants_drain(const struct hs_session *hs)
@@ -547,6 +559,25 @@ static int consume_ticket(struct hs_session *hs, size_t record_len, char *reason
 	if (n < 0 && n != GNUTLS_E_AGAIN && gnutls_error_is_fatal((int)n))
 		return map_failure(hs, (int)n, reason, len);
 	hs->tickets_drained++;
+	/* Servers send a burst (OpenSSL: two, written separately): wait a
+	 * little for the next one, not the whole window. */
+	if (hs->drain_until_ms > now_ms() + TICKET_GRACE_MS)
+		hs->drain_until_ms = now_ms() + TICKET_GRACE_MS;
+	return 0;
+}
+
+/* A fatal alert fails the handshake with its meaning; close_notify lets
+ * the handoff go on (the application then reads EOF). */
+static int consume_alert(struct hs_session *hs, size_t record_len, char *reason, size_t len)
+{
+	char scratch[64];
+	ssize_t n;
+
+	hs->read_budget = (ssize_t)record_len;
+	n = gnutls_record_recv(hs->session, scratch, sizeof(scratch));
+	hs->read_budget = -1;
+	if (n < 0 && gnutls_error_is_fatal((int)n))
+		return map_failure(hs, (int)n, reason, len);
 	return 0;
 }
 
@@ -559,13 +590,15 @@ static int drain_tickets(struct hs_job *job, char *reason, size_t len)
 	for (;;) {
 		type = record_peek_inner_type(hs->session, job->sock_fd, &record_len);
 		if (type == -EAGAIN) {
-			if (now_ms() >= hs->drain_until_ms || hs->tickets_drained)
+			if (now_ms() >= hs->drain_until_ms)
 				return 0;
 			job->wake_ms = hs->drain_until_ms;
 			return -EAGAIN;
 		}
+		if (type == KTLS_RECORD_ALERT)
+			return consume_alert(hs, record_len, reason, len);
 		if (type != KTLS_RECORD_HANDSHAKE)
-			return 0;	/* data, alert, EOF, or not ours to open */
+			return 0;	/* data, EOF, or not ours to open */
 		rc = consume_ticket(hs, record_len, reason, len);
 		if (rc < 0)
 			return rc;
@@ -664,8 +697,13 @@ int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, siz
 		rc = ktls_params_from_gnutls(hs->session, KTLS_DIR_RX, &rx);
 	if (rc == 0 && ktls_install_both(job->sock_fd, &tx, &rx) < 0)
 		rc = -errno;
-	if (rc < 0)
+	if (rc == -ENOTCONN) {	/* e.g. a TLS 1.3 server rejecting our certificate */
+		snprintf(reason, len, "the peer closed the connection right after the handshake "
+			 "(it may have rejected our certificate)");
+		rc = -ECONNRESET;
+	} else if (rc < 0) {
 		snprintf(reason, len, "installing kernel TLS: %s", ktls_errmsg());
+	}
 	ktls_params_wipe(&tx);
 	ktls_params_wipe(&rx);
 	if (rc == 0)

@@ -18,9 +18,13 @@
 #include <unistd.h>
 
 #include "creds.h"
+#include "door_netlink.h"
 #include "door_unix.h"
 #include "ktlsd.h"
 #include "log.h"
+#include "privdrop.h"
+#include "sd_notify.h"
+#include "stats.h"
 #include "worker.h"
 
 #ifndef KTLSD_VERSION
@@ -32,10 +36,12 @@ struct options {
 	int config_given;
 	const char *socket_path;
 	int foreground, check_only, debug;
+	int no_netlink;			/* --no-netlink: applications only */
 	unsigned workers;
 };
 
 static char listen_tag, signal_tag;	/* epoll ptrs for the two fixed fds */
+static char netlink_tag;		/* and the kernel door's, when open */
 
 static void usage(FILE *out)
 {
@@ -49,6 +55,7 @@ static void usage(FILE *out)
 		"  -n, --check         check the configuration and credentials, then exit\n"
 		"  -w, --workers N     handshake worker threads (default: one per CPU)\n"
 		"  -d, --debug         debug logging\n"
+		"      --no-netlink    do not serve the kernel's handshake upcall\n"
 		"  -V, --version       print the version\n");
 }
 
@@ -63,6 +70,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "no-netlink", no_argument, NULL, 'N' },	/* long form only */
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -75,6 +83,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'f': o->foreground = 1; break;
 		case 'n': o->check_only = 1; break;
 		case 'd': o->debug = 1; break;
+		case 'N': o->no_netlink = 1; break;
 		case 'w':
 			o->workers = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || o->workers > 1024) {
@@ -144,7 +153,7 @@ static struct cfg_ref *load_config(const char *path)
 	if (!ref)
 		return NULL;
 	if (cfg_load(path, &ref->cfg, err, sizeof(err)) < 0 ||
-	    creds_load_all(ref->cfg, err, sizeof(err)) < 0) {
+	    privdrop_load_creds(ref->cfg, err, sizeof(err)) < 0) {
 		log_error("%s", err[0] ? err : "cannot load the configuration");
 		if (ref->cfg) {
 			creds_free_all(ref->cfg);
@@ -159,14 +168,18 @@ static struct cfg_ref *load_config(const char *path)
 
 static void reload(const char *path)
 {
-	struct cfg_ref *ref = load_config(path);
+	struct cfg_ref *ref;
 
+	sd_notify_reloading();
+	ref = load_config(path);
 	if (!ref) {
 		log_warnx("reload failed; still serving with the previous configuration");
+		sd_notify_ready("reload failed; serving the previous configuration");
 		return;
 	}
 	cfg_ref_install(ref);
 	log_info("configuration reloaded from %s", path ? path : "built-in defaults");
+	sd_notify_ready("configuration reloaded");
 }
 
 static int signals_open(void)
@@ -199,7 +212,7 @@ static int on_signal(int sfd, const char *config_path)
 	return 1;
 }
 
-static int main_loop(int listen_fd, int sfd, const char *config_path)
+static int main_loop(int listen_fd, int sfd, int netlink_fd, const char *config_path)
 {
 	struct epoll_event ev, events[32];
 	int epfd = epoll_create1(EPOLL_CLOEXEC), running = 1, timeout, n;
@@ -210,6 +223,9 @@ static int main_loop(int listen_fd, int sfd, const char *config_path)
 	epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd, &ev);
 	ev = (struct epoll_event){ .events = EPOLLIN, .data.ptr = &signal_tag };
 	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.ptr = &netlink_tag };
+	if (netlink_fd >= 0)
+		epoll_ctl(epfd, EPOLL_CTL_ADD, netlink_fd, &ev);
 	while (running) {
 		timeout = door_unix_expire(epfd);
 		n = epoll_wait(epfd, events, 32, timeout);
@@ -218,6 +234,8 @@ static int main_loop(int listen_fd, int sfd, const char *config_path)
 				running = on_signal(sfd, config_path);
 			else if (events[i].data.ptr == &listen_tag)
 				door_unix_accept(listen_fd, epfd);
+			else if (events[i].data.ptr == &netlink_tag)
+				door_netlink_readable();
 			else
 				door_unix_readable(epfd, events[i].data.ptr);
 		}
@@ -242,7 +260,7 @@ int main(int argc, char **argv)
 	struct options opt = { 0 };
 	struct cfg_ref *ref;
 	const char *socket_path;
-	int listen_fd, sfd, rc;
+	int listen_fd, netlink_fd = -1, sfd, rc;
 
 	parse_options(argc, argv, &opt);
 	log_init("ktlsd", 0, opt.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
@@ -272,13 +290,26 @@ int main(int argc, char **argv)
 	listen_fd = door_unix_open(socket_path);
 	if (listen_fd < 0)
 		fatalx("cannot open the application door %s: %s", socket_path, strerror(-listen_fd));
+	/* Single-threaded still, so the workers inherit the dropped ids. */
+	if (privdrop_apply(ref->cfg, !opt.no_netlink) < 0)
+		fatalx("refusing to keep running as root");
 	rc = workers_start(opt.workers ? opt.workers : ref->cfg->workers);
 	if (rc < 0)
 		fatalx("cannot start workers: %s", strerror(-rc));
+	/* After the workers: it takes requests that waited for an agent. */
+	if (!opt.no_netlink)
+		netlink_fd = door_netlink_open();
+	else
+		log_info("netlink door disabled (--no-netlink)");
 	log_info("ktlsd %s ready (config: %s)", KTLSD_VERSION,
 		 opt.config_path ? opt.config_path : "built-in defaults");
-	main_loop(listen_fd, sfd, opt.config_path);
+	stats_mark_start();
+	sd_notify_ready("serving");
+	main_loop(listen_fd, sfd, netlink_fd, opt.config_path);
+	sd_notify_stopping();
 	workers_stop();
+	if (netlink_fd >= 0)
+		door_netlink_close();	/* after the workers' last DONEs */
 	door_unix_close(listen_fd, socket_path);
 	cfg_ref_install(NULL);
 	gnutls_global_deinit();

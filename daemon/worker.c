@@ -21,6 +21,7 @@
 
 #include "handshake.h"
 #include "log.h"
+#include "stats.h"
 #include "worker.h"
 
 #define WAKE_TAG ((uint64_t)0)
@@ -87,6 +88,7 @@ static void job_finish(struct worker *w, struct hs_job *job, struct ktls_hs_repl
 	job_unwatch(w, job);
 	job_unlink(w, job);
 	log_outcome(job, rep);
+	stats_handshake_done(job, rep);
 	if (rep->status == 0)
 		atomic_fetch_add(&ktlsd_stats.handshakes_ok, 1);
 	else

@@ -22,10 +22,14 @@ enum tlv_shape {
 	SHAPE_U8,	/* one byte, value within [min, max] */
 	SHAPE_U16,
 	SHAPE_U32,
+	SHAPE_U64,
 	SHAPE_STRING,	/* no NUL, at most size - 1 bytes, NUL-terminated in the struct */
 	SHAPE_BYTES,	/* opaque, at most size bytes, length in a u16 field */
 	SHAPE_ALPN,	/* SHAPE_BYTES holding a valid TLS ProtocolNameList body */
 	SHAPE_FIXED,	/* exactly size bytes; presence in a u8 flag */
+	SHAPE_COUNTS,	/* struct ktls_status_count[]: (u32, u64)*; u16 count in aux */
+	SHAPE_PROFILES,	/* struct ktls_status_profile[]: (u8 len, name, u64, u64)*;
+			 * u16 count in aux */
 };
 
 struct tlv_field {
@@ -33,7 +37,8 @@ struct tlv_field {
 	enum tlv_shape shape;
 	size_t offset;		/* of the value in the struct */
 	size_t size;		/* of the value's storage in the struct */
-	size_t aux_offset;	/* BYTES/ALPN: u16 length; FIXED: u8 presence flag */
+	size_t aux_offset;	/* BYTES/ALPN: u16 length; FIXED: u8 presence flag;
+				 * COUNTS/PROFILES: u16 number of entries */
 	uint32_t min, max;	/* U8 only: accepted range */
 	bool always;		/* emitted even when zero, and required on decode */
 };
@@ -78,16 +83,44 @@ static const struct tlv_field reply_fields[] = {
 	FIELD(ktls_hs_reply, KTLS_TLV_SERVER_NAME_SEEN, SHAPE_STRING, server_name),
 };
 
+static const struct tlv_field status_fields[] = {
+	FIELD(ktls_status_reply, KTLS_TLV_STATUS, SHAPE_U32, status, .always = true),
+	FIELD(ktls_status_reply, KTLS_TLV_REASON, SHAPE_STRING, reason),
+	FIELD(ktls_status_reply, KTLS_TLV_ST_DAEMON_VERSION, SHAPE_STRING, daemon_version),
+	FIELD(ktls_status_reply, KTLS_TLV_ST_UPTIME_S, SHAPE_U64, uptime_s),
+	FIELD(ktls_status_reply, KTLS_TLV_ST_DOORS, SHAPE_U8, doors,
+	      .min = 0, .max = KTLS_STATUS_DOORS_ALL),
+	FIELD(ktls_status_reply, KTLS_TLV_ST_HANDSHAKES_OK, SHAPE_U64, handshakes_ok),
+	FIELD(ktls_status_reply, KTLS_TLV_ST_HANDSHAKES_FAILED, SHAPE_U64, handshakes_failed),
+	FIELD(ktls_status_reply, KTLS_TLV_ST_REQUESTS_REJECTED, SHAPE_U64, requests_rejected),
+	FIELD(ktls_status_reply, KTLS_TLV_ST_IN_FLIGHT, SHAPE_U32, in_flight),
+	FIELD(ktls_status_reply, KTLS_TLV_ST_FAILURES, SHAPE_COUNTS, failures,
+	      .aux_offset = offsetof(struct ktls_status_reply, n_failures)),
+	FIELD(ktls_status_reply, KTLS_TLV_ST_LATENCY, SHAPE_COUNTS, latency,
+	      .aux_offset = offsetof(struct ktls_status_reply, n_latency)),
+	FIELD(ktls_status_reply, KTLS_TLV_ST_LATENCY_SUM_MS, SHAPE_U64, latency_sum_ms),
+	FIELD(ktls_status_reply, KTLS_TLV_ST_PROFILES, SHAPE_PROFILES, profiles,
+	      .aux_offset = offsetof(struct ktls_status_reply, n_profiles)),
+};
+
 #define N_FIELDS(table) (sizeof(table) / sizeof((table)[0]))
 
 /* The decoder remembers which rows it has seen in a 32-bit mask. */
-_Static_assert(N_FIELDS(request_fields) <= 32 && N_FIELDS(reply_fields) <= 32,
-	       "too many fields for the seen-mask");
+_Static_assert(N_FIELDS(request_fields) <= 32 && N_FIELDS(reply_fields) <= 32 &&
+	       N_FIELDS(status_fields) <= 32, "too many fields for the seen-mask");
 /* A TLV length is a u16; every field must be expressible. */
 _Static_assert(KTLS_PEER_CERT_MAX <= UINT16_MAX && KTLS_ALPN_MAX <= UINT16_MAX,
 	       "field larger than a TLV can carry");
 
 #define TLV_HDR_LEN 4
+#define COUNT_WIRE_LEN 12		/* u32 key, u64 count */
+#define PROFILE_COUNTS_WIRE_LEN 16	/* u64 ok, u64 failed, after the name */
+
+/* A whole status list must fit one TLV. */
+_Static_assert(KTLS_STATUS_MAX_PROFILES * (1 + (KTLS_STATUS_NAME_MAX - 1) +
+					   PROFILE_COUNTS_WIRE_LEN) <= UINT16_MAX &&
+	       KTLS_STATUS_MAX_FAILURES * COUNT_WIRE_LEN <= UINT16_MAX,
+	       "status list larger than a TLV can carry");
 
 /* ---- big-endian helpers ---------------------------------------------------- */
 
@@ -105,6 +138,12 @@ static void put_u32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+static void put_u64(uint8_t *p, uint64_t v)
+{
+	put_u32(p, (uint32_t)(v >> 32));
+	put_u32(p + 4, (uint32_t)v);
+}
+
 static uint16_t get_u16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
@@ -113,6 +152,11 @@ static uint16_t get_u16(const uint8_t *p)
 static uint32_t get_u32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
 }
 
 /* ---- ALPN wire list -------------------------------------------------------- */
@@ -156,6 +200,129 @@ int ktls_alpn_from_csv(const char *csv, uint8_t *wire, uint16_t *wire_len)
 		entry += entry_len + 1;		/* past the comma; "a," fails above */
 	}
 	*wire_len = (uint16_t)out;
+	return 0;
+}
+
+/* ---- status lists ------------------------------------------------------------ */
+
+static size_t list_entries(const struct tlv_field *f, const uint8_t *base)
+{
+	uint16_t n;
+
+	memcpy(&n, base + f->aux_offset, sizeof(n));
+	return n;
+}
+
+static const struct ktls_status_count *counts_in(const struct tlv_field *f, const uint8_t *base)
+{
+	return (const struct ktls_status_count *)(const void *)(base + f->offset);
+}
+
+static const struct ktls_status_profile *profiles_in(const struct tlv_field *f,
+						      const uint8_t *base)
+{
+	return (const struct ktls_status_profile *)(const void *)(base + f->offset);
+}
+
+/* The wire length of a list; -EINVAL for what the decoder would refuse:
+ * more entries than the array holds, an empty or unterminated name. */
+static int list_wire_len(const struct tlv_field *f, const uint8_t *base, size_t *len)
+{
+	size_t n = list_entries(f, base), name_len;
+	const struct ktls_status_profile *profiles;
+
+	*len = 0;
+	if (f->shape == SHAPE_COUNTS) {
+		if (n > f->size / sizeof(struct ktls_status_count))
+			return -EINVAL;
+		*len = n * COUNT_WIRE_LEN;
+		return 0;
+	}
+	if (n > f->size / sizeof(struct ktls_status_profile))
+		return -EINVAL;
+	profiles = profiles_in(f, base);
+	for (size_t i = 0; i < n; i++) {
+		name_len = strnlen(profiles[i].name, sizeof(profiles[i].name));
+		if (name_len == 0 || name_len == sizeof(profiles[i].name))
+			return -EINVAL;
+		*len += 1 + name_len + PROFILE_COUNTS_WIRE_LEN;
+	}
+	return 0;
+}
+
+static void put_list(const struct tlv_field *f, const uint8_t *base, uint8_t *out)
+{
+	size_t n = list_entries(f, base), name_len;
+
+	for (size_t i = 0; i < n; i++) {
+		if (f->shape == SHAPE_COUNTS) {
+			put_u32(out, counts_in(f, base)[i].key);
+			put_u64(out + 4, counts_in(f, base)[i].count);
+			out += COUNT_WIRE_LEN;
+			continue;
+		}
+		name_len = strlen(profiles_in(f, base)[i].name);
+		*out = (uint8_t)name_len;
+		memcpy(out + 1, profiles_in(f, base)[i].name, name_len);
+		out += 1 + name_len;
+		put_u64(out, profiles_in(f, base)[i].ok);
+		put_u64(out + 8, profiles_in(f, base)[i].failed);
+		out += PROFILE_COUNTS_WIRE_LEN;
+	}
+}
+
+static int store_counts(const struct tlv_field *f, const uint8_t *value, size_t len,
+			uint8_t *base)
+{
+	struct ktls_status_count *counts = (struct ktls_status_count *)(void *)(base + f->offset);
+	size_t n = len / COUNT_WIRE_LEN;
+
+	if (len % COUNT_WIRE_LEN || n > f->size / sizeof(*counts))
+		return -EBADMSG;
+	for (size_t i = 0; i < n; i++, value += COUNT_WIRE_LEN) {
+		counts[i].key = get_u32(value);
+		counts[i].count = get_u64(value + 4);
+	}
+	return (int)n;
+}
+
+static int store_profiles(const struct tlv_field *f, const uint8_t *value, size_t len,
+			  uint8_t *base)
+{
+	struct ktls_status_profile *profiles =
+		(struct ktls_status_profile *)(void *)(base + f->offset);
+	size_t off = 0, n = 0, name_len;
+
+	while (off < len) {
+		if (n == f->size / sizeof(*profiles))
+			return -EBADMSG;
+		name_len = value[off];
+		if (name_len == 0 || name_len >= sizeof(profiles[n].name) ||
+		    len - off - 1 < name_len + PROFILE_COUNTS_WIRE_LEN ||
+		    memchr(value + off + 1, '\0', name_len))
+			return -EBADMSG;
+		memcpy(profiles[n].name, value + off + 1, name_len);
+		profiles[n].name[name_len] = '\0';
+		off += 1 + name_len;
+		profiles[n].ok = get_u64(value + off);
+		profiles[n].failed = get_u64(value + off + 8);
+		off += PROFILE_COUNTS_WIRE_LEN;
+		n++;
+	}
+	return (int)n;
+}
+
+static int store_list(const struct tlv_field *f, const uint8_t *value, size_t len,
+		      uint8_t *base)
+{
+	int n = f->shape == SHAPE_COUNTS ? store_counts(f, value, len, base) :
+					   store_profiles(f, value, len, base);
+	uint16_t n16;
+
+	if (n < 0)
+		return n;
+	n16 = (uint16_t)n;
+	memcpy(base + f->aux_offset, &n16, sizeof(n16));
 	return 0;
 }
 
@@ -226,8 +393,9 @@ static int field_view(const struct tlv_field *f, const uint8_t *base, struct fie
 		view->len = *view->value || f->always ? 1 : 0;
 		return 0;
 	case SHAPE_U16:
-	case SHAPE_U32: {
-		static const uint8_t zero[4];
+	case SHAPE_U32:
+	case SHAPE_U64: {
+		static const uint8_t zero[8];
 
 		view->len = memcmp(view->value, zero, f->size) || f->always ? f->size : 0;
 		return 0;
@@ -247,14 +415,19 @@ static int field_view(const struct tlv_field *f, const uint8_t *base, struct fie
 	case SHAPE_FIXED:
 		view->len = base[f->aux_offset] ? f->size : 0;
 		return 0;
+	case SHAPE_COUNTS:
+	case SHAPE_PROFILES:
+		return list_wire_len(f, base, &view->len);
 	}
 	return -EINVAL;
 }
 
-static void put_value(const struct tlv_field *f, const struct field_view *view, uint8_t *out)
+static void put_value(const struct tlv_field *f, const struct field_view *view,
+		      const uint8_t *base, uint8_t *out)
 {
 	uint16_t v16;
 	uint32_t v32;
+	uint64_t v64;
 
 	switch (f->shape) {
 	case SHAPE_U16:
@@ -264,6 +437,14 @@ static void put_value(const struct tlv_field *f, const struct field_view *view, 
 	case SHAPE_U32:
 		memcpy(&v32, view->value, sizeof(v32));
 		put_u32(out, v32);
+		return;
+	case SHAPE_U64:
+		memcpy(&v64, view->value, sizeof(v64));
+		put_u64(out, v64);
+		return;
+	case SHAPE_COUNTS:
+	case SHAPE_PROFILES:
+		put_list(f, base, out);
 		return;
 	case SHAPE_U8:
 	case SHAPE_STRING:
@@ -299,7 +480,7 @@ static int encode_message(uint8_t type, const struct tlv_field *fields, size_t n
 			return -EMSGSIZE;
 		put_u16(buf + off, fields[i].type);
 		put_u16(buf + off + 2, (uint16_t)view.len);
-		put_value(&fields[i], &view, buf + off + TLV_HDR_LEN);
+		put_value(&fields[i], &view, base, buf + off + TLV_HDR_LEN);
 		off += TLV_HDR_LEN + view.len;
 	}
 	put_header(buf, type, off);
@@ -338,6 +519,7 @@ static int store_value(const struct tlv_field *f, const uint8_t *value, size_t l
 	uint8_t *dst = base + f->offset;
 	uint16_t v16, len16;
 	uint32_t v32;
+	uint64_t v64;
 
 	switch (f->shape) {
 	case SHAPE_U8:
@@ -357,6 +539,15 @@ static int store_value(const struct tlv_field *f, const uint8_t *value, size_t l
 		v32 = get_u32(value);
 		memcpy(dst, &v32, sizeof(v32));
 		return 0;
+	case SHAPE_U64:
+		if (len != sizeof(v64))
+			return -EBADMSG;
+		v64 = get_u64(value);
+		memcpy(dst, &v64, sizeof(v64));
+		return 0;
+	case SHAPE_COUNTS:
+	case SHAPE_PROFILES:
+		return store_list(f, value, len, base);
 	case SHAPE_STRING:
 		if (len >= f->size || memchr(value, '\0', len))
 			return -EBADMSG;
@@ -456,4 +647,16 @@ int ktls_msg_decode_reply(const uint8_t *buf, size_t len, struct ktls_hs_reply *
 {
 	return decode_message(KTLS_MSG_HANDSHAKE_REPLY, reply_fields, N_FIELDS(reply_fields),
 			      buf, len, rep, sizeof(*rep));
+}
+
+int ktls_msg_encode_status(const struct ktls_status_reply *st, uint8_t *buf, size_t cap)
+{
+	return encode_message(KTLS_MSG_STATUS_REPLY, status_fields, N_FIELDS(status_fields),
+			      st, buf, cap);
+}
+
+int ktls_msg_decode_status(const uint8_t *buf, size_t len, struct ktls_status_reply *st)
+{
+	return decode_message(KTLS_MSG_STATUS_REPLY, status_fields, N_FIELDS(status_fields),
+			      buf, len, st, sizeof(*st));
 }

@@ -13,6 +13,8 @@
  *   u32 magic 'kTLS' | u8 proto version (1) | u8 msg type | u16 zero
  *   | u32 total length (header included, <= KTLS_MSG_MAX)
  *   TLV: u16 type | u16 value length | value (no padding)
+ * A list value (STATUS_REPLY) is its entries back to back, no count: the
+ * TLV length says where it ends.
  * A TLV type with bit 15 set is critical: a receiver that does not know it
  * rejects the message; unknown non-critical TLVs are skipped.  A known TLV
  * may appear at most once; strings carry no NUL and must fit their field.
@@ -60,6 +62,21 @@ enum ktls_tlv {
 	KTLS_TLV_RESUMED = 41,				/* u8 */
 	KTLS_TLV_PEER_VERIFIED = 42,			/* u8 */
 	KTLS_TLV_SERVER_NAME_SEEN = 43,			/* string: SNI the client sent */
+
+	/* STATUS_REPLY (`ktls status`), with STATUS and REASON above:
+	 * EPERM when the caller is neither root nor in ktlsd's group. */
+	KTLS_TLV_ST_DAEMON_VERSION = 64,		/* string */
+	KTLS_TLV_ST_UPTIME_S = 65,			/* u64 */
+	KTLS_TLV_ST_DOORS = 66,				/* u8: KTLS_DOOR_* bits */
+	KTLS_TLV_ST_HANDSHAKES_OK = 67,			/* u64 */
+	KTLS_TLV_ST_HANDSHAKES_FAILED = 68,		/* u64 */
+	KTLS_TLV_ST_REQUESTS_REJECTED = 69,		/* u64: refused before a handshake */
+	KTLS_TLV_ST_IN_FLIGHT = 70,			/* u32 */
+	KTLS_TLV_ST_FAILURES = 71,			/* list of (u32 errno, u64 count) */
+	KTLS_TLV_ST_LATENCY = 72,			/* list of (u32 le_ms, u64 count) */
+	KTLS_TLV_ST_LATENCY_SUM_MS = 73,		/* u64: all handshakes' durations */
+	KTLS_TLV_ST_PROFILES = 74,			/* list of (u8 len, name, u64 ok,
+							 * u64 failed) */
 };
 
 #define KTLS_NAME_MAX 256	/* server name, profile, identity (incl. NUL) */
@@ -93,6 +110,47 @@ struct ktls_hs_reply {
 	uint8_t peer_cert[KTLS_PEER_CERT_MAX];
 };
 
+/* ---- status (`ktls status`) ---- */
+
+#define KTLS_DOOR_UNIX 0x01		/* the application door */
+#define KTLS_DOOR_NETLINK 0x02		/* the kernel's handshake upcall */
+#define KTLS_STATUS_DOORS_ALL (KTLS_DOOR_UNIX | KTLS_DOOR_NETLINK)
+#define KTLS_STATUS_MAX_FAILURES 32	/* distinct errno values */
+#define KTLS_STATUS_MAX_BUCKETS 24	/* latency histogram buckets */
+#define KTLS_STATUS_MAX_PROFILES 64
+#define KTLS_STATUS_NAME_MAX 65		/* profile name, 1..64 bytes, incl. NUL */
+#define KTLS_STATUS_LE_INF UINT32_MAX	/* the last bucket's bound: +Inf */
+
+struct ktls_status_count {
+	uint32_t key;			/* errno, or a bucket's upper bound in ms */
+	uint64_t count;
+};
+
+struct ktls_status_profile {
+	char name[KTLS_STATUS_NAME_MAX];
+	uint64_t ok, failed;
+};
+
+/* Counters are since the daemon started.  The latency histogram is NOT
+ * cumulative: latency[i].count handshakes took more than latency[i-1].key
+ * and at most latency[i].key ms. */
+struct ktls_status_reply {
+	uint32_t status;		/* 0 or a positive errno */
+	char reason[KTLS_REASON_MAX];
+	char daemon_version[64];
+	uint64_t uptime_s;
+	uint8_t doors;			/* KTLS_DOOR_* */
+	uint64_t handshakes_ok, handshakes_failed, requests_rejected;
+	uint32_t in_flight;
+	struct ktls_status_count failures[KTLS_STATUS_MAX_FAILURES];
+	uint16_t n_failures;
+	struct ktls_status_count latency[KTLS_STATUS_MAX_BUCKETS];
+	uint16_t n_latency;
+	uint64_t latency_sum_ms;
+	struct ktls_status_profile profiles[KTLS_STATUS_MAX_PROFILES];
+	uint16_t n_profiles;
+};
+
 /* Encoders return the message length, or -errno (-EMSGSIZE, -EINVAL).
  * Decoders return 0, or -EBADMSG for anything malformed: bad magic, version,
  * type, length, truncated or overlong TLV, duplicate, bad string, unknown
@@ -101,6 +159,8 @@ int ktls_msg_encode_request(const struct ktls_hs_request *req, uint8_t *buf, siz
 int ktls_msg_decode_request(const uint8_t *buf, size_t len, struct ktls_hs_request *req);
 int ktls_msg_encode_reply(const struct ktls_hs_reply *rep, uint8_t *buf, size_t cap);
 int ktls_msg_decode_reply(const uint8_t *buf, size_t len, struct ktls_hs_reply *rep);
+int ktls_msg_encode_status(const struct ktls_status_reply *st, uint8_t *buf, size_t cap);
+int ktls_msg_decode_status(const uint8_t *buf, size_t len, struct ktls_status_reply *st);
 
 /* Peek the type of a message whose header is valid; -EBADMSG otherwise. */
 int ktls_msg_type(const uint8_t *buf, size_t len);

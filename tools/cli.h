@@ -19,6 +19,7 @@ enum cli_exit {
 };
 
 int cmd_check(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* "ktls COMMAND: message" and COMMAND's usage line on stderr.  Returns
  * CLI_EXIT_USAGE so a subcommand can `return cli_usage_error(...)`. */

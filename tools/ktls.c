@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "http.h"	/* cmd_get, cmd_serve */
 
 /* The Makefile's $(VERSION); a build that does not pass it still says
  * something true about the source it came from. */
@@ -30,6 +31,12 @@ struct cli_command {
 static const struct cli_command commands[] = {
 	{ "check", "[--quiet | --json]",
 	  "probe what the running kernel's TLS (kTLS) supports", cmd_check },
+	{ "get", "https://HOST[:PORT]/PATH [-o FILE] [options]",
+	  "fetch a URL over kernel TLS (handshake by ktlsd)", cmd_get },
+	{ "serve", "--root DIR --port PORT [options]",
+	  "serve files over HTTPS with sendfile() into kernel TLS", cmd_serve },
+	{ "status", "[--prometheus] [--socket PATH]",
+	  "show the running ktlsd's counters (root and ktlsd's group)", cmd_status },
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))

@@ -3,10 +3,11 @@
  * libFuzzer harness for the ktlsd protocol codec (lib/ktls_msg.c, included
  * whole so the harness needs nothing else).  See tests/fuzz/README.md.
  *
- * Every input is offered as a request, a reply and an ALPN text.  Whatever
- * decodes must re-encode, and the re-encoding must decode to the very same
- * struct; encoding that struct again must give the same bytes (the encoder's
- * output is canonical).  Any difference aborts, which libFuzzer reports.
+ * Every input is offered as a request, a reply, a status reply and an ALPN
+ * text.  Whatever decodes must re-encode, and the re-encoding must decode to
+ * the very same struct; encoding that struct again must give the same bytes
+ * (the encoder's output is canonical).  Any difference aborts, which
+ * libFuzzer reports.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,22 @@ static void round_trip_reply(const uint8_t *data, size_t size)
 	CHECK(len2 == len && memcmp(encoded, reencoded, (size_t)len) == 0);
 }
 
+static void round_trip_status(const uint8_t *data, size_t size)
+{
+	static struct ktls_status_reply st, again;
+	int len, len2;
+
+	if (ktls_msg_decode_status(data, size, &st) < 0)
+		return;
+	CHECK(ktls_msg_type(data, size) == KTLS_MSG_STATUS_REPLY);
+	len = ktls_msg_encode_status(&st, encoded, sizeof(encoded));
+	CHECK(len >= KTLS_MSG_HDR_LEN && (size_t)len <= size);	/* nothing added */
+	CHECK(ktls_msg_decode_status(encoded, (size_t)len, &again) == 0);
+	CHECK(memcmp(&st, &again, sizeof(st)) == 0);
+	len2 = ktls_msg_encode_status(&again, reencoded, sizeof(reencoded));
+	CHECK(len2 == len && memcmp(encoded, reencoded, (size_t)len) == 0);
+}
+
 /* The text form must give a list the wire validator accepts. */
 static void check_alpn_text(const uint8_t *data, size_t size)
 {
@@ -80,6 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	round_trip_request(data, size);
 	round_trip_reply(data, size);
+	round_trip_status(data, size);
 	(void)ktls_msg_type(data, size);
 	check_alpn_text(data, size);
 	return 0;

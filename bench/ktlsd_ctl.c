@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Our own ktlsd for the run: a config with one server and one client profile
+ * per (certificate, cipher), written next to the generated certificates,
+ * the daemon started in the foreground as our child, and libktls pointed at
+ * its socket through $KTLS_SOCKET.  With --ktlsd-socket the bench uses a
+ * running daemon instead, which must define the same profile names
+ * (ktlsd_profile_name()).  Failing to get a daemon is never fatal: the
+ * caller falls back to in-process handshakes and says so.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define KTLSD_START_WAIT_S 60		/* the emulated VM probes ciphers slowly */
+#define KTLSD_STOP_WAIT_S 10
+
+static const int profile_ciphers[] = {
+	KTLS_CIPHER_AES_128_GCM, KTLS_CIPHER_AES_256_GCM, KTLS_CIPHER_CHACHA20_POLY1305,
+};
+#define N_PROFILE_CIPHERS (sizeof(profile_ciphers) / sizeof(profile_ciphers[0]))
+
+void ktlsd_profile_name(char *buf, size_t len, int server, int cipher, enum cert_kind kind)
+{
+	size_t n;
+
+	snprintf(buf, len, "bench-%s-%s-%s", server ? "srv" : "cli",
+		 kind == CERT_ECDSA_P256 ? "ecdsa" : "rsa", ktls_cipher_name(cipher));
+	for (n = 0; buf[n]; n++)
+		buf[n] = (char)tolower((unsigned char)buf[n]);
+}
+
+static void write_profiles(FILE *f, const struct cert_files *certs)
+{
+	for (int kind = 0; kind < CERT_KIND_COUNT; kind++) {
+		for (size_t i = 0; i < N_PROFILE_CIPHERS; i++) {
+			char name[64], priority[160];
+
+			bench_priority(profile_ciphers[i], priority, sizeof(priority));
+			ktlsd_profile_name(name, sizeof(name), 1, profile_ciphers[i], kind);
+			fprintf(f, "\n[profile %s]\nrole = server\ncertificate = %s\nkey = %s\n"
+				   "priority = %s\nverify = none\n",
+				name, certs[kind].cert, certs[kind].key, priority);
+			ktlsd_profile_name(name, sizeof(name), 0, profile_ciphers[i], kind);
+			fprintf(f, "\n[profile %s]\nrole = client\nca_file = %s\nverify = required\n"
+				   "priority = %s\n",
+				name, certs[kind].cert, priority);
+		}
+	}
+}
+
+static int write_config(struct ktlsd *k, const char *dir, const struct cert_files *certs)
+{
+	FILE *f;
+
+	snprintf(k->config_path, sizeof(k->config_path), "%s/ktlsd.conf", dir);
+	f = fopen(k->config_path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "# written by ktls-bench for this run\n[global]\nsocket = %s\nworkers = 0\n"
+		   "max_handshakes = 4096\nlog_level = warn\n", k->socket_path);
+	write_profiles(f, certs);
+	return fclose(f);
+}
+
+/* build/ktls-bench -> build/ktlsd, so `make bench` needs no install. */
+static void default_ktlsd_path(char *buf, size_t len)
+{
+	char self[512];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	snprintf(buf, len, "ktlsd");
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash) {
+		*slash = '\0';
+		bench_text(buf, len, "%s/ktlsd", self);
+	}
+}
+
+static int socket_answers(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), rc;
+
+	if (fd < 0)
+		return 0;
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	rc = connect(fd, (struct sockaddr *)&addr, sizeof(addr));
+	close(fd);
+	return rc == 0;
+}
+
+static void exec_ktlsd(const char *bin, const struct ktlsd *k)
+{
+	int log = open(k->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	prctl(PR_SET_PDEATHSIG, SIGTERM);	/* never outlive the bench */
+	if (log >= 0) {
+		dup2(log, STDOUT_FILENO);
+		dup2(log, STDERR_FILENO);
+	}
+	execl(bin, bin, "--foreground", "--config", k->config_path, "--socket", k->socket_path,
+	      (char *)NULL);
+	fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
+	_exit(127);
+}
+
+static void last_log_line(const char *path, char *buf, size_t len)
+{
+	char line[256];
+	FILE *f = fopen(path, "r");
+
+	snprintf(buf, len, "(no log)");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0])
+			bench_text(buf, len, "%s", line);
+	}
+	fclose(f);
+}
+
+static int wait_ready(struct ktlsd *k)
+{
+	double give_up = now_s() + KTLSD_START_WAIT_S;
+	int status;
+
+	while (now_s() < give_up) {
+		char last[200];
+
+		if (socket_answers(k->socket_path))
+			return 0;
+		if (waitpid(k->pid, &status, WNOHANG) == k->pid) {
+			last_log_line(k->log_path, last, sizeof(last));
+			bench_text(k->why_not, sizeof(k->why_not), "ktlsd exited (status %d): %s",
+				 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+				 last);
+			k->pid = 0;
+			return -1;
+		}
+		usleep(50 * 1000);
+	}
+	bench_text(k->why_not, sizeof(k->why_not), "ktlsd did not open %s within %d s",
+		 k->socket_path, KTLSD_START_WAIT_S);
+	return -1;
+}
+
+void ktlsd_start(struct ktlsd *k, const struct bench_opts *o, const struct cert_files *certs)
+{
+	char bin[512];
+
+	memset(k, 0, sizeof(*k));
+	if (o->ktlsd_socket) {
+		snprintf(k->socket_path, sizeof(k->socket_path), "%s", o->ktlsd_socket);
+		setenv("KTLS_SOCKET", k->socket_path, 1);
+		k->usable = socket_answers(k->socket_path);
+		if (!k->usable)
+			bench_text(k->why_not, sizeof(k->why_not), "nothing answers on %s",
+				 k->socket_path);
+		return;
+	}
+	if (o->ktlsd_path)
+		snprintf(bin, sizeof(bin), "%s", o->ktlsd_path);
+	else
+		default_ktlsd_path(bin, sizeof(bin));
+	snprintf(k->socket_path, sizeof(k->socket_path), "%s/ktlsd.sock", o->work_dir);
+	snprintf(k->log_path, sizeof(k->log_path), "%s/ktlsd.log", o->work_dir);
+	if (access(bin, X_OK) < 0) {
+		bench_text(k->why_not, sizeof(k->why_not), "no ktlsd at %s", bin);
+		return;
+	}
+	if (write_config(k, o->work_dir, certs) < 0) {
+		bench_text(k->why_not, sizeof(k->why_not), "cannot write %s", k->config_path);
+		return;
+	}
+	k->pid = fork();
+	if (k->pid < 0) {
+		k->pid = 0;
+		bench_text(k->why_not, sizeof(k->why_not), "fork: %s", strerror(errno));
+		return;
+	}
+	if (k->pid == 0)
+		exec_ktlsd(bin, k);
+	setenv("KTLS_SOCKET", k->socket_path, 1);
+	k->usable = wait_ready(k) == 0;
+}
+
+void ktlsd_stop(struct ktlsd *k)
+{
+	double give_up = now_s() + KTLSD_STOP_WAIT_S;
+
+	if (k->pid <= 0)
+		return;
+	kill(k->pid, SIGTERM);
+	while (waitpid(k->pid, NULL, WNOHANG) == 0) {
+		if (now_s() > give_up) {
+			kill(k->pid, SIGKILL);
+			waitpid(k->pid, NULL, 0);
+			break;
+		}
+		usleep(20 * 1000);
+	}
+	k->pid = 0;
+}
+
+/* ---- handshakes through the daemon ------------------------------------------------------ */
+
+static int set_profile(int fd, int server, int cipher, enum cert_kind kind)
+{
+	char name[64];
+
+	ktlsd_profile_name(name, sizeof(name), server, cipher, kind);
+	if (ktls_setsockopt(fd, SOL_KTLS, KTLS_PROFILE, name, (socklen_t)strlen(name)) < 0)
+		return -1;
+	if (!server && ktls_setsockopt(fd, SOL_KTLS, KTLS_SERVER_NAME, BENCH_SERVER_NAME,
+				       (socklen_t)strlen(BENCH_SERVER_NAME)) < 0)
+		return -1;
+	return 0;
+}
+
+/* Both requests go out before either answer is awaited: the daemon runs
+ * the two ends on two of its workers. */
+int ktlsd_handshake_pair(int server_fd, int client_fd, int cipher)
+{
+	int server_handle, client_handle, rc;
+
+	if (set_profile(server_fd, 1, cipher, CERT_ECDSA_P256) < 0 ||
+	    set_profile(client_fd, 0, cipher, CERT_ECDSA_P256) < 0)
+		return -1;
+	server_handle = ktls_handshake_start(server_fd, KTLS_ROLE_SERVER);
+	if (server_handle < 0)
+		return -1;
+	client_handle = ktls_handshake_start(client_fd, KTLS_ROLE_CLIENT);
+	if (client_handle < 0) {
+		close(server_handle);
+		return -1;
+	}
+	rc = ktls_handshake_finish(client_fd, client_handle);
+	if (ktls_handshake_finish(server_fd, server_handle) < 0)
+		rc = -1;
+	return rc;
+}
+
+int ktlsd_handshake_one(int fd, int server, int cipher, enum cert_kind kind)
+{
+	if (set_profile(fd, server, cipher, kind) < 0)
+		return -1;
+	return server ? ktls_accept(fd) : ktls_connect(fd);
+}

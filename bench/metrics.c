@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * What the bench measures with: clocks, CPU time (per thread, per process,
+ * per machine), the kernel's kTLS counters, SHA-256 of streams, and the
+ * facts about the host that go into every header.
+ */
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <gnutls/crypto.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double timeval_s(const struct timeval *tv)
+{
+	return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
+}
+
+/* Loopback TCP delivers in the sender's softirq context, and software kTLS
+ * encrypts inside sendmsg/sendfile, so this includes both. */
+double thread_cpu_s(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru) < 0)
+		return 0;
+	return timeval_s(&ru.ru_utime) + timeval_s(&ru.ru_stime);
+}
+
+/* utime + stime of every thread of pid (fields 14 and 15 of stat; the
+ * command name in field 2 may contain spaces, so parse after its ')'). */
+double process_cpu_s(pid_t pid)
+{
+	char path[64], buf[1024];
+	unsigned long long utime = 0, stime = 0;
+	FILE *f;
+	size_t n;
+	char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			 &utime, &stime) != 2)
+		return -1;
+	return cpu_ticks_seconds(utime + stime);
+}
+
+/* What `perf stat -e cycles` would count for the calling thread, user and
+ * kernel.  -1 where there is no hardware counter (emulated VMs) or
+ * perf_event_paranoid forbids it. */
+int thread_cycles_open(void)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_HARDWARE,
+		.size = sizeof(attr),
+		.config = PERF_COUNT_HW_CPU_CYCLES,
+		.exclude_hv = 1,
+	};
+
+	return (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+long long counter_read(int fd)
+{
+	uint64_t v;
+
+	if (fd < 0 || read(fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
+		return -1;
+	return (long long)v;
+}
+
+double cpu_ticks_seconds(unsigned long long ticks)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+
+	return (double)ticks / (double)(hz > 0 ? hz : 100);
+}
+
+/* The "cpu" line of /proc/stat: user nice system idle iowait irq softirq steal. */
+void cpu_ticks_read(struct cpu_ticks *t)
+{
+	unsigned long long v[8] = { 0 };
+	FILE *f = fopen("/proc/stat", "r");
+
+	memset(t, 0, sizeof(*t));
+	if (!f)
+		return;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5], &v[6], &v[7]) == 8) {
+		t->busy = v[0] + v[1] + v[2] + v[5] + v[6];
+		t->softirq = v[6];
+	}
+	fclose(f);
+}
+
+static long long tls_stat_value(const char *text, const char *name)
+{
+	size_t name_len = strlen(name);
+
+	for (const char *line = text; *line;) {
+		if (!strncmp(line, name, name_len) && (line[name_len] == ' ' || line[name_len] == '\t'))
+			return strtoll(line + name_len, NULL, 10);
+		line = strchr(line, '\n');
+		if (!line)
+			break;
+		line++;
+	}
+	return -1;
+}
+
+void tls_counters_read(struct tls_counters *c)
+{
+	char text[4096];
+	FILE *f = fopen("/proc/net/tls_stat", "r");
+	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	text[n] = '\0';
+	c->tx_sw = tls_stat_value(text, "TlsTxSw");
+	c->rx_sw = tls_stat_value(text, "TlsRxSw");
+	c->curr_tx_sw = tls_stat_value(text, "TlsCurrTxSw");
+	c->curr_rx_sw = tls_stat_value(text, "TlsCurrRxSw");
+	c->decrypt_error = tls_stat_value(text, "TlsDecryptError");
+}
+
+/* ---- hashing ----------------------------------------------------------------- */
+
+int object_check_init(struct object_check *oc, const uint8_t want[SHA256_LEN], size_t object_size)
+{
+	memset(oc, 0, sizeof(*oc));
+	memcpy(oc->want, want, SHA256_LEN);
+	oc->object_size = object_size;
+	return gnutls_hash_init(&oc->hash, GNUTLS_DIG_SHA256) < 0 ? -1 : 0;
+}
+
+void object_check_feed(struct object_check *oc, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		size_t take = oc->object_size - oc->in_object;
+		uint8_t got[SHA256_LEN];
+
+		if (take > len)
+			take = len;
+		gnutls_hash(oc->hash, p, take);
+		oc->in_object += take;
+		p += take;
+		len -= take;
+		if (oc->in_object < oc->object_size)
+			continue;
+		gnutls_hash_output(oc->hash, got);	/* also resets for the next object */
+		if (memcmp(got, oc->want, SHA256_LEN))
+			oc->objects_bad++;
+		else
+			oc->objects_ok++;
+		oc->in_object = 0;
+	}
+}
+
+int object_check_done(struct object_check *oc, unsigned long long want_objects)
+{
+	int ok = oc->objects_bad == 0 && oc->in_object == 0 && oc->objects_ok == want_objects;
+
+	gnutls_hash_deinit(oc->hash, NULL);
+	oc->hash = NULL;
+	return ok;
+}
+
+int sha256_file(int fd, size_t size, uint8_t out[SHA256_LEN])
+{
+	static uint8_t buf[1 << 16];
+	gnutls_hash_hd_t h;
+	size_t done = 0;
+
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
+		return -1;
+	while (done < size) {
+		ssize_t n = pread(fd, buf, sizeof(buf), (off_t)done);
+
+		if (n <= 0) {
+			gnutls_hash_deinit(h, NULL);
+			return -1;
+		}
+		gnutls_hash(h, buf, (size_t)n);
+		done += (size_t)n;
+	}
+	gnutls_hash_deinit(h, out);
+	return 0;
+}
+
+/* ---- the host ------------------------------------------------------------------ */
+
+/* The first "model name", and whether the CPU flags say we are a guest. */
+static void read_cpu_model(char *buf, size_t len, int *guest)
+{
+	char line[4096];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	snprintf(buf, len, "unknown");
+	*guest = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+
+		if (!colon)
+			continue;
+		if (!strncmp(line, "flags", 5) && strstr(colon, " hypervisor"))
+			*guest = 1;
+		if (strncmp(line, "model name", 10) || strcmp(buf, "unknown"))
+			continue;
+		colon += 2;
+		colon[strcspn(colon, "\n")] = '\0';
+		snprintf(buf, len, "%s", colon);
+	}
+	fclose(f);
+}
+
+void host_facts_read(struct host_facts *h)
+{
+	struct utsname u;
+	const char *vm = getenv("KTLSD_IN_VM");
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int guest;
+
+	memset(h, 0, sizeof(*h));
+	if (uname(&u) == 0)
+		bench_text(h->kernel, sizeof(h->kernel), "%s %s", u.release, u.machine);
+	read_cpu_model(h->cpu_model, sizeof(h->cpu_model), &guest);
+	h->cpus = cpus > 0 ? (unsigned)cpus : 1;
+	h->emulated = vm && !strcmp(vm, "1");
+	snprintf(h->where, sizeof(h->where), "%s",
+		 h->emulated ? "EMULATED VM (QEMU TCG, tests/vm/run)"
+		 : guest ? "native, in a virtual machine (hypervisor CPU flag)" : "native");
+}
+
+/* ---- logging ------------------------------------------------------------------------ */
+
+void bench_text(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+void bench_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("# ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void bench_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ktls-bench: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}

@@ -1,0 +1,287 @@
+# shellcheck shell=bash
+# tests/integration/lib.sh - helpers for integration test scripts (sourced).
+#
+#   . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#
+# TAP:     tap_ok NAME | tap_not_ok NAME | tap_check NAME CMD... |
+#          tap_skip NAME REASON | tap_relay < FILE | diag MSG... | tap_done
+# Files:   ktls_tmpdir PREFIX (a temp dir removed at exit; KTLS_KEEP_TMP=1
+#          keeps it) | gen_test_certs DIR [HOSTNAME]
+# Exit:    at_exit CMD... (run at exit, last registered first; lib.sh owns
+#          the EXIT trap, so register cleanups here instead of trapping)
+# Network: pick_port | port_listening PORT | wait_for_port PORT [SECONDS [PID]]
+# Kernel:  tls_stat NAME (a /proc/net/tls_stat counter, -1 if unknown)
+# Misc:    sha256_of FILE | make_pattern_file FILE MIB | need_cmd CMD...
+#
+# TAP numbering is per script: TAP_N counts lines, TAP_FAILED the failures;
+# tap_done prints the plan "1..N" and returns 1 if anything failed.
+# $BUILD (default build) is where the test programs are.
+
+BUILD=${BUILD:-build}
+TAP_N=0
+TAP_FAILED=0
+_KTLS_TMPDIRS=()
+_KTLS_AT_EXIT=()
+
+# ---- TAP ---------------------------------------------------------------------
+
+diag() {
+	local line
+	while IFS= read -r line; do
+		printf '# %s\n' "$line"
+	done <<< "$*"
+}
+
+tap_ok() {
+	TAP_N=$((TAP_N + 1))
+	printf 'ok %d - %s\n' "$TAP_N" "$1"
+}
+
+tap_not_ok() {
+	TAP_N=$((TAP_N + 1))
+	TAP_FAILED=$((TAP_FAILED + 1))
+	printf 'not ok %d - %s\n' "$TAP_N" "$1"
+}
+
+tap_skip() {
+	TAP_N=$((TAP_N + 1))
+	printf 'ok %d - %s # SKIP %s\n' "$TAP_N" "$1" "$2"
+}
+
+# tap_check NAME CMD...: one TAP line from CMD's exit status; CMD's output
+# becomes diagnostics.
+tap_check() {
+	local name=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	[ -n "$out" ] && diag "$out"
+	if [ "$rc" -eq 0 ]; then tap_ok "$name"; else tap_not_ok "$name"; fi
+	return "$rc"
+}
+
+# tap_relay < FILE: pass a helper program's TAP through, numbered in our
+# sequence ("ok - x" and "ok 7 - x" both become "ok $TAP_N - x"); "#" lines
+# stay as they are, anything else becomes a diagnostic.  Plans are dropped.
+tap_relay() {
+	local line rest
+	while IFS= read -r line; do
+		case "$line" in
+		"not ok"*)
+			rest=${line#not ok}
+			rest=${rest#"${rest%%[!0-9 ]*}"}
+			TAP_N=$((TAP_N + 1))
+			TAP_FAILED=$((TAP_FAILED + 1))
+			printf 'not ok %d %s\n' "$TAP_N" "$rest" ;;
+		"ok"*)
+			rest=${line#ok}
+			rest=${rest#"${rest%%[!0-9 ]*}"}
+			TAP_N=$((TAP_N + 1))
+			printf 'ok %d %s\n' "$TAP_N" "$rest" ;;
+		"#"*) printf '%s\n' "$line" ;;
+		[0-9]*..[0-9]*) ;;
+		"") ;;
+		*) printf '# %s\n' "$line" ;;
+		esac
+	done
+}
+
+tap_done() {
+	printf '1..%d\n' "$TAP_N"
+	[ "$TAP_FAILED" -eq 0 ]
+}
+
+# ---- exit --------------------------------------------------------------------
+
+_ktls_run_at_exit() {
+	local i
+	for ((i = ${#_KTLS_AT_EXIT[@]} - 1; i >= 0; i--)); do
+		eval "${_KTLS_AT_EXIT[i]}"
+	done
+}
+
+at_exit() {
+	_KTLS_AT_EXIT+=("$*")
+	trap _ktls_run_at_exit EXIT
+}
+
+# ---- files -------------------------------------------------------------------
+
+_ktls_cleanup_tmpdirs() {
+	local d
+	for d in "${_KTLS_TMPDIRS[@]}"; do
+		if [ "${KTLS_KEEP_TMP:-0}" = 1 ]; then
+			diag "kept $d"
+		else
+			rm -rf -- "$d"
+		fi
+	done
+}
+
+# ktls_tmpdir PREFIX: make a temp dir, named in $KTLS_TMPDIR, removed when
+# the shell exits.  Not in $(...): the exit trap must be the main shell's.
+ktls_tmpdir() {
+	KTLS_TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/${1:-ktls}.XXXXXX") || return 1
+	[ ${#_KTLS_TMPDIRS[@]} -gt 0 ] || at_exit _ktls_cleanup_tmpdirs
+	_KTLS_TMPDIRS+=("$KTLS_TMPDIR")
+}
+
+# gen_test_certs DIR [HOSTNAME]: a throw-away ECDSA P-256 CA (ca.pem, ca.key)
+# and a server certificate for HOSTNAME (default localhost, also valid for
+# 127.0.0.1) signed by it (server.pem, server.key), with openssl if present,
+# else certtool.  Prints which tool it used as a diagnostic.
+gen_test_certs() {
+	local dir=$1 host=${2:-localhost}
+	if command -v openssl >/dev/null; then
+		_gen_certs_openssl "$dir" "$host"
+	elif command -v certtool >/dev/null; then
+		_gen_certs_certtool "$dir" "$host"
+	else
+		diag "gen_test_certs: neither openssl nor certtool is installed"
+		return 1
+	fi
+}
+
+_gen_certs_openssl() {
+	local dir=$1 host=$2
+	# A config of our own: the system one (or an OPENSSL_CONF meant for a
+	# server) must not change what we generate.
+	cat > "$dir/req.cnf" <<-EOF
+	[req]
+	distinguished_name = dn
+	prompt = no
+	[dn]
+	CN = unused
+	[ca_ext]
+	basicConstraints = critical, CA:TRUE
+	keyUsage = critical, keyCertSign, cRLSign
+	subjectKeyIdentifier = hash
+	[server_ext]
+	basicConstraints = critical, CA:FALSE
+	keyUsage = critical, digitalSignature
+	extendedKeyUsage = serverAuth
+	subjectAltName = DNS:$host, IP:127.0.0.1
+	subjectKeyIdentifier = hash
+	authorityKeyIdentifier = keyid
+	EOF
+	(
+		set -e
+		cd "$dir"
+		export OPENSSL_CONF=req.cnf
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ca.key
+		openssl req -config req.cnf -new -x509 -key ca.key -subj "/CN=ktls test CA" \
+			-days 2 -extensions ca_ext -out ca.pem
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out server.key
+		openssl req -config req.cnf -new -key server.key -subj "/CN=$host" -out server.csr
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+			-days 2 -extfile req.cnf -extensions server_ext -out server.pem
+	) > "$dir/certs.log" 2>&1 || { diag "openssl failed:" "$(cat "$dir/certs.log")"; return 1; }
+	diag "test CA and server certificate for $host generated with $(openssl version)"
+}
+
+_gen_certs_certtool() {
+	local dir=$1 host=$2
+	cat > "$dir/ca.tmpl" <<-EOF
+	cn = "ktls test CA"
+	ca
+	cert_signing_key
+	expiration_days = 2
+	EOF
+	cat > "$dir/server.tmpl" <<-EOF
+	cn = "$host"
+	dns_name = "$host"
+	ip_address = "127.0.0.1"
+	tls_www_server
+	signing_key
+	expiration_days = 2
+	EOF
+	(
+		set -e
+		cd "$dir"
+		certtool --generate-privkey --key-type ecdsa --curve secp256r1 --outfile ca.key
+		certtool --generate-self-signed --load-privkey ca.key --template ca.tmpl \
+			--outfile ca.pem
+		certtool --generate-privkey --key-type ecdsa --curve secp256r1 --outfile server.key
+		certtool --generate-certificate --load-privkey server.key --load-ca-certificate ca.pem \
+			--load-ca-privkey ca.key --template server.tmpl --outfile server.pem
+	) > "$dir/certs.log" 2>&1 || { diag "certtool failed:" "$(cat "$dir/certs.log")"; return 1; }
+	diag "test CA and server certificate for $host generated with certtool"
+}
+
+# make_pattern_file FILE MIB: MIB MiB of random bytes.
+make_pattern_file() {
+	local file=$1 mib=$2
+	head -c "$((mib * 1024 * 1024))" /dev/urandom > "$file" &&
+		[ "$(stat -c %s "$file")" -eq "$((mib * 1024 * 1024))" ]
+}
+
+sha256_of() {
+	local sum
+	sum=$(sha256sum < "$1") || return 1
+	printf '%s\n' "${sum%% *}"
+}
+
+# need_cmd CMD...: succeed if all are installed, else name the missing ones.
+need_cmd() {
+	local c missing=()
+	for c in "$@"; do
+		command -v "$c" >/dev/null || missing+=("$c")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "missing ${missing[*]}"
+	return 1
+}
+
+# ---- network -----------------------------------------------------------------
+
+# port_listening PORT: is a TCP socket listening on PORT (IPv4 or IPv6)?
+# Reads /proc, so it never connects (a connection would use up a server
+# started with -naccept 1); pure bash, because every fork counts under an
+# emulated CPU.
+port_listening() {
+	local hex f _ local_address state
+	printf -v hex '%04X' "$1"
+	for f in /proc/net/tcp /proc/net/tcp6; do
+		[ -r "$f" ] || continue
+		# "sl local_address rem_address st ...": ADDR:PORT in hex, 0A is LISTEN
+		while read -r _ local_address _ state _; do
+			[ "$state" = 0A ] && [ "${local_address##*:}" = "$hex" ] && return 0
+		done < "$f"
+	done
+	return 1
+}
+
+# pick_port: a port in 20000..59999 nobody listens on right now.
+pick_port() {
+	local port _
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		port_listening "$port" || { echo "$port"; return 0; }
+	done
+	return 1
+}
+
+# wait_for_port PORT [SECONDS [PID]]: until something listens on PORT; fails
+# after SECONDS (default 20) or as soon as process PID (the server) is gone.
+wait_for_port() {
+	local port=$1 seconds=${2:-20} pid=${3:-} i
+	for ((i = 0; i < seconds * 10; i++)); do
+		port_listening "$port" && return 0
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			return 1
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---- kernel ------------------------------------------------------------------
+
+# tls_stat NAME: one counter of /proc/net/tls_stat (TlsTxSw, TlsCurrRxSw...),
+# -1 if the file or the counter does not exist.
+tls_stat() {
+	local v
+	v=$(awk -v n="$1" '$1 == n { print $2; found = 1 } END { exit !found }' \
+		/proc/net/tls_stat 2>/dev/null) || v=-1
+	echo "$v"
+}

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# t_bench_short.sh - ktls-bench's short mode (KTLS_BENCH_SHORT=1) as a test.
+#
+# `ktls-bench sendfile` runs every arm for a fraction of a second (one
+# cipher, small objects, 1 and 2 connections) and `ktls-bench handshake`
+# every handshake arm for a second.  From their CSV, independently of the
+# bench's own verdict, this checks per cell that:
+#   - the check pass matched SHA-256 on every object and the timed pass
+#     moved bytes (sent == received, checked inside the bench: verified=1);
+#   - /proc/net/tls_stat moved as the arm claims: plain TCP (A, B) installed
+#     no kTLS, userspace GnuTLS (C) kTLS RX only, kTLS arms (D, E, E') a TX
+#     socket per connection that was open during the cell (TlsTxSw and
+#     TlsCurrTxSw deltas), F's servers TX installs of their own;
+#   - E/E' got their keys through ktlsd when ktlsd is built;
+#   - every handshake left kTLS on the socket (TlsTxSw delta >= handshakes).
+# Environment: BUILD (default build).
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
+# shellcheck source=tests/integration/lib.sh
+. tests/integration/lib.sh
+
+BENCH=$BUILD/ktls-bench
+BENCH_TIMEOUT_S=600
+
+# csv_rows FILE: the data rows, comments and header dropped.
+csv_rows() { grep -v -e '^#' -e '^arm,' -e '^cert,' "$1"; }
+
+# tls_stat_as_claimed TAG CONNS TX RX CURR_TX: the kTLS installs an arm's
+# cell must show (the deltas are over the cell; CURR_TX while it was open).
+tls_stat_as_claimed() {
+	local tag=$1 conns=$2 tx=$3 rx=$4 curr_tx=$5
+	case "$tag" in
+	A | B) [ "$tx" = 0 ] && [ "$rx" = 0 ] ;;
+	C) [ "$tx" = 0 ] && [ "$rx" -ge "$conns" ] ;;
+	D | E | "E'") [ "$tx" -ge "$conns" ] && [ "$curr_tx" -ge "$conns" ] && [ "$rx" -ge "$conns" ] ;;
+	F*) [ "$tx" -ge "$conns" ] ;;
+	*) false ;;
+	esac
+}
+
+# The CSV's quoted fields hold no commas (keys and notes are ours), except
+# the note, which is last: split on commas, and glue the note back.
+check_sendfile_row() {
+	local line=$1 tag name cipher size conns keys bytes tx rx curr_tx ran verified ktls_ok note
+	local label want_tx
+	IFS=, read -r tag name cipher size conns keys _ bytes _ _ _ _ _ _ tx rx curr_tx _ _ ran \
+		verified ktls_ok note <<< "$line"
+	keys=${keys//\"/}
+	note=${note//\"/}
+	label="sendfile $tag $name $cipher ${size}B x$conns"
+	if [ "$ran" != 1 ]; then
+		case "$note" in
+		skipped:*) tap_skip "$label" "${note#skipped: }" ;;
+		*) tap_not_ok "$label: did not run: $note" ;;
+		esac
+		return
+	fi
+	if [ "$verified" = 1 ] && [ "$bytes" -gt 0 ]; then
+		tap_ok "$label: SHA-256 check pass, $bytes bytes in the timed pass"
+	else
+		tap_not_ok "$label: check pass / byte counts (verified=$verified bytes=$bytes): $note"
+	fi
+	case "$tag" in A | B) want_tx="no kTLS" ;; C) want_tx="kTLS RX only" ;; *) want_tx="kTLS TX" ;; esac
+	if tls_stat_as_claimed "$tag" "$conns" "$tx" "$rx" "$curr_tx" && [ "$ktls_ok" = 1 ]; then
+		tap_ok "$label: tls_stat as claimed ($want_tx): TlsTxSw +$tx, TlsCurrTxSw +$curr_tx, TlsRxSw +$rx"
+	else
+		tap_not_ok "$label: tls_stat should show $want_tx: TlsTxSw +$tx, TlsCurrTxSw +$curr_tx, TlsRxSw +$rx (bench: ktls_ok=$ktls_ok)"
+	fi
+	if [ "$tag" = E ] || [ "$tag" = "E'" ]; then
+		if [ ! -x "$BUILD/ktlsd" ] || [ "$keys" = ktlsd ]; then
+			tap_ok "$label: keys from $keys"
+		else
+			tap_not_ok "$label: keys should come through ktlsd ($BUILD/ktlsd is built), got: $keys"
+		fi
+	fi
+}
+
+check_handshake_row() {
+	local line=$1 cert role arm conc count failures tx ran ok error label
+	IFS=, read -r cert role arm conc count failures _ _ _ _ _ _ tx ran ok error <<< "$line"
+	error=${error//\"/}
+	label="handshake $cert $role $arm x$conc"
+	if [ "$ran" != 1 ]; then
+		if [ "$arm" = ktlsd ] && [ -x "$BUILD/ktlsd" ]; then
+			tap_not_ok "$label: ktlsd is built but was not used: $error"
+		else
+			tap_skip "$label" "$error"
+		fi
+		return
+	fi
+	if [ "$ok" = 1 ] && [ "$count" -gt 0 ] && [ "$failures" = 0 ] && [ "$tx" -ge "$count" ]; then
+		tap_ok "$label: $count handshakes, each left kTLS on the socket (TlsTxSw +$tx)"
+	else
+		tap_not_ok "$label: $count handshakes, $failures failed, TlsTxSw +$tx: $error"
+	fi
+}
+
+# run_bench NAME OUT CSV ARGS...: one short run; its exit status as a test.
+run_bench() {
+	local name=$1 out=$2 csv=$3 rc
+	shift 3
+	KTLS_BENCH_SHORT=1 timeout -k 5 "$BENCH_TIMEOUT_S" "$BENCH" "$name" --csv "$csv" \
+		--work-dir "$WORK/$name" "$@" > "$out" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ] && [ -s "$csv" ]; then
+		tap_ok "ktls-bench $name (short mode) exited 0"
+	else
+		tap_not_ok "ktls-bench $name (short mode) exited $rc"
+		diag "$(tail -n 40 "$out")"
+	fi
+}
+
+main() {
+	local tx_before curr_before row
+	if [ ! -x "$BENCH" ]; then
+		tap_not_ok "ktls-bench is built ($BENCH)"
+		tap_done
+		return
+	fi
+	ktls_tmpdir ktls-bench-short || { tap_not_ok "temp dir"; tap_done; return; }
+	WORK=$KTLS_TMPDIR
+	tx_before=$(tls_stat TlsTxSw)
+	curr_before=$(tls_stat TlsCurrTxSw)
+
+	run_bench sendfile "$WORK/sendfile.out" "$WORK/sendfile.csv"
+	if [ -s "$WORK/sendfile.csv" ]; then
+		while IFS= read -r row; do
+			check_sendfile_row "$row"
+		done < <(csv_rows "$WORK/sendfile.csv")
+	fi
+	run_bench handshake "$WORK/handshake.out" "$WORK/handshake.csv" --concurrency 2
+	if [ -s "$WORK/handshake.csv" ]; then
+		while IFS= read -r row; do
+			check_handshake_row "$row"
+		done < <(csv_rows "$WORK/handshake.csv")
+	fi
+
+	if [ "$(tls_stat TlsTxSw)" -gt "$tx_before" ] && [ "$(tls_stat TlsCurrTxSw)" = "$curr_before" ]; then
+		tap_ok "tls_stat: TlsTxSw grew, TlsCurrTxSw back to $curr_before (every kTLS socket closed)"
+	else
+		tap_not_ok "tls_stat: TlsTxSw $tx_before -> $(tls_stat TlsTxSw), TlsCurrTxSw $curr_before -> $(tls_stat TlsCurrTxSw)"
+	fi
+	tap_done
+}
+
+main "$@"

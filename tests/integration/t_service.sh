@@ -1,0 +1,525 @@
+#!/usr/bin/env bash
+# t_service.sh - ktlsd as a system service, without systemd as PID 1:
+#
+#  - the units: `systemd-analyze verify` of systemd/ktlsd.{service,socket}
+#    (paths substituted as `make install` does) and the exposure score of
+#    `systemd-analyze security --offline=yes` below 2.0;
+#  - the user: systemd-sysusers creates "ktlsd" from systemd/ktlsd.sysusers
+#    (in the VM; natively only when the user already exists);
+#  - privilege drop: ktlsd started as root with user = ktlsd runs as ktlsd
+#    (ps, /proc/PID/status of every thread: uids, gids, groups, CapEff and
+#    CapBnd CAP_NET_ADMIN only while the netlink door is open, NoNewPrivs);
+#    with --no-netlink no capability at all; refused (non-zero exit) when
+#    the user cannot be applied (no CAP_SETUID);
+#  - readiness: READY=1 (with MAINPID) on $NOTIFY_SOCKET only once serving,
+#    RELOADING=1 then READY=1 around SIGHUP, STOPPING=1 on SIGTERM;
+#  - reload after the drop reads a key file owned by ktlsd; a key file made
+#    group-readable is refused at reload (the old config keeps serving) and
+#    at start; a root-owned key is refused at start, because it would be
+#    unreadable at the next reload;
+#  - `ktls status` (text and --prometheus) after real handshakes on both
+#    roles: counters, failure reasons, per-profile counts, histogram count
+#    equal to ok + failed; refused for a stranger, allowed for a member of
+#    ktlsd's group;
+#  - socket activation: systemd-socket-activate --seqpacket starts ktlsd on
+#    the first connection with the socket as fd 3; ktlsd serves it, leaves
+#    its file in place on exit, and refuses a stream socket.
+# Needs root and a kTLS kernel (the VM); skips with the reason otherwise.
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
+# shellcheck source=tests/integration/lib.sh
+. tests/integration/lib.sh
+
+KTLSD=$(realpath -m "$BUILD/ktlsd")
+KTLS=$(realpath -m "$BUILD/ktls")
+PY=/usr/bin/python3
+START_WAIT=120			# seconds: the emulated CPU probes ciphers slowly
+PIDS=()
+KTLSD_PID=''
+
+skip_all() {
+	tap_skip "ktlsd as a service" "$1"
+	tap_done
+	exit 0
+}
+
+cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${PIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	_ktls_cleanup_tmpdirs
+}
+
+# ---- helpers -------------------------------------------------------------------
+
+# notify_listener FILE: a datagram socket at FILE.sock whose messages are
+# appended to FILE, one per line with newlines shown as '|'.
+notify_listener() {
+	"$PY" - "$1" <<-'EOF' &
+	import os, socket, sys
+	log = sys.argv[1]
+	s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+	s.bind(log + ".sock")
+	os.chmod(log + ".sock", 0o666)	# ktlsd sends after dropping root
+	open(log, "w").close()
+	while True:
+	    msg = s.recv(4096).decode(errors="replace").replace("\n", "|")
+	    with open(log, "a") as f:
+	        f.write(msg + "\n")
+	EOF
+	PIDS+=("$!")
+	wait_for_file "$1.sock" 20
+}
+
+wait_for_file() {	# wait_for_file PATH SECONDS
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		[ -e "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_for_line FILE PATTERN SECONDS [PID]: grep -E PATTERN appears in FILE.
+wait_for_line() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -qE "$2" "$1" 2>/dev/null && return 0
+		[ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -qE "$2" "$1" 2>/dev/null
+}
+
+# start_ktlsd NAME CONFIG [ARGS...]: in the background with NOTIFY_SOCKET
+# pointing at $W/NAME.notify.sock; sets KTLSD_PID; waits for READY=1.
+start_ktlsd() {
+	local name=$1 config=$2
+	shift 2
+	notify_listener "$W/$name.notify" || { diag "no notify listener"; return 1; }
+	NOTIFY_SOCKET=$W/$name.notify.sock "$KTLSD" --foreground --config "$config" "$@" \
+		> "$W/$name.log" 2>&1 &
+	KTLSD_PID=$!
+	PIDS+=("$KTLSD_PID")
+	wait_for_line "$W/$name.notify" '^READY=1' "$START_WAIT" "$KTLSD_PID" && return 0
+	diag "ktlsd ($name) did not become ready; its log:" "$(cat "$W/$name.log")"
+	return 1
+}
+
+stop_ktlsd() {	# stop_ktlsd PID: SIGTERM, then its exit status
+	kill -TERM "$1" 2>/dev/null
+	wait "$1"
+}
+
+proc_field() {	# proc_field PID FIELD: a /proc/PID/status value, tabs as spaces
+	awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status"
+}
+
+write_config() {	# write_config FILE KEY-FILE SOCKET [GLOBAL-LINES...]
+	local file=$1 key=$2 socket=$3
+	shift 3
+	{
+		echo "[global]"
+		echo "socket = $socket"
+		[ $# -gt 0 ] && printf '%s\n' "$@"
+		cat <<-EOF
+		server_profile = web
+		client_profile = local
+
+		[profile web]
+		role = server
+		certificate = $W/server.pem
+		key = $key
+		server_names = localhost
+
+		[profile local]
+		role = client
+		ca_file = $W/ca.pem
+		verify = required
+		EOF
+	} > "$file"
+}
+
+# ---- units ----------------------------------------------------------------------
+
+test_units() {
+	local units=$W/units score out
+	mkdir -p "$units"
+	# what `make install` does: the installed sbin path in ExecStart=
+	sed "s|/usr/local/sbin|$(dirname "$KTLSD")|g" systemd/ktlsd.service > "$units/ktlsd.service"
+	cp systemd/ktlsd.socket "$units/"
+	if out=$(cd "$units" && systemd-analyze verify --man=no ./ktlsd.socket ./ktlsd.service 2>&1) &&
+	   [ -z "$out" ]; then
+		tap_ok "systemd-analyze verify: ktlsd.service and ktlsd.socket are clean"
+	else
+		tap_not_ok "systemd-analyze verify: ktlsd.service and ktlsd.socket are clean"
+		diag "$out"
+	fi
+	out=$(systemd-analyze security --offline=yes "$units/ktlsd.service" 2>&1)
+	score=$(sed -n 's/.*Overall exposure level for ktlsd.service: \([0-9.]*\).*/\1/p' <<< "$out")
+	diag "systemd-analyze security: exposure ${score:-unknown}"
+	if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s < 2.0) }'; then
+		tap_ok "systemd-analyze security --offline=yes: exposure $score < 2.0"
+	else
+		tap_not_ok "systemd-analyze security --offline=yes: exposure ${score:-?} < 2.0"
+		diag "$(grep -E '✗|Overall' <<< "$out")"
+	fi
+}
+
+test_sysusers() {
+	getent passwd ktlsd >/dev/null && diag "user ktlsd already exists"
+	if systemd-sysusers "$PWD/systemd/ktlsd.sysusers" > "$W/sysusers.log" 2>&1 &&
+	   KTLSD_UID=$(id -u ktlsd) && KTLSD_GID=$(getent group ktlsd | cut -d: -f3) &&
+	   [ "$KTLSD_UID" != 0 ] && [ "$(getent passwd ktlsd | cut -d: -f7)" = /usr/sbin/nologin ]
+	then
+		tap_ok "systemd-sysusers creates user and group ktlsd (uid $KTLSD_UID, gid $KTLSD_GID)"
+		return 0
+	fi
+	tap_not_ok "systemd-sysusers creates user and group ktlsd"
+	diag "$(cat "$W/sysusers.log")"
+	return 1
+}
+
+# ---- privilege drop and readiness -------------------------------------------------
+
+check_ids() {	# check_ids PID CAPS-HEX LABEL: every thread runs as ktlsd with CAPS
+	local pid=$1 caps=$2 label=$3 task bad=''
+	for task in /proc/"$pid"/task/*; do
+		task=${task##*/}
+		[ "$(awk '$1 == "Uid:" { print $2, $3, $4, $5 }' "/proc/$pid/task/$task/status")" = \
+		  "$KTLSD_UID $KTLSD_UID $KTLSD_UID $KTLSD_UID" ] || bad+=" uid($task)"
+		[ "$(awk '$1 == "Gid:" { print $2, $3, $4, $5 }' "/proc/$pid/task/$task/status")" = \
+		  "$KTLSD_GID $KTLSD_GID $KTLSD_GID $KTLSD_GID" ] || bad+=" gid($task)"
+		[ "$(awk '$1 == "CapEff:" { print $2 }' "/proc/$pid/task/$task/status")" = "$caps" ] ||
+			bad+=" CapEff($task)"
+	done
+	[ "$(proc_field "$pid" Groups)" = "$KTLSD_GID" ] || bad+=" groups"
+	[ "$(proc_field "$pid" CapPrm)" = "$caps" ] || bad+=" CapPrm"
+	[ "$(proc_field "$pid" CapBnd)" = "$caps" ] || bad+=" CapBnd"
+	[ "$(proc_field "$pid" CapAmb)" = 0000000000000000 ] || bad+=" CapAmb"
+	[ "$(proc_field "$pid" NoNewPrivs)" = 1 ] || bad+=" NoNewPrivs"
+	[ "$(ps -o user= -p "$pid" | tr -d ' ')" = ktlsd ] || bad+=" ps-user"
+	if [ -z "$bad" ]; then
+		tap_ok "$label"
+	else
+		tap_not_ok "$label"
+		diag "wrong:$bad" "$(grep -E '^(Uid|Gid|Groups|Cap|NoNewPrivs)' "/proc/$pid/status")"
+	fi
+}
+
+test_drop_and_ready() {
+	local notify=$W/main.notify
+	write_config "$W/ktlsd.conf" "$W/server.key" "$W/ktlsd.sock" "user = ktlsd" "group = ktlsd"
+	if ! start_ktlsd main "$W/ktlsd.conf"; then
+		tap_not_ok "ktlsd started as root with user = ktlsd becomes ready"
+		return 1
+	fi
+	tap_ok "ktlsd started as root with user = ktlsd sends READY=1 on \$NOTIFY_SOCKET"
+	diag "notify: $(cat "$notify")"
+	tap_check "READY=1 names ktlsd's pid (MAINPID=$KTLSD_PID)" \
+		grep -q "^READY=1|.*MAINPID=$KTLSD_PID\$" "$notify"
+	# READY comes after the drop: nothing ktlsd says after it is root's
+	if grep -q 'running as user ktlsd' "$W/main.log" &&
+	   [ "$(grep -n 'running as user ktlsd' "$W/main.log" | cut -d: -f1)" -lt \
+	     "$(grep -n ' ready (config' "$W/main.log" | cut -d: -f1)" ]; then
+		tap_ok "the log says the drop happened before ready"
+	else
+		tap_not_ok "the log says the drop happened before ready"
+		diag "$(cat "$W/main.log")"
+	fi
+	diag "$(grep 'netlink door' "$W/main.log")"
+	# CAP_NET_ADMIN is kept whenever the door is wanted (it opens after the drop)
+	check_ids "$KTLSD_PID" 0000000000001000 \
+		"every thread runs as ktlsd:ktlsd, groups ktlsd only, CAP_NET_ADMIN only, no_new_privs"
+}
+
+test_no_netlink_no_caps() {
+	local pid
+	write_config "$W/nonl.conf" "$W/server.key" "$W/nonl.sock" "user = ktlsd"
+	if start_ktlsd nonl "$W/nonl.conf" --no-netlink; then
+		pid=$KTLSD_PID
+		check_ids "$pid" 0000000000000000 "with --no-netlink: ktlsd keeps no capability at all"
+		stop_ktlsd "$pid"
+	else
+		tap_not_ok "with --no-netlink: ktlsd keeps no capability at all"
+	fi
+}
+
+# refused CAPABILITY MESSAGE: ktlsd as root without CAPABILITY must exit
+# non-zero with MESSAGE in its log, never reaching ready.
+refused() {
+	local cap=$1 message=$2 rc
+	timeout "$START_WAIT" setpriv --bounding-set "-$cap" "$KTLSD" --foreground \
+		--config "$W/nonl.conf" --no-netlink > "$W/refused-$cap.log" 2>&1
+	rc=$?
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "$message" "$W/refused-$cap.log" &&
+	   ! grep -q ' ready (config' "$W/refused-$cap.log"; then
+		tap_ok "root without CAP_${cap^^}: ktlsd refuses to run (exit $rc) instead of staying root"
+	else
+		tap_not_ok "root without CAP_${cap^^}: ktlsd refuses to run instead of staying root (exit $rc)"
+		diag "$(cat "$W/refused-$cap.log")"
+	fi
+}
+
+test_drop_refused() {
+	# cannot even take the user's ids to load the credentials
+	refused setuid "cannot take the ids of user ktlsd to load credentials"
+	# loads them, but cannot shrink the bounding set: the drop itself fails
+	refused setpcap "refusing to keep running as root"
+}
+
+# ---- reload and key files ---------------------------------------------------------
+
+test_reload() {
+	local notify=$W/main.notify before
+	before=$(grep -c '' "$notify")
+	kill -HUP "$KTLSD_PID"
+	if wait_for_line "$W/main.log" 'configuration reloaded' 60 "$KTLSD_PID" &&
+	   wait_for_line "$notify" '^READY=1\|STATUS=configuration reloaded' 10 &&
+	   tail -n +"$((before + 1))" "$notify" | head -1 | grep -q '^RELOADING=1|.*MONOTONIC_USEC=[0-9]'; then
+		tap_ok "SIGHUP as ktlsd: key file owned by ktlsd reloaded; RELOADING=1 then READY=1"
+	else
+		tap_not_ok "SIGHUP as ktlsd: key file owned by ktlsd reloaded; RELOADING=1 then READY=1"
+		diag "$(tail -n 5 "$W/main.log")" "notify:" "$(cat "$notify")"
+	fi
+}
+
+test_group_readable_key() {
+	local rc
+	chmod 640 "$W/server.key"
+	kill -HUP "$KTLSD_PID"
+	if wait_for_line "$W/main.log" 'reload failed' 60 "$KTLSD_PID" &&
+	   grep -q "key file $W/server.key is readable by group/others" "$W/main.log" &&
+	   kill -0 "$KTLSD_PID"; then
+		tap_ok "SIGHUP with a group-readable key file: refused, old configuration keeps serving"
+	else
+		tap_not_ok "SIGHUP with a group-readable key file: refused, old configuration keeps serving"
+		diag "$(tail -n 5 "$W/main.log")"
+	fi
+	timeout "$START_WAIT" "$KTLSD" --check --config "$W/ktlsd.conf" > "$W/check640.log" 2>&1
+	rc=$?
+	if [ "$rc" -ne 0 ] && grep -q 'readable by group/others' "$W/check640.log"; then
+		tap_ok "ktlsd -n with a group-readable key file fails (exit $rc)"
+	else
+		tap_not_ok "ktlsd -n with a group-readable key file fails (exit $rc)"
+		diag "$(cat "$W/check640.log")"
+	fi
+	chmod 600 "$W/server.key"
+}
+
+test_root_key_refused() {
+	local rc
+	cp -p "$W/server.key" "$W/root.key"
+	chown root:root "$W/root.key"
+	chmod 600 "$W/root.key"
+	write_config "$W/rootkey.conf" "$W/root.key" "$W/rootkey.sock" "user = ktlsd"
+	timeout "$START_WAIT" "$KTLSD" --check --config "$W/rootkey.conf" > "$W/rootkey.log" 2>&1
+	rc=$?
+	if [ "$rc" -ne 0 ] && grep -q "$W/root.key: Permission denied" "$W/rootkey.log"; then
+		tap_ok "user = ktlsd and a key only root can read: refused at start, not at the first reload"
+	else
+		tap_not_ok "user = ktlsd and a key only root can read: refused at start (exit $rc)"
+		diag "$(cat "$W/rootkey.log")"
+	fi
+}
+
+# ---- status ---------------------------------------------------------------------
+
+handshakes() {
+	local port i
+	mkdir -p "$W/root" && echo hello > "$W/root/hello.txt"
+	port=$(pick_port) || return 1
+	KTLS_SOCKET=$W/ktlsd.sock "$KTLS" serve --root "$W/root" --port "$port" \
+		> "$W/serve.log" 2>&1 &
+	PIDS+=("$!")
+	wait_for_port "$port" 30 "$!" || { diag "ktls serve:" "$(cat "$W/serve.log")"; return 1; }
+	for i in 1 2 3; do
+		timeout 60 curl -sS --cacert "$W/ca.pem" "https://localhost:$port/hello.txt" \
+			> "$W/curl$i.out" 2>&1 || diag "curl $i: $(cat "$W/curl$i.out")"
+	done
+	# curl does not know our CA: it aborts the handshake, ktlsd's fails
+	timeout 60 curl -sS "https://localhost:$port/hello.txt" > "$W/curl-untrusted.out" 2>&1 &&
+		diag "curl without the CA succeeded?"
+	KTLS_SOCKET=$W/ktlsd.sock timeout 60 "$KTLS" get "https://localhost:$port/hello.txt" \
+		-o "$W/get.out" 2> "$W/get.err" || diag "ktls get: $(cat "$W/get.err")"
+	sleep 1		# the server side of the last handshake is counted on its worker
+}
+
+test_status() {
+	local out prom ok failed total
+	handshakes
+	out=$("$KTLS" status --socket "$W/ktlsd.sock" 2>&1)
+	diag "$out"
+	ok=$(sed -n 's/^handshakes: *\([0-9]*\) ok, \([0-9]*\) failed.*/\1/p' <<< "$out")
+	failed=$(sed -n 's/^handshakes: *\([0-9]*\) ok, \([0-9]*\) failed.*/\2/p' <<< "$out")
+	if [ "${ok:-0}" -ge 5 ] && [ "${failed:-0}" -ge 1 ] &&
+	   grep -q '^ktlsd [0-9.]*, up ' <<< "$out" &&
+	   grep -q '^doors: *unix active, netlink ' <<< "$out" &&
+	   grep -Eq '^ +web +[4-9][0-9]* +[1-9]' <<< "$out" &&
+	   grep -Eq '^ +local +[1-9][0-9]* +0$' <<< "$out" &&
+	   grep -Eq '^latency: +p50 <= [0-9]+ ms, p90 <= [0-9]+ ms, p99 <= [0-9]+ ms' <<< "$out" &&
+	   grep -Eq '^  E[A-Z0-9]+ +[1-9]' <<< "$out"; then
+		tap_ok "ktls status: $ok ok, $failed failed, by reason, by profile (web, local), percentiles"
+	else
+		tap_not_ok "ktls status shows the handshakes (>= 5 ok, >= 1 failed, web and local)"
+	fi
+	prom=$("$KTLS" status --prometheus --socket "$W/ktlsd.sock" 2>&1)
+	total=$(sed -n 's/^ktlsd_handshake_duration_seconds_count \([0-9]*\)$/\1/p' <<< "$prom")
+	ok=$(sed -n 's/^ktlsd_handshakes_total{result="ok"} \([0-9]*\)$/\1/p' <<< "$prom")
+	failed=$(sed -n 's/^ktlsd_handshakes_total{result="failed"} \([0-9]*\)$/\1/p' <<< "$prom")
+	if [ -n "$total" ] && [ -n "$ok" ] && [ -n "$failed" ] && [ "$total" -eq $((ok + failed)) ] &&
+	   grep -q '^ktlsd_handshake_duration_seconds_bucket{le="+Inf"} '"$total"'$' <<< "$prom" &&
+	   grep -q '^ktlsd_profile_handshakes_total{profile="web",result="ok"} [1-9]' <<< "$prom" &&
+	   grep -q '^# TYPE ktlsd_handshake_duration_seconds histogram$' <<< "$prom"; then
+		tap_ok "ktls status --prometheus: counters, histogram count $total = ok + failed"
+	else
+		tap_not_ok "ktls status --prometheus: counters, histogram count = ok + failed"
+		diag "$prom"
+	fi
+}
+
+test_status_access() {
+	local out rc
+	out=$(setpriv --reuid 65534 --regid 65534 --clear-groups "$KTLS" status \
+		--socket "$W/ktlsd.sock" 2>&1)
+	rc=$?
+	if [ "$rc" -eq 1 ] && grep -q 'refused: uid 65534 may not' <<< "$out"; then
+		tap_ok "ktls status as nobody: refused by ktlsd (exit 1)"
+	else
+		tap_not_ok "ktls status as nobody: refused by ktlsd (exit $rc)"
+		diag "$out"
+	fi
+	out=$(setpriv --reuid 65534 --regid 65534 --groups "$KTLSD_GID" "$KTLS" status \
+		--socket "$W/ktlsd.sock" 2>&1)
+	rc=$?
+	if [ "$rc" -eq 0 ] && grep -q '^handshakes:' <<< "$out"; then
+		tap_ok "ktls status as a member of group ktlsd: allowed"
+	else
+		tap_not_ok "ktls status as a member of group ktlsd: allowed (exit $rc)"
+		diag "$out"
+	fi
+}
+
+test_stopping() {
+	local rc
+	stop_ktlsd "$KTLSD_PID"
+	rc=$?
+	if [ "$rc" -eq 0 ] && wait_for_line "$W/main.notify" '^STOPPING=1' 5; then
+		tap_ok "SIGTERM: STOPPING=1, exit 0"
+	else
+		tap_not_ok "SIGTERM: STOPPING=1, exit 0 (exit $rc)"
+		diag "$(tail -n 5 "$W/main.log")"
+	fi
+}
+
+# ---- socket activation ------------------------------------------------------------
+
+# ask_status SOCKET SECONDS: a bare STATUS_REQ; waits as long as the daemon
+# takes to start (the first connection is what activates it).
+ask_status() {
+	"$PY" - "$1" "$2" <<-'EOF'
+	import socket, sys
+	s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+	s.settimeout(float(sys.argv[2]))
+	s.connect(sys.argv[1])
+	s.send(b"kTLS\x01\x03\x00\x00\x00\x00\x00\x0c")
+	reply = s.recv(32768)
+	sys.exit(0 if reply[:6] == b"kTLS\x01\x04" else 1)
+	EOF
+}
+
+test_socket_activation() {
+	local sock=$W/act.sock pid rc out
+	write_config "$W/act.conf" "$W/server.key" "$W/act-config.sock" "user = ktlsd"
+	notify_listener "$W/act.notify"
+	systemd-socket-activate --seqpacket -l "$sock" -E NOTIFY_SOCKET="$W/act.notify.sock" \
+		"$KTLSD" --foreground --config "$W/act.conf" --no-netlink > "$W/act.log" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	wait_for_file "$sock" 20
+	if [ -S "$sock" ] && ! grep -q '^READY' "$W/act.notify" &&
+	   ask_status "$sock" "$START_WAIT" &&
+	   grep -q "socket $sock passed by the service manager" "$W/act.log" &&
+	   grep -q "^READY=1|.*MAINPID=$pid\$" "$W/act.notify" &&
+	   ! grep -q "listening on" "$W/act.log"; then
+		tap_ok "socket activation: first connection starts ktlsd, which serves fd 3 (LISTEN_FDS)"
+	else
+		tap_not_ok "socket activation: first connection starts ktlsd, which serves fd 3"
+		diag "$(cat "$W/act.log")" "notify: $(cat "$W/act.notify")"
+	fi
+	out=$("$KTLS" status --socket "$sock" 2>&1)
+	tap_check "ktls status through the activated socket" grep -q '^handshakes:' <<< "$out"
+	stop_ktlsd "$pid"
+	rc=$?
+	if [ "$rc" -eq 0 ] && [ -S "$sock" ]; then
+		tap_ok "on exit ktlsd leaves the manager's socket file in place"
+	else
+		tap_not_ok "on exit ktlsd leaves the manager's socket file in place (exit $rc)"
+	fi
+}
+
+test_activation_wrong_type() {
+	local sock=$W/stream.sock pid rc
+	systemd-socket-activate -l "$sock" "$KTLSD" --foreground --config "$W/act.conf" \
+		--no-netlink > "$W/stream.log" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	wait_for_file "$sock" 20
+	"$PY" -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' \
+		"$sock" 2>/dev/null
+	timeout "$START_WAIT" tail --pid="$pid" -f /dev/null
+	wait "$pid"
+	rc=$?
+	if [ "$rc" -ne 0 ] && grep -q 'not a listening AF_UNIX SOCK_SEQPACKET socket' "$W/stream.log"
+	then
+		tap_ok "socket activation with a stream socket: refused (exit $rc)"
+	else
+		tap_not_ok "socket activation with a stream socket: refused (exit $rc)"
+		diag "$(cat "$W/stream.log")"
+	fi
+}
+
+# ---- main -------------------------------------------------------------------------
+
+main() {
+	local missing
+	[ "$(id -u)" = 0 ] || skip_all "needs root (users, privilege drop)"
+	[ -x "$KTLSD" ] && [ -x "$KTLS" ] || skip_all "$BUILD/ktlsd or $BUILD/ktls not built"
+	missing=$(need_cmd systemd-analyze systemd-sysusers systemd-socket-activate setpriv curl \
+			   ps "$PY") || skip_all "$missing"
+	"$KTLS" check --quiet > /dev/null 2>&1 || skip_all "no usable kTLS in this kernel"
+	# systemd-sysusers adds a system user: only in the throw-away VM, or
+	# where an administrator created ktlsd already
+	[ "${KTLSD_IN_VM:-0}" = 1 ] || getent passwd ktlsd > /dev/null ||
+		skip_all "would create the system user ktlsd: run in the VM, or create it first"
+	at_exit cleanup
+	ktls_tmpdir ktls-service || skip_all "no temp dir"
+	W=$KTLS_TMPDIR
+	chmod 755 "$W"		# ktlsd's user reads the config and keys here
+	gen_test_certs "$W" localhost || skip_all "cannot generate certificates"
+	chmod 644 "$W"/*.pem
+
+	test_units
+	test_sysusers || { tap_done; exit 1; }
+	chown ktlsd: "$W/server.key" && chmod 600 "$W/server.key"
+	if test_drop_and_ready; then
+		test_reload
+		test_group_readable_key
+		test_status
+		test_status_access
+		test_stopping
+	fi
+	test_no_netlink_no_caps
+	test_drop_refused
+	test_root_key_refused
+	test_socket_activation
+	test_activation_wrong_type
+	tap_done
+}
+
+main "$@"
