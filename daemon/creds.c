@@ -196,10 +196,14 @@ static int check_priority_usable(const struct creds *c, const struct cfg_profile
 	return 0;
 }
 
+/* GnuTLS 3.7's NORMAL still offers plain-RSA key exchange (no forward
+ * secrecy): only a profile's own priority string may ask for it. */
+#define CREDS_DEFAULT_PRIORITY "NORMAL:-RSA"
+
 static int init_priority(gnutls_priority_t *out, const struct cfg_profile *p,
 			 const char *psk_kx, char *err, size_t errlen)
 {
-	const char *base = p->priority ? p->priority : "NORMAL", *err_pos = NULL;
+	const char *base = p->priority ? p->priority : CREDS_DEFAULT_PRIORITY, *err_pos = NULL;
 	size_t base_len = strlen(base);
 	char *restriction = kernel_restriction(), *full = NULL;
 	int rc;
@@ -244,7 +248,7 @@ static int init_priority(gnutls_priority_t *out, const struct cfg_profile *p,
 static int build_priority(struct creds *c, const struct cfg_profile *p, char *err,
 			  size_t errlen)
 {
-	const char *base = p->priority ? p->priority : "NORMAL";
+	const char *base = p->priority ? p->priority : CREDS_DEFAULT_PRIORITY;
 	const char *psk_kx = strstr(base, "PSK") ? "" : ":+ECDHE-PSK:+DHE-PSK:+PSK";
 	int rc = init_priority(&c->priority, p, "", err, errlen);
 
