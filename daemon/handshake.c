@@ -9,10 +9,11 @@
  * when the handshake ends nothing past the peer's Finished has left the
  * kernel: early application data stays queued for kTLS RX to decrypt.
  *
- * TLS 1.3 NewSessionTicket: a client that offers no psk_key_exchange_modes
- * gets no tickets from conforming servers, so GNUTLS_NO_TICKETS keeps
- * handshake records away from an application's plain read(); ktls_recv()
- * still consumes any that arrive.  As a server we never issue tickets.
+ * TLS 1.3 NewSessionTicket: GNUTLS_NO_TICKETS is not enough, since servers
+ * (OpenSSL, gnutls-serv) send tickets anyway.  As a client we drain them
+ * before the handoff (drain_tickets() below) so an application's plain
+ * read() does not fail with EIO; ktls_recv() consumes any that come later.
+ * As a server we never issue tickets.
  */
 #include <arpa/inet.h>
 #include <errno.h>
