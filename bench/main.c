@@ -35,7 +35,7 @@ static const char *const usage_text =
 	"  --arms LETTERS      A B C D E Z(=E') O(=openssl) N(=nginx); default all\n"
 	"  --verify-objects N  objects per connection in the check pass (default 2)\n"
 	"  --csv FILE          write every cell as CSV\n"
-	"  --plots DIR         write gnuplot scripts and PNGs (needs --csv)\n"
+	"  --plots DIR         write gnuplot scripts, their data and PNGs there\n"
 	"  --ktlsd PATH        the ktlsd binary to start (default: next to ktls-bench)\n"
 	"  --ktlsd-socket PATH use a running ktlsd (its profiles: see bench/README.md)\n"
 	"  --work-dir DIR      where files, certificates and configs go (default /tmp/...)\n"
