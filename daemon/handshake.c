@@ -617,8 +617,12 @@ int hs_step(struct hs_job *job, char *reason, size_t len)
 	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED ||
 	    (rc < 0 && !gnutls_error_is_fatal(rc)))
 		return -EAGAIN;
-	if (rc < 0)
+	if (rc < 0) {
+		/* Tell the peer why (bad_certificate, handshake_failure, ...);
+		 * best effort on a non-blocking socket. */
+		(void)gnutls_alert_send_appropriate(hs->session, rc);
 		return map_failure(hs, rc, reason, len);
+	}
 	if (!wants_drain(hs))
 		return 0;
 	hs->handshake_done = 1;
