@@ -267,19 +267,29 @@ test_errors() {
 }
 
 test_concurrent() {
-	local i ok=0 pids=()
+	local i rc ok=0 pids=() failed=()
 	for ((i = 0; i < CLIENTS; i++)); do
 		curl_get -o "$W/out/c$i" "$(url one.bin)" 2> "$W/c$i.err" &
 		pids+=($!)
 	done
 	for ((i = 0; i < CLIENTS; i++)); do
-		wait "${pids[$i]}" && same_as "$W/out/c$i" "$W/root/one.bin" && ok=$((ok + 1))
+		wait "${pids[$i]}"
+		rc=$?
+		if [ "$rc" -eq 0 ] && same_as "$W/out/c$i" "$W/root/one.bin"; then
+			ok=$((ok + 1))
+		else
+			failed+=("client $i: exit $rc, $(stat -c %s "$W/out/c$i" 2>/dev/null || echo no) bytes, $(cat "$W/c$i.err")")
+		fi
 	done
 	if [ "$ok" -eq "$CLIENTS" ]; then
 		tap_ok "$CLIENTS concurrent curl clients all got one.bin intact"
 	else
 		tap_not_ok "$CLIENTS concurrent curl clients all got one.bin intact ($ok did)"
-		diag "$(cat "$W"/c*.err | sort | uniq -c | head)"
+		# Everything that tells why: curl's words, and what the two
+		# servers logged other than success.
+		diag "$(printf '%s\n' "${failed[@]}")"
+		diag "ktls serve, not 200:" "$(grep -v '" 200 \|TLS by ktlsd' "$W/serve.log" | tail -n 20)"
+		diag "ktlsd, not ok:" "$(grep -v 'handshake ok' "$W/ktlsd.log" | tail -n 20)"
 	fi
 }
 
