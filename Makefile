@@ -85,6 +85,7 @@ LIB_OBJS := $(call obj,$(LIB_SRCS))
 GLUE_OBJS := $(call obj,$(GLUE_SRCS))
 DAEMON_OBJS := $(call obj,$(DAEMON_SRCS))
 DAEMON_LIB_OBJS := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
+TOOL_LIB_OBJS := $(filter-out $(BUILD)/tools/ktls.o,$(call obj,$(TOOL_SRCS)))
 UNIT_HELPER_OBJS := $(call obj,$(UNIT_HELPER_SRCS))
 
 LIBKTLS_SO := $(BUILD)/libktls.so.$(VERSION)
@@ -138,10 +139,15 @@ $(BUILD)/ktls-bench: $(call obj,$(BENCH_SRCS)) $(LIBKTLS_A) $(GLUE_A)
 $(BUILD)/libktlsd-core.a: $(DAEMON_LIB_OBJS)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
+# The same for the CLI's code (tools/http.c and friends).
+$(BUILD)/libktls-tools.a: $(TOOL_LIB_OBJS)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPER_OBJS) $(BUILD)/libktlsd-core.a \
-		       $(GLUE_A) $(LIBKTLS_A)
+		       $(BUILD)/libktls-tools.a $(GLUE_A) $(LIBKTLS_A)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJS) $(BUILD)/libktlsd-core.a \
+		$(BUILD)/libktls-tools.a \
 		$(foreach s,$(shell cat tests/unit/$*.wrap 2>/dev/null),-Wl,--wrap=$(s)) \
 		$(GLUE_A) $(LIB_OBJS) $(CMOCKA_LIBS) $(GNUTLS_LIBS) $(NL_LIBS) $(INIH_LIBS) -lkeyutils -lpthread
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(GLUE_A) $(LIBKTLS_A)

@@ -468,11 +468,11 @@ static int handshake(int fd, const struct get_options *opt, const struct url *u)
 	if (ktls_connect(fd) < 0) {
 		int err = errno;
 
-		http_report_ktls_failure(COMMAND, "TLS handshake through ktlsd failed", err);
-		return http_daemon_unreachable(err) ? HTTP_EXIT_NO_DAEMON : HTTP_EXIT_TLS;
+		cli_report_ktls_failure(COMMAND, "TLS handshake through ktlsd failed", err);
+		return cli_daemon_unreachable(err) ? CLI_EXIT_NO_DAEMON : CLI_EXIT_TLS;
 	}
 	print_session(fd, opt);
-	return check_alpn(fd) < 0 ? HTTP_EXIT_TLS : CLI_EXIT_OK;
+	return check_alpn(fd) < 0 ? CLI_EXIT_TLS : CLI_EXIT_OK;
 }
 
 static void set_io_timeouts(int fd, int timeout_ms)
@@ -717,7 +717,7 @@ static int receive_response(struct fetch *f)
 	int success, rc;
 
 	if (read_final_head(f) < 0)
-		return f->read_failed_in_transport ? HTTP_EXIT_TLS : CLI_EXIT_FAIL;
+		return f->read_failed_in_transport ? CLI_EXIT_TLS : CLI_EXIT_FAIL;
 	success = f->resp.status >= 200 && f->resp.status < 300;
 	if (success) {
 		sink = (struct body_sink){ .fd = open_output(f->opt->output), .limit = SIZE_MAX };
@@ -736,7 +736,7 @@ static int receive_response(struct fetch *f)
 		fputc('\n', stderr);
 	print_status(f, &sink);
 	if (rc < 0)
-		return f->read_failed_in_transport ? HTTP_EXIT_TLS : CLI_EXIT_FAIL;
+		return f->read_failed_in_transport ? CLI_EXIT_TLS : CLI_EXIT_FAIL;
 	return success ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
@@ -753,7 +753,7 @@ static int fetch_over(int fd, const struct get_options *opt, const struct url *u
 	f->url = u;
 	f->fd = fd;
 	http_reader_init(&f->reader, fd);
-	rc = send_request(f) < 0 ? HTTP_EXIT_TLS : receive_response(f);
+	rc = send_request(f) < 0 ? CLI_EXIT_TLS : receive_response(f);
 	free(f);
 	return rc;
 }
@@ -770,7 +770,7 @@ int cmd_get(int argc, char **argv)
 	why = parse_url(opt.url, &url);
 	if (why)
 		return cli_usage_error(COMMAND, "%s: %s", opt.url, why);
-	rc = http_require_daemon(COMMAND);
+	rc = cli_require_daemon(COMMAND);
 	if (rc)
 		return rc;
 	signal(SIGPIPE, SIG_IGN);	/* a closed connection is an error, not a death */

@@ -47,6 +47,7 @@
 #include "cli.h"
 #include "http.h"
 #include "ktls.h"
+#include "ktls_proto.h"	/* ktls_socket_path() */
 
 #define COMMAND "serve"
 #define DEFAULT_MAX_CLIENTS 256
@@ -593,7 +594,7 @@ static int client_handshake(struct client *c)
 		int err = errno;
 
 		log_client(c, "handshake through ktlsd failed: %s%s", ktls_errmsg(),
-			   http_daemon_unreachable(err) ? " (is ktlsd still running?)" : "");
+			   cli_daemon_unreachable(err) ? " (is ktlsd still running?)" : "");
 		return -1;
 	}
 	log_session(c);
@@ -798,7 +799,7 @@ static void describe_listener(const struct server *srv)
 		"ktlsd at %s\n", srv->opt->root, where,
 		srv->opt->bind_addr ? "" : " (IPv6 and IPv4)",
 		srv->opt->profile ? srv->opt->profile : "(ktlsd's choice)",
-		srv->opt->max_clients, http_daemon_socket_path());
+		srv->opt->max_clients, ktls_socket_path());
 	if (access("/proc/net/tls_stat", F_OK) < 0)
 		fprintf(stderr, "ktls serve: warning: the kernel's tls module is not loaded "
 			"(no /proc/net/tls_stat): handshakes will fail until 'modprobe tls'\n");
@@ -944,7 +945,7 @@ int cmd_serve(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	rc = http_require_daemon(COMMAND);
+	rc = cli_require_daemon(COMMAND);
 	if (rc)
 		return rc;
 	rc = server_open(&srv, &opt);

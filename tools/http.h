@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Just enough HTTP/1.1 for `ktls get` and `ktls serve`, plus what both need
- * from ktlsd's side (where its socket is, how to explain a failure).
  *
  * Parsing is strict and bounded: a head (request or status line plus
  * headers) must fit its limit, lines end in CRLF (a bare LF is tolerated, as
@@ -20,16 +19,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-
-/* The HTTP subcommands (tools/cmd_get.c, tools/cmd_serve.c). */
-int cmd_get(int argc, char **argv);
-int cmd_serve(int argc, char **argv);
-
-/* Exit statuses beyond cli.h's 0/1/2 that the HTTP commands share. */
-enum http_exit {
-	HTTP_EXIT_NO_DAEMON = 3,	/* ktlsd is not running or not reachable */
-	HTTP_EXIT_TLS = 4,		/* the handshake or kTLS failed */
-};
 
 #define HTTP_REQUEST_HEAD_MAX 8192		/* server: request line + headers */
 #define HTTP_RESPONSE_HEAD_MAX (64 * 1024)	/* client: status line + headers */
@@ -142,22 +131,5 @@ int http_format_response_head(char *buf, size_t cap, int status, const char *con
 /* write() until all of buf is out, across EINTR and short writes.  0, or
  * -1 + errno (EAGAIN: the socket's send timeout ran out). */
 int http_write_all(int fd, const void *buf, size_t len);
-
-/* ---- ktlsd ----------------------------------------------------------- */
-
-/* Where libktls looks for the daemon: $KTLS_SOCKET or the default. */
-const char *http_daemon_socket_path(void);
-
-/* Is there a daemon socket?  0, or prints why not for `ktls CMD` and
- * returns HTTP_EXIT_NO_DAEMON. */
-int http_require_daemon(const char *command);
-
-/* A ktls_connect()/ktls_accept() failure with errno err: did it fail because
- * the daemon could not be reached?  Then it needs exit status 3. */
-bool http_daemon_unreachable(int err);
-
-/* "ktls CMD: what: ktls_errmsg()" and a hint where one helps: how to start
- * ktlsd, or that the kernel lacks kTLS. */
-void http_report_ktls_failure(const char *command, const char *what, int err);
 
 #endif /* KTLS_HTTP_H */

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "http.h"	/* cmd_get, cmd_serve */
 
 /* The Makefile's $(VERSION); a build that does not pass it still says
  * something true about the source it came from. */
