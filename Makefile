@@ -13,7 +13,7 @@
 # GnuTLS glue, kept out of libktls.so), daemon/*.c is ktlsd, tools/*.c is the
 # ktls CLI, bench/*.c is ktls-bench, tests/unit/test_*.c are cmocka tests
 # (test_X.wrap may list symbols to wrap with -Wl,--wrap), tests/integration/*.c
-# are programs the VM suite runs.
+# are programs the VM suite runs (each linked with tests/integration/support/*.c).
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -79,6 +79,7 @@ BENCH_SRCS := $(wildcard bench/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_HELPER_SRCS := $(filter-out tests/unit/test_%,$(wildcard tests/unit/*.c))
 INTEG_SRCS := $(wildcard tests/integration/*.c)
+INTEG_SUPPORT_SRCS := $(wildcard tests/integration/support/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIB_OBJS := $(call obj,$(LIB_SRCS))
@@ -87,6 +88,7 @@ DAEMON_OBJS := $(call obj,$(DAEMON_SRCS))
 DAEMON_LIB_OBJS := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
 TOOL_LIB_OBJS := $(filter-out $(BUILD)/tools/ktls.o,$(call obj,$(TOOL_SRCS)))
 UNIT_HELPER_OBJS := $(call obj,$(UNIT_HELPER_SRCS))
+INTEG_SUPPORT_OBJS := $(call obj,$(INTEG_SUPPORT_SRCS))
 
 LIBKTLS_SO := $(BUILD)/libktls.so.$(VERSION)
 LIBKTLS_A := $(BUILD)/libktls.a
@@ -150,9 +152,11 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPER_OBJS) $(BUILD)/libk
 		$(BUILD)/libktls-tools.a \
 		$(foreach s,$(shell cat tests/unit/$*.wrap 2>/dev/null),-Wl,--wrap=$(s)) \
 		$(GLUE_A) $(LIB_OBJS) $(CMOCKA_LIBS) $(GNUTLS_LIBS) $(NL_LIBS) $(INIH_LIBS) -lkeyutils -lpthread
-$(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(GLUE_A) $(LIBKTLS_A)
+$(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(INTEG_SUPPORT_OBJS) \
+			      $(GLUE_A) $(LIBKTLS_A)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(GLUE_A) $(LIBKTLS_A) $(GNUTLS_LIBS) -lpthread
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(INTEG_SUPPORT_OBJS) $(GLUE_A) $(LIBKTLS_A) \
+		$(GNUTLS_LIBS) -lpthread
 
 deps:
 	@scripts/install-deps.sh
@@ -222,6 +226,6 @@ uninstall:
 clean:
 	rm -rf build
 
-.SECONDARY: $(call obj,$(INTEG_SRCS) $(UNIT_SRCS))
+.SECONDARY: $(call obj,$(INTEG_SRCS) $(UNIT_SRCS)) $(INTEG_SUPPORT_OBJS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -54,19 +54,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ktls.h"
 #include "ktls_proto.h"
+#include "support/clock.h"
+#include "support/hash.h"
+#include "support/io.h"
+#include "support/net.h"
+#include "support/tap.h"
 
-#define SHA256_LEN 32
 #define CHUNK (64 * 1024)
 #define MIB (1024 * 1024)
 #define IO_TIMEOUT_S 60		/* any single read or write */
@@ -115,37 +116,19 @@ struct options {
 	long min_ms, max_ms;
 };
 
-static unsigned failures;
 static const char *label = "daemon_client";
 
 /* ---- TAP ---------------------------------------------------------------------- */
 
-static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("# ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
+/* One TAP line under this run's --label. */
 static int check(int pass, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int check(int pass, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!pass)
-		failures++;
-	printf("%sok - %s: ", pass ? "" : "not ", label);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	pass = vtap(pass, label, fmt, ap);
 	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
 	return pass;
 }
 
@@ -154,14 +137,6 @@ static const char *errname(int err)
 	const char *name = strerrorname_np(err);
 
 	return name ? name : "E?";
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 static void hex(const uint8_t *bytes, size_t len, char *out)
@@ -232,52 +207,7 @@ static void expected_digest(uint64_t seed, size_t write_len, size_t file_len, ui
 	gnutls_hash_deinit(hash, digest);
 }
 
-static int file_digest(const char *path, uint8_t *digest, size_t *size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	static uint8_t buf[CHUNK];
-	gnutls_hash_hd_t hash;
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	*size = 0;
-	gnutls_hash_init(&hash, GNUTLS_DIG_SHA256);
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		gnutls_hash(hash, buf, (size_t)n);
-		*size += (size_t)n;
-	}
-	gnutls_hash_deinit(hash, digest);
-	close(fd);
-	return n < 0 ? -1 : 0;
-}
-
 /* ---- plain socket I/O ------------------------------------------------------------ */
-
-static void set_io_timeouts(int fd, int seconds)
-{
-	struct timeval tv = { .tv_sec = seconds };
-
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 static const char *record_type_name(uint8_t type)
 {
@@ -405,21 +335,6 @@ static int send_pattern(int fd, uint64_t seed, size_t len)
 	return 0;
 }
 
-static int sendfile_all(int sock, int file_fd, size_t len)
-{
-	off_t off = 0;
-
-	while ((size_t)off < len) {
-		ssize_t n = sendfile(sock, file_fd, &off, len - (size_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* sendfile() of an unlinked temp file holding pattern(seed, len). */
 static int sendfile_pattern(int sock, uint64_t seed, size_t len)
 {
@@ -431,41 +346,21 @@ static int sendfile_pattern(int sock, uint64_t seed, size_t len)
 	unlink(path);
 	rc = send_pattern(fd, seed, len);
 	if (rc == 0)
-		rc = sendfile_all(sock, fd, len);
+		rc = sendfile_all(sock, fd, len) == len ? 0 : -1;
 	close(fd);
 	return rc;
 }
 
 /* ---- TCP ------------------------------------------------------------------------- */
 
-static int listen_loopback(int *port)
+static int listen_or_exit(int *port)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = listen_loopback(SOMAXCONN, port);
 
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    listen(fd, SOMAXCONN) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) < 0) {
+	if (fd < 0) {
 		perror("listen on 127.0.0.1");
 		exit(2);
 	}
-	*port = ntohs(sin.sin_port);
-	return fd;
-}
-
-static int tcp_connect(const char *host, int port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0 || inet_pton(AF_INET, host, &sin.sin_addr) != 1 ||
-	    connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	set_io_timeouts(fd, IO_TIMEOUT_S);
 	return fd;
 }
 
@@ -789,13 +684,13 @@ static int pair_server(int lfd, const struct options *o)
 		ktls_shutdown(fd, SHUT_WR);
 	}
 	close(fd);
-	return failures ? 1 : 0;
+	return tap_failures ? 1 : 0;
 }
 
 static void pair_client(int port, const struct options *o)
 {
 	struct outcome out;
-	int fd = tcp_connect("127.0.0.1", port);
+	int fd = tcp_connect("127.0.0.1", port, IO_TIMEOUT_S);
 
 	if (fd < 0 || apply_client_options(fd, o) < 0) {
 		check(0, "client connects to the pair's server: %s", strerror(errno));
@@ -839,7 +734,7 @@ static int wait_child(pid_t pid, const char *what)
 		return -1;
 	}
 	if (WEXITSTATUS(status) != 0)
-		failures++;	/* its "not ok" lines are in the relayed report */
+		tap_failures++;	/* its "not ok" lines are in the relayed report */
 	return 0;
 }
 
@@ -871,7 +766,7 @@ static pid_t fork_reporting(int *pipe_read)
 
 static int mode_pair(const struct options *o)
 {
-	int port, lfd = listen_loopback(&port), report;
+	int port, lfd = listen_or_exit(&port), report;
 	pid_t pid = fork_reporting(&report);
 
 	if (pid == 0)
@@ -880,7 +775,7 @@ static int mode_pair(const struct options *o)
 	pair_client(port, o);
 	relay_child(report);
 	wait_child(pid, "the ktls_accept server");
-	return failures ? 1 : 0;
+	return tap_failures ? 1 : 0;
 }
 
 /* ---- connect: a server nobody here wrote ---------------------------------------- */
@@ -903,7 +798,7 @@ static void *writer_main(void *arg)
 
 	if (w->file) {
 		fd = open(w->file, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &st) < 0 || sendfile_all(w->fd, fd, (size_t)st.st_size) < 0)
+		if (fd < 0 || fstat(fd, &st) < 0 || sendfile_all(w->fd, fd, (size_t)st.st_size) != (size_t)st.st_size)
 			w->err = errno ? errno : EIO;
 		if (fd >= 0)
 			close(fd);
@@ -980,7 +875,7 @@ static void file_exchange(int fd, const struct options *o)
 	if (o->send_file)
 		pthread_create(&w.thread, NULL, writer_main, &w);
 	if (o->expect_file) {
-		if (file_digest(o->expect_file, want, &size) < 0) {
+		if (file_sha256(o->expect_file, want, &size) < 0) {
 			fprintf(stderr, "cannot read %s\n", o->expect_file);
 			exit(2);
 		}
@@ -999,7 +894,7 @@ static void file_exchange(int fd, const struct options *o)
 static int mode_connect(const struct options *o)
 {
 	struct outcome out;
-	int fd = tcp_connect(o->host, o->port);
+	int fd = tcp_connect(o->host, o->port, IO_TIMEOUT_S);
 
 	if (fd < 0) {
 		check(0, "connect to %s:%d: %s", o->host, o->port, strerror(errno));
@@ -1012,7 +907,7 @@ static int mode_connect(const struct options *o)
 	if (out.rc < 0) {
 		check_ktls_error(fd, &out, "client");
 		close(fd);
-		return failures ? 1 : 0;
+		return tap_failures ? 1 : 0;
 	}
 	check_session(fd, "client", o);
 	if (o->echo_sizes)
@@ -1026,7 +921,7 @@ static int mode_connect(const struct options *o)
 		      rc ? ktls_errmsg() : "");
 	}
 	close(fd);
-	return failures ? 1 : 0;
+	return tap_failures ? 1 : 0;
 }
 
 /* ---- early: a GnuTLS server that writes the moment its handshake ends ------------- */
@@ -1163,9 +1058,9 @@ static int mode_early(const struct options *o)
 	char why[256] = "", text[512];
 	int port, fd, rc, write_rc = 0;
 
-	e.listen_fd = listen_loopback(&port);
+	e.listen_fd = listen_or_exit(&port);
 	pthread_create(&thread, NULL, early_main, &e);
-	fd = tcp_connect("127.0.0.1", port);
+	fd = tcp_connect("127.0.0.1", port, IO_TIMEOUT_S);
 	if (fd < 0 || apply_client_options(fd, o) < 0)
 		exit(2);
 	handshake(fd, KTLS_ROLE_CLIENT, &out);
@@ -1198,7 +1093,7 @@ static int mode_early(const struct options *o)
 	if (fd >= 0)
 		close(fd);
 	close(e.listen_fd);
-	return failures ? 1 : 0;
+	return tap_failures ? 1 : 0;
 }
 
 /* ---- raw: hand-made requests on the daemon socket ----------------------------------- */
@@ -1376,7 +1271,8 @@ static void run_raw_case(const char *name, const char *errno_name, int tcp_fd, i
 
 static int mode_raw(const struct options *o)
 {
-	int port, lfd = listen_loopback(&port), tcp_fd = tcp_connect("127.0.0.1", port);
+	int port, lfd = listen_or_exit(&port);
+	int tcp_fd = tcp_connect("127.0.0.1", port, IO_TIMEOUT_S);
 	int peer = accept_within(lfd, 5000), pipe_fds[2];
 
 	if (tcp_fd < 0 || peer < 0 || pipe2(pipe_fds, O_CLOEXEC) < 0)
@@ -1389,7 +1285,7 @@ static int mode_raw(const struct options *o)
 	close(lfd);
 	close(pipe_fds[0]);
 	close(pipe_fds[1]);
-	return failures ? 1 : 0;
+	return tap_failures ? 1 : 0;
 }
 
 /* ---- badfd: sockets ktlsd must refuse ------------------------------------------------ */
@@ -1410,7 +1306,7 @@ static int udp_connected(int port)
 /* A connected TCP socket with the "tls" ULP already on it. */
 static int tcp_with_ulp(int port, int *peer, int lfd)
 {
-	int fd = tcp_connect("127.0.0.1", port);
+	int fd = tcp_connect("127.0.0.1", port, IO_TIMEOUT_S);
 
 	*peer = accept_within(lfd, 5000);
 	if (fd >= 0 && ktls_attach_ulp(fd) < 0)
@@ -1437,11 +1333,11 @@ static void run_badfd(const char *name, const char *what, int fd, const char *er
 
 static int mode_badfd(const struct options *o)
 {
-	int port, lfd = listen_loopback(&port), other_lfd, other_port, peer = -1;
+	int port, lfd = listen_or_exit(&port), other_lfd, other_port, peer = -1;
 	int unix_pair[2], pipe_fds[2];
 	int sel = !o->test_case;
 
-	other_lfd = listen_loopback(&other_port);
+	other_lfd = listen_or_exit(&other_port);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, unix_pair) < 0 ||
 	    pipe2(pipe_fds, O_CLOEXEC) < 0)
 		exit(2);
@@ -1470,7 +1366,7 @@ static int mode_badfd(const struct options *o)
 	close(unix_pair[1]);
 	close(pipe_fds[0]);
 	close(pipe_fds[1]);
-	return failures ? 1 : 0;
+	return tap_failures ? 1 : 0;
 }
 
 /* ---- misbehaving peers -------------------------------------------------------------- */
@@ -1541,11 +1437,11 @@ static void run_peer_case(size_t i, const struct options *o)
 	pthread_t thread;
 	int port, fd;
 
-	b.listen_fd = listen_loopback(&port);
+	b.listen_fd = listen_or_exit(&port);
 	if (pipe2(b.release, O_CLOEXEC) < 0)
 		exit(2);
 	pthread_create(&thread, NULL, bad_peer_main, &b);
-	fd = tcp_connect("127.0.0.1", port);
+	fd = tcp_connect("127.0.0.1", port, IO_TIMEOUT_S);
 	if (fd < 0 || apply_client_options(fd, o) < 0)
 		exit(2);
 	handshake(fd, KTLS_ROLE_CLIENT, &out);
@@ -1567,7 +1463,7 @@ static int mode_peer(const struct options *o)
 	for (size_t i = 0; i < sizeof(peer_cases) / sizeof(peer_cases[0]); i++)
 		if (!o->test_case || !strcmp(o->test_case, peer_cases[i].name))
 			run_peer_case(i, o);
-	return failures ? 1 : 0;
+	return tap_failures ? 1 : 0;
 }
 
 /* The caller goes away: start, then close the handle before the reply. */
@@ -1579,11 +1475,11 @@ static int mode_abandon(const struct options *o)
 	socklen_t ulp_len = sizeof(ulp);
 	int port, fd, handle;
 
-	b.listen_fd = listen_loopback(&port);
+	b.listen_fd = listen_or_exit(&port);
 	if (pipe2(b.release, O_CLOEXEC) < 0)
 		exit(2);
 	pthread_create(&thread, NULL, bad_peer_main, &b);
-	fd = tcp_connect("127.0.0.1", port);
+	fd = tcp_connect("127.0.0.1", port, IO_TIMEOUT_S);
 	if (fd < 0 || apply_client_options(fd, o) < 0)
 		exit(2);
 	handle = ktls_handshake_start(fd, KTLS_ROLE_CLIENT);
@@ -1600,7 +1496,7 @@ static int mode_abandon(const struct options *o)
 	close(b.release[0]);
 	close(fd);
 	close(b.listen_fd);
-	return failures ? 1 : 0;
+	return tap_failures ? 1 : 0;
 }
 
 /* A request connection that sends nothing is dropped. */
@@ -1620,7 +1516,7 @@ static int mode_silent(const struct options *o)
 	      "(allowed %ld..%ld ms; %s)", ms, o->min_ms, o->max_ms,
 	      n == 0 ? "EOF" : n > 0 ? "got a reply" : "still open");
 	close(sock);
-	return failures ? 1 : 0;
+	return tap_failures ? 1 : 0;
 }
 
 /* ---- concurrent: many handshakes at once with the async API -------------------------- */
@@ -1701,7 +1597,7 @@ static int concurrent_server(int lfd, const struct options *o)
 	      "server: %u/%u async ktls_accept handshakes succeeded, %u echoed 8 bytes%s%s",
 	      s.succeeded, s.n, echoed, s.first_error[0] ? "; first error: " : "",
 	      s.first_error);
-	return failures ? 1 : 0;
+	return tap_failures ? 1 : 0;
 }
 
 /* Write on every connection first, then read every echo: the server may
@@ -1729,7 +1625,7 @@ static unsigned concurrent_echo(const struct async_set *s)
 static int mode_concurrent(const struct options *o)
 {
 	static struct async_set s;
-	int port, lfd = listen_loopback(&port), report;
+	int port, lfd = listen_or_exit(&port), report;
 	double start, seconds;
 	unsigned echoed;
 	pid_t pid = fork_reporting(&report);
@@ -1739,7 +1635,7 @@ static int mode_concurrent(const struct options *o)
 	close(lfd);
 	s.n = o->count;
 	for (unsigned i = 0; i < s.n; i++) {
-		s.fds[i] = tcp_connect("127.0.0.1", port);
+		s.fds[i] = tcp_connect("127.0.0.1", port, IO_TIMEOUT_S);
 		s.handles[i] = -1;
 		if (s.fds[i] < 0 || apply_client_options(s.fds[i], o) < 0)
 			exit(2);
@@ -1759,7 +1655,7 @@ static int mode_concurrent(const struct options *o)
 		close(s.fds[i]);
 	relay_child(report);
 	wait_child(pid, "the concurrent ktls_accept server");
-	return failures ? 1 : 0;
+	return tap_failures ? 1 : 0;
 }
 
 /* ---- options -------------------------------------------------------------------------- */

@@ -22,30 +22,27 @@
  * /proc/net/tls_stat whether the server used kTLS itself.  Exit status 1 if a
  * check failed, 2 on bad usage.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ktls.h"
 #include "ktls_gnutls.h"
+#include "support/clock.h"
+#include "support/hash.h"
+#include "support/io.h"
+#include "support/net.h"
+#include "support/tap.h"
 
-#define SHA256_LEN 32
 #define RECV_CHUNK (64 * 1024)
 #define HTTP_HEADER_MAX 4096
 #define IO_TIMEOUT_S 120
@@ -63,57 +60,6 @@ struct options {
 	const char *expect_file;	/* local copy of it */
 	const char *put_file;
 };
-
-static unsigned int failures;
-
-static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("# ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
-
-static int tap(int pass, const char *label, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int tap(int pass, const char *label, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!pass)
-		failures++;
-	printf("%sok - %s: ", pass ? "" : "not ", label);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return pass;
-}
-
-static void tap_skip(const char *label, const char *what, const char *reason)
-{
-	printf("ok - %s: %s # SKIP %s\n", label, what, reason);
-}
-
-static void diag_errno(const char *what)
-{
-	int err = errno;
-	const char *reason = ktls_errmsg();
-
-	diag("%s: %s%s%s", what, strerror(err), *reason ? ": " : "", reason);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- /proc/net/tls_stat -------------------------------------------------------- */
 
@@ -167,21 +113,13 @@ static void report_server_ktls(const struct tls_stat *before, const struct tls_s
 
 static int connect_loopback(int port)
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct timeval tv = { .tv_sec = IO_TIMEOUT_S };
 	double give_up = now_s() + CONNECT_RETRY_MS / 1000.0;
 
 	for (;;) {
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int fd = tcp_connect("127.0.0.1", port, IO_TIMEOUT_S);
 
-		if (fd < 0)
-			return -1;
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
+		if (fd >= 0)
 			return fd;
-		close(fd);
 		if (errno != ECONNREFUSED || now_s() > give_up)
 			return -1;
 		usleep(100 * 1000);	/* the server may still be starting */
@@ -407,43 +345,6 @@ static int feed_response(struct http_body *b, const uint8_t *data, size_t len)
 	return 0;
 }
 
-static int file_sha256(const char *path, uint8_t digest[SHA256_LEN], size_t *len)
-{
-	uint8_t buf[RECV_CHUNK];
-	gnutls_hash_hd_t hash;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	*len = 0;
-	if (fd < 0 || gnutls_hash_init(&hash, GNUTLS_DIG_SHA256) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		gnutls_hash(hash, buf, (size_t)n);
-		*len += (size_t)n;
-	}
-	gnutls_hash_deinit(hash, digest);
-	close(fd);
-	return n < 0 ? -1 : 0;
-}
-
-static int send_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int receive_response(int fd, struct http_body *body, struct record_counts *rc)
 {
 	uint8_t *buf = malloc(RECV_CHUNK);
@@ -477,7 +378,7 @@ static void run_get(int fd, const struct options *o)
 		return;
 	}
 	snprintf(request, sizeof(request), "GET /%s HTTP/1.0\r\n\r\n", o->get_path);
-	ok = send_all(fd, request, strlen(request)) == 0;
+	ok = write_all(fd, request, strlen(request)) == 0;
 	if (!ok)
 		diag_errno("sending the request");
 	ok = ok && receive_response(fd, &body, &rc) == 0;
@@ -498,23 +399,6 @@ static void run_get(int fd, const struct options *o)
 }
 
 /* ---- PUT: client -> server ------------------------------------------------------- */
-
-static int sendfile_all(int sock, int file_fd, size_t len)
-{
-	off_t off = 0;
-
-	while ((size_t)off < len) {
-		ssize_t n = sendfile(sock, file_fd, &off, len - (size_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			diag_errno("sendfile");
-			return -1;
-		}
-	}
-	return 0;
-}
 
 /* Drain until the server closes; s_server sends no data in this mode. */
 static int wait_for_close(int fd, struct record_counts *rc, size_t *unexpected_data)
@@ -540,7 +424,10 @@ static void run_put(int fd, const struct options *o)
 
 	if (!ok)
 		diag("%s: %s", o->put_file, strerror(errno));
-	ok = ok && sendfile_all(fd, file_fd, (size_t)st.st_size) == 0;
+	if (ok && sendfile_all(fd, file_fd, (size_t)st.st_size) != (size_t)st.st_size) {
+		diag_errno("sendfile");
+		ok = 0;
+	}
 	if (ok && ktls_send_close_notify(fd) < 0) {
 		diag_errno("ktls_send_close_notify");
 		ok = 0;
@@ -671,5 +558,5 @@ int main(int argc, char **argv)
 	close(fd);
 	tls_stat_read(&after);
 	report_server_ktls(&before, &after, ktls_version_name(o.version));
-	return failures ? 1 : 0;
+	return tap_failures ? 1 : 0;
 }

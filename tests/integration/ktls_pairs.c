@@ -21,91 +21,33 @@
  * Output is TAP on stdout; the exit status is 1 if any check failed.
  * Environment: KTLS_TEST_MIB (bulk size in MiB, default 64), TMPDIR.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ktls.h"
+#include "support/clock.h"
+#include "support/hash.h"
+#include "support/io.h"
+#include "support/net.h"
+#include "support/tap.h"
 
-#define SHA256_LEN 32
 #define BULK_CHUNK (256 * 1024)
 #define FILL_CHUNK (1024 * 1024)
 /* Generous: the suite runs under software-emulated CPUs. */
 #define IO_TIMEOUT_S 120
 #define DEFAULT_MIB 64
 #define MAX_MIB 4096
-
-/* ---- TAP ------------------------------------------------------------------ */
-
-static unsigned int tap_count, tap_failures;
-
-static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("# ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
-
-/* One TAP line "ok N - label: what"; returns pass so callers can branch. */
-static int tap(int pass, const char *label, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int tap(int pass, const char *label, const char *fmt, ...)
-{
-	va_list ap;
-
-	tap_count++;
-	if (!pass)
-		tap_failures++;
-	printf("%sok %u - %s: ", pass ? "" : "not ", tap_count, label);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return pass;
-}
-
-static void tap_skip(const char *label, const char *what, const char *reason)
-{
-	tap_count++;
-	printf("ok %u - %s: %s # SKIP %s\n", tap_count, label, what, reason);
-}
-
-/* errno and libktls's reason, for the diagnostic under a failed check. */
-static void diag_errno(const char *what)
-{
-	int err = errno;
-	const char *reason = ktls_errmsg();
-
-	diag("%s: %s%s%s", what, strerror(err), *reason ? ": " : "", reason);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- the test file ----------------------------------------------------------- */
 
@@ -128,21 +70,6 @@ static void fill_pattern(uint8_t *buf, size_t len, uint64_t *state)
 		memcpy(buf + i, &x, len - i < sizeof(x) ? len - i : sizeof(x));
 	}
 	*state = x;
-}
-
-static int write_all(int fd, const uint8_t *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* An unlinked temp file of len pseudo-random bytes, and its SHA-256. */
@@ -191,49 +118,37 @@ struct pair {
 	int cli, srv;
 };
 
-static void set_io_timeouts(int fd)
+/* Nagle off: the small-record checks want each record sent at once. */
+static void set_nodelay(int fd)
 {
-	struct timeval tv = { .tv_sec = IO_TIMEOUT_S };
 	int one = 1;
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 /* A connected loopback TCP pair; -1 with errno on failure. */
 static int tcp_pair(struct pair *p)
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET,
-				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t addr_len = sizeof(addr);
-	int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int err;
+	int port, listener = listen_loopback(1, &port), err;
 
 	p->cli = p->srv = -1;
 	if (listener < 0)
 		return -1;
-	if (bind(listener, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-	    listen(listener, 1) < 0 ||
-	    getsockname(listener, (struct sockaddr *)&addr, &addr_len) < 0)
-		goto fail;
-	p->cli = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (p->cli < 0 || connect(p->cli, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		goto fail;
-	p->srv = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
-	if (p->srv < 0)
-		goto fail;
-	close(listener);
-	set_io_timeouts(p->cli);
-	set_io_timeouts(p->srv);
-	return 0;
-fail:
+	p->cli = tcp_connect("127.0.0.1", port, IO_TIMEOUT_S);
+	if (p->cli >= 0)
+		p->srv = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
 	err = errno;
 	close(listener);
-	if (p->cli >= 0)
-		close(p->cli);
-	errno = err;
-	return -1;
+	if (p->srv < 0) {
+		if (p->cli >= 0)
+			close(p->cli);
+		errno = err;
+		return -1;
+	}
+	set_io_timeouts(p->srv, IO_TIMEOUT_S);
+	set_nodelay(p->cli);
+	set_nodelay(p->srv);
+	return 0;
 }
 
 static void pair_close(struct pair *p)
@@ -507,25 +422,17 @@ static void *bulk_rx_thread(void *arg)
 	return NULL;
 }
 
-static int sendfile_all(int fd, int file_fd, size_t len)
+static int sendfile_file(int fd, int file_fd, size_t len)
 {
-	off_t off = 0;
+	size_t sent = sendfile_all(fd, file_fd, len);
 
-	while ((size_t)off < len) {
-		ssize_t n = sendfile(fd, file_fd, &off, len - (size_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			diag_errno("sendfile");
-			return -1;
-		}
-		if (n == 0) {
-			diag("sendfile: no progress at offset %lld", (long long)off);
-			return -1;
-		}
-	}
-	return 0;
+	if (sent == len)
+		return 0;
+	if (errno)
+		diag_errno("sendfile");
+	else
+		diag("sendfile: no progress at offset %zu", sent);
+	return -1;
 }
 
 static const char *where_we_run(void)
@@ -549,7 +456,7 @@ static void check_bulk(const char *label, const char *what, const struct pair *p
 		tap(0, label, "%s: starting the receiver thread", what);
 		return;
 	}
-	sent = sendfile_all(p->cli, bf->fd, bf->len) == 0;
+	sent = sendfile_file(p->cli, bf->fd, bf->len) == 0;
 	if (!sent)
 		shutdown(p->cli, SHUT_WR);	/* let the receiver see EOF */
 	pthread_join(thread, NULL);
@@ -772,6 +679,7 @@ int main(void)
 	size_t mib;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	tap_number_lines();
 	if (bulk_mib(&mib) < 0) {
 		printf("not ok 1 - KTLS_TEST_MIB must be 1..%d, not \"%s\"\n", MAX_MIB,
 		       getenv("KTLS_TEST_MIB"));
