@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * GnuTLS credentials per profile, built once per config.  Secret files are
- * read by secret_file.c and PSK files parsed by creds_psk.c.
+ * read by secret_file.c and PSK files parsed by creds_psk.c.  With the key
+ * process running (keyproc.h) a profile's private key is loaded there and
+ * only certificates are read here.
  *
  * Priorities: the profile's string is narrowed to what kTLS can carry, never
  * widened.  The kernel probe names the ciphers it supports; every other
@@ -10,6 +12,7 @@
  * quietly re-enable a cipher the administrator had removed.
  */
 #include <errno.h>
+#include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +22,7 @@
 
 #include "creds.h"
 #include "creds_internal.h"
+#include "keyproc.h"
 #include "log.h"
 
 #define DEFAULT_KERNEL_CIPHERS \
@@ -58,8 +62,8 @@ void wipe_datum(gnutls_datum_t *d)
 
 /* ---- certificates and trust ---- */
 
-static int load_key_pair(struct creds *c, const struct cfg_profile *p, char *err,
-			 size_t errlen)
+static int load_key_pair_here(struct creds *c, const struct cfg_profile *p, char *err,
+			      size_t errlen)
 {
 	gnutls_datum_t cert = { NULL, 0 }, key = { NULL, 0 };
 	char why[256];
@@ -83,6 +87,68 @@ static int load_key_pair(struct creds *c, const struct cfg_profile *p, char *err
 		return -EINVAL;
 	}
 	return 0;
+}
+
+#define CHAIN_MAX 16		/* certificates in one certificate file */
+#define KP_WHY_MAX 768		/* the key process's reason and the path */
+
+/*
+ * The key stays in the key process: the chain is ours, the privkey a
+ * handle whose signatures are round trips (keyproc_client.c).  GnuTLS's
+ * key/certificate match check in gnutls_certificate_set_key() signs once
+ * through it, so a wrong key still fails here, at load.
+ */
+static int load_key_pair_keyproc(struct creds *c, const struct cfg_profile *p,
+				 uint32_t index, char *err, size_t errlen)
+{
+	gnutls_pcert_st chain[CHAIN_MAX];
+	gnutls_datum_t cert = { NULL, 0 };
+	gnutls_privkey_t key = NULL;
+	unsigned n = CHAIN_MAX;
+	char why[KP_WHY_MAX];
+	int rc;
+
+	rc = read_public_file("certificate", p->cert_file, &cert, why, sizeof(why));
+	if (rc < 0) {
+		set_error(err, errlen, "profile %s: %s", p->name, why);
+		return rc;
+	}
+	rc = gnutls_pcert_list_import_x509_raw(chain, &n, &cert, GNUTLS_X509_FMT_PEM,
+					       GNUTLS_X509_CRT_LIST_SORT);
+	wipe_datum(&cert);
+	if (rc < 0) {
+		set_error(err, errlen, "profile %s: certificate %s: %s", p->name, p->cert_file,
+			  rc == GNUTLS_E_SHORT_MEMORY_BUFFER ? "more than 16 certificates" :
+			  gnutls_strerror(rc));
+		return -EINVAL;
+	}
+	rc = keyproc_privkey(c->keyproc_generation, index, p->key_file, &key, why, sizeof(why));
+	if (rc < 0) {
+		set_error(err, errlen, "profile %s: %s", p->name, why);
+		goto fail;
+	}
+	rc = gnutls_certificate_set_key(c->x509, NULL, 0, chain, (int)n, key);
+	if (rc < 0) {
+		set_error(err, errlen, "profile %s: certificate %s with key %s: %s", p->name,
+			  p->cert_file, p->key_file, gnutls_strerror(rc));
+		rc = -EINVAL;
+		goto fail;
+	}
+	return 0;	/* chain entries and key now belong to c->x509 */
+fail:
+	if (key)
+		gnutls_privkey_deinit(key);
+	for (unsigned i = 0; i < n; i++)
+		gnutls_pcert_deinit(&chain[i]);
+	return rc;
+}
+
+static int load_key_pair(struct creds *c, const struct cfg_profile *p, uint32_t index,
+			 char *err, size_t errlen)
+{
+	if (c->keyproc_generation)
+		return load_key_pair_keyproc(c, p, index, err, errlen);
+	return load_key_pair_here(c, p, err, errlen);
 }
 
 /* A profile that may verify its peer needs trust anchors, and an empty
@@ -306,8 +372,8 @@ static void creds_free(struct creds *c)
 	free(c);
 }
 
-static int creds_load_profile(const struct cfg_profile *p, struct creds **out, char *err,
-			      size_t errlen)
+static int creds_load_profile(const struct cfg_profile *p, uint32_t index, uint32_t generation,
+			      struct creds **out, char *err, size_t errlen)
 {
 	struct creds *c = calloc(1, sizeof(*c));
 	int rc = 0;
@@ -317,9 +383,10 @@ static int creds_load_profile(const struct cfg_profile *p, struct creds **out, c
 		set_error(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	c->keyproc_generation = generation;
 	rc = load_trust(c, p, err, errlen);
 	if (rc == 0 && p->cert_file && p->key_file)
-		rc = load_key_pair(c, p, err, errlen);
+		rc = load_key_pair(c, p, index, err, errlen);
 	if (rc == 0 && p->psk_file)
 		rc = load_psk(c, p, err, errlen);
 	if (rc == 0)
@@ -336,14 +403,20 @@ static int creds_load_profile(const struct cfg_profile *p, struct creds **out, c
 	return 0;
 }
 
+/* One key generation per load: a reload's keys never replace the ones that
+ * handshakes in flight still sign with. */
 int creds_load_all(struct cfg *cfg, char *err, size_t errlen)
 {
+	uint32_t generation = keyproc_active() ? keyproc_new_generation() : 0;
 	int rc;
 
 	for (size_t i = 0; i < cfg->n_profiles; i++) {
-		rc = creds_load_profile(&cfg->profiles[i], &cfg->profiles[i].creds, err, errlen);
+		rc = creds_load_profile(&cfg->profiles[i], (uint32_t)i, generation,
+					&cfg->profiles[i].creds, err, errlen);
 		if (rc < 0) {
 			creds_free_all(cfg);
+			if (generation)	/* the failing profile's key, if it loaded */
+				keyproc_drop(generation);
 			return rc;
 		}
 	}
@@ -352,10 +425,16 @@ int creds_load_all(struct cfg *cfg, char *err, size_t errlen)
 
 void creds_free_all(struct cfg *cfg)
 {
+	uint32_t generation = 0;
+
 	if (!cfg)
 		return;
 	for (size_t i = 0; i < cfg->n_profiles; i++) {
+		if (cfg->profiles[i].creds && cfg->profiles[i].creds->keyproc_generation)
+			generation = cfg->profiles[i].creds->keyproc_generation;
 		creds_free(cfg->profiles[i].creds);
 		cfg->profiles[i].creds = NULL;
 	}
+	if (generation)
+		keyproc_drop(generation);
 }

@@ -8,6 +8,7 @@
 #define KTLSD_CREDS_H
 
 #include <gnutls/gnutls.h>
+#include <stdint.h>
 
 #include "config.h"
 
@@ -21,6 +22,7 @@ struct creds {
 	unsigned n_alpn;
 	struct psk_entry *psk;			/* identity -> key, wiped on free */
 	size_t n_psk;
+	uint32_t keyproc_generation;		/* 0: own key in this process */
 };
 
 struct psk_entry {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Shared by creds.c, creds_psk.c and secret_file.c only.
+ * Shared by creds.c, creds_psk.c, secret_file.c and keyproc.c (which reads
+ * key files with read_secret_file) only.
  */
 #ifndef KTLSD_CREDS_INTERNAL_H
 #define KTLSD_CREDS_INTERNAL_H

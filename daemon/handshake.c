@@ -503,6 +503,10 @@ static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t len
 	case GNUTLS_E_NO_APPLICATION_PROTOCOL:
 		snprintf(reason, len, "no common ALPN protocol with the peer");
 		return -ENOPROTOOPT;
+	case GNUTLS_E_PK_SIGN_FAILED:	/* our key process did not answer (keyproc_client.c) */
+		snprintf(reason, len, "could not sign with the profile's key: the key process "
+			 "did not sign (see ktlsd's log)");
+		return -EIO;
 	default:
 		snprintf(reason, len, "TLS handshake failed: %s", gnutls_strerror(gerr));
 		return -EPROTO;

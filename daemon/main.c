@@ -3,8 +3,10 @@
  * ktlsd: start-up, the main loop, reload and shutdown.
  *
  * Start-up order matters: probe the kernel (which ciphers kTLS can run),
- * load the config and credentials once, open the doors, then start workers.
- * Signals arrive through a signalfd in the main loop: no work in handlers.
+ * read the config, fork the key process (single-threaded, before any key
+ * or peer input exists here), load the credentials, open the doors, drop
+ * privileges, then start workers.  Signals arrive through a signalfd in the
+ * main loop: no work in handlers.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +22,7 @@
 #include "creds.h"
 #include "door_netlink.h"
 #include "door_unix.h"
+#include "keyproc.h"
 #include "ktlsd.h"
 #include "log.h"
 #include "privdrop.h"
@@ -145,25 +148,62 @@ static int probe_kernel_ciphers(int must_work)
 	return 0;
 }
 
-static struct cfg_ref *load_config(const char *path)
+static struct cfg *read_config(const char *path)
 {
-	struct cfg_ref *ref = calloc(1, sizeof(*ref));
+	struct cfg *cfg = NULL;
 	char err[512] = "";
 
-	if (!ref)
-		return NULL;
-	if (cfg_load(path, &ref->cfg, err, sizeof(err)) < 0 ||
-	    privdrop_load_creds(ref->cfg, err, sizeof(err)) < 0) {
+	if (cfg_load(path, &cfg, err, sizeof(err)) < 0) {
 		log_error("%s", err[0] ? err : "cannot load the configuration");
-		if (ref->cfg) {
-			creds_free_all(ref->cfg);
-			cfg_free(ref->cfg);
-		}
+		cfg_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/* cfg's credentials, and a reference to hand out; frees cfg on failure. */
+static struct cfg_ref *with_creds(struct cfg *cfg)
+{
+	struct cfg_ref *ref = calloc(1, sizeof(*ref));
+	char err[768] = "";
+
+	if (!ref || privdrop_load_creds(cfg, err, sizeof(err)) < 0) {
+		log_error("%s", err[0] ? err : "cannot load the configuration");
+		creds_free_all(cfg);
+		cfg_free(cfg);
 		free(ref);
 		return NULL;
 	}
+	ref->cfg = cfg;
 	atomic_init(&ref->refs, 1);
 	return ref;
+}
+
+static struct cfg_ref *load_config(const char *path)
+{
+	struct cfg *cfg = read_config(path);
+
+	return cfg ? with_creds(cfg) : NULL;
+}
+
+/*
+ * KTLSD_KEYPROC=0 keeps the private keys in this process, as before the key
+ * process existed: a benchmark switch to measure what the separation costs,
+ * not a configuration (it is loud for that reason).
+ */
+static void start_key_process(const struct cfg *cfg, int use_syslog)
+{
+	const char *env = getenv("KTLSD_KEYPROC");
+	int rc;
+
+	if (env && strcmp(env, "0") == 0) {
+		log_warnx("KTLSD_KEYPROC=0: private keys are loaded into the network process "
+			  "(a benchmark switch; do not run like this)");
+		return;
+	}
+	rc = keyproc_start(cfg, use_syslog);
+	if (rc < 0)
+		fatalx("cannot start the key process: %s", strerror(-rc));
 }
 
 static void reload(const char *path)
@@ -191,12 +231,21 @@ static int signals_open(void)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD);	/* the key process's death */
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
 	return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-/* Returns 1 to keep running, 0 to stop. */
+/*
+ * Returns 1 to keep running, 0 to stop, -1 to stop with a failure.
+ *
+ * A dead key process stops ktlsd: without it every certificate handshake
+ * would fail while we looked healthy, and forking a new one from this
+ * threaded, unprivileged process could neither run GnuTLS safely nor
+ * reread root-only key files.  The service manager restarts us
+ * (Restart=on-failure), as OpenBSD's privsep daemons do when a child is lost.
+ */
 static int on_signal(int sfd, const char *config_path)
 {
 	struct signalfd_siginfo si;
@@ -205,6 +254,13 @@ static int on_signal(int sfd, const char *config_path)
 		if (si.ssi_signo == SIGHUP) {
 			reload(config_path);
 			continue;
+		}
+		if (si.ssi_signo == SIGCHLD) {
+			if (!keyproc_reap())
+				continue;
+			log_error("stopping: without its key process ktlsd cannot sign; exiting "
+				  "with status 1 so that the service manager restarts it");
+			return -1;
 		}
 		log_info("signal %u: shutting down", si.ssi_signo);
 		return 0;
@@ -226,10 +282,10 @@ static int main_loop(int listen_fd, int sfd, int netlink_fd, const char *config_
 	ev = (struct epoll_event){ .events = EPOLLIN, .data.ptr = &netlink_tag };
 	if (netlink_fd >= 0)
 		epoll_ctl(epfd, EPOLL_CTL_ADD, netlink_fd, &ev);
-	while (running) {
+	while (running > 0) {
 		timeout = door_unix_expire(epfd);
 		n = epoll_wait(epfd, events, 32, timeout);
-		for (int i = 0; i < n && running; i++) {
+		for (int i = 0; i < n && running > 0; i++) {
 			if (events[i].data.ptr == &signal_tag)
 				running = on_signal(sfd, config_path);
 			else if (events[i].data.ptr == &listen_tag)
@@ -241,7 +297,7 @@ static int main_loop(int listen_fd, int sfd, int netlink_fd, const char *config_
 		}
 	}
 	close(epfd);
-	return 0;
+	return running < 0 ? -EIO : 0;
 }
 
 static const char *socket_path_for(const struct options *o, const struct cfg *cfg)
@@ -259,6 +315,7 @@ int main(int argc, char **argv)
 {
 	struct options opt = { 0 };
 	struct cfg_ref *ref;
+	struct cfg *cfg;
 	const char *socket_path;
 	int listen_fd, netlink_fd = -1, sfd, rc;
 
@@ -268,9 +325,16 @@ int main(int argc, char **argv)
 		fatalx("cannot initialise GnuTLS");
 	if (probe_kernel_ciphers(!opt.check_only) < 0)
 		return 1;
-	ref = load_config(opt.config_path);
-	if (!ref)
+	cfg = read_config(opt.config_path);
+	if (!cfg)
 		return 1;
+	if (!opt.check_only)
+		start_key_process(cfg, !opt.foreground && cfg->log_syslog);
+	ref = with_creds(cfg);
+	if (!ref) {
+		keyproc_stop();
+		return 1;
+	}
 	if (opt.check_only) {
 		printf("ktlsd: configuration %s is valid (%zu profile%s)\n",
 		       opt.config_path ? opt.config_path : "(built-in defaults)",
@@ -305,13 +369,14 @@ int main(int argc, char **argv)
 		 opt.config_path ? opt.config_path : "built-in defaults");
 	stats_mark_start();
 	sd_notify_ready("serving");
-	main_loop(listen_fd, sfd, netlink_fd, opt.config_path);
+	rc = main_loop(listen_fd, sfd, netlink_fd, opt.config_path);
 	sd_notify_stopping();
 	workers_stop();
 	if (netlink_fd >= 0)
 		door_netlink_close();	/* after the workers' last DONEs */
 	door_unix_close(listen_fd, socket_path);
-	cfg_ref_install(NULL);
+	cfg_ref_install(NULL);		/* drops the last key generation */
+	keyproc_stop();
 	gnutls_global_deinit();
-	return 0;
+	return rc < 0 ? 1 : 0;
 }

@@ -43,6 +43,12 @@ struct identity {
 };
 
 static int privileges_applied;	/* privdrop_apply() ran: ids are final */
+static const char *log_who = "";	/* "key process: " in the key process */
+
+void privdrop_set_log_prefix(const char *prefix)
+{
+	log_who = prefix ? prefix : "";
+}
 
 /* cfg->user (and cfg->group, else the user's primary group) as ids.
  * 0, -ENOENT when no user is configured, -ESRCH when a name no longer
@@ -209,20 +215,21 @@ static int drop_root(const struct cfg *cfg, int keep_net_admin)
 
 	if (rc == -ENOENT) {
 		if (cfg->group) {
-			log_error("group = %s needs user = NAME as well; refusing to run as root "
-				  "with only a group changed", cfg->group);
+			log_error("%sgroup = %s needs user = NAME as well; refusing to run as root "
+				  "with only a group changed", log_who, cfg->group);
 			return -EINVAL;
 		}
-		log_warnx("running as root: set user = NAME in [global] (see ktlsd.conf(5))");
+		log_warnx("%srunning as root: set user = NAME in [global] (see ktlsd.conf(5))",
+			  log_who);
 		return 0;
 	}
 	if (rc < 0) {
-		log_error("user %s or group %s no longer resolves; refusing to run as root",
-			  cfg->user, cfg->group ? cfg->group : "(primary)");
+		log_error("%suser %s or group %s no longer resolves; refusing to run as root",
+			  log_who, cfg->user, cfg->group ? cfg->group : "(primary)");
 		return rc;
 	}
 	if (id.uid == 0) {
-		log_warnx("user = %s is uid 0: ktlsd keeps every privilege", cfg->user);
+		log_warnx("%suser = %s is uid 0: ktlsd keeps every privilege", log_who, cfg->user);
 		return 0;
 	}
 	rc = shrink_bounding_set(keep_net_admin);
@@ -231,11 +238,11 @@ static int drop_root(const struct cfg *cfg, int keep_net_admin)
 	if (rc == 0)
 		rc = set_capabilities(keep_net_admin);
 	if (rc < 0) {
-		log_error("cannot drop to user %s (uid %u, gid %u): %s; refusing to run as root",
-			  cfg->user, (unsigned)id.uid, (unsigned)id.gid, strerror(-rc));
+		log_error("%scannot drop to user %s (uid %u, gid %u): %s; refusing to run as root",
+			  log_who, cfg->user, (unsigned)id.uid, (unsigned)id.gid, strerror(-rc));
 		return rc;
 	}
-	log_info("running as user %s (uid %u, gid %u)%s", cfg->user, (unsigned)id.uid,
+	log_info("%srunning as user %s (uid %u, gid %u)%s", log_who, cfg->user, (unsigned)id.uid,
 		 (unsigned)id.gid, keep_net_admin ? " with CAP_NET_ADMIN only" :
 		 " without capabilities");
 	return 0;
@@ -250,8 +257,8 @@ static int trim_unprivileged(const struct cfg *cfg, int keep_net_admin)
 	int has_net_admin = 0, exact;
 
 	if (target_identity(cfg, &id) == 0 && id.uid != geteuid())
-		log_warnx("user = %s is not applied: ktlsd was started as uid %u, not root",
-			  cfg->user, (unsigned)geteuid());
+		log_warnx("%suser = %s is not applied: ktlsd was started as uid %u, not root",
+			  log_who, cfg->user, (unsigned)geteuid());
 	exact = capabilities_are(keep_net_admin, &has_net_admin);
 	if (exact == 0 && keep_net_admin && !has_net_admin)
 		exact = capabilities_are(0, &has_net_admin);	/* nothing to keep */
@@ -271,12 +278,12 @@ int privdrop_apply(const struct cfg *cfg, int keep_net_admin)
 	/* ktlsd never execs; this closes set-uid and file-capability paths
 	 * for good, whatever a later bug might try to run. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		log_warn("cannot set no_new_privs");
+		log_warn("%scannot set no_new_privs", log_who);
 	privileges_applied = 1;
 	if (geteuid() == 0)
 		return drop_root(cfg, keep_net_admin);
 	rc = trim_unprivileged(cfg, keep_net_admin);
 	if (rc < 0)
-		log_warnx("cannot trim capabilities: %s", strerror(-rc));
+		log_warnx("%scannot trim capabilities: %s", log_who, strerror(-rc));
 	return 0;
 }

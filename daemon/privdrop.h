@@ -25,4 +25,7 @@ int privdrop_load_creds(struct cfg *cfg, char *err, size_t errlen);
  * must not go on running as root then. */
 int privdrop_apply(const struct cfg *cfg, int keep_net_admin);
 
+/* Put prefix before privdrop's messages (the key process says so). */
+void privdrop_set_log_prefix(const char *prefix);
+
 #endif

@@ -23,7 +23,15 @@
 #    ktlsd's group;
 #  - socket activation: systemd-socket-activate --seqpacket starts ktlsd on
 #    the first connection with the socket as fd 3; ktlsd serves it, leaves
-#    its file in place on exit, and refuses a stream socket.
+#    its file in place on exit, and refuses a stream socket;
+#  - the key process: one child "ktlsd: keys" as ktlsd, no capabilities, one
+#    thread, only fds 0-3; after real server handshakes (which it signed)
+#    the EC private scalar of the key file is in its memory and nowhere in
+#    the network process's (/proc/PID/mem searched for the scalar's bytes
+#    in both byte orders); the same search finds it in the network process
+#    of a ktlsd run with KTLSD_KEYPROC=0, so the check can fail; killing
+#    the key process is logged and stops ktlsd with status 1 (systemd's
+#    Restart=on-failure brings it back).
 # Needs root and a kTLS kernel (the VM); skips with the reason otherwise.
 set -uo pipefail
 
@@ -114,6 +122,10 @@ start_ktlsd() {
 stop_ktlsd() {	# stop_ktlsd PID: SIGTERM, then its exit status
 	kill -TERM "$1" 2>/dev/null
 	wait "$1"
+}
+
+running() {	# running PID: exists and is not a zombie (init may not reap it)
+	[ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
 }
 
 proc_field() {	# proc_field PID FIELD: a /proc/PID/status value, tabs as spaces
@@ -224,8 +236,8 @@ test_drop_and_ready() {
 	tap_check "READY=1 names ktlsd's pid (MAINPID=$KTLSD_PID)" \
 		grep -q "^READY=1|.*MAINPID=$KTLSD_PID\$" "$notify"
 	# READY comes after the drop: nothing ktlsd says after it is root's
-	if grep -q 'running as user ktlsd' "$W/main.log" &&
-	   [ "$(grep -n 'running as user ktlsd' "$W/main.log" | cut -d: -f1)" -lt \
+	if grep -q 'info: running as user ktlsd' "$W/main.log" &&
+	   [ "$(grep -n 'info: running as user ktlsd' "$W/main.log" | cut -d: -f1)" -lt \
 	     "$(grep -n ' ready (config' "$W/main.log" | cut -d: -f1)" ]; then
 		tap_ok "the log says the drop happened before ready"
 	else
@@ -239,12 +251,20 @@ test_drop_and_ready() {
 }
 
 test_no_netlink_no_caps() {
-	local pid
+	local pid kp
 	write_config "$W/nonl.conf" "$W/server.key" "$W/nonl.sock" "user = ktlsd"
 	if start_ktlsd nonl "$W/nonl.conf" --no-netlink; then
 		pid=$KTLSD_PID
 		check_ids "$pid" 0000000000000000 "with --no-netlink: ktlsd keeps no capability at all"
-		stop_ktlsd "$pid"
+		kp=$(key_process_of "$pid")
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null
+		for _ in $(seq 50); do [ -n "$kp" ] && running "$kp" && sleep 0.1; done
+		if [ -n "$kp" ] && ! running "$kp"; then
+			tap_ok "ktlsd killed with SIGKILL: its key process $kp ends too (PR_SET_PDEATHSIG)"
+		else
+			tap_not_ok "ktlsd killed with SIGKILL: its key process (${kp:-none}) ends too"
+		fi
 	else
 		tap_not_ok "with --no-netlink: ktlsd keeps no capability at all"
 	fi
@@ -417,6 +437,147 @@ test_stopping() {
 	fi
 }
 
+# ---- the key process ------------------------------------------------------------
+
+KEYPROC_PID=''
+
+key_process_of() {	# key_process_of PID: pids of its children named "ktlsd: keys"
+	local d
+	for d in /proc/[0-9]*; do
+		[ "$(cat "$d/comm" 2>/dev/null)" = "ktlsd: keys" ] &&
+		[ "$(awk '$1 == "PPid:" { print $2 }' "$d/status" 2>/dev/null)" = "$1" ] &&
+			echo "${d#/proc/}"
+	done
+}
+
+test_key_process() {
+	local kp bad='' fds
+	kp=$(key_process_of "$KTLSD_PID")
+	if [ -z "$kp" ] || [ "$(wc -w <<< "$kp")" -ne 1 ]; then
+		tap_not_ok "ktlsd has one child \"ktlsd: keys\" (found: ${kp:-none})"
+		diag "$(ps -ef | grep -i ktlsd)"
+		return 1
+	fi
+	KEYPROC_PID=$kp
+	[ "$(cat "/proc/$kp/comm")" = "ktlsd: keys" ] || bad+=" comm"
+	[ "$(awk '$1 == "Uid:" { print $2, $3, $4, $5 }' "/proc/$kp/status")" = \
+	  "$KTLSD_UID $KTLSD_UID $KTLSD_UID $KTLSD_UID" ] || bad+=" uid"
+	[ "$(awk '$1 == "Gid:" { print $2, $3, $4, $5 }' "/proc/$kp/status")" = \
+	  "$KTLSD_GID $KTLSD_GID $KTLSD_GID $KTLSD_GID" ] || bad+=" gid"
+	[ "$(proc_field "$kp" CapEff)" = 0000000000000000 ] || bad+=" CapEff"
+	[ "$(proc_field "$kp" CapPrm)" = 0000000000000000 ] || bad+=" CapPrm"
+	[ "$(proc_field "$kp" CapBnd)" = 0000000000000000 ] || bad+=" CapBnd"
+	[ "$(proc_field "$kp" NoNewPrivs)" = 1 ] || bad+=" NoNewPrivs"
+	[ "$(proc_field "$kp" Threads)" = 1 ] || bad+=" Threads"
+	fds=$(ls "/proc/$kp/fd" | sort -n | tr '\n' ' ')
+	[ "$fds" = "0 1 2 3 " ] || bad+=" fds($fds)"
+	readlink "/proc/$kp/fd/3" | grep -q '^socket:' || bad+=" fd3"
+	if [ -z "$bad" ]; then
+		tap_ok "key process $kp \"ktlsd: keys\": ktlsd:ktlsd, no capabilities, 1 thread, fds 0-3 only"
+	else
+		tap_not_ok "key process $kp runs as ktlsd without capabilities, fds 0-3 only"
+		diag "wrong:$bad" "$(grep -E '^(Uid|Gid|Cap|NoNewPrivs|Threads)' "/proc/$kp/status")"
+	fi
+	grep -q "key process: running as user ktlsd .* without capabilities" "$W/main.log" ||
+		diag "no 'key process: running as user ktlsd' line in the log"
+}
+
+# key_hits KEYFILE PID: how many readable mappings of PID hold the EC
+# private scalar of KEYFILE (its first 24 bytes big-endian, as in DER, or
+# its low 24 bytes little-endian, as in GMP/nettle limbs).
+key_hits() {
+	"$PY" - "$1" "$2" <<-'EOF'
+	import base64, sys
+	pem = open(sys.argv[1]).read().splitlines()
+	der = base64.b64decode("".join(l for l in pem if l and not l.startswith("-----")))
+	i = der.find(b"\x02\x01\x01\x04\x20")	# ECPrivateKey: version 1, 32-byte key
+	if i < 0:
+	    sys.exit("no EC private key in " + sys.argv[1])
+	d = der[i + 5:i + 37]
+	needles = (d[:24], d[::-1][:24])
+	hits = 0
+	with open("/proc/%s/maps" % sys.argv[2]) as maps, \
+	     open("/proc/%s/mem" % sys.argv[2], "rb", 0) as mem:
+	    for line in maps:
+	        span, perms = line.split()[:2]
+	        if "r" not in perms:
+	            continue
+	        lo, hi = (int(x, 16) for x in span.split("-"))
+	        try:
+	            mem.seek(lo)
+	            data = mem.read(hi - lo)
+	        except (OSError, ValueError, OverflowError):
+	            continue
+	        hits += sum(1 for n in needles if n in data)
+	print(hits)
+	EOF
+}
+
+test_key_isolation() {
+	local in_net in_keys in_single pid
+	[ -n "$KEYPROC_PID" ] || { tap_not_ok "key isolation (no key process)"; return 1; }
+	in_keys=$(key_hits "$W/server.key" "$KEYPROC_PID")
+	in_net=$(key_hits "$W/server.key" "$KTLSD_PID")
+	diag "private scalar found in: key process ${in_keys:-?} mapping(s), network process ${in_net:-?}"
+	tap_check "the key process holds the private key (the search works: ${in_keys:-?} hit(s))" \
+		test "${in_keys:-0}" -ge 1
+	tap_check "the network process, after serving handshakes, holds no trace of it" \
+		test "${in_net:-1}" -eq 0
+	# the control: without the key process the same search must find it
+	write_config "$W/single.conf" "$W/server.key" "$W/single.sock" "user = ktlsd"
+	if KTLSD_KEYPROC=0 start_ktlsd single "$W/single.conf" --no-netlink; then
+		pid=$KTLSD_PID
+		in_single=$(key_hits "$W/server.key" "$pid")
+		if [ "${in_single:-0}" -ge 1 ] && [ -z "$(key_process_of "$pid")" ] &&
+		   grep -q 'KTLSD_KEYPROC=0' "$W/single.log"; then
+			tap_ok "control: KTLSD_KEYPROC=0 has no key process and the key in its memory ($in_single)"
+		else
+			tap_not_ok "control: KTLSD_KEYPROC=0 keeps the key in the network process (${in_single:-?})"
+		fi
+		stop_ktlsd "$pid"
+		KTLSD_PID=$(cat "$W/main.pid")
+	else
+		tap_not_ok "control: KTLSD_KEYPROC=0 ktlsd starts"
+	fi
+}
+
+# A dead key process stops ktlsd with status 1 (the service manager
+# restarts it; see on_signal() in daemon/main.c): a daemon that looks
+# healthy while every certificate handshake fails would be worse.  Its own
+# ktlsd, so the others' tests keep theirs.
+test_key_process_dies() {
+	local pid kp rc
+	if ! start_ktlsd dies "$W/ktlsd.conf" --socket "$W/dies.sock"; then
+		tap_not_ok "a dead key process stops ktlsd (ktlsd did not start)"
+		return 1
+	fi
+	pid=$KTLSD_PID
+	kp=$(key_process_of "$pid")
+	[ -n "$kp" ] || { tap_not_ok "a dead key process stops ktlsd (no key process)"; return 1; }
+	kill -KILL "$kp"
+	for ((rc = 0; rc < 200; rc++)); do
+		running "$pid" || break
+		sleep 0.1
+	done
+	if running "$pid"; then
+		tap_not_ok "key process killed: ktlsd stops within 20 s"
+		diag "$(tail -n 8 "$W/dies.log")"
+		stop_ktlsd "$pid"
+		return 1
+	fi
+	wait "$pid"
+	rc=$?
+	if [ "$rc" -eq 1 ] &&
+	   grep -q "key process: process $kp killed by signal 9" "$W/dies.log" &&
+	   grep -q 'stopping: without its key process' "$W/dies.log" &&
+	   wait_for_line "$W/dies.notify" '^STOPPING=1' 5; then
+		tap_ok "key process killed: logged, STOPPING=1, ktlsd exits 1 (for Restart=on-failure)"
+	else
+		tap_not_ok "key process killed: logged, STOPPING=1, ktlsd exits 1 (exit $rc)"
+		diag "$(tail -n 8 "$W/dies.log")" "notify: $(cat "$W/dies.notify")"
+	fi
+}
+
 # ---- socket activation ------------------------------------------------------------
 
 # ask_status SOCKET SECONDS: a bare STATUS_REQ; waits as long as the daemon
@@ -508,11 +669,15 @@ main() {
 	test_sysusers || { tap_done; exit 1; }
 	chown ktlsd: "$W/server.key" && chmod 600 "$W/server.key"
 	if test_drop_and_ready; then
+		echo "$KTLSD_PID" > "$W/main.pid"
+		test_key_process
 		test_reload
 		test_group_readable_key
 		test_status
 		test_status_access
+		test_key_isolation
 		test_stopping
+		test_key_process_dies
 	fi
 	test_no_netlink_no_caps
 	test_drop_refused

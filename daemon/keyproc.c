@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The key process: started by main() before any credential is loaded and
+ * before the privilege drop, so it is forked from a single-threaded
+ * process that has read no key and no peer input yet.  It then drops to
+ * ktlsd's user with no capabilities (privdrop_apply), keeps only stderr and
+ * its socket, and answers LOAD / SIGN_DATA / SIGN_HASH / DROP one at a time.
+ *
+ * It reads key files itself, with secret_file.c's checks, so that the
+ * network process never opens them.  It trusts its peer no more than a
+ * stranger: every message is decoded with the bounds of keyproc_proto.c, a
+ * (generation, index) it does not hold is refused, and so is a signature
+ * algorithm that does not fit the key.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gnutls/abstract.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "creds_internal.h"
+#include "keyproc.h"
+#include "keyproc_proto.h"
+#include "log.h"
+#include "privdrop.h"
+
+struct kp_slot {
+	uint32_t generation, index;
+	gnutls_privkey_t key;
+	gnutls_pk_algorithm_t pk;
+};
+
+static struct kp_slot *slots;		/* key process only */
+static size_t n_slots, cap_slots;
+
+static int kp_sock = -1;		/* network process: our end */
+static pid_t kp_child;
+
+/* ---- the key table (key process) ---- */
+
+static struct kp_slot *find_slot(uint32_t generation, uint32_t index)
+{
+	for (size_t i = 0; i < n_slots; i++)
+		if (slots[i].generation == generation && slots[i].index == index)
+			return &slots[i];
+	return NULL;
+}
+
+static int add_slot(const struct kp_slot *s)
+{
+	struct kp_slot *grown;
+
+	if (n_slots == cap_slots) {
+		grown = reallocarray(slots, cap_slots ? cap_slots * 2 : 8, sizeof(*slots));
+		if (!grown)
+			return -ENOMEM;
+		slots = grown;
+		cap_slots = cap_slots ? cap_slots * 2 : 8;
+	}
+	slots[n_slots++] = *s;
+	return 0;
+}
+
+static void drop_generation(uint32_t generation)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n_slots; i++) {
+		if (slots[i].generation == generation)
+			gnutls_privkey_deinit(slots[i].key);	/* wipes the key */
+		else
+			slots[kept++] = slots[i];
+	}
+	n_slots = kept;
+}
+
+/* ---- requests ---- */
+
+static int do_load(const struct kp_request *rq, struct kp_reply *rp, char *reason,
+		   size_t reason_len)
+{
+	char path[KP_PATH_MAX];
+	gnutls_datum_t pem = { NULL, 0 };
+	struct kp_slot s = { .generation = rq->generation, .index = rq->index };
+	unsigned bits = 0;
+	int rc;
+
+	if (find_slot(rq->generation, rq->index))
+		return -EEXIST;
+	memcpy(path, rq->data, rq->data_len);	/* decoder: < KP_PATH_MAX, no NUL */
+	path[rq->data_len] = '\0';
+	rc = read_secret_file("key file", path, &pem, reason, reason_len);
+	if (rc < 0)
+		return rc;
+	rc = gnutls_privkey_init(&s.key);
+	if (rc == 0)
+		rc = gnutls_privkey_import_x509_raw(s.key, &pem, GNUTLS_X509_FMT_PEM, NULL, 0);
+	wipe_datum(&pem);
+	if (rc < 0) {
+		set_error(reason, reason_len, "key file %s: %s", path, gnutls_strerror(rc));
+		gnutls_privkey_deinit(s.key);
+		return -EINVAL;
+	}
+	s.pk = (gnutls_pk_algorithm_t)gnutls_privkey_get_pk_algorithm(s.key, &bits);
+	if (add_slot(&s) < 0) {
+		gnutls_privkey_deinit(s.key);
+		return -ENOMEM;
+	}
+	rp->pk_algo = (uint32_t)s.pk;
+	rp->bits = bits;
+	return 0;
+}
+
+/* Flags GnuTLS may hand an external key's sign callbacks; others refused. */
+#define KP_SIGN_FLAGS (GNUTLS_PRIVKEY_SIGN_FLAG_TLS1_RSA | GNUTLS_PRIVKEY_SIGN_FLAG_RSA_PSS | \
+		       GNUTLS_PRIVKEY_FLAG_REPRODUCIBLE)
+
+static int do_sign(const struct kp_request *rq, gnutls_datum_t *sig)
+{
+	const struct kp_slot *s = find_slot(rq->generation, rq->index);
+	const gnutls_datum_t data = { (unsigned char *)(uintptr_t)rq->data,
+				      (unsigned)rq->data_len };
+	gnutls_sign_algorithm_t algo = (gnutls_sign_algorithm_t)rq->sign_algo;
+	int rc;
+
+	if (!s)
+		return -ENOKEY;
+	if (rq->flags & ~(uint32_t)KP_SIGN_FLAGS)
+		return -EINVAL;
+	/* TLS1_RSA is a raw PKCS#1 signature of what it is given: no algorithm. */
+	if (!(rq->flags & GNUTLS_PRIVKEY_SIGN_FLAG_TLS1_RSA && s->pk == GNUTLS_PK_RSA) &&
+	    !gnutls_sign_supports_pk_algorithm(algo, s->pk))
+		return -EOPNOTSUPP;
+	if (rq->type == KP_SIGN_DATA)
+		rc = gnutls_privkey_sign_data2(s->key, algo, rq->flags, &data, sig);
+	else
+		rc = gnutls_privkey_sign_hash2(s->key, algo, rq->flags, &data, sig);
+	if (rc < 0) {
+		log_warnx("key process: signature with %s failed: %s",
+			  gnutls_sign_get_name(algo) ? gnutls_sign_get_name(algo) : "?",
+			  gnutls_strerror(rc));
+		return -EIO;
+	}
+	if (sig->size == 0 || sig->size > KP_SIG_MAX) {
+		gnutls_free(sig->data);
+		sig->data = NULL;
+		return -EMSGSIZE;
+	}
+	return 0;
+}
+
+static void answer(int fd, const struct kp_request *rq)
+{
+	uint8_t out[KP_REP_MAX];
+	char reason[KP_REASON_MAX + 1] = "";
+	gnutls_datum_t sig = { NULL, 0 };
+	struct kp_reply rp = { .type = rq->type, .id = rq->id };
+	ssize_t n;
+
+	switch (rq->type) {
+	case KP_LOAD:
+		rp.status = do_load(rq, &rp, reason, sizeof(reason));
+		break;
+	case KP_SIGN_DATA:
+	case KP_SIGN_HASH:
+		rp.status = do_sign(rq, &sig);
+		rp.data = sig.data;
+		rp.data_len = rp.status == 0 ? sig.size : 0;
+		break;
+	case KP_DROP:
+		drop_generation(rq->generation);
+		break;
+	}
+	if (rp.status < 0 && reason[0]) {
+		rp.data = (const uint8_t *)reason;
+		rp.data_len = strnlen(reason, KP_REASON_MAX);
+	}
+	n = kp_reply_encode(&rp, out, sizeof(out));
+	gnutls_free(sig.data);
+	if (n < 0 || send(fd, out, (size_t)n, MSG_NOSIGNAL) < 0)
+		log_warnx("key process: cannot answer request %u: %s", rq->id,
+			  strerror(n < 0 ? (int)-n : errno));
+}
+
+/* A message that does not decode still gets an answer when its header
+ * names a request, so that the asking thread does not wait for nothing. */
+static void refuse(int fd, const uint8_t *buf, size_t len, int why)
+{
+	uint8_t out[KP_REP_HDR_LEN];
+	struct kp_reply rp = { .status = why };
+
+	log_warnx("key process: refused a %zu-byte request: %s", len, strerror(-why));
+	if (len < KP_REQ_HDR_LEN || buf[0] < KP_LOAD || buf[0] > KP_DROP)
+		return;
+	rp.type = (enum kp_type)buf[0];
+	rp.id = (uint32_t)buf[4] | (uint32_t)buf[5] << 8 | (uint32_t)buf[6] << 16 |
+		(uint32_t)buf[7] << 24;
+	if (kp_reply_encode(&rp, out, sizeof(out)) == KP_REP_HDR_LEN)
+		send(fd, out, sizeof(out), MSG_NOSIGNAL);
+}
+
+int keyproc_serve(int fd)
+{
+	uint8_t *in = malloc(KP_REQ_MAX + 1);
+	struct kp_request rq;
+	ssize_t n;
+	int rc = 0;
+
+	if (!in)
+		return -ENOMEM;
+	for (;;) {
+		n = recv(fd, in, KP_REQ_MAX + 1, MSG_TRUNC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -errno : 0;
+			break;
+		}
+		if ((size_t)n > KP_REQ_MAX)
+			refuse(fd, in, KP_REQ_HDR_LEN, -EMSGSIZE);
+		else if ((rc = kp_request_decode(in, (size_t)n, &rq)) < 0)
+			refuse(fd, in, (size_t)n, rc);
+		else
+			answer(fd, &rq);
+		rc = 0;
+	}
+	for (size_t i = 0; i < n_slots; i++)
+		gnutls_privkey_deinit(slots[i].key);
+	free(slots);
+	slots = NULL;
+	n_slots = cap_slots = 0;
+	free(in);
+	return rc;
+}
+
+/* ---- becoming the key process ---- */
+
+/* Keep stdin/stdout/stderr (logging) and the socket, as fd 3; close the
+ * rest, whatever the parent had open (nothing secret yet, but nothing the
+ * key process needs either). */
+static int keep_only(int sock)
+{
+	if (sock != 3 && dup2(sock, 3) < 0)
+		return -errno;
+	if (close_range(4, ~0u, 0) < 0) {
+		for (long fd = 4, max = sysconf(_SC_OPEN_MAX); fd < max && fd < 65536; fd++)
+			close((int)fd);
+	}
+	return 3;
+}
+
+static __attribute__((noreturn)) void key_process_main(const struct cfg *cfg, int use_syslog,
+						       int sock, pid_t parent)
+{
+	int fd;
+
+	prctl(PR_SET_NAME, "ktlsd: keys", 0, 0, 0);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);	/* reloads are main's; it sends LOAD */
+	signal(SIGINT, SIG_IGN);	/* ^C: main shuts down, we see EOF */
+	log_init("ktlsd", use_syslog, (enum log_level)cfg->log_level);
+	fd = keep_only(sock);
+	if (fd < 0) {
+		log_error("key process: cannot arrange its descriptors: %s", strerror(-fd));
+		_exit(1);
+	}
+	privdrop_set_log_prefix("key process: ");
+	if (privdrop_apply(cfg, 0) < 0) {
+		log_error("key process: refusing to keep running as root");
+		_exit(1);
+	}
+	/* ktlsd gone (killed, crashed): so are we.  Set after the drop, which
+	 * clears it, and checked after for a parent that died before. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0 || getppid() != parent)
+		_exit(1);
+	_exit(keyproc_serve(fd) < 0 ? 1 : 0);
+}
+
+int keyproc_start(const struct cfg *cfg, int use_syslog)
+{
+	pid_t parent = getpid(), pid;
+	int sv[2];
+
+	if (kp_sock >= 0)
+		return -EALREADY;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		key_process_main(cfg, use_syslog, sv[1], parent);
+	}
+	close(sv[1]);
+	kp_sock = sv[0];
+	kp_child = pid;
+	log_info("key process %d started: private keys live there", (int)pid);
+	return 0;
+}
+
+void keyproc_stop(void)
+{
+	if (kp_sock >= 0)
+		close(kp_sock);
+	kp_sock = -1;
+	if (kp_child > 0)
+		waitpid(kp_child, NULL, 0);
+	kp_child = 0;
+}
+
+int keyproc_active(void)
+{
+	return kp_sock >= 0;
+}
+
+pid_t keyproc_pid(void)
+{
+	return kp_child;
+}
+
+int keyproc_fd(void)
+{
+	return kp_sock;
+}
+
+static atomic_flag death_told;
+static atomic_bool dead;	/* read by workers, set by whoever sees it first */
+
+void keyproc_mark_dead(const char *why)
+{
+	atomic_store(&dead, true);
+	if (atomic_flag_test_and_set(&death_told))
+		return;		/* once: every later signature would repeat it */
+	log_error("key process: %s; ktlsd stops (handshakes that need our private key "
+		  "fail meanwhile)", why);
+}
+
+bool keyproc_dead(void)
+{
+	return atomic_load(&dead);
+}
+
+int keyproc_reap(void)
+{
+	int status;
+	char why[64];
+
+	if (kp_child <= 0 || waitpid(kp_child, &status, WNOHANG) != kp_child)
+		return 0;
+	if (WIFSIGNALED(status))
+		snprintf(why, sizeof(why), "process %d killed by signal %d", (int)kp_child,
+			 WTERMSIG(status));
+	else
+		snprintf(why, sizeof(why), "process %d exited with status %d", (int)kp_child,
+			 WEXITSTATUS(status));
+	kp_child = 0;
+	atomic_store(&dead, true);
+	atomic_flag_test_and_set(&death_told);
+	log_error("key process: %s", why);
+	return 1;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The key process ("ktlsd: keys"): the only process that reads private key
+ * files (profiles' key = ...) and holds those keys.  The network process
+ * (main, doors, workers: everything that parses peers' input) gets a
+ * gnutls_privkey_t per profile whose sign callbacks are one round trip on
+ * a SOCK_SEQPACKET socketpair (keyproc_proto.h).  Keys are named by
+ * (generation, index): a generation per credential load, an index per
+ * profile; a whole generation is dropped when its credentials are freed.
+ *
+ * Not in the key process: PSKs (TLS 1.3's key schedule uses them directly)
+ * and keys from the kernel's keyrings (netlink x509 mode, keyring.c).
+ */
+#ifndef KTLSD_KEYPROC_H
+#define KTLSD_KEYPROC_H
+
+#include <gnutls/abstract.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+/* Forks the key process, which drops to cfg's user (when started as root)
+ * with no capabilities and serves until its socket closes or ktlsd dies.
+ * Call single-threaded, before any key is loaded.  0 or -errno. */
+int keyproc_start(const struct cfg *cfg, int use_syslog);
+
+/* Closes our end (the key process exits on EOF) and reaps it. */
+void keyproc_stop(void);
+
+int keyproc_active(void);	/* started, and not seen dead */
+pid_t keyproc_pid(void);	/* 0 when none */
+
+/* SIGCHLD: 1 if the key process died (reaped and logged), else 0.  From
+ * then on signing fails with GNUTLS_E_PK_SIGN_FAILED; main() stops ktlsd. */
+int keyproc_reap(void);
+
+/* Seen dead (reaped, or its socket failed); safe from any thread. */
+bool keyproc_dead(void);
+
+/* A fresh generation number for one credential load (never 0). */
+uint32_t keyproc_new_generation(void);
+
+/* Asks the key process to load path as key (generation, index), and makes
+ * *out, a privkey that signs through it.  0, or -errno with err set (the
+ * key process's own reason for a refused file). */
+int keyproc_privkey(uint32_t generation, uint32_t index, const char *path,
+		    gnutls_privkey_t *out, char *err, size_t errlen);
+
+/* Forget every key of generation (best effort: logged on failure). */
+void keyproc_drop(uint32_t generation);
+
+/* The key process's loop: requests on fd until EOF.  0, or -errno. */
+int keyproc_serve(int fd);
+
+/* Between keyproc.c (the process) and keyproc_client.c (asking it): our
+ * end of the socketpair, -1 when there is none or the process is gone. */
+int keyproc_fd(void);
+void keyproc_mark_dead(const char *why);
+
+#endif

@@ -1,0 +1,581 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The key process end to end: a real one forked by keyproc_start() serves
+ * keys generated here.  Signatures made through the external privkey
+ * (gnutls_privkey_import_ext4) must verify with the public key, for ECDSA
+ * P-256 and for RSA-PSS with an RSA key (TLS 1.3's two common cases);
+ * credentials loaded through it must complete TLS 1.3 handshakes; refusals
+ * (bad file mode, unknown generation, wrong algorithm, malformed requests)
+ * and a dead key process must fail cleanly, not hang.
+ *
+ * test_sign_cost and test_handshake_cost print what a signature and a whole
+ * handshake cost with and without the key process (KTLSD_BENCH_N sets the
+ * count; docs/architecture.md has the numbers).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../daemon/config.h"
+#include "../../daemon/creds.h"
+#include "../../daemon/keyproc.h"
+#include "../../daemon/keyproc_proto.h"
+
+static char tmpdir[] = "/tmp/ktlsd-test-keyproc-XXXXXX";
+static struct cfg *base_cfg;	/* built-in defaults: what keyproc_start needs */
+
+static const char *tmp_path(const char *name)
+{
+	static char paths[8][256];
+	static unsigned next;
+	char *p = paths[next++ % 8];
+
+	snprintf(p, sizeof(paths[0]), "%s/%s", tmpdir, name);
+	return p;
+}
+
+static void write_file(const char *name, const void *data, size_t len, mode_t mode)
+{
+	const char *path = tmp_path(name);
+	int fd;
+
+	unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	assert_int_equal(fchmod(fd, mode), 0);
+	assert_int_equal(close(fd), 0);
+}
+
+/* A self-signed certificate for cn with a new key of pk/bits. */
+static void make_cert(const char *cert_name, const char *key_name, const char *cn,
+		      gnutls_pk_algorithm_t pk, unsigned bits)
+{
+	gnutls_x509_privkey_t key;
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t pem;
+	const unsigned char serial[] = { 0x05 };
+	time_t now = time(NULL);
+
+	assert_int_equal(gnutls_x509_privkey_init(&key), 0);
+	assert_int_equal(gnutls_x509_privkey_generate(key, pk, bits, 0), 0);
+	assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+	assert_int_equal(gnutls_x509_crt_set_version(crt, 3), 0);
+	assert_int_equal(gnutls_x509_crt_set_serial(crt, serial, sizeof(serial)), 0);
+	assert_int_equal(gnutls_x509_crt_set_activation_time(crt, now - 3600), 0);
+	assert_int_equal(gnutls_x509_crt_set_expiration_time(crt, now + 86400), 0);
+	assert_int_equal(gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
+						       cn, (unsigned)strlen(cn)), 0);
+	assert_int_equal(gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE), 0);
+	assert_int_equal(gnutls_x509_crt_set_key(crt, key), 0);
+	assert_int_equal(gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0), 0);
+	assert_int_equal(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &pem), 0);
+	write_file(cert_name, pem.data, pem.size, 0644);
+	gnutls_free(pem.data);
+	assert_int_equal(gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &pem), 0);
+	write_file(key_name, pem.data, pem.size, 0600);
+	gnutls_memset(pem.data, 0, pem.size);
+	gnutls_free(pem.data);
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_privkey_deinit(key);
+}
+
+/* The public key of a key file, read here (the test may: it is no daemon). */
+static gnutls_pubkey_t pubkey_of(const char *key_name)
+{
+	gnutls_privkey_t priv;
+	gnutls_pubkey_t pub;
+	gnutls_datum_t pem;
+
+	assert_int_equal(gnutls_load_file(tmp_path(key_name), &pem), 0);
+	assert_int_equal(gnutls_privkey_init(&priv), 0);
+	assert_int_equal(gnutls_privkey_import_x509_raw(priv, &pem, GNUTLS_X509_FMT_PEM,
+							NULL, 0), 0);
+	gnutls_free(pem.data);
+	assert_int_equal(gnutls_pubkey_init(&pub), 0);
+	assert_int_equal(gnutls_pubkey_import_privkey(pub, priv, 0, 0), 0);
+	gnutls_privkey_deinit(priv);
+	return pub;
+}
+
+static int setup_all(void **state)
+{
+	char err[256];
+
+	if (!mkdtemp(tmpdir) || gnutls_global_init() < 0)
+		return -1;
+	make_cert("ec.crt", "ec.key", "ec.test", GNUTLS_PK_ECDSA,
+		  GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1));
+	make_cert("rsa.crt", "rsa.key", "rsa.test", GNUTLS_PK_RSA, 2048);
+	return cfg_load(NULL, &base_cfg, err, sizeof(err));
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static int teardown_all(void **state)
+{
+	cfg_free(base_cfg);
+	gnutls_global_deinit();
+	return nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static int start(void **state)
+{
+	return keyproc_start(base_cfg, 0);
+}
+
+static int stop(void **state)
+{
+	keyproc_stop();
+	return 0;
+}
+
+/* ---- signatures ---- */
+
+static void sign_and_verify(const char *key_name, gnutls_sign_algorithm_t algo)
+{
+	const gnutls_datum_t data = { (unsigned char *)"TLS 1.3, server CertificateVerify",
+				      33 };
+	const gnutls_datum_t other = { (unsigned char *)"TLS 1.3, server CertificateVerifz",
+				       33 };
+	uint32_t gen = keyproc_new_generation();
+	gnutls_pubkey_t pub = pubkey_of(key_name);
+	gnutls_privkey_t key;
+	gnutls_datum_t sig;
+	char err[512];
+
+	assert_int_equal(keyproc_privkey(gen, 0, tmp_path(key_name), &key, err, sizeof(err)), 0);
+	assert_int_equal(gnutls_privkey_sign_data2(key, algo, 0, &data, &sig), 0);
+	assert_int_equal(gnutls_pubkey_verify_data2(pub, algo, 0, &data, &sig), 0);
+	/* falsifiable: the same signature does not fit other data */
+	assert_int_equal(gnutls_pubkey_verify_data2(pub, algo, 0, &other, &sig),
+			 GNUTLS_E_PK_SIG_VERIFY_FAILED);
+	gnutls_free(sig.data);
+	gnutls_privkey_deinit(key);
+	gnutls_pubkey_deinit(pub);
+	keyproc_drop(gen);
+}
+
+static void test_ecdsa_signature_verifies(void **state)
+{
+	sign_and_verify("ec.key", GNUTLS_SIGN_ECDSA_SECP256R1_SHA256);
+	sign_and_verify("ec.key", GNUTLS_SIGN_ECDSA_SHA384);	/* TLS 1.2 style */
+}
+
+static void test_rsa_pss_signature_verifies(void **state)
+{
+	sign_and_verify("rsa.key", GNUTLS_SIGN_RSA_PSS_RSAE_SHA256);
+	sign_and_verify("rsa.key", GNUTLS_SIGN_RSA_SHA256);	/* PKCS#1 v1.5, TLS 1.2 */
+}
+
+static void test_info_from_key_process(void **state)
+{
+	uint32_t gen = keyproc_new_generation();
+	gnutls_privkey_t key;
+	unsigned bits = 0;
+	char err[512];
+
+	assert_int_equal(keyproc_privkey(gen, 3, tmp_path("rsa.key"), &key, err, sizeof(err)), 0);
+	assert_int_equal(gnutls_privkey_get_pk_algorithm(key, &bits), GNUTLS_PK_RSA);
+	assert_int_equal(bits, 2048);
+	gnutls_privkey_deinit(key);
+	/* the same (generation, index) twice: refused */
+	assert_int_equal(keyproc_privkey(gen, 3, tmp_path("ec.key"), &key, err, sizeof(err)),
+			 -EEXIST);
+	keyproc_drop(gen);
+}
+
+static void test_key_process_refuses(void **state)
+{
+	const gnutls_datum_t data = { (unsigned char *)"x", 1 };
+	uint32_t gen = keyproc_new_generation();
+	gnutls_privkey_t key;
+	gnutls_datum_t sig;
+	char err[512], want[512];
+
+	/* its secret-file checks, with its reason passed through */
+	write_file("loose.key", "not a key", 9, 0640);
+	snprintf(want, sizeof(want), "key file %s is readable by group/others (mode 0640); "
+		 "chmod 600 it", tmp_path("loose.key"));
+	assert_int_equal(keyproc_privkey(gen, 0, tmp_path("loose.key"), &key, err, sizeof(err)),
+			 -EPERM);
+	assert_string_equal(err, want);
+	write_file("junk.key", "not a key", 9, 0600);
+	assert_int_equal(keyproc_privkey(gen, 0, tmp_path("junk.key"), &key, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "junk.key"));
+
+	/* an ECDSA key asked for an RSA signature */
+	assert_int_equal(keyproc_privkey(gen, 0, tmp_path("ec.key"), &key, err, sizeof(err)), 0);
+	assert_true(gnutls_privkey_sign_data2(key, GNUTLS_SIGN_RSA_PSS_RSAE_SHA256, 0, &data,
+					      &sig) < 0);
+	/* a dropped generation no longer signs */
+	keyproc_drop(gen);
+	assert_int_equal(gnutls_privkey_sign_data2(key, GNUTLS_SIGN_ECDSA_SECP256R1_SHA256, 0,
+						   &data, &sig), GNUTLS_E_PK_SIGN_FAILED);
+	gnutls_privkey_deinit(key);
+}
+
+/* Raw messages on a socketpair served by keyproc_serve in a child. */
+static void test_serve_refuses_malformed(void **state)
+{
+	uint8_t *buf = calloc(1, KP_REQ_MAX + 64), reply[KP_REP_MAX];
+	struct kp_reply rp;
+	int sv[2];
+	pid_t pid;
+
+	assert_non_null(buf);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sv[0]);
+		_exit(keyproc_serve(sv[1]) == 0 ? 0 : 1);
+	}
+	close(sv[1]);
+
+	/* unknown type 9 with a valid header shape: refused, no answer */
+	memcpy(buf, "\x09\x01\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00", 16);
+	assert_int_equal(send(sv[0], buf, 16, 0), 16);
+	/* SIGN_DATA one byte over the bound: answered -EMSGSIZE, id 2 */
+	memcpy(buf, "\x02\x01\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00", 16);
+	assert_int_equal(send(sv[0], buf, KP_REQ_MAX + 1, 0), KP_REQ_MAX + 1);
+	assert_true(recv(sv[0], reply, sizeof(reply), 0) >= KP_REP_HDR_LEN);
+	assert_int_equal(kp_reply_decode(reply, KP_REP_HDR_LEN, &rp), 0);
+	assert_int_equal(rp.id, 2);
+	assert_int_equal(rp.status, -EMSGSIZE);
+	/* SIGN for a key never loaded: -ENOKEY, id 3 */
+	memcpy(buf, "\x02\x01\x00\x00\x03\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00"
+		    "\x01\x00\x00\x00\x00\x00\x00\x00" "abc", 27);
+	assert_int_equal(send(sv[0], buf, 27, 0), 27);
+	assert_int_equal(recv(sv[0], reply, sizeof(reply), 0), KP_REP_HDR_LEN);
+	assert_int_equal(kp_reply_decode(reply, KP_REP_HDR_LEN, &rp), 0);
+	assert_int_equal(rp.id, 3);
+	assert_int_equal(rp.status, -ENOKEY);
+	/* unknown flags: -EINVAL would come only after the key is found; a
+	 * truncated header gets nothing, and the loop still runs: DROP answers */
+	assert_int_equal(send(sv[0], buf, 5, 0), 5);
+	memcpy(buf, "\x04\x01\x00\x00\x04\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00", 16);
+	assert_int_equal(send(sv[0], buf, 16, 0), 16);
+	assert_int_equal(recv(sv[0], reply, sizeof(reply), 0), KP_REP_HDR_LEN);
+	assert_int_equal(kp_reply_decode(reply, KP_REP_HDR_LEN, &rp), 0);
+	assert_int_equal(rp.id, 4);
+	assert_int_equal(rp.status, 0);
+
+	close(sv[0]);			/* EOF: the loop ends cleanly */
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	free(buf);
+}
+
+/* A killed key process: signatures fail at once (no hang), reported. */
+static void test_dead_key_process(void **state)
+{
+	const gnutls_datum_t data = { (unsigned char *)"x", 1 };
+	uint32_t gen = keyproc_new_generation();
+	gnutls_privkey_t key;
+	gnutls_datum_t sig;
+	char err[512];
+	time_t t0;
+
+	assert_int_equal(keyproc_privkey(gen, 0, tmp_path("ec.key"), &key, err, sizeof(err)), 0);
+	assert_true(keyproc_pid() > 0);
+	assert_int_equal(kill(keyproc_pid(), SIGKILL), 0);
+	t0 = time(NULL);
+	assert_int_equal(gnutls_privkey_sign_data2(key, GNUTLS_SIGN_ECDSA_SECP256R1_SHA256, 0,
+						   &data, &sig), GNUTLS_E_PK_SIGN_FAILED);
+	assert_true(time(NULL) - t0 < 2);
+	/* the socket closes a moment before the process can be reaped */
+	for (int i = 0; i < 200 && keyproc_pid(); i++) {
+		keyproc_reap();
+		usleep(10000);
+	}
+	assert_int_equal(keyproc_pid(), 0);
+	assert_int_equal(keyproc_privkey(gen + 1, 0, tmp_path("ec.key"), &key, err,
+					 sizeof(err)) < 0, 1);
+	gnutls_privkey_deinit(key);
+}
+
+/* ---- credentials and handshakes ---- */
+
+static struct cfg *load_server(const char *cert, const char *key, char *err, size_t errlen,
+			       int *rc)
+{
+	struct cfg *cfg = NULL;
+	char conf[1024];
+
+	snprintf(conf, sizeof(conf), "[profile web]\nrole = server\ncertificate = %s\n"
+		 "key = %s\n", tmp_path(cert), tmp_path(key));
+	write_file("ktlsd.conf", conf, strlen(conf), 0644);
+	assert_int_equal(cfg_load(tmp_path("ktlsd.conf"), &cfg, err, errlen), 0);
+	*rc = creds_load_all(cfg, err, errlen);
+	return cfg;
+}
+
+struct server_side {
+	int fd, rc;
+	const struct creds *creds;
+};
+
+static void *run_server(void *arg)
+{
+	struct server_side *srv = arg;
+	gnutls_session_t s;
+
+	gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NO_TICKETS);
+	gnutls_priority_set(s, srv->creds->priority);
+	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, srv->creds->x509);
+	gnutls_transport_set_int(s, srv->fd);
+	do
+		srv->rc = gnutls_handshake(s);
+	while (srv->rc < 0 && !gnutls_error_is_fatal(srv->rc));
+	gnutls_deinit(s);
+	shutdown(srv->fd, SHUT_RDWR);
+	return NULL;
+}
+
+/* One handshake against creds with client priority prio; the server's
+ * signature algorithm in *sign_algo. */
+static int handshake(const struct creds *creds, const char *prio, int *sign_algo)
+{
+	gnutls_certificate_credentials_t anon;
+	struct server_side srv = { .creds = creds };
+	gnutls_session_t s;
+	pthread_t thread;
+	int fds[2], rc;
+
+	assert_int_equal(gnutls_certificate_allocate_credentials(&anon), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+	srv.fd = fds[1];
+	assert_int_equal(pthread_create(&thread, NULL, run_server, &srv), 0);
+	gnutls_init(&s, GNUTLS_CLIENT);
+	assert_int_equal(gnutls_priority_set_direct(s, prio, NULL), 0);
+	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, anon);
+	gnutls_transport_set_int(s, fds[0]);
+	do
+		rc = gnutls_handshake(s);
+	while (rc < 0 && !gnutls_error_is_fatal(rc));
+	if (rc < 0)
+		shutdown(fds[0], SHUT_RDWR);
+	if (sign_algo)
+		*sign_algo = gnutls_sign_algorithm_get(s);
+	pthread_join(thread, NULL);
+	gnutls_deinit(s);
+	gnutls_certificate_free_credentials(anon);
+	close(fds[0]);
+	close(fds[1]);
+	return rc < 0 ? rc : srv.rc;
+}
+
+static void test_tls13_handshakes_through_key_process(void **state)
+{
+	static const struct {
+		const char *cert, *key, *prio;
+		int algo;
+	} cases[] = {
+		{ "ec.crt", "ec.key", "NORMAL:-VERS-ALL:+VERS-TLS1.3",
+		  GNUTLS_SIGN_ECDSA_SECP256R1_SHA256 },
+		{ "rsa.crt", "rsa.key", "NORMAL:-VERS-ALL:+VERS-TLS1.3",
+		  GNUTLS_SIGN_RSA_PSS_RSAE_SHA256 },
+		{ "rsa.crt", "rsa.key", "NORMAL:-VERS-ALL:+VERS-TLS1.2:-SIGN-ALL:+SIGN-RSA-SHA256",
+		  GNUTLS_SIGN_RSA_SHA256 },
+		{ "ec.crt", "ec.key", "NORMAL:-VERS-ALL:+VERS-TLS1.2", -1 },
+	};
+	char err[768];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cfg *cfg;
+		int rc, algo = 0;
+
+		cfg = load_server(cases[i].cert, cases[i].key, err, sizeof(err), &rc);
+		if (rc != 0)
+			fail_msg("%s: %s", cases[i].key, err);
+		assert_int_not_equal(cfg->profiles[0].creds->keyproc_generation, 0);
+		rc = handshake(cfg->profiles[0].creds, cases[i].prio, &algo);
+		if (rc != 0)
+			fail_msg("%s with %s: %s", cases[i].key, cases[i].prio,
+				 gnutls_strerror(rc));
+		if (cases[i].algo >= 0)
+			assert_int_equal(algo, cases[i].algo);
+		creds_free_all(cfg);
+		cfg_free(cfg);
+	}
+}
+
+static void test_mismatched_key_refused_at_load(void **state)
+{
+	struct cfg *cfg;
+	char err[768];
+	int rc;
+
+	cfg = load_server("ec.crt", "rsa.key", err, sizeof(err), &rc);
+	assert_int_equal(rc, -EINVAL);
+	assert_non_null(strstr(err, "profile web: certificate "));
+	assert_non_null(strstr(err, "rsa.key"));
+	assert_null(cfg->profiles[0].creds);
+	cfg_free(cfg);
+}
+
+/* ---- cost ---- */
+
+static unsigned bench_n(unsigned dflt)
+{
+	const char *env = getenv("KTLSD_BENCH_N");
+
+	return env && atoi(env) > 0 ? (unsigned)atoi(env) : dflt;
+}
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static double sign_us(gnutls_privkey_t key, gnutls_sign_algorithm_t algo, unsigned n)
+{
+	const gnutls_datum_t data = { (unsigned char *)"0123456789abcdef0123456789abcdef", 32 };
+	gnutls_datum_t sig;
+	double t0 = now_us();
+
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(gnutls_privkey_sign_data2(key, algo, 0, &data, &sig), 0);
+		gnutls_free(sig.data);
+	}
+	return (now_us() - t0) / n;
+}
+
+static void test_sign_cost(void **state)
+{
+	static const struct {
+		const char *key;
+		gnutls_sign_algorithm_t algo;
+	} cases[] = {
+		{ "ec.key", GNUTLS_SIGN_ECDSA_SECP256R1_SHA256 },
+		{ "rsa.key", GNUTLS_SIGN_RSA_PSS_RSAE_SHA256 },
+	};
+	unsigned n = (bench_n(200) + 9) / 10 * 10;
+	char err[512];
+
+	for (size_t i = 0; i < 2; i++) {
+		uint32_t gen = keyproc_new_generation();
+		gnutls_privkey_t ext, local;
+		gnutls_datum_t pem;
+		double direct = 0, via = 0;
+
+		assert_int_equal(keyproc_privkey(gen, 0, tmp_path(cases[i].key), &ext, err,
+						 sizeof(err)), 0);
+		assert_int_equal(gnutls_load_file(tmp_path(cases[i].key), &pem), 0);
+		assert_int_equal(gnutls_privkey_init(&local), 0);
+		assert_int_equal(gnutls_privkey_import_x509_raw(local, &pem, GNUTLS_X509_FMT_PEM,
+								NULL, 0), 0);
+		gnutls_free(pem.data);
+		sign_us(ext, cases[i].algo, 5);		/* warm both */
+		sign_us(local, cases[i].algo, 5);
+		for (unsigned done = 0; done < n; done += 10) {	/* interleaved */
+			direct += sign_us(local, cases[i].algo, 10) / (n / 10.0);
+			via += sign_us(ext, cases[i].algo, 10) / (n / 10.0);
+		}
+		printf("# sign %-28s in process %8.1f us, via key process %8.1f us "
+		       "(+%.1f us, n=%u)\n", gnutls_sign_get_name(cases[i].algo), direct, via,
+		       via - direct, n);
+		gnutls_privkey_deinit(ext);
+		gnutls_privkey_deinit(local);
+		keyproc_drop(gen);
+	}
+}
+
+static double handshake_us(const struct creds *c, const char *prio, unsigned n)
+{
+	double t0 = now_us();
+
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(handshake(c, prio, NULL), 0);
+	return (now_us() - t0) / n;
+}
+
+/* Whole TLS 1.3 handshakes (both ends in this process), server key in the
+ * key process or in process (creds loaded without a key process). */
+static void test_handshake_cost(void **state)
+{
+	static const char *keys[][2] = { { "ec.crt", "ec.key" }, { "rsa.crt", "rsa.key" } };
+	const char *prio = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
+	unsigned n = (bench_n(50) + 9) / 10 * 10;
+	char err[768];
+
+	for (size_t i = 0; i < 2; i++) {
+		struct cfg *via_cfg, *local_cfg;
+		double via, local;
+		int rc;
+
+		via_cfg = load_server(keys[i][0], keys[i][1], err, sizeof(err), &rc);
+		assert_int_equal(rc, 0);
+		keyproc_stop();
+		local_cfg = load_server(keys[i][0], keys[i][1], err, sizeof(err), &rc);
+		assert_int_equal(rc, 0);
+		assert_int_equal(local_cfg->profiles[0].creds->keyproc_generation, 0);
+		assert_int_equal(keyproc_start(base_cfg, 0), 0);
+		/* via_cfg's generation was in the old key process: reload it */
+		creds_free_all(via_cfg);
+		assert_int_equal(creds_load_all(via_cfg, err, sizeof(err)), 0);
+
+		handshake_us(via_cfg->profiles[0].creds, prio, 3);
+		handshake_us(local_cfg->profiles[0].creds, prio, 3);
+		/* interleaved in rounds of 10, so that load from elsewhere on the
+		 * machine falls on both alike */
+		local = via = 0;
+		for (unsigned done = 0; done < n; done += 10) {
+			local += handshake_us(local_cfg->profiles[0].creds, prio, 10) / (n / 10.0);
+			via += handshake_us(via_cfg->profiles[0].creds, prio, 10) / (n / 10.0);
+		}
+		printf("# TLS 1.3 handshake, %-7s key: in process %8.1f us, via key process "
+		       "%8.1f us (+%.1f us, n=%u)\n", keys[i][1], local, via, via - local, n);
+		creds_free_all(via_cfg);
+		cfg_free(via_cfg);
+		creds_free_all(local_cfg);
+		cfg_free(local_cfg);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ecdsa_signature_verifies, start, stop),
+		cmocka_unit_test_setup_teardown(test_rsa_pss_signature_verifies, start, stop),
+		cmocka_unit_test_setup_teardown(test_info_from_key_process, start, stop),
+		cmocka_unit_test_setup_teardown(test_key_process_refuses, start, stop),
+		cmocka_unit_test(test_serve_refuses_malformed),
+		cmocka_unit_test_setup_teardown(test_dead_key_process, start, stop),
+		cmocka_unit_test_setup_teardown(test_tls13_handshakes_through_key_process,
+						start, stop),
+		cmocka_unit_test_setup_teardown(test_mismatched_key_refused_at_load, start, stop),
+		cmocka_unit_test_setup_teardown(test_sign_cost, start, stop),
+		cmocka_unit_test_setup_teardown(test_handshake_cost, start, stop),
+	};
+
+	return cmocka_run_group_tests(tests, setup_all, teardown_all);
+}

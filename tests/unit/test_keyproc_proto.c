@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The key process's wire format (daemon/keyproc_proto.c): messages built
+ * field by field compared byte for byte with hand-written captures, then
+ * every way a message can be wrong: each truncation, each field over its
+ * bound, unknown types, a wrong version, reserved bits, a reply that is
+ * not one.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../daemon/keyproc_proto.h"
+
+static const uint8_t golden_load[] = {
+	0x01, 0x01, 0x00, 0x00,		/* LOAD, version 1, reserved */
+	0x04, 0x03, 0x02, 0x01,		/* id 0x01020304 */
+	0x05, 0x00, 0x00, 0x00,		/* generation 5 */
+	0x02, 0x00, 0x00, 0x00,		/* index 2 */
+	'/', 'k',			/* path */
+};
+
+static const uint8_t golden_sign[] = {
+	0x02, 0x01, 0x00, 0x00,		/* SIGN_DATA */
+	0x07, 0x00, 0x00, 0x00,		/* id 7 */
+	0x00, 0x00, 0x01, 0x00,		/* generation 0x10000 */
+	0x00, 0x00, 0x00, 0x00,		/* index 0 */
+	0x44, 0x33, 0x22, 0x11,		/* sign algorithm 0x11223344 */
+	0x80, 0x00, 0x00, 0x00,		/* flags */
+	'a', 'b', 'c',
+};
+
+static const uint8_t golden_drop[] = {
+	0x04, 0x01, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00,
+	0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
+};
+
+static const uint8_t golden_load_ok[] = {
+	0x81, 0x01, 0x00, 0x00,		/* LOAD | REPLY */
+	0x04, 0x03, 0x02, 0x01,		/* id */
+	0x00, 0x00, 0x00, 0x00,		/* status 0 */
+	0x04, 0x00, 0x00, 0x00,		/* pk algorithm 4 */
+	0x00, 0x01, 0x00, 0x00,		/* 256 bits */
+};
+
+static const uint8_t golden_sign_refused[] = {
+	0x82, 0x01, 0x00, 0x00,
+	0x07, 0x00, 0x00, 0x00,
+	0x82, 0xff, 0xff, 0xff,		/* -126 (-ENOKEY) */
+	'n', 'o',			/* reason */
+};
+
+static const uint8_t golden_sign_ok[] = {
+	0x83, 0x01, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x30, 0x45,
+};
+
+static void test_request_golden(void **state)
+{
+	uint8_t buf[64];
+	struct kp_request r = { .type = KP_LOAD, .id = 0x01020304, .generation = 5, .index = 2,
+				.data = (const uint8_t *)"/k", .data_len = 2 };
+
+	assert_int_equal(kp_request_encode(&r, buf, sizeof(buf)), sizeof(golden_load));
+	assert_memory_equal(buf, golden_load, sizeof(golden_load));
+
+	r = (struct kp_request){ .type = KP_SIGN_DATA, .id = 7, .generation = 0x10000,
+				 .sign_algo = 0x11223344, .flags = 0x80,
+				 .data = (const uint8_t *)"abc", .data_len = 3 };
+	assert_int_equal(kp_request_encode(&r, buf, sizeof(buf)), sizeof(golden_sign));
+	assert_memory_equal(buf, golden_sign, sizeof(golden_sign));
+
+	r = (struct kp_request){ .type = KP_DROP, .id = 9, .generation = 0xffffffff };
+	assert_int_equal(kp_request_encode(&r, buf, sizeof(buf)), sizeof(golden_drop));
+	assert_memory_equal(buf, golden_drop, sizeof(golden_drop));
+}
+
+static void test_request_decode(void **state)
+{
+	struct kp_request r;
+
+	assert_int_equal(kp_request_decode(golden_load, sizeof(golden_load), &r), 0);
+	assert_int_equal(r.type, KP_LOAD);
+	assert_int_equal(r.id, 0x01020304);
+	assert_int_equal(r.generation, 5);
+	assert_int_equal(r.index, 2);
+	assert_int_equal(r.data_len, 2);
+	assert_memory_equal(r.data, "/k", 2);
+
+	assert_int_equal(kp_request_decode(golden_sign, sizeof(golden_sign), &r), 0);
+	assert_int_equal(r.type, KP_SIGN_DATA);
+	assert_int_equal(r.generation, 0x10000);
+	assert_int_equal(r.sign_algo, 0x11223344);
+	assert_int_equal(r.flags, 0x80);
+	assert_int_equal(r.data_len, 3);
+	assert_memory_equal(r.data, "abc", 3);
+
+	assert_int_equal(kp_request_decode(golden_drop, sizeof(golden_drop), &r), 0);
+	assert_int_equal(r.type, KP_DROP);
+	assert_int_equal(r.generation, 0xffffffff);
+}
+
+static void test_reply_golden(void **state)
+{
+	uint8_t buf[64];
+	struct kp_reply r = { .type = KP_LOAD, .id = 0x01020304, .pk_algo = 4, .bits = 256 };
+
+	assert_int_equal(kp_reply_encode(&r, buf, sizeof(buf)), sizeof(golden_load_ok));
+	assert_memory_equal(buf, golden_load_ok, sizeof(golden_load_ok));
+	r = (struct kp_reply){ .type = KP_SIGN_DATA, .id = 7, .status = -ENOKEY,
+			       .data = (const uint8_t *)"no", .data_len = 2 };
+	assert_int_equal(kp_reply_encode(&r, buf, sizeof(buf)), sizeof(golden_sign_refused));
+	assert_memory_equal(buf, golden_sign_refused, sizeof(golden_sign_refused));
+	r = (struct kp_reply){ .type = KP_SIGN_HASH, .id = 8,
+			       .data = (const uint8_t *)"\x30\x45", .data_len = 2 };
+	assert_int_equal(kp_reply_encode(&r, buf, sizeof(buf)), sizeof(golden_sign_ok));
+	assert_memory_equal(buf, golden_sign_ok, sizeof(golden_sign_ok));
+
+	assert_int_equal(kp_reply_decode(golden_load_ok, sizeof(golden_load_ok), &r), 0);
+	assert_int_equal(r.type, KP_LOAD);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r.pk_algo, 4);
+	assert_int_equal(r.bits, 256);
+	assert_int_equal(r.data_len, 0);
+	assert_int_equal(kp_reply_decode(golden_sign_refused, sizeof(golden_sign_refused), &r), 0);
+	assert_int_equal(r.status, -ENOKEY);
+	assert_int_equal(r.data_len, 2);
+	assert_memory_equal(r.data, "no", 2);
+	assert_int_equal(kp_reply_decode(golden_sign_ok, sizeof(golden_sign_ok), &r), 0);
+	assert_int_equal(r.type, KP_SIGN_HASH);
+	assert_int_equal(r.data_len, 2);
+}
+
+/* Every prefix that cuts into the fixed fields (or leaves an empty path or
+ * nothing to sign) is refused.  A cut inside the variable tail reads as a
+ * shorter path or data: the datagram's own length is the only length, and
+ * a datagram cut by the socket is caught by MSG_TRUNC at recv. */
+static void test_truncated_refused(void **state)
+{
+	struct kp_request rq;
+	struct kp_reply rp;
+
+	for (size_t n = 0; n <= KP_REQ_HDR_LEN; n++)
+		assert_int_not_equal(kp_request_decode(golden_load, n, &rq), 0);
+	for (size_t n = 0; n <= KP_REQ_HDR_LEN + 8; n++)
+		assert_int_not_equal(kp_request_decode(golden_sign, n, &rq), 0);
+	for (size_t n = 0; n < sizeof(golden_drop); n++)
+		assert_int_not_equal(kp_request_decode(golden_drop, n, &rq), 0);
+	for (size_t n = 0; n < sizeof(golden_load_ok); n++)
+		assert_int_not_equal(kp_reply_decode(golden_load_ok, n, &rp), 0);
+	for (size_t n = 0; n <= KP_REP_HDR_LEN; n++)
+		assert_int_not_equal(kp_reply_decode(golden_sign_ok, n, &rp), 0);
+}
+
+static void test_header_refused(void **state)
+{
+	uint8_t buf[sizeof(golden_sign)];
+	struct kp_request rq;
+	struct kp_reply rp;
+
+	memcpy(buf, golden_sign, sizeof(buf));
+	buf[1] = 2;				/* version */
+	assert_int_equal(kp_request_decode(buf, sizeof(buf), &rq), -EBADMSG);
+	memcpy(buf, golden_sign, sizeof(buf));
+	buf[3] = 1;				/* reserved */
+	assert_int_equal(kp_request_decode(buf, sizeof(buf), &rq), -EBADMSG);
+	for (unsigned type = 0; type < 256; type++) {
+		int want = type >= KP_LOAD && type <= KP_DROP ? 0 : -EPROTO;
+
+		memcpy(buf, golden_sign, sizeof(buf));
+		buf[0] = (uint8_t)type;
+		if (want == 0)
+			continue;	/* the known types have their own bodies */
+		assert_int_equal(kp_request_decode(buf, sizeof(buf), &rq), want);
+	}
+	memcpy(buf, golden_sign_ok, sizeof(golden_sign_ok));
+	buf[0] = KP_SIGN_HASH;			/* a request where a reply belongs */
+	assert_int_equal(kp_reply_decode(buf, sizeof(golden_sign_ok), &rp), -EBADMSG);
+	buf[0] = KP_REPLY | 9;
+	assert_int_equal(kp_reply_decode(buf, sizeof(golden_sign_ok), &rp), -EPROTO);
+}
+
+static void test_bodies_refused(void **state)
+{
+	uint8_t *big = calloc(1, KP_REQ_MAX + 16), *msg = calloc(1, KP_REQ_MAX + 16);
+	uint8_t buf[KP_REP_MAX + 16];
+	struct kp_request rq = { .type = KP_SIGN_DATA, .data = big, .data_len = KP_DATA_MAX };
+	struct kp_reply rp;
+	ssize_t n;
+
+	assert_non_null(big);
+	assert_non_null(msg);
+	memset(big, 'x', KP_REQ_MAX + 16);
+	/* data: at the bound fine, one byte over refused both ways */
+	n = kp_request_encode(&rq, msg, KP_REQ_MAX + 16);
+	assert_int_equal(n, KP_REQ_MAX);
+	assert_int_equal(kp_request_decode(msg, (size_t)n, &rq), 0);
+	assert_int_equal(kp_request_decode(msg, (size_t)n + 1, &rq), -EMSGSIZE);
+	free(msg);
+	rq = (struct kp_request){ .type = KP_SIGN_HASH, .data = big, .data_len = KP_DATA_MAX + 1 };
+	assert_int_equal(kp_request_encode(&rq, buf, sizeof(buf)), -EINVAL);
+	rq.data_len = 0;			/* nothing to sign */
+	assert_int_equal(kp_request_encode(&rq, buf, sizeof(buf)), -EINVAL);
+
+	/* paths: NUL inside, empty, KP_PATH_MAX long */
+	memcpy(big, golden_load, KP_REQ_HDR_LEN);
+	memcpy(big + KP_REQ_HDR_LEN, "/a\0b", 4);
+	assert_int_equal(kp_request_decode(big, KP_REQ_HDR_LEN + 4, &rq), -EBADMSG);
+	assert_int_equal(kp_request_decode(big, KP_REQ_HDR_LEN, &rq), -EBADMSG);
+	memset(big + KP_REQ_HDR_LEN, 'p', KP_PATH_MAX);
+	assert_int_equal(kp_request_decode(big, KP_REQ_HDR_LEN + KP_PATH_MAX - 1, &rq), 0);
+	assert_int_equal(kp_request_decode(big, KP_REQ_HDR_LEN + KP_PATH_MAX, &rq), -EMSGSIZE);
+
+	/* DROP carries nothing and names no index */
+	memcpy(big, golden_drop, sizeof(golden_drop));
+	big[sizeof(golden_drop)] = 0;
+	assert_int_equal(kp_request_decode(big, sizeof(golden_drop) + 1, &rq), -EBADMSG);
+	big[12] = 1;
+	assert_int_equal(kp_request_decode(big, sizeof(golden_drop), &rq), -EBADMSG);
+
+	/* replies: signature and reason bounds, LOAD's fixed body, status */
+	rp = (struct kp_reply){ .type = KP_SIGN_DATA, .data = big, .data_len = KP_SIG_MAX + 1 };
+	assert_int_equal(kp_reply_encode(&rp, buf, sizeof(buf)), -EINVAL);
+	rp.data_len = KP_SIG_MAX;
+	n = kp_reply_encode(&rp, buf, sizeof(buf));
+	assert_int_equal(n, KP_REP_MAX);
+	assert_int_equal(kp_reply_decode(buf, (size_t)n, &rp), 0);
+	memcpy(buf + n, "x", 1);
+	assert_int_equal(kp_reply_decode(buf, (size_t)n + 1, &rp), -EMSGSIZE);
+	rp = (struct kp_reply){ .type = KP_SIGN_DATA, .status = -EIO, .data = big,
+				.data_len = KP_REASON_MAX + 1 };
+	assert_int_equal(kp_reply_encode(&rp, buf, sizeof(buf)), -EINVAL);
+	memcpy(buf, golden_sign_ok, sizeof(golden_sign_ok));
+	assert_int_equal(kp_reply_decode(buf, KP_REP_HDR_LEN, &rp), -EBADMSG);	/* no sig */
+	memcpy(buf, golden_load_ok, sizeof(golden_load_ok));
+	assert_int_equal(kp_reply_decode(buf, sizeof(golden_load_ok) - 1, &rp), -EBADMSG);
+	buf[8] = 1;				/* a positive status is no errno */
+	assert_int_equal(kp_reply_decode(buf, sizeof(golden_load_ok), &rp), -EBADMSG);
+	buf[8] = 0x00; buf[9] = 0x00; buf[10] = 0x00; buf[11] = 0x80;	/* INT32_MIN */
+	assert_int_equal(kp_reply_decode(buf, KP_REP_HDR_LEN, &rp), -EBADMSG);
+
+	/* encoders never write past what they were given */
+	rq = (struct kp_request){ .type = KP_LOAD, .data = (const uint8_t *)"/k", .data_len = 2 };
+	assert_int_equal(kp_request_encode(&rq, buf, sizeof(golden_load) - 1), -EMSGSIZE);
+	free(big);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_request_golden),
+		cmocka_unit_test(test_request_decode),
+		cmocka_unit_test(test_reply_golden),
+		cmocka_unit_test(test_truncated_refused),
+		cmocka_unit_test(test_header_refused),
+		cmocka_unit_test(test_bodies_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
