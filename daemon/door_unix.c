@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,6 +320,15 @@ void door_unix_readable(int epfd, void *pending_ptr)
 	handle_request(fd);
 }
 
+/* Is a message (or the hang-up) there to read?  A one-byte peek at a
+ * SOCK_SEQPACKET message leaves it whole. */
+static bool request_waiting(int fd)
+{
+	uint8_t byte;
+
+	return recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) >= 0;
+}
+
 int door_unix_expire(int epfd)
 {
 	uint64_t now = now_ms(), next = UINT64_MAX;
@@ -326,7 +336,11 @@ int door_unix_expire(int epfd)
 
 	for (pc = pending; pc; pc = following) {
 		following = pc->next;
-		if (pc->deadline_ms <= now) {
+		if (pc->deadline_ms <= now && request_waiting(pc->fd)) {
+			/* It came in time; we were late to read it (a busy
+			 * main thread, or this very pass ran first). */
+			door_unix_readable(epfd, pc);
+		} else if (pc->deadline_ms <= now) {
 			log_debug("dropping a request connection that sent nothing");
 			epoll_ctl(epfd, EPOLL_CTL_DEL, pc->fd, NULL);
 			close(pc->fd);
