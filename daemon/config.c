@@ -42,7 +42,8 @@ struct profile_lines {
 	unsigned key[P_COUNT];
 };
 
-enum section { SEC_NONE, SEC_GLOBAL, SEC_PROFILE };
+enum section { SEC_NONE, SEC_GLOBAL, SEC_KERNEL, SEC_PROFILE };
+
 
 struct parser {
 	const char *path;
@@ -53,6 +54,8 @@ struct parser {
 	enum section section;
 	unsigned global_section_line;
 	unsigned global_key_line[G_COUNT];
+	unsigned kernel_section_line;
+	unsigned kernel_key_line[K_COUNT];
 	int error;			/* -errno of the first error, 0 if none */
 	unsigned error_line;
 	char *err;
@@ -110,6 +113,10 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->group);
 	free(cfg->client_profile);
 	free(cfg->server_profile);
+	free(cfg->kernel.client_profile);
+	free(cfg->kernel.server_profile);
+	for (size_t i = 0; i < cfg->kernel.n_keyrings; i++)
+		free(cfg->kernel.keyrings[i]);
 	free(cfg);
 }
 
@@ -215,6 +222,16 @@ static void start_section(struct parser *ps, char *header)
 		ps->section = SEC_GLOBAL;
 		return;
 	}
+	if (strcmp(header, "kernel") == 0) {
+		if (ps->kernel_section_line) {
+			parse_error_at(ps, ps->line, -EINVAL, "duplicate [kernel] section "
+				       "(first on line %u)", ps->kernel_section_line);
+			return;
+		}
+		ps->kernel_section_line = ps->line;
+		ps->section = SEC_KERNEL;
+		return;
+	}
 	if (strncmp(header, "profile", 7) == 0 && (header[7] == '\0' || isblank(header[7]))) {
 		name = header + 7;
 		name += strspn(name, " \t");
@@ -226,8 +243,8 @@ static void start_section(struct parser *ps, char *header)
 		start_profile_section(ps, name);
 		return;
 	}
-	parse_error_at(ps, ps->line, -EINVAL, "unknown section [%s] (expected [global] or "
-		       "[profile NAME])", header);
+	parse_error_at(ps, ps->line, -EINVAL, "unknown section [%s] (expected [global], "
+		       "[kernel] or [profile NAME])", header);
 }
 
 /* A line with nothing (or only a comment) after a header is inih's to judge;
@@ -340,6 +357,9 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	case SEC_GLOBAL:
 		return set_key(ps, ps->cfg, global_keys, G_COUNT, ps->global_key_line,
 			       "[global]", name, value);
+	case SEC_KERNEL:
+		return set_key(ps, ps->cfg, kernel_keys, K_COUNT, ps->kernel_key_line,
+			       "[kernel]", name, value);
 	case SEC_PROFILE:
 		snprintf(where, sizeof(where), "[profile %s]", ps->cfg->profiles[last].name);
 		return set_key(ps, &ps->cfg->profiles[last], profile_keys, P_COUNT,
@@ -410,23 +430,27 @@ static void check_server_names_unique(struct parser *ps)
 							       cfg->profiles[k].name);
 }
 
+/* A profile named by a role key must exist and serve that role. */
+static void check_profile_ref(struct parser *ps, const char *name, unsigned role,
+			      unsigned line, const char *label)
+{
+	const struct cfg_profile *p = cfg_find_profile(ps->cfg, name);
+
+	if (!p)
+		parse_error_at(ps, line, -EINVAL, "%s: no profile named \"%s\"", label, name);
+	else if (!(p->roles & role))
+		parse_error_at(ps, line, -EINVAL, "%s: profile \"%s\" has role = %s", label,
+			       name, role_name(p->roles));
+}
+
 /* The profile a role falls back to: the one named in [global], else the
  * first profile with that role (none: requests must name one). */
 static void resolve_role_default(struct parser *ps, char **name, unsigned role,
 				 enum global_key key)
 {
-	const char *label = global_keys[key].name;
-	const struct cfg_profile *p;
-
 	if (*name) {
-		p = cfg_find_profile(ps->cfg, *name);
-		if (!p)
-			parse_error_at(ps, ps->global_key_line[key], -EINVAL,
-				       "%s: no profile named \"%s\"", label, *name);
-		else if (!(p->roles & role))
-			parse_error_at(ps, ps->global_key_line[key], -EINVAL,
-				       "%s: profile \"%s\" has role = %s", label, *name,
-				       role_name(p->roles));
+		check_profile_ref(ps, *name, role, ps->global_key_line[key],
+				  global_keys[key].name);
 		return;
 	}
 	for (size_t i = 0; i < ps->cfg->n_profiles; i++) {
@@ -454,6 +478,13 @@ static void finish_config(struct parser *ps)
 	check_server_names_unique(ps);
 	resolve_role_default(ps, &cfg->client_profile, CFG_ROLE_CLIENT, G_CLIENT_PROFILE);
 	resolve_role_default(ps, &cfg->server_profile, CFG_ROLE_SERVER, G_SERVER_PROFILE);
+	/* [kernel]'s are checked only: unset, they follow [global]'s. */
+	if (cfg->kernel.client_profile)
+		check_profile_ref(ps, cfg->kernel.client_profile, CFG_ROLE_CLIENT,
+				  ps->kernel_key_line[K_CLIENT_PROFILE], "[kernel] client_profile");
+	if (cfg->kernel.server_profile)
+		check_profile_ref(ps, cfg->kernel.server_profile, CFG_ROLE_SERVER,
+				  ps->kernel_key_line[K_SERVER_PROFILE], "[kernel] server_profile");
 }
 
 static int open_config(const char *path, FILE **file, char *err, size_t errlen)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * ktlsd configuration: an INI file (inih) with a [global] section and named
- * profiles ([profile NAME]).  With no file, built-in defaults: one client
+ * ktlsd configuration: an INI file (inih) with a [global] section, a
+ * [kernel] section for the kernel's handshake upcall, and named profiles
+ * ([profile NAME]).  With no file, built-in defaults: one client
  * profile "default" that verifies servers against the system trust store.
  * A loaded config is immutable and shared by reference: SIGHUP builds a new
  * one and swaps it in; handshakes in flight keep the one they started with.
@@ -17,6 +18,8 @@
 #define CFG_DEFAULT_PATH "/etc/ktlsd/ktlsd.conf"
 #define CFG_ROLE_CLIENT 1u
 #define CFG_ROLE_SERVER 2u
+#define CFG_KERNEL_KEYRINGS_MAX 8	/* [kernel] keyrings */
+#define CFG_KEYRING_NAME_MAX 128
 
 struct creds;	/* creds.h: GnuTLS credentials built from a profile */
 
@@ -39,6 +42,14 @@ struct cfg_profile {
 	struct creds *creds;		/* filled by creds_load_all() */
 };
 
+/* [kernel]: requests from the kernel's handshake upcall (door_netlink.c). */
+struct cfg_kernel {
+	char *client_profile;		/* ClientHello; NULL: [global] client_profile */
+	char *server_profile;		/* ServerHello; NULL: [global] server_profile */
+	char *keyrings[CFG_KERNEL_KEYRINGS_MAX];	/* names, or decimal serials */
+	size_t n_keyrings;
+};
+
 struct cfg {
 	char *path;			/* NULL when running on built-in defaults */
 	char *socket_path;
@@ -50,6 +61,7 @@ struct cfg {
 	char *user, *group;		/* drop to these when started as root */
 	char *client_profile;		/* used by client requests naming none */
 	char *server_profile;		/* server requests with no profile and no SNI match */
+	struct cfg_kernel kernel;
 	struct cfg_profile *profiles;
 	size_t n_profiles;
 };
@@ -67,10 +79,14 @@ const struct cfg_profile *cfg_select_profile(const struct cfg *cfg, enum ktls_ro
 /* Server-side SNI match only (exact, or "*.example.com" one label). */
 const struct cfg_profile *cfg_profile_for_sni(const struct cfg *cfg, const char *sni);
 int cfg_peer_allowed(const struct cfg_profile *p, uid_t uid, gid_t gid);
+/* The profile for a kernel request of this role: [kernel]'s, else the
+ * [global] role default.  SNI plays no part.  NULL if none is configured. */
+const struct cfg_profile *cfg_kernel_profile(const struct cfg *cfg, enum ktls_role role);
 
-/* The keys the parser accepts in [global] and in [profile NAME], as
+/* The keys the parser accepts in [global], [kernel] and [profile NAME], as
  * NULL-terminated lists (tests check ktlsd.conf(5) against them). */
 const char *const *cfg_global_key_names(void);
+const char *const *cfg_kernel_key_names(void);
 const char *const *cfg_profile_key_names(void);
 
 #endif

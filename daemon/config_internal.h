@@ -29,8 +29,11 @@ enum profile_key {
 	P_COUNT
 };
 
+enum kernel_key { K_CLIENT_PROFILE, K_SERVER_PROFILE, K_KEYRINGS, K_COUNT };
+
 extern const struct key_def global_keys[G_COUNT];	/* target: struct cfg */
 extern const struct key_def profile_keys[P_COUNT];	/* target: struct cfg_profile */
+extern const struct key_def kernel_keys[K_COUNT];	/* target: struct cfg */
 
 int valid_profile_name(const char *name);
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Which profile serves a request: by name, by SNI (exact names before
- * wildcards), or the role default; and whether a local peer may use it.
+ * wildcards), or the role default; the kernel's ([kernel]); and whether a
+ * local peer may use it.
  */
 #include <string.h>
 #include <strings.h>
@@ -80,6 +81,24 @@ const struct cfg_profile *cfg_select_profile(const struct cfg *cfg, enum ktls_ro
 		return cfg_find_profile(cfg, cfg->client_profile);
 	p = cfg_profile_for_sni(cfg, sni);
 	return p ? p : cfg_find_profile(cfg, cfg->server_profile);
+}
+
+const struct cfg_profile *cfg_kernel_profile(const struct cfg *cfg, enum ktls_role role)
+{
+	const char *name = NULL;
+
+	if (!cfg)
+		return NULL;
+	switch (role) {
+	case KTLS_ROLE_CLIENT:
+		name = cfg->kernel.client_profile;
+		break;
+	case KTLS_ROLE_SERVER:
+		name = cfg->kernel.server_profile;
+		break;
+	}
+	/* Without a name: the role default; a server's without SNI. */
+	return cfg_select_profile(cfg, role, name, NULL);
 }
 
 /* Root gets no pass: a profile with an ACL means exactly that ACL. */

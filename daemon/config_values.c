@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ktlsd.conf values: what each key of [global] and [profile NAME] accepts,
+ * ktlsd.conf values: what each key of [global], [kernel] and [profile NAME] accepts,
  * and the tables that map key names to their setters.  config.c reads the
  * file and calls these; a setter only parses and stores one value.
  */
@@ -10,6 +10,7 @@
 #include <gnutls/gnutls.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,6 +281,80 @@ static int set_server_profile(void *target, const char *value, char *msg, size_t
 	return set_profile_ref(&((struct cfg *)target)->server_profile, value, msg, len);
 }
 
+/* [kernel] */
+
+static int set_kernel_client_profile(void *target, const char *value, char *msg, size_t len)
+{
+	return set_profile_ref(&((struct cfg *)target)->kernel.client_profile, value, msg, len);
+}
+
+static int set_kernel_server_profile(void *target, const char *value, char *msg, size_t len)
+{
+	return set_profile_ref(&((struct cfg *)target)->kernel.server_profile, value, msg, len);
+}
+
+/* A name is resolved when the netlink door starts (the keyring may not
+ * exist yet); a number is a serial, and anything that starts like one
+ * must be one, so that "12x" is not looked up as a name. */
+static int check_keyring(const char *item, char *msg, size_t len)
+{
+	unsigned long serial;
+
+	if (isdigit((unsigned char)item[0]) || item[0] == '-' || item[0] == '+') {
+		if (parse_decimal(item, &serial) < 0 || serial == 0 || serial > INT32_MAX)
+			return bad_value(msg, len, "\"%s\" is not a keyring serial (1 to %d) "
+					 "or a name", item, INT32_MAX);
+		return 0;
+	}
+	if (strlen(item) > CFG_KEYRING_NAME_MAX)
+		return bad_value(msg, len, "keyring name \"%.20s...\" is longer than %d bytes",
+				 item, CFG_KEYRING_NAME_MAX);
+	for (const char *c = item; *c; c++)
+		if (!isgraph((unsigned char)*c))
+			return bad_value(msg, len, "keyring name \"%s\" has a non-printable "
+					 "character", item);
+	return 0;
+}
+
+static int add_keyring(struct cfg_kernel *k, const char *item, char *msg, size_t len)
+{
+	int rc = check_keyring(item, msg, len);
+
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < k->n_keyrings; i++)
+		if (strcmp(k->keyrings[i], item) == 0)
+			return bad_value(msg, len, "keyring \"%s\" is listed twice", item);
+	if (k->n_keyrings == CFG_KERNEL_KEYRINGS_MAX)
+		return bad_value(msg, len, "more than %d keyrings", CFG_KERNEL_KEYRINGS_MAX);
+	k->keyrings[k->n_keyrings] = strdup(item);
+	if (!k->keyrings[k->n_keyrings])
+		return out_of_memory(msg, len);
+	k->n_keyrings++;
+	return 0;
+}
+
+/* One comma-separated item may hold several blank-separated names
+ * (".nvme .nfs"). */
+static int add_keyring_words(void *target, const char *item, char *msg, size_t len)
+{
+	char *copy = strdup(item), *word, *save = NULL;
+	int rc = 0;
+
+	if (!copy)
+		return out_of_memory(msg, len);
+	for (word = strtok_r(copy, " \t", &save); rc == 0 && word;
+	     word = strtok_r(NULL, " \t", &save))
+		rc = add_keyring(target, word, msg, len);
+	free(copy);
+	return rc;
+}
+
+static int set_kernel_keyrings(void *target, const char *value, char *msg, size_t len)
+{
+	return for_each_item(value, add_keyring_words, &((struct cfg *)target)->kernel, msg, len);
+}
+
 /* [profile NAME] */
 
 static int set_role(void *target, const char *value, char *msg, size_t len)
@@ -491,6 +566,7 @@ static int set_profile_timeout(void *target, const char *value, char *msg, size_
 
 /* ---- key tables ---- */
 
+
 const struct key_def global_keys[G_COUNT] = {
 	[G_SOCKET] = { "socket", set_socket },
 	[G_WORKERS] = { "workers", set_workers },
@@ -502,6 +578,12 @@ const struct key_def global_keys[G_COUNT] = {
 	[G_GROUP] = { "group", set_group },
 	[G_CLIENT_PROFILE] = { "client_profile", set_client_profile },
 	[G_SERVER_PROFILE] = { "server_profile", set_server_profile },
+};
+
+const struct key_def kernel_keys[K_COUNT] = {
+	[K_CLIENT_PROFILE] = { "client_profile", set_kernel_client_profile },
+	[K_SERVER_PROFILE] = { "server_profile", set_kernel_server_profile },
+	[K_KEYRINGS] = { "keyrings", set_kernel_keyrings },
 };
 
 const struct key_def profile_keys[P_COUNT] = {
@@ -527,6 +609,15 @@ const char *const *cfg_global_key_names(void)
 
 	for (int i = 0; i < G_COUNT; i++)
 		names[i] = global_keys[i].name;
+	return names;
+}
+
+const char *const *cfg_kernel_key_names(void)
+{
+	static const char *names[K_COUNT + 1];
+
+	for (int i = 0; i < K_COUNT; i++)
+		names[i] = kernel_keys[i].name;
 	return names;
 }
 

@@ -432,8 +432,8 @@ static uint32_t client_psk(struct nl_request *r, const struct hsnl_accept *a, ch
 }
 
 /* The keys a PSK server may use: the serials the kernel named, the keyring
- * it names (newer kernels) and the keyrings it linked into our process
- * keyring (6.4..6.12 at least). */
+ * it names (newer kernels) and the keyrings linked into our process
+ * keyring: the consumer's (6.4..6.12 at least) and [kernel] keyrings. */
 static uint32_t server_psks(struct nl_request *r, const struct hsnl_accept *a, char *reason,
 			    size_t len)
 {
@@ -512,12 +512,11 @@ static uint32_t prepare_credentials(struct nl_request *r, const struct hsnl_acce
 
 /* ---- from ACCEPT to a job ---- */
 
-/* TODO(config): [global] kernel_client_profile / kernel_server_profile;
- * until config.c has them, kernel requests use the application defaults
- * (client_profile, server_profile). */
+/* [kernel] client_profile / server_profile, else the [global] defaults;
+ * fixed for the request (SNI does not switch it, see fill_request()). */
 static const struct cfg_profile *kernel_profile(const struct cfg *cfg, enum ktls_role role)
 {
-	return cfg_select_profile(cfg, role, NULL, NULL);
+	return cfg_kernel_profile(cfg, role);
 }
 
 static unsigned job_timeout_ms(const struct hsnl_accept *a, const struct cfg *cfg,
@@ -774,10 +773,24 @@ static int accept_one(void)
 	return rc == -EAGAIN ? 0 : rc;	/* EAGAIN: none left, or another agent won */
 }
 
+/* [kernel] keyrings go into our process keyring before any request is
+ * read: at start, after a reload changed them, and while one is missing. */
+static void link_kernel_keyrings(void)
+{
+	struct cfg_ref *cfg = cfg_ref_current();
+
+	if (!cfg)
+		return;
+	keyring_link_configured(cfg->cfg->kernel.keyrings, cfg->cfg->kernel.n_keyrings);
+	cfg_ref_put(cfg);
+}
+
 /* ACCEPT until the kernel has nothing for us.  0 or the first error. */
 static int drain(void)
 {
 	int rc = 1;
+
+	link_kernel_keyrings();
 
 	for (unsigned i = 0; i < DRAIN_MAX && rc == 1; i++)
 		rc = accept_one();

@@ -10,8 +10,11 @@
  * whose consumer set a keyring, the kernel links that keyring into our
  * process keyring while it handles ACCEPT, which makes us its possessor for
  * exactly as long as we keep the link: door_netlink.c reads what it needs
- * right after ACCEPT and then unlinks everything (keyring_forget_linked).
+ * right after ACCEPT and then unlinks everything (keyring_forget_linked)
+ * except the keyrings [kernel] keyrings names, which stay linked for as long
+ * as the configuration names them.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
@@ -37,6 +40,17 @@ struct kr_x509 {
 	int cached;			/* in x509_cache[]; else freed by the last put */
 	uint64_t last_used_ms;
 };
+
+/* [kernel] keyrings, as linked into our process keyring (main thread). */
+struct configured_ring {
+	char name[CFG_KEYRING_NAME_MAX + 1];
+	kr_serial_t serial;		/* linked; 0: not found or not linkable */
+	int warned;
+};
+
+static struct configured_ring rings[CFG_KERNEL_KEYRINGS_MAX];
+static size_t n_rings;
+static uint64_t rings_tried_ms;
 
 static pthread_mutex_t x509_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct kr_x509 *x509_cache[X509_CACHE_SLOTS];
@@ -183,10 +197,133 @@ kr_serial_t keyring_process_keyring(void)
 	return id > 0 ? id : 0;
 }
 
+static int is_configured(kr_serial_t serial)
+{
+	for (size_t i = 0; i < n_rings; i++)
+		if (rings[i].serial && rings[i].serial == serial)
+			return 1;
+	return 0;
+}
+
+unsigned keyring_configured_linked(void)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < n_rings; i++)
+		n += rings[i].serial != 0;
+	return n;
+}
+
 void keyring_forget_linked(void)
 {
-	if (keyring_process_keyring() && keyctl_clear(KEY_SPEC_PROCESS_KEYRING) < 0)
-		log_warn("cannot unlink the consumer keyrings from our process keyring");
+	struct payload p = { NULL, 0 };
+	kr_serial_t member;
+
+	if (!keyring_process_keyring())
+		return;
+	if (!keyring_configured_linked()) {
+		if (keyctl_clear(KEY_SPEC_PROCESS_KEYRING) < 0)
+			log_warn("cannot unlink the consumer keyrings from our process keyring");
+		return;
+	}
+	if (payload_read(KEY_SPEC_PROCESS_KEYRING, &p) < 0) {
+		log_warn("cannot list our process keyring to unlink the consumer keyrings");
+		return;
+	}
+	for (size_t i = 0; i < p.len / sizeof(member); i++) {
+		memcpy(&member, p.data + i * sizeof(member), sizeof(member));
+		if (!is_configured(member) && keyctl_unlink(member, KEY_SPEC_PROCESS_KEYRING) < 0 &&
+		    errno != ENOENT)
+			log_warn("cannot unlink key %d from our process keyring", member);
+	}
+	payload_wipe(&p);
+}
+
+/* A configured name or serial -> the keyring's serial; 0 with a reason. */
+static kr_serial_t find_keyring(const char *name, char *reason, size_t len)
+{
+	char type[32] = "", desc[CFG_KEYRING_NAME_MAX + 1];
+	kr_serial_t serial;
+	int rc;
+
+	if (!isdigit((unsigned char)name[0])) {
+		/* request_key() without callout info, then /proc/keys: it
+		 * finds keyrings we may view, possessed or not. */
+		serial = find_key_by_type_and_desc("keyring", name, 0);
+		if (serial < 0) {
+			snprintf(reason, len, "no such keyring among those ktlsd may view (%s)",
+				 strerror(errno));
+			return 0;
+		}
+		return serial;
+	}
+	serial = (kr_serial_t)strtol(name, NULL, 10);	/* checked by config_values.c */
+	rc = describe(serial, type, sizeof(type), desc, sizeof(desc));
+	if (rc < 0 && rc != -EBADMSG) {	/* EBADMSG: a long description, type known */
+		snprintf(reason, len, "key %d: %s", serial, strerror(-rc));
+		return 0;
+	}
+	if (strcmp(type, "keyring") != 0) {
+		snprintf(reason, len, "key %d is of type \"%s\", not a keyring", serial, type);
+		return 0;
+	}
+	return serial;
+}
+
+static void link_ring(struct configured_ring *ring)
+{
+	char reason[KTLS_REASON_MAX];
+	kr_serial_t serial = find_keyring(ring->name, reason, sizeof(reason));
+
+	if (serial && keyctl_link(serial, KEY_SPEC_PROCESS_KEYRING) < 0) {
+		snprintf(reason, sizeof(reason), "cannot link keyring %d into our process "
+			 "keyring (%s)", serial, strerror(errno));
+		serial = 0;
+	}
+	if (serial) {
+		ring->serial = serial;
+		log_info("[kernel] keyring \"%s\" (key %d) linked: kernel requests may use "
+			 "its keys", ring->name, serial);
+	} else if (!ring->warned) {
+		ring->warned = 1;
+		log_warnx("[kernel] keyring \"%s\" is not used for now: %s; retried every "
+			  "%u s", ring->name, reason, KR_RELINK_MS / 1000);
+	} else {
+		log_debug("[kernel] keyring \"%s\" still unusable: %s", ring->name, reason);
+	}
+}
+
+static int same_rings(char *const *names, size_t n)
+{
+	if (n != n_rings)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], rings[i].name) != 0)
+			return 0;
+	return 1;
+}
+
+void keyring_link_configured(char *const *names, size_t n)
+{
+	uint64_t now = now_ms();
+
+	if (n > CFG_KERNEL_KEYRINGS_MAX)
+		n = CFG_KERNEL_KEYRINGS_MAX;
+	if (!same_rings(names, n)) {
+		for (size_t i = 0; i < n_rings; i++)
+			if (rings[i].serial)
+				keyctl_unlink(rings[i].serial, KEY_SPEC_PROCESS_KEYRING);
+		memset(rings, 0, sizeof(rings));
+		for (size_t i = 0; i < n; i++)
+			snprintf(rings[i].name, sizeof(rings[i].name), "%s", names[i]);
+		n_rings = n;
+	} else if (keyring_configured_linked() == n_rings || now - rings_tried_ms < KR_RELINK_MS) {
+		return;
+	}
+	rings_tried_ms = now;
+	for (size_t i = 0; i < n_rings; i++)
+		if (!rings[i].serial)
+			link_ring(&rings[i]);
 }
 
 kr_serial_t keyring_store_peer_cert(const uint8_t *der, size_t der_len, const char *name,

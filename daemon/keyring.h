@@ -47,9 +47,27 @@ int keyring_collect_psks(kr_serial_t keyring, unsigned depth, struct kr_psk *lis
  * 6.12 link the consumer's keyring (tls_handshake_args.ta_keyring) into the
  * process keyring of the process that sends ACCEPT, instead of naming it. */
 kr_serial_t keyring_process_keyring(void);
-/* Unlink everything from our process keyring, so that one consumer's keys
- * are never visible to the next request. */
+/* Unlink everything but the configured keyrings (below) from our process
+ * keyring, so that one consumer's keys are never visible to the next
+ * request. */
 void keyring_forget_linked(void);
+
+/*
+ * [kernel] keyrings (names, or decimal serials): each is found and linked
+ * into our process keyring, which makes us the possessor of its keys, so
+ *  - a PSK server request finds PSKs there (two levels down), and
+ *  - certificates, private keys and PSKs the kernel names by serial can be
+ *    read when they live there, even if their permissions grant nothing to
+ *    our user (tlshd links the same keyrings into its session keyring).
+ * Cheap when nothing changed: it works only when the list differs from the
+ * one linked (start, SIGHUP) or an entry is still missing, retried at most
+ * every KR_RELINK_MS.  A keyring that cannot be found or linked is logged,
+ * a warning the first time, and skipped.  Main thread only.
+ */
+#define KR_RELINK_MS 10000
+void keyring_link_configured(char *const *names, size_t n);
+/* How many configured keyrings are linked now (logs, tests). */
+unsigned keyring_configured_linked(void);
 
 /* Store a verified peer's DER certificate as an "asymmetric" key named
  * "TLS x509 <name>" in our user keyring, expiring after ttl_s; its serial

@@ -16,7 +16,9 @@
 # names the key; server finds it by serial or in the keyring the consumer
 # linked); failures: untrusted certificate, wrong name, unknown PSK identity,
 # a stalled peer (the kernel's TIMEOUT), no ktlsd (ESRCH at once), ktlsd
-# killed between READY and ACCEPT, --no-netlink; 50 concurrent upcalls with
+# killed between READY and ACCEPT, --no-netlink; [kernel]: its client and
+# server profiles are the ones kernel requests get, its keyrings are linked
+# (and searched for server PSKs), a reload unlinks them; 50 concurrent upcalls with
 # no process forked; privileges: without CAP_NET_ADMIN the door stays shut,
 # with only CAP_NET_ADMIN everything works; NFS over TLS when possible.
 # Needs root and a kTLS kernel with CONFIG_NET_HANDSHAKE (the VM); skips
@@ -35,6 +37,7 @@ KTLSD_PID='' KTLSD_LOG='' KTLSD_RUNS=0
 KTLSD_WRAP=()		# a command ktlsd runs under (setpriv)
 KTLSD_CONF=''		# the config ktlsd runs with (write_config)
 TESTRING=''		# our keyring, unlinked at exit
+EXTRARING=''		# a keyring only [kernel] keyrings names, unlinked at exit
 
 skip_all() {
 	tap_skip "kernel handshake upcall" "$1"
@@ -51,6 +54,7 @@ cleanup() {
 		wait "$pid" 2>/dev/null
 	done
 	[ -n "$TESTRING" ] && keyctl unlink "$TESTRING" @u >/dev/null 2>&1
+	[ -n "$EXTRARING" ] && keyctl unlink "$EXTRARING" @u >/dev/null 2>&1
 	_ktls_cleanup_tmpdirs
 }
 
@@ -106,7 +110,8 @@ make_der() {
 # Keys in our own keyring (linked from root's user keyring, which ktlsd,
 # also root, possesses).  Serials go into CLIENT_CERT, CLIENT_KEY,
 # SERVER_CERT, SERVER_KEY, PSK, UNKNOWN_PSK; PSKRING is a keyring holding
-# only PSK2 (the "consumer's keyring" the kernel links for us).
+# only PSK2 (the "consumer's keyring" the kernel links for us).  EXTRARING
+# holds only PSK3; no request names it, only [kernel] keyrings does.
 make_keys() {
 	TESTRING=$(keyctl newring ktlsd-upcall-test @u) || return 1
 	CLIENT_CERT=$(keyctl padd user kt-client-cert "$TESTRING" < "$W/client.der") &&
@@ -119,6 +124,8 @@ make_keys() {
 	UNKNOWN_PSK=$(head -c 32 /dev/urandom | keyctl padd user nobody-knows-me "$TESTRING") &&
 	PSKRING=$(keyctl newring ktlsd-upcall-psks "$TESTRING") &&
 	PSK2=$(head -c 48 /dev/urandom | keyctl padd user ktls-ring-psk "$PSKRING") &&
+	EXTRARING=$(keyctl newring ktlsd-upcall-extra @u) &&
+	PSK3=$(head -c 32 /dev/urandom | keyctl padd user ktls-extra-psk "$EXTRARING") &&
 	printf 'ktls-test-psk:%s\n' "$PSK_HEX" > "$W/psk.passwd"
 }
 
@@ -153,10 +160,46 @@ write_config() {
 	EOF
 }
 
+# The same [global] defaults, and a [kernel] section choosing other
+# profiles: they trust, and present, the rogue CA's certificates, so a
+# handshake with a rogue peer succeeds only with them.
+write_kernel_config() {
+	cat > "$W/ktlsd.kernel.conf" <<-EOF
+	[global]
+	socket = $W/ktlsd.sock
+	client_profile = kclient
+	server_profile = kserver
+	handshake_timeout = 20s
+
+	[kernel]
+	client_profile = kclient-rogue
+	server_profile = kserver-rogue
+	keyrings = ktlsd-upcall-extra no-such-keyring-ktlsd
+
+	[profile kclient]
+	role = client
+	ca_file = $W/ca.pem
+
+	[profile kserver]
+	role = server
+	certificate = $W/server.pem
+	key = $W/server.key
+
+	[profile kclient-rogue]
+	role = client
+	ca_file = $W/rogue/ca.pem
+
+	[profile kserver-rogue]
+	role = server
+	certificate = $W/rogue/server.pem
+	key = $W/rogue/server.key
+	EOF
+}
+
 write_configs() {
-	chmod 600 "$W/client.key" "$W/server.key" &&
+	chmod 600 "$W/client.key" "$W/server.key" "$W/rogue/server.key" &&
 	write_config default none && write_config mtls required cert &&
-	write_config optional optional
+	write_config optional optional && write_kernel_config
 }
 
 setup() {
@@ -478,6 +521,89 @@ test_optional_client_certificate() {
 	remote_is_certificate opt-x509 0 server "client certificate verified under verify=optional"
 }
 
+# ---- [kernel] ----------------------------------------------------------------
+
+# [kernel] client_profile / server_profile, not [global]'s, serve the kernel.
+test_kernel_profiles() {
+	local port out=$W/s_client.kernel.out
+	port=$(pick_port) &&
+	openssl_server "$port" -cert "$W/rogue/server.pem" -key "$W/rogue/server.key" &&
+	kmod kprof-client role=client mode=anon port="$port" peername=localhost reply=rev
+	stop_server
+	tap_check "[kernel] client_profile: the kernel client trusts its CA (the [global] client_profile's would refuse this server)" \
+		hs_expect kprof-client 0 client 0 ok
+	tap_check "[kernel] client_profile: ktlsd logs profile=kclient-rogue for the ClientHello request" \
+		grep -qE 'kernel request fd=[0-9]+ ClientHello .* profile=kclient-rogue$' "$KTLSD_LOG"
+	port=$(pick_port) || return
+	kmod_start kprof-server role=server mode=x509 port="$port"
+	wait_for_port "$port" 30 "$KMOD_PID" && openssl_client "$port" "$out" -CAfile "$W/rogue/ca.pem"
+	kmod_finish kprof-server
+	tap_check "[kernel] server_profile: s_client trusting only the rogue CA accepts the kernel server (its certificate is the [kernel] profile's)" \
+		hs_expect kprof-server 0 server 0 ok
+	tap_check "[kernel] server_profile: the kernel server's answer reached s_client" \
+		grep -q 'kernel-server-got:ping-from-openssl' "$out"
+	tap_check "[kernel] server_profile: ktlsd logs profile=kserver-rogue for the ServerHello request" \
+		grep -qE 'kernel request fd=[0-9]+ ServerHello .* profile=kserver-rogue$' "$KTLSD_LOG"
+}
+
+# process_keyring_count: the keys linked in ktlsd's process keyring, as
+# /proc/keys counts them ("empty" -> 0); "none" without one.
+process_keyring_count() {
+	local line
+	line=$(grep -E ' _pid: ' /proc/keys)
+	case $line in
+	'') echo none ;;
+	*': empty') echo 0 ;;
+	*) echo "${line##*: }" ;;
+	esac
+}
+
+# Without [kernel] keyrings nobody links EXTRARING: its PSK is unknown.
+test_extra_keyring_not_searched() {
+	local port
+	port=$(pick_port) && kmod kring-none role=pair mode=psk port="$port" peerid="$PSK3"
+	tap_check "keyrings: without [kernel] keyrings, a PSK in a keyring no request names is unknown to the server (EKEYREJECTED)" \
+		hs_expect kring-none 0 server "-$EKEYREJECTED"
+}
+
+test_kernel_keyrings() {
+	local port count
+	tap_check "[kernel] keyrings: the named keyring is linked at start" \
+		grep -qE 'keyring "ktlsd-upcall-extra" \(key [0-9]+\) linked' "$KTLSD_LOG"
+	tap_check "[kernel] keyrings: a missing keyring is a warning, the door serves" \
+		grep -q 'warn: .*keyring "no-such-keyring-ktlsd" is not used for now' "$KTLSD_LOG"
+	port=$(pick_port) && kmod kring-psk role=pair mode=psk port="$port" peerid="$PSK3"
+	tap_check "[kernel] keyrings: the server finds the client's PSK in the configured keyring" \
+		hs_expect kring-psk 0 server 0 ok
+	tap_check "[kernel] keyrings: ... the client side completes, both report PSK $PSK3" \
+		test "$(hs_expect kring-psk 0 client 0 ok >/dev/null && echo ok)/$(kfield kring-psk 0 server peerid)" = "ok/$PSK3"
+	port=$(pick_port) && kmod kring-consumer role=pair mode=psk port="$port" peerid="$PSK2" \
+		srv_keyring="$PSKRING"
+	count=$(process_keyring_count)
+	tap_check "[kernel] keyrings: the consumer's keyring is still searched" \
+		hs_expect kring-consumer 0 server 0 ok
+	tap_check "[kernel] keyrings: after it, ktlsd's process keyring holds the configured keyring only (links: $count)" \
+		test "$count" = 1
+}
+
+# SIGHUP with the keyrings line gone: the keyring is unlinked again.
+test_kernel_keyrings_reload() {
+	local port i count
+	sed -i '/^keyrings = /d' "$KTLSD_CONF"
+	kill -HUP "$KTLSD_PID"
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'configuration reloaded' "$KTLSD_LOG" && break
+		sleep 0.1
+	done
+	port=$(pick_port) && kmod kring-reload role=pair mode=psk port="$port" peerid="$PSK3"
+	tap_check "[kernel] keyrings: after a reload without it, its PSK is unknown again (EKEYREJECTED)" \
+		hs_expect kring-reload 0 server "-$EKEYREJECTED"
+	count=$(process_keyring_count)
+	tap_check "[kernel] keyrings: ... and nothing stays linked in ktlsd's process keyring (links: $count)" \
+		test "$count" = 0 -o "$count" = none
+	write_kernel_config
+}
+
 # ---- failures ----------------------------------------------------------------
 
 test_bad_certificate() {
@@ -536,7 +662,10 @@ test_concurrent() {
 	kmod many role=pair mode=anon count=25 port="$port" peername=localhost timeout_ms=120000
 	forks_after=$(awk '$1 == "processes" { print $2 }' /proc/stat)
 	threads_after=$(ls "/proc/$KTLSD_PID/task" | wc -l)
-	children=$(cat /proc/"$KTLSD_PID"/task/*/children | wc -w)
+	# the one child allowed is the key process, there before and after
+	children=$(for c in $(cat /proc/"$KTLSD_PID"/task/*/children); do
+		[ "$(cat "/proc/$c/comm" 2>/dev/null)" = "ktlsd: keys" ] || echo "$c"
+	done | wc -w)
 	wall=$(ksummary many wall_ms)
 	if [ "$(ksummary many ok)" = 50 ]; then
 		tap_ok "50 concurrent upcalls (25 kernel pairs) all complete with data verified (wall ${wall:-?} ms)"
@@ -550,7 +679,7 @@ test_concurrent() {
 	     "EAGAIN retries (kernel's pending cap) $(ksummary many busy_retries)"
 	if [ "$children" = 0 ] && [ "$threads_after" = "$threads_before" ] &&
 	   [ $((forks_after - forks_before)) -lt 20 ]; then
-		tap_ok "no process per request: ktlsd has no children, $threads_after threads before and after, $((forks_after - forks_before)) forks system-wide during 50 upcalls"
+		tap_ok "no process per request: ktlsd has no child but its key process, $threads_after threads before and after, $((forks_after - forks_before)) forks system-wide during 50 upcalls"
 	else
 		tap_not_ok "no process per request (children $children, threads $threads_before -> $threads_after, forks $((forks_after - forks_before)))"
 	fi
@@ -764,6 +893,8 @@ TESTS=(
 	default:test_nfs_tls
 	mtls:test_kernel_server_mtls mtls:test_pair_x509 mtls:test_x509_cache mtls:test_nfs_mtls
 	optional:test_optional_client_certificate
+	default:test_extra_keyring_not_searched kernel:test_kernel_profiles
+	kernel:test_kernel_keyrings kernel:test_kernel_keyrings_reload
 	default:test_no_daemon default:test_privileges
 )
 

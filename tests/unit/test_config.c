@@ -383,6 +383,110 @@ static void test_errors_role_references(void **state)
 		     "server_profile: no profile named \"gone\"");
 }
 
+/* [kernel]: the profiles for the kernel's requests and the keyrings to link. */
+static void test_kernel_section(void **state)
+{
+	struct cfg *cfg = load_ok("[global]\nclient_profile = app\nserver_profile = web\n"
+				  "[kernel]\nclient_profile = nfs-client\n"
+				  "server_profile = both\n"
+				  "keyrings = .nvme .nfs, 12345,\t_uid.0\n"
+				  "[profile app]\n"
+				  "[profile nfs-client]\nrole = client\n"
+				  "[profile web]\nrole = server\npsk_file = /p\n"
+				  "[profile both]\nrole = both\npsk_file = /p\n");
+
+	assert_string_equal(cfg->kernel.client_profile, "nfs-client");
+	assert_string_equal(cfg->kernel.server_profile, "both");
+	assert_int_equal(cfg->kernel.n_keyrings, 4);
+	assert_string_equal(cfg->kernel.keyrings[0], ".nvme");
+	assert_string_equal(cfg->kernel.keyrings[1], ".nfs");
+	assert_string_equal(cfg->kernel.keyrings[2], "12345");
+	assert_string_equal(cfg->kernel.keyrings[3], "_uid.0");
+	assert_string_equal(cfg_kernel_profile(cfg, KTLS_ROLE_CLIENT)->name, "nfs-client");
+	assert_string_equal(cfg_kernel_profile(cfg, KTLS_ROLE_SERVER)->name, "both");
+	/* applications keep the [global] defaults */
+	assert_string_equal(cfg_select_profile(cfg, KTLS_ROLE_CLIENT, NULL, NULL)->name, "app");
+	assert_string_equal(cfg_select_profile(cfg, KTLS_ROLE_SERVER, NULL, NULL)->name, "web");
+	cfg_free(cfg);
+}
+
+/* Without [kernel] (or with only keyrings), kernel requests get the
+ * [global] role defaults, explicit or implied. */
+static void test_kernel_defaults(void **state)
+{
+	struct cfg *cfg = load_ok("[kernel]\nkeyrings = 2147483647\n"
+				  "[profile c]\n[profile s]\nrole = server\npsk_file = /p\n");
+
+	assert_null(cfg->kernel.client_profile);
+	assert_null(cfg->kernel.server_profile);
+	assert_int_equal(cfg->kernel.n_keyrings, 1);
+	assert_string_equal(cfg_kernel_profile(cfg, KTLS_ROLE_CLIENT)->name, "c");
+	assert_string_equal(cfg_kernel_profile(cfg, KTLS_ROLE_SERVER)->name, "s");
+	cfg_free(cfg);
+
+	cfg = load_ok("[global]\nclient_profile = b\n[profile a]\n[profile b]\n");
+	assert_int_equal(cfg->kernel.n_keyrings, 0);
+	assert_string_equal(cfg_kernel_profile(cfg, KTLS_ROLE_CLIENT)->name, "b");
+	assert_null(cfg_kernel_profile(cfg, KTLS_ROLE_SERVER));
+	cfg_free(cfg);
+
+	assert_int_equal(cfg_load(NULL, &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg_kernel_profile(cfg, KTLS_ROLE_CLIENT)->name, "default");
+	assert_null(cfg_kernel_profile(cfg, KTLS_ROLE_SERVER));
+	assert_int_equal(cfg->kernel.n_keyrings, 0);
+	cfg_free(cfg);
+	assert_null(cfg_kernel_profile(NULL, KTLS_ROLE_CLIENT));
+}
+
+static void test_errors_kernel(void **state)
+{
+	static const char servers[] = "[profile s]\nrole = server\npsk_file = /p\n";
+	static const struct {
+		const char *text;
+		unsigned line;
+		const char *phrase;
+	} cases[] = {
+		{ "[profile a]\n[kernel]\n\nclient_profile = nope\n", 4,
+		  "[kernel] client_profile: no profile named \"nope\"" },
+		{ "[kernel]\nserver_profile = gone\n[profile a]\n", 2,
+		  "[kernel] server_profile: no profile named \"gone\"" },
+		{ "[kernel]\nclient_profile = s\n[profile s]\nrole = server\npsk_file = /p\n", 2,
+		  "[kernel] client_profile: profile \"s\" has role = server" },
+		{ "[profile c]\n[kernel]\nserver_profile = c\n", 3,
+		  "[kernel] server_profile: profile \"c\" has role = client" },
+		{ "[kernel]\nclient_profile = a/b\n[profile a]\n", 2,
+		  "client_profile: \"a/b\" is not a profile name" },
+		{ "[kernel]\nkeyrings = a b c d e f g h i\n[profile a]\n", 2,
+		  "keyrings: more than 8 keyrings" },
+		{ "[kernel]\nkeyrings = 1, 2, 3, 4, 5, 6, 7, 8, 9\n[profile a]\n", 2,
+		  "keyrings: more than 8 keyrings" },
+		{ "[kernel]\nkeyrings = .nvme, 12x\n[profile a]\n", 2,
+		  "keyrings: \"12x\" is not a keyring serial (1 to 2147483647) or a name" },
+		{ "[kernel]\nkeyrings = 0\n[profile a]\n", 2, "\"0\" is not a keyring serial" },
+		{ "[kernel]\nkeyrings = -3\n[profile a]\n", 2, "\"-3\" is not a keyring serial" },
+		{ "[kernel]\nkeyrings = 2147483648\n[profile a]\n", 2,
+		  "\"2147483648\" is not a keyring serial" },
+		{ "[kernel]\nkeyrings = .nvme .nfs .nvme\n[profile a]\n", 2,
+		  "keyring \".nvme\" is listed twice" },
+		{ "[kernel]\nkeyrings = .nvme,,.nfs\n[profile a]\n", 2, "empty item" },
+		{ "[kernel]\nkeyrings =\n[profile a]\n", 2, "keyrings: empty item" },
+		{ "[kernel]\nkeyrings = .nvme\nkeyrings = .nfs\n[profile a]\n", 3,
+		  "keyrings is already set on line 2" },
+		{ "[kernel]\nuser = root\n[profile a]\n", 2, "unknown key \"user\" in [kernel]" },
+		{ "[kernel]\n[profile a]\n[kernel]\n", 3,
+		  "duplicate [kernel] section (first on line 1)" },
+	};
+	char text[512];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_error(cases[i].text, cases[i].line, cases[i].phrase);
+	/* a name of 129 bytes is too long, 128 is fine */
+	snprintf(text, sizeof(text), "%s[kernel]\nkeyrings = k%0127d\n", servers, 0);
+	cfg_free(load_ok(text));
+	snprintf(text, sizeof(text), "%s[kernel]\nkeyrings = k%0128d\n", servers, 0);
+	expect_error(text, 5, "is longer than 128 bytes");
+}
+
 static void test_long_line_refused(void **state)
 {
 	char text[1024];
@@ -533,6 +637,9 @@ int main(void)
 		cmocka_unit_test(test_errors_values),
 		cmocka_unit_test(test_errors_whole_profile),
 		cmocka_unit_test(test_errors_role_references),
+		cmocka_unit_test(test_kernel_section),
+		cmocka_unit_test(test_kernel_defaults),
+		cmocka_unit_test(test_errors_kernel),
 		cmocka_unit_test(test_long_line_refused),
 		cmocka_unit_test(test_no_trailing_newline),
 		cmocka_unit_test(test_bom_and_bracket_blanks),

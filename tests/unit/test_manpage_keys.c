@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ktlsd.conf(5) against the parser: every key config.c accepts in [global]
- * and in [profile NAME] must have its entry ('.BI "KEY = "') in that
+ * ktlsd.conf(5) against the parser: every key config.c accepts in [global],
+ * [kernel] and [profile NAME] must have its entry ('.BI "KEY = "') in that
  * section of docs/ktlsd.conf.5, and every entry there must be a key the
  * parser accepts, so the page can neither lag behind the code nor
  * document a key that does not exist.  Run from the source tree's root
@@ -21,6 +21,7 @@
 
 #define MANPAGE "docs/ktlsd.conf.5"
 #define GLOBAL_HEADING ".SH \"[global]\""
+#define KERNEL_HEADING ".SH \"[kernel]\""
 #define PROFILE_HEADING ".SH \"[profile NAME]\""
 #define ENTRY_PREFIX ".BI \""
 #define ENTRY_SUFFIX " = \""
@@ -119,6 +120,11 @@ static void test_global_keys_documented(void **state)
 	check_section(GLOBAL_HEADING, cfg_global_key_names());
 }
 
+static void test_kernel_keys_documented(void **state)
+{
+	check_section(KERNEL_HEADING, cfg_kernel_key_names());
+}
+
 static void test_profile_keys_documented(void **state)
 {
 	check_section(PROFILE_HEADING, cfg_profile_key_names());
@@ -141,6 +147,7 @@ static void test_key_lists_are_the_parsers(void **state)
 	assert_true(is_key(global, "user", 4));
 	assert_true(is_key(profile, "server_names", 12));
 	assert_false(is_key(profile, "user", 4));
+	assert_true(is_key(cfg_kernel_key_names(), "keyrings", 8));
 }
 
 int main(void)
@@ -148,6 +155,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_key_lists_are_the_parsers),
 		cmocka_unit_test(test_global_keys_documented),
+		cmocka_unit_test(test_kernel_keys_documented),
 		cmocka_unit_test(test_profile_keys_documented),
 	};
 
