@@ -180,6 +180,45 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) scripts/bench.sh
 
+# make fuzz: each tests/fuzz/fuzz_*.c built with clang's libFuzzer (and ASan,
+# UBSan) into $(BUILD)/fuzz/ and run FUZZ_SECONDS from its seeds in
+# tests/fuzz/corpus/NAME/ (only read: what it finds goes to
+# $(BUILD)/fuzz/corpus/NAME/, a crash to $(BUILD)/fuzz/NAME-crash-*).
+# SKIP, not failure, without clang/libFuzzer; any crash fails.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_MAX_LEN ?= 70000
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	       -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib
+
+.PHONY: fuzz
+fuzz:
+	@if ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' | \
+	     $(FUZZ_CC) -x c -fsanitize=fuzzer -o /dev/null - > /dev/null 2>&1; then \
+		echo "fuzz: SKIP: no $(FUZZ_CC) with libFuzzer (apt-get install clang)"; exit 0; \
+	fi; \
+	mkdir -p $(BUILD)/fuzz || exit 1; \
+	for src in $(FUZZ_SRCS); do \
+		name=$$(basename $$src .c); \
+		printf '  %-7s %s\n' FUZZ "$$name ($(FUZZ_SECONDS) s)"; \
+		$(FUZZ_CC) $(FUZZ_CFLAGS) $$src -o $(BUILD)/fuzz/$$name || exit 1; \
+		mkdir -p $(BUILD)/fuzz/corpus/$$name tests/fuzz/corpus/$$name || exit 1; \
+		$(BUILD)/fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
+			-use_value_profile=1 -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)/fuzz/$$name- \
+			$(BUILD)/fuzz/corpus/$$name tests/fuzz/corpus/$$name \
+			> $(BUILD)/fuzz/$$name.log 2>&1; \
+		rc=$$?; \
+		grep -E '^stat::number_of_executed_units|^#[0-9]+ *DONE' $(BUILD)/fuzz/$$name.log | \
+			sed "s/^/  $$name: /"; \
+		if [ $$rc -ne 0 ]; then \
+			tail -n 30 $(BUILD)/fuzz/$$name.log; \
+			echo "fuzz: $$name FAILED (rc $$rc), log $(BUILD)/fuzz/$$name.log"; exit 1; \
+		fi; \
+	done; \
+	echo "fuzz: $(words $(FUZZ_SRCS)) harness(es) ran $(FUZZ_SECONDS) s each without a crash"
+
 # Units get the installed ktlsd path; the example config never replaces a
 # ktlsd.conf (only ktlsd.conf.example is written).
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system

@@ -54,6 +54,14 @@ void keyproc_drop(uint32_t generation);
 /* The key process's loop: requests on fd until EOF.  0, or -errno. */
 int keyproc_serve(int fd);
 
+/* The key process's system call filter (seccomp_filter.h), installed after
+ * the privilege drop, before keyproc_serve: from then on a system call
+ * outside its list kills it with SIGSYS, and ktlsd stops.  0 or -errno. */
+int keyproc_sandbox(void);
+
+/* Ends a process under that filter (the key process, a test's child). */
+__attribute__((noreturn)) void keyproc_exit(int status);
+
 /* Between keyproc.c (the process) and keyproc_client.c (asking it): our
  * end of the socketpair, -1 when there is none or the process is gone. */
 int keyproc_fd(void);

@@ -31,7 +31,9 @@
 #    in both byte orders); the same search finds it in the network process
 #    of a ktlsd run with KTLSD_KEYPROC=0, so the check can fail; killing
 #    the key process is logged and stops ktlsd with status 1 (systemd's
-#    Restart=on-failure brings it back).
+#    Restart=on-failure brings it back); the key process runs under its
+#    seccomp filter (Seccomp: 2) and still loads at SIGHUP and signs, with
+#    the EC key and with an RSA key loaded by a second SIGHUP.
 # Needs root and a kTLS kernel (the VM); skips with the reason otherwise.
 set -uo pipefail
 
@@ -541,6 +543,65 @@ test_key_isolation() {
 	fi
 }
 
+# one_handshake NAME: a curl over a fresh `ktls serve` of the main ktlsd
+# (its server profile signs through the key process); 0 if it fetched.
+one_handshake() {
+	local port pid rc
+	port=$(pick_port) || return 1
+	KTLS_SOCKET=$W/ktlsd.sock "$KTLS" serve --root "$W/root" --port "$port" \
+		> "$W/serve-$1.log" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	wait_for_port "$port" 30 "$pid" || { kill "$pid"; return 1; }
+	timeout 60 curl -sS --cacert "$W/ca.pem" "https://localhost:$port/hello.txt" \
+		> "$W/curl-$1.out" 2>&1
+	rc=$?
+	kill "$pid" 2>/dev/null
+	[ "$rc" -eq 0 ] && grep -q '^hello$' "$W/curl-$1.out"
+}
+
+# The key process's seccomp filter (keyproc_sandbox() in daemon/keyproc.c):
+# on (Seccomp: 2), and what it allows is enough for its real work: the
+# same key process has LOADed at start and at the SIGHUP above and signed
+# the handshakes of test_status (ECDSA); now an RSA key is loaded by a
+# SIGHUP and signs a handshake (RSA-PSS), and the process is still alive.
+test_key_process_filter() {
+	local kp=$KEYPROC_PID reloads i
+	[ -n "$kp" ] || { tap_not_ok "key process seccomp filter (no key process)"; return 1; }
+	tap_check "key process $kp: seccomp filter mode (Seccomp: 2), still the same process" \
+		test "$(proc_field "$kp" Seccomp)" = 2 -a "$(key_process_of "$KTLSD_PID")" = "$kp"
+	if ! (cd "$W" && OPENSSL_CONF=req.cnf openssl genpkey -algorithm RSA \
+		-pkeyopt rsa_keygen_bits:2048 -out rsa.key &&
+	      openssl req -config req.cnf -new -key rsa.key -subj /CN=localhost -out rsa.csr &&
+	      openssl x509 -req -in rsa.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+		-extfile req.cnf -extensions server_ext -out rsa.pem) > "$W/rsa.log" 2>&1; then
+		tap_skip "RSA key through the filtered key process" "no RSA certificate (openssl)"
+		return 0
+	fi
+	chown ktlsd: "$W/rsa.key" && chmod 600 "$W/rsa.key" && chmod 644 "$W/rsa.pem"
+	cp "$W/ktlsd.conf" "$W/ktlsd.conf.ec"
+	sed -i "s|^certificate = $W/server.pem|certificate = $W/rsa.pem|; s|^key = $W/server.key|key = $W/rsa.key|" \
+		"$W/ktlsd.conf"
+	reloads=$(grep -c 'configuration reloaded' "$W/main.log")
+	kill -HUP "$KTLSD_PID"
+	for ((i = 0; i < 600; i++)); do
+		[ "$(grep -c 'configuration reloaded' "$W/main.log")" -gt "$reloads" ] && break
+		running "$KTLSD_PID" || break
+		sleep 0.1
+	done
+	if [ "$(grep -c 'configuration reloaded' "$W/main.log")" -gt "$reloads" ] &&
+	   one_handshake rsa &&
+	   grep -qi 'rsaEncryption' <(openssl x509 -in "$W/rsa.pem" -noout -text) &&
+	   [ "$(proc_field "$kp" Seccomp)" = 2 ] && running "$kp" && running "$KTLSD_PID" &&
+	   ! grep -q 'key process: process .* killed' "$W/main.log"; then
+		tap_ok "SIGHUP to an RSA key: the filtered key process loads it and signs a handshake"
+	else
+		tap_not_ok "SIGHUP to an RSA key: the filtered key process loads it and signs a handshake"
+		diag "$(tail -n 8 "$W/main.log")" "curl: $(cat "$W/curl-rsa.out" 2>/dev/null)"
+	fi
+	cp "$W/ktlsd.conf.ec" "$W/ktlsd.conf"
+}
+
 # A dead key process stops ktlsd with status 1 (the service manager
 # restarts it; see on_signal() in daemon/main.c): a daemon that looks
 # healthy while every certificate handshake fails would be worse.  Its own
@@ -676,6 +737,7 @@ main() {
 		test_status
 		test_status_access
 		test_key_isolation
+		test_key_process_filter
 		test_stopping
 		test_key_process_dies
 	fi

@@ -6,7 +6,9 @@
  * P-256 and for RSA-PSS with an RSA key (TLS 1.3's two common cases);
  * credentials loaded through it must complete TLS 1.3 handshakes; refusals
  * (bad file mode, unknown generation, wrong algorithm, malformed requests)
- * and a dead key process must fail cleanly, not hang.
+ * and a dead key process must fail cleanly, not hang.  The key process runs
+ * under its seccomp filter (Seccomp: 2), which kills it on a network
+ * socket, a file opened for writing, executable memory or a fork.
  *
  * test_sign_cost and test_handshake_cost print what a signature and a whole
  * handshake cost with and without the key process (KTLSD_BENCH_N sets the
@@ -27,8 +29,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -252,7 +256,9 @@ static void test_serve_refuses_malformed(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		close(sv[0]);
-		_exit(keyproc_serve(sv[1]) == 0 ? 0 : 1);
+		if (keyproc_sandbox() < 0)	/* served as the key process is */
+			_exit(2);
+		keyproc_exit(keyproc_serve(sv[1]) == 0 ? 0 : 1);
 	}
 	close(sv[1]);
 
@@ -289,6 +295,82 @@ static void test_serve_refuses_malformed(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	free(buf);
+}
+
+/* ---- the system call filter ---- */
+
+static void test_key_process_is_filtered(void **state)
+{
+	char path[64], line[256];
+	int mode = -1;
+	FILE *f;
+
+	/* an answer first: the filter goes on just before serving */
+	sign_and_verify("ec.key", GNUTLS_SIGN_ECDSA_SECP256R1_SHA256);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)keyproc_pid());
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		sscanf(line, "Seccomp: %d", &mode);
+	fclose(f);
+	assert_int_equal(mode, 2);		/* SECCOMP_MODE_FILTER */
+	sign_and_verify("rsa.key", GNUTLS_SIGN_RSA_PSS_RSAE_SHA256);	/* and serves on */
+}
+
+enum forbidden { NET_SOCKET, WRITE_OPEN, EXEC_MAP, FORK, UNIX_SOCKET };
+
+/* The child's wait status after keyproc_sandbox() and one call. */
+static int sandboxed(enum forbidden what)
+{
+	pid_t pid = fork();
+	int status;
+	long rc = -1;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (keyproc_sandbox() < 0)
+			_exit(2);
+		switch (what) {
+		case NET_SOCKET:	/* refused like any socket, not fatal */
+			rc = socket(AF_INET, SOCK_STREAM, 0);
+			keyproc_exit(rc < 0 && errno == EACCES ? 3 : 0);
+			break;
+		case WRITE_OPEN:
+			rc = open(tmp_path("written"), O_WRONLY | O_CREAT, 0600);
+			break;
+		case EXEC_MAP:
+			rc = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
+				  -1, 0) == MAP_FAILED ? -1 : 0;
+			break;
+		case FORK:
+			rc = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+			break;
+		case UNIX_SOCKET:	/* syslog's reconnection: refused, not fatal */
+			rc = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+			keyproc_exit(rc < 0 && errno == EACCES ? 3 : 0);
+			break;
+		}
+		keyproc_exit(rc >= 0 ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void test_key_process_filter_kills(void **state)
+{
+	static const enum forbidden killed[] = { WRITE_OPEN, EXEC_MAP, FORK };
+	int status;
+
+	for (size_t i = 0; i < sizeof(killed) / sizeof(killed[0]); i++) {
+		status = sandboxed(killed[i]);
+		if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGSYS)
+			fail_msg("case %zu: not killed by SIGSYS (status 0x%x)", i, status);
+	}
+	status = sandboxed(UNIX_SOCKET);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 3);	/* EACCES */
+	status = sandboxed(NET_SOCKET);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+	assert_int_equal(access(tmp_path("written"), F_OK), -1);
 }
 
 /* A killed key process: signatures fail at once (no hang), reported. */
@@ -569,6 +651,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_info_from_key_process, start, stop),
 		cmocka_unit_test_setup_teardown(test_key_process_refuses, start, stop),
 		cmocka_unit_test(test_serve_refuses_malformed),
+		cmocka_unit_test_setup_teardown(test_key_process_is_filtered, start, stop),
+		cmocka_unit_test(test_key_process_filter_kills),
 		cmocka_unit_test_setup_teardown(test_dead_key_process, start, stop),
 		cmocka_unit_test_setup_teardown(test_tls13_handshakes_through_key_process,
 						start, stop),
