@@ -121,8 +121,17 @@ $(LIBKTLS_A): $(LIB_OBJS)
 $(GLUE_A): $(GLUE_OBJS)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
-$(BUILD)/libktls.pc: lib/libktls.pc.in Makefile
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' $< > $@
+# The paths in the .pc are the install's: rewritten when `make install
+# PREFIX=...` differs from the build's (the recorded values are the stamp).
+PC_VALUES := $(PREFIX)|$(LIBDIR)|$(INCLUDEDIR)|$(VERSION)
+$(BUILD)/libktls.pc: lib/libktls.pc.in Makefile FORCE
+	@mkdir -p $(@D)
+	$(Q)if [ "$$(cat $@.values 2>/dev/null)" != '$(PC_VALUES)' ] || [ ! -f $@ ] || \
+	       [ $< -nt $@ ]; then \
+		sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' $< > $@ && \
+		echo '$(PC_VALUES)' > $@.values; fi
+.PHONY: FORCE
+FORCE:
 
 # Programs link libktls statically so they run from the build tree.
 $(KTLS_CLI): $(call obj,$(TOOL_SRCS)) $(LIBKTLS_A)
