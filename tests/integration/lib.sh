@@ -4,11 +4,13 @@
 #   . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 #
 # TAP:     tap_ok NAME | tap_not_ok NAME | tap_check NAME CMD... |
-#          tap_skip NAME REASON | tap_relay < FILE | diag MSG... | tap_done
+#          tap_skip NAME REASON | tap_relay < FILE | diag MSG... | tap_done |
+#          tap_skip_all NAME REASON
 # Files:   ktls_tmpdir PREFIX (a temp dir removed at exit; KTLS_KEEP_TMP=1
 #          keeps it) | gen_test_certs DIR [HOSTNAME]
 # Exit:    at_exit CMD... (run at exit, last registered first; lib.sh owns
 #          the EXIT trap, so register cleanups here instead of trapping)
+# Procs:   stop_pid PID | stop_bg_pids (the caller's PIDS array)
 # Network: pick_port | port_listening PORT | wait_for_port PORT [SECONDS [PID]]
 # Kernel:  tls_stat NAME (a /proc/net/tls_stat counter, -1 if unknown)
 # Misc:    sha256_of FILE | make_pattern_file FILE MIB | need_cmd CMD...
@@ -89,6 +91,13 @@ tap_relay() {
 tap_done() {
 	printf '1..%d\n' "$TAP_N"
 	[ "$TAP_FAILED" -eq 0 ]
+}
+
+# tap_skip_all NAME REASON: the whole script is skipped: one skip, the plan, exit 0.
+tap_skip_all() {
+	tap_skip "$1" "$2"
+	tap_done
+	exit 0
 }
 
 # ---- exit --------------------------------------------------------------------
@@ -230,6 +239,29 @@ need_cmd() {
 	[ ${#missing[@]} -eq 0 ] && return 0
 	echo "missing ${missing[*]}"
 	return 1
+}
+
+# ---- processes ---------------------------------------------------------------
+
+# stop_pid PID: kill a background process and reap it; nothing if PID is empty.
+stop_pid() {
+	local pid=$1
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# stop_bg_pids: kill every process in the caller's PIDS array, reap them, empty it.
+stop_bg_pids() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${PIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	PIDS=()
 }
 
 # ---- network -----------------------------------------------------------------

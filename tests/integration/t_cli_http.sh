@@ -25,27 +25,7 @@ CLIENTS=20
 T=120				# seconds any single client may take
 PIDS=()				# background processes we started, stopped at exit
 
-skip_all() {
-	tap_skip "ktls get/serve over kTLS" "$1"
-	tap_done
-	exit 0
-}
-
-stop_all() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-	done
-	for pid in "${PIDS[@]}"; do
-		wait "$pid" 2>/dev/null
-	done
-	PIDS=()
-}
-
-cleanup() {
-	stop_all
-	_ktls_cleanup_tmpdirs
-}
+skip_all() { tap_skip_all "ktls get/serve over kTLS" "$1"; }
 
 # ---- setup -------------------------------------------------------------------
 
@@ -395,11 +375,6 @@ start_s_server() {
 	wait_for_port "$port" 20 "$S_SERVER_PID"
 }
 
-stop_pid() {
-	kill "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
-
 get_from_peer() {	# get_from_peer NAME URL EXPECTED [GET-ARGS...]
 	local name=$1 link=$2 want=$3 rc
 	shift 3
@@ -615,7 +590,7 @@ main() {
 	"$KTLS" check --quiet > /dev/null 2>&1 || skip_all "this kernel cannot run kTLS"
 	ktls_tmpdir cli-http || skip_all "no temp dir"
 	W=$KTLS_TMPDIR
-	trap cleanup EXIT
+	at_exit stop_bg_pids
 	gen_test_certs "$W" localhost || skip_all "cannot generate certificates"
 	chmod 600 "$W"/*.key
 	write_config

@@ -62,30 +62,7 @@ CASES=(
 	"12 1.2 AES-128-CCM AES-128-CCM ECDHE-ECDSA-AES128-CCM"
 )
 
-skip_all() {
-	tap_skip "ktlsd end to end" "$1"
-	tap_done
-	exit 0
-}
-
-stop_pid() {
-	local pid=$1
-	[ -n "$pid" ] || return 0
-	kill "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 0
-}
-
-stop_all() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-	done
-	for pid in "${PIDS[@]}"; do
-		wait "$pid" 2>/dev/null
-	done
-	PIDS=()
-}
+skip_all() { tap_skip_all "ktlsd end to end" "$1"; }
 
 # ---- files -------------------------------------------------------------------
 
@@ -612,16 +589,16 @@ wait_gone_status() {
 }
 
 main() {
-	local start=$SECONDS
+	local missing start=$SECONDS
 	[ -x "$KTLSD" ] || skip_all "$KTLSD not built (make)"
 	[ -x "$CLIENT" ] || skip_all "$CLIENT not built (make tests)"
 	[ "$(id -u)" = 0 ] || skip_all "needs root (run it in the VM: tests/vm/run -- bash $0)"
 	grep -q '^TlsTxSw' /proc/net/tls_stat 2>/dev/null || modprobe tls 2>/dev/null
 	[ -r /proc/net/tls_stat ] || skip_all "no kernel TLS here (run it in the VM)"
-	need_cmd certtool gnutls-serv openssl > /dev/null || skip_all "$(need_cmd certtool gnutls-serv openssl)"
+	missing=$(need_cmd certtool gnutls-serv openssl) || skip_all "$missing"
 	ktls_tmpdir ktls-daemon || exit 2
 	W=$KTLS_TMPDIR
-	at_exit stop_all
+	at_exit stop_bg_pids
 	PSK_DEV1=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 	PSK_STRANGER=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 	make_certs || skip_all "cannot generate certificates"

@@ -48,20 +48,10 @@ START_WAIT=120			# seconds: the emulated CPU probes ciphers slowly
 PIDS=()
 KTLSD_PID=''
 
-skip_all() {
-	tap_skip "ktlsd as a service" "$1"
-	tap_done
-	exit 0
-}
+skip_all() { tap_skip_all "ktlsd as a service" "$1"; }
 
 cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-	done
-	for pid in "${PIDS[@]}"; do
-		wait "$pid" 2>/dev/null
-	done
+	stop_bg_pids
 	_ktls_cleanup_tmpdirs
 }
 

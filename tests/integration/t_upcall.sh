@@ -39,20 +39,10 @@ KTLSD_CONF=''		# the config ktlsd runs with (write_config)
 TESTRING=''		# our keyring, unlinked at exit
 EXTRARING=''		# a keyring only [kernel] keyrings names, unlinked at exit
 
-skip_all() {
-	tap_skip "kernel handshake upcall" "$1"
-	tap_done
-	exit 0
-}
+skip_all() { tap_skip_all "kernel handshake upcall" "$1"; }
 
 cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-	done
-	for pid in "${PIDS[@]}"; do
-		wait "$pid" 2>/dev/null
-	done
+	stop_bg_pids
 	[ -n "$TESTRING" ] && keyctl unlink "$TESTRING" @u >/dev/null 2>&1
 	[ -n "$EXTRARING" ] && keyctl unlink "$EXTRARING" @u >/dev/null 2>&1
 	_ktls_cleanup_tmpdirs
