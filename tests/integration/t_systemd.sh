@@ -26,7 +26,8 @@
 # It writes /etc/ktlsd, /etc/systemd/system and creates a user, so it runs
 # only inside the VM (KTLSD_IN_VM=1), as root.  The units keep
 # DefaultDependencies= off through drop-ins (this boot has no
-# sysinit.target) and ExecStart= points at $BUILD/ktlsd; everything else is
+# sysinit.target) and ExecStart= points at a copy of $BUILD/ktlsd in
+# /etc/ktlsd/vmtest-bin (visible in the sandbox); everything else is
 # the shipped systemd/ktlsd.{service,socket}.  (Static checks of the units,
 # `systemd-analyze verify` and the --offline=yes score, are in t_service.sh.)
 #
@@ -116,7 +117,11 @@ write_config() {
 # The shipped units, ExecStart= pointed at this build, plus drop-ins for a
 # boot without sysinit.target, and the runner.
 write_units() {
-	sed "s|/usr/local/sbin|$(dirname "$KTLSD")|g" systemd/ktlsd.service > "$UNITS/ktlsd.service"
+	# A copy where the sandbox can see it: the build may be under /tmp or
+	# /home, which PrivateTmp= and ProtectHome= hide from the service
+	# (status=203/EXEC when CI's clone lives in /tmp).
+	install -D -m 0755 "$KTLSD" "$ETC/vmtest-bin/ktlsd" || return 1
+	sed "s|/usr/local/sbin|$ETC/vmtest-bin|g" systemd/ktlsd.service > "$UNITS/ktlsd.service"
 	cp systemd/ktlsd.socket "$UNITS/ktlsd.socket"
 	mkdir -p "$UNITS/ktlsd.service.d" "$UNITS/ktlsd.socket.d"
 	cat > "$UNITS/ktlsd.service.d/vmtest.conf" <<-EOF
