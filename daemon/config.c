@@ -171,6 +171,7 @@ static int cfg_load_defaults(struct cfg **out, char *err, size_t errlen)
 	p->roles = CFG_ROLE_CLIENT;
 	p->verify = KTLS_VERIFY_REQUIRED;
 	p->handshake_timeout_ms = cfg->handshake_timeout_ms;
+	p->ticket_wait_ms = CFG_TICKET_WAIT_AUTO;
 	*out = cfg;
 	return 0;
 }
@@ -407,6 +408,8 @@ static void apply_profile_defaults(const struct cfg *cfg, struct cfg_profile *p,
 		p->roles = CFG_ROLE_CLIENT;
 	if (!at->key[P_HANDSHAKE_TIMEOUT])
 		p->handshake_timeout_ms = cfg->handshake_timeout_ms;
+	if (!at->key[P_TICKET_WAIT])
+		p->ticket_wait_ms = CFG_TICKET_WAIT_AUTO;
 	if (!at->key[P_VERIFY])
 		p->verify = p->roles == CFG_ROLE_CLIENT ? KTLS_VERIFY_REQUIRED :
 			    p->roles == CFG_ROLE_SERVER ? KTLS_VERIFY_NONE : KTLS_VERIFY_DEFAULT;

@@ -19,6 +19,8 @@
 #define CFG_ROLE_CLIENT 1u
 #define CFG_ROLE_SERVER 2u
 #define CFG_KERNEL_KEYRINGS_MAX 8	/* [kernel] keyrings */
+#define CFG_TICKET_WAIT_AUTO (-1)	/* ticket_wait = auto: from the round trip */
+#define CFG_TICKET_WAIT_MAX_MS 5000
 #define CFG_KEYRING_NAME_MAX 128
 
 struct creds;	/* creds.h: GnuTLS credentials built from a profile */
@@ -39,6 +41,7 @@ struct cfg_profile {
 	gid_t *allowed_gids;
 	size_t n_allowed_gids;
 	unsigned handshake_timeout_ms;
+	int ticket_wait_ms;		/* client, TLS 1.3: CFG_TICKET_WAIT_AUTO or a fixed wait */
 	struct creds *creds;		/* filled by creds_load_all() */
 };
 

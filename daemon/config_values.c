@@ -558,6 +558,28 @@ static int set_allowed_gids(void *target, const char *value, char *msg, size_t l
 	return for_each_item(value, add_allowed_gid, target, msg, len);
 }
 
+/* "auto" (the default), "none" (take only tickets already there), or a
+ * fixed wait like "20ms". */
+static int set_ticket_wait(void *target, const char *value, char *msg, size_t len)
+{
+	struct cfg_profile *p = target;
+	unsigned ms;
+
+	if (strcmp(value, "auto") == 0) {
+		p->ticket_wait_ms = CFG_TICKET_WAIT_AUTO;
+		return 0;
+	}
+	if (strcmp(value, "none") == 0) {
+		p->ticket_wait_ms = 0;
+		return 0;
+	}
+	if (parse_timeout(value, &ms, msg, len) < 0 || ms > CFG_TICKET_WAIT_MAX_MS)
+		return bad_value(msg, len, "\"%s\" is not auto, none or a wait from 1ms to %ums",
+				 value, CFG_TICKET_WAIT_MAX_MS);
+	p->ticket_wait_ms = (int)ms;
+	return 0;
+}
+
 static int set_profile_timeout(void *target, const char *value, char *msg, size_t len)
 {
 	return parse_timeout(value, &((struct cfg_profile *)target)->handshake_timeout_ms,
@@ -599,6 +621,7 @@ const struct key_def profile_keys[P_COUNT] = {
 	[P_ALLOWED_UIDS] = { "allowed_uids", set_allowed_uids },
 	[P_ALLOWED_GIDS] = { "allowed_gids", set_allowed_gids },
 	[P_HANDSHAKE_TIMEOUT] = { "handshake_timeout", set_profile_timeout },
+	[P_TICKET_WAIT] = { "ticket_wait", set_ticket_wait },
 };
 
 /* ---- key names, for tests that hold the documentation to the parser ---- */

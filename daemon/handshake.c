@@ -522,7 +522,8 @@ static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t len
  * handed to GnuTLS, which may read exactly that record and no more; the
  * first data or alert record, or EOF, ends the wait untouched for kTLS.
  * The wait is four round trips plus 100 ms (at most 1 s), cut to 50 ms
- * after each ticket taken (tickets come in a burst).  An
+ * after each ticket taken (tickets come in a burst); a profile's
+ * ticket_wait sets it instead (none: only what is already queued).  An
  * alert right after the handshake (a server rejecting our certificate in
  * TLS 1.3 says so only now) is handed to GnuTLS too, to report it.
  */
@@ -533,6 +534,11 @@ static uint64_t drain_window_ms(const struct hs_job *job)
 	struct tcp_info info;
 	socklen_t len = sizeof(info);
 	uint64_t ms = 100;
+
+	/* The profile's ticket_wait: an application reading with ktls_recv()
+	 * (which skips late tickets) need not pay for the wait. */
+	if (job->profile && job->profile->ticket_wait_ms != CFG_TICKET_WAIT_AUTO)
+		return (uint64_t)job->profile->ticket_wait_ms;
 
 	/* Servers make tickets after checking our Finished: allow for their
 	 * CPU time too, not only the round trip (measured under emulation). */

@@ -7,7 +7,8 @@
 # Files served: 1 MiB, 1 byte, empty, 16 KiB + 1 (one byte past a full TLS
 # record), all random.  Every transfer is checked by SHA-256 against the
 # original.  Also: HEAD, keep-alive reuse, 404/403/405/400, symlinks and
-# ".." refused, 20 concurrent clients, a chunked response, TLS 1.2, the exit
+# ".." refused, 20 concurrent clients, a chunked response, TLS 1.2, a
+# profile's ticket_wait (3s waited out, none not waited), the exit
 # statuses of `ktls get` (1 HTTP error, 2 usage, 3 no ktlsd) and of
 # `ktls serve` (0 on SIGTERM, 3 no ktlsd), and /proc/net/tls_stat growth.
 # Needs a kTLS kernel (run it in the VM: tests/vm/run -- bash THIS) and
@@ -47,6 +48,17 @@ write_config() {
 	role = client
 	ca_file = $W/ca.pem
 	verify = required
+
+	# ticket_wait: a fixed wait that shows, and none
+	[profile slowwait]
+	role = client
+	ca_file = $W/ca.pem
+	ticket_wait = 3s
+
+	[profile nowait]
+	role = client
+	ca_file = $W/ca.pem
+	ticket_wait = none
 
 	# lets a request turn verification off (ktls get --insecure)
 	[profile lax]
@@ -461,6 +473,46 @@ test_gnutls_serv() {
 	stop_pid "$pid"
 }
 
+# ticket_wait, seen from ktlsd's duration= for a server that sends no
+# tickets (gnutls-serv --noticket): a fixed 3 s wait is waited out in full,
+# none waits for nothing; both fetch intact (ktls get reads with
+# ktls_recv(), which would skip a late ticket).
+handshake_ms() {	# handshake_ms PROFILE: duration of its last handshake
+	grep "handshake ok .*profile=$1 " "$W/ktlsd.log" | tail -n 1 |
+		sed -n 's/.* duration=\([0-9]*\)ms.*/\1/p'
+}
+
+test_ticket_wait() {
+	local port pid slow fast
+	port=$(pick_port) || { tap_not_ok "ticket_wait: a free port"; return; }
+	gnutls-serv --http --noticket --httpdata="$W/root/one.bin" -p "$port" \
+		--x509certfile "$W/server.pem" --x509keyfile "$W/server.key" \
+		> "$W/gnutls-serv.log" 2>&1 < /dev/null &
+	pid=$!
+	PIDS+=("$pid")
+	if ! wait_for_port "$port" 20 "$pid"; then
+		tap_not_ok "ticket_wait: gnutls-serv --noticket started"
+		stop_pid "$pid"
+		return
+	fi
+	get_from_peer "ticket_wait = 3s, server sends no tickets" \
+		"https://127.0.0.1:$port/" "$W/root/one.bin" --sni localhost --profile slowwait
+	get_from_peer "ticket_wait = none, server sends no tickets" \
+		"https://127.0.0.1:$port/" "$W/root/one.bin" --sni localhost --profile nowait
+	get_from_peer "ticket_wait = auto (default), server sends no tickets" \
+		"https://127.0.0.1:$port/" "$W/root/one.bin" --sni localhost --profile local
+	slow=$(handshake_ms slowwait)
+	fast=$(handshake_ms nowait)
+	diag "client handshake with no tickets to wait for: ticket_wait auto $(handshake_ms local) ms," \
+	     "none $fast ms, 3s $slow ms"
+	if [ -n "$slow" ] && [ -n "$fast" ] && [ "$slow" -ge 3000 ] && [ "$fast" -lt 3000 ]; then
+		tap_ok "ticket_wait: 3s waits it out (${slow} ms), none does not (${fast} ms)"
+	else
+		tap_not_ok "ticket_wait: 3s waits it out (${slow:-?} ms), none does not (${fast:-?} ms)"
+	fi
+	stop_pid "$pid"
+}
+
 test_get_exit_statuses() {
 	local rc
 	timeout "$T" "$KTLS" get -o "$W/out/x" "$(url nothing-here.bin)" 2> "$W/x.err"
@@ -615,6 +667,7 @@ main() {
 	test_openssl_server
 	test_chunked
 	test_gnutls_serv
+	test_ticket_wait
 	test_get_exit_statuses
 	test_get_verification
 	test_tls_stat

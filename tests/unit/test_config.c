@@ -102,6 +102,7 @@ static void test_builtin_defaults(void **state)
 	assert_null(p->key_file);
 	assert_int_equal(p->verify, KTLS_VERIFY_REQUIRED);
 	assert_int_equal(p->handshake_timeout_ms, 10000);
+	assert_int_equal(p->ticket_wait_ms, CFG_TICKET_WAIT_AUTO);
 	assert_string_equal(cfg->client_profile, "default");
 	assert_null(cfg->server_profile);
 	assert_ptr_equal(cfg_select_profile(cfg, KTLS_ROLE_CLIENT, NULL, NULL), p);
@@ -259,6 +260,32 @@ static void test_timeouts(void **state)
 		assert_int_equal(cfg->profiles[0].handshake_timeout_ms, cases[i].ms);
 		cfg_free(cfg);
 	}
+}
+
+static void test_ticket_wait(void **state)
+{
+	static const struct {
+		const char *text;
+		int ms;
+	} cases[] = {
+		{ "auto", CFG_TICKET_WAIT_AUTO }, { "none", 0 }, { "20ms", 20 }, { "5s", 5000 },
+		{ "1", 1 },
+	};
+	char text[128];
+	struct cfg *cfg;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "[profile a]\nticket_wait = %s\n", cases[i].text);
+		cfg = load_ok(text);
+		assert_int_equal(cfg->profiles[0].ticket_wait_ms, cases[i].ms);
+		cfg_free(cfg);
+	}
+	cfg = load_ok("[profile a]\nrole = client\n");	/* unset: auto */
+	assert_int_equal(cfg->profiles[0].ticket_wait_ms, CFG_TICKET_WAIT_AUTO);
+	cfg_free(cfg);
+	expect_error("[profile a]\nticket_wait = 6s\n", 2, "is not auto, none or a wait");
+	expect_error("[profile a]\nticket_wait = 0\n", 2, "is not auto, none or a wait");
+	expect_error("[profile a]\nticket_wait = never\n", 2, "is not auto, none or a wait");
 }
 
 static void test_missing_file(void **state)
@@ -630,6 +657,7 @@ int main(void)
 		cmocka_unit_test(test_verify_defaults_per_role),
 		cmocka_unit_test(test_role_defaults_pick_first_capable),
 		cmocka_unit_test(test_timeouts),
+		cmocka_unit_test(test_ticket_wait),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_directory_is_an_error),
 		cmocka_unit_test(test_errors_sections),
