@@ -45,6 +45,7 @@ static size_t n_slots, cap_slots;
 
 static int kp_sock = -1;		/* network process: our end */
 static pid_t kp_child;
+static atomic_bool dead;		/* read by workers, set by whoever sees it first */
 
 /* ---- the key table (key process) ---- */
 
@@ -399,6 +400,7 @@ int keyproc_start(const struct cfg *cfg, int use_syslog)
 	close(sv[1]);
 	kp_sock = sv[0];
 	kp_child = pid;
+	atomic_store(&dead, false);
 	log_info("key process %d started: private keys live there", (int)pid);
 	return 0;
 }
@@ -428,14 +430,10 @@ int keyproc_fd(void)
 	return kp_sock;
 }
 
-static atomic_flag death_told;
-static atomic_bool dead;	/* read by workers, set by whoever sees it first */
-
 void keyproc_mark_dead(const char *why)
 {
-	atomic_store(&dead, true);
-	if (atomic_flag_test_and_set(&death_told))
-		return;		/* once: every later signature would repeat it */
+	if (atomic_exchange(&dead, true))
+		return;		/* said once: every later signature would repeat it */
 	log_error("key process: %s; ktlsd stops (handshakes that need our private key "
 		  "fail meanwhile)", why);
 }
@@ -459,8 +457,7 @@ int keyproc_reap(void)
 		snprintf(why, sizeof(why), "process %d exited with status %d", (int)kp_child,
 			 WEXITSTATUS(status));
 	kp_child = 0;
-	atomic_store(&dead, true);
-	atomic_flag_test_and_set(&death_told);
+	atomic_store(&dead, true);	/* and keyproc_mark_dead() stays quiet */
 	log_error("key process: %s", why);
 	return 1;
 }
