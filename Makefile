@@ -274,6 +274,6 @@ uninstall:
 clean:
 	rm -rf build
 
-.SECONDARY: $(call obj,$(INTEG_SRCS) $(UNIT_SRCS)) $(INTEG_SUPPORT_OBJS)
+.SECONDARY: $(call obj,$(INTEG_SRCS) $(UNIT_SRCS)) $(INTEG_SUPPORT_OBJS) $(UNIT_HELPER_OBJS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <limits.h>
@@ -32,11 +31,11 @@
 
 #include "../../daemon/config.h"
 #include "../../daemon/creds.h"
+#include "unit_files.h"
 
 #define KEY_HEX_16 "00112233445566778899aabbccddeeff"
 #define KEY_HEX_32 KEY_HEX_16 "FFEEDDCCBBAA99887766554433221100"
 
-static char tmpdir[] = "/tmp/ktlsd-test-creds-XXXXXX";
 static char err[1024];
 
 /* ---- the wrapped system trust store ---- */
@@ -57,91 +56,26 @@ int __wrap_gnutls_certificate_set_x509_system_trust(gnutls_certificate_credentia
 
 /* ---- files ---- */
 
-static const char *tmp_path(const char *name)
-{
-	static char paths[8][256];
-	static unsigned next;
-	char *p = paths[next++ % 8];
-
-	snprintf(p, sizeof(paths[0]), "%s/%s", tmpdir, name);
-	return p;
-}
-
-static void write_file(const char *name, const void *data, size_t len, mode_t mode)
-{
-	const char *path = tmp_path(name);
-	int fd;
-
-	unlink(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	assert_int_equal(fchmod(fd, mode), 0);	/* not subject to the umask */
-	assert_int_equal(close(fd), 0);
-}
-
-static void write_text(const char *name, const char *text, mode_t mode)
-{
-	write_file(name, text, strlen(text), mode);
-}
-
 /* A self-signed ECDSA P-256 CA certificate for cn and its key. */
-static void make_cert(const char *cert_name, const char *key_name, const char *cn)
+static void make_ec_cert(const char *cert_name, const char *key_name, const char *cn)
 {
-	gnutls_x509_privkey_t key;
-	gnutls_x509_crt_t crt;
-	gnutls_datum_t pem;
-	const unsigned char serial[] = { 0x01, 0x23, 0x45, 0x67 };
-	time_t now = time(NULL);
-
-	assert_int_equal(gnutls_x509_privkey_init(&key), 0);
-	assert_int_equal(gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
-		GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0), 0);
-	assert_int_equal(gnutls_x509_crt_init(&crt), 0);
-	assert_int_equal(gnutls_x509_crt_set_version(crt, 3), 0);
-	assert_int_equal(gnutls_x509_crt_set_serial(crt, serial, sizeof(serial)), 0);
-	assert_int_equal(gnutls_x509_crt_set_activation_time(crt, now - 3600), 0);
-	assert_int_equal(gnutls_x509_crt_set_expiration_time(crt, now + 86400), 0);
-	assert_int_equal(gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
-						       cn, (unsigned)strlen(cn)), 0);
-	assert_int_equal(gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, cn,
-							      (unsigned)strlen(cn),
-							      GNUTLS_FSAN_SET), 0);
-	assert_int_equal(gnutls_x509_crt_set_basic_constraints(crt, 1, -1), 0);
-	assert_int_equal(gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE |
-							    GNUTLS_KEY_KEY_CERT_SIGN), 0);
-	assert_int_equal(gnutls_x509_crt_set_key(crt, key), 0);
-	assert_int_equal(gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0), 0);
-
-	assert_int_equal(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &pem), 0);
-	write_file(cert_name, pem.data, pem.size, 0644);
-	gnutls_free(pem.data);
-	assert_int_equal(gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &pem), 0);
-	write_file(key_name, pem.data, pem.size, 0600);
-	gnutls_memset(pem.data, 0, pem.size);
-	gnutls_free(pem.data);
-	gnutls_x509_crt_deinit(crt);
-	gnutls_x509_privkey_deinit(key);
+	unit_make_cert(cert_name, key_name, cn, GNUTLS_PK_ECDSA,
+		       GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1));
 }
 
 static int setup_dir(void **state)
 {
-	if (!mkdtemp(tmpdir))
+	if (unit_tmpdir_create("creds") < 0)
 		return -1;
-	make_cert("a.crt", "a.key", "a.test");
-	make_cert("b.crt", "b.key", "b.test");
+	make_ec_cert("a.crt", "a.key", "a.test");
+	make_ec_cert("b.crt", "b.key", "b.test");
 	return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
 }
 
 static int remove_dir(void **state)
 {
 	creds_set_kernel_ciphers(NULL);
-	return nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	return unit_tmpdir_remove();
 }
 
 /* Each test starts from the default kernel ciphers and the real trust store. */
@@ -161,9 +95,9 @@ static int load(const char *conf, struct cfg **out)
 {
 	int rc;
 
-	write_text("ktlsd.conf", conf, 0644);
+	unit_write_text("ktlsd.conf", conf, 0644);
 	err[0] = '\0';
-	rc = cfg_load(tmp_path("ktlsd.conf"), out, err, sizeof(err));
+	rc = cfg_load(unit_tmp_path("ktlsd.conf"), out, err, sizeof(err));
 	if (rc != 0)
 		fail_msg("cfg_load: %s", err);
 	return creds_load_all(*out, err, sizeof(err));
@@ -181,7 +115,7 @@ static int load_web(const char *key_name, const char *extra, struct cfg **out)
 	char conf[1024];
 
 	snprintf(conf, sizeof(conf), "[profile web]\nrole = server\ncertificate = %s\n"
-		 "key = %s\n%s", tmp_path("a.crt"), tmp_path(key_name), extra ? extra : "");
+		 "key = %s\n%s", unit_tmp_path("a.crt"), unit_tmp_path(key_name), extra ? extra : "");
 	return load(conf, out);
 }
 
@@ -203,10 +137,10 @@ static void test_secret_mode_0640_refused(void **state)
 {
 	char want[512];
 
-	write_text("k0640", "secret", 0640);
+	unit_write_text("k0640", "secret", 0640);
 	snprintf(want, sizeof(want), "key file %s is readable by group/others (mode 0640); "
-		 "chmod 600 it", tmp_path("k0640"));
-	assert_int_equal(creds_check_secret_file(tmp_path("k0640"), err, sizeof(err)), -EPERM);
+		 "chmod 600 it", unit_tmp_path("k0640"));
+	assert_int_equal(creds_check_secret_file(unit_tmp_path("k0640"), err, sizeof(err)), -EPERM);
 	assert_string_equal(err, want);
 }
 
@@ -223,8 +157,8 @@ static void test_secret_other_modes_refused(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		write_text("kmode", "secret", cases[i].mode);
-		assert_int_equal(creds_check_secret_file(tmp_path("kmode"), err, sizeof(err)),
+		unit_write_text("kmode", "secret", cases[i].mode);
+		assert_int_equal(creds_check_secret_file(unit_tmp_path("kmode"), err, sizeof(err)),
 				 -EPERM);
 		assert_non_null(strstr(err, cases[i].phrase));
 	}
@@ -232,18 +166,18 @@ static void test_secret_other_modes_refused(void **state)
 
 static void test_secret_0600_and_0400_accepted(void **state)
 {
-	write_text("k0600", "secret", 0600);
-	assert_int_equal(creds_check_secret_file(tmp_path("k0600"), err, sizeof(err)), 0);
-	write_text("k0400", "secret", 0400);
-	assert_int_equal(creds_check_secret_file(tmp_path("k0400"), err, sizeof(err)), 0);
+	unit_write_text("k0600", "secret", 0600);
+	assert_int_equal(creds_check_secret_file(unit_tmp_path("k0600"), err, sizeof(err)), 0);
+	unit_write_text("k0400", "secret", 0400);
+	assert_int_equal(creds_check_secret_file(unit_tmp_path("k0400"), err, sizeof(err)), 0);
 }
 
 static void test_secret_symlink_refused(void **state)
 {
-	write_text("real.key", "secret", 0600);
-	unlink(tmp_path("link.key"));
-	assert_int_equal(symlink(tmp_path("real.key"), tmp_path("link.key")), 0);
-	assert_int_equal(creds_check_secret_file(tmp_path("link.key"), err, sizeof(err)), -EPERM);
+	unit_write_text("real.key", "secret", 0600);
+	unlink(unit_tmp_path("link.key"));
+	assert_int_equal(symlink(unit_tmp_path("real.key"), unit_tmp_path("link.key")), 0);
+	assert_int_equal(creds_check_secret_file(unit_tmp_path("link.key"), err, sizeof(err)), -EPERM);
 	assert_non_null(strstr(err, "is a symbolic link"));
 }
 
@@ -251,9 +185,9 @@ static void test_secret_not_owned_refused(void **state)
 {
 	if (geteuid() != 0)
 		skip();	/* only root can give a file away */
-	write_text("nobody.key", "secret", 0600);
-	assert_int_equal(chown(tmp_path("nobody.key"), 65534, 65534), 0);
-	assert_int_equal(creds_check_secret_file(tmp_path("nobody.key"), err, sizeof(err)),
+	unit_write_text("nobody.key", "secret", 0600);
+	assert_int_equal(chown(unit_tmp_path("nobody.key"), 65534, 65534), 0);
+	assert_int_equal(creds_check_secret_file(unit_tmp_path("nobody.key"), err, sizeof(err)),
 			 -EPERM);
 	assert_non_null(strstr(err, "is owned by uid 65534"));
 	assert_non_null(strstr(err, "chown it"));
@@ -261,17 +195,17 @@ static void test_secret_not_owned_refused(void **state)
 
 static void test_secret_missing_and_special(void **state)
 {
-	assert_int_equal(creds_check_secret_file(tmp_path("absent.key"), err, sizeof(err)),
+	assert_int_equal(creds_check_secret_file(unit_tmp_path("absent.key"), err, sizeof(err)),
 			 -ENOENT);
 	assert_non_null(strstr(err, "No such file or directory"));
 
-	mkdir(tmp_path("dir.key"), 0700);
-	assert_int_equal(creds_check_secret_file(tmp_path("dir.key"), err, sizeof(err)), -EPERM);
+	mkdir(unit_tmp_path("dir.key"), 0700);
+	assert_int_equal(creds_check_secret_file(unit_tmp_path("dir.key"), err, sizeof(err)), -EPERM);
 	assert_non_null(strstr(err, "is not a regular file"));
 
-	unlink(tmp_path("fifo.key"));
-	assert_int_equal(mkfifo(tmp_path("fifo.key"), 0600), 0);
-	assert_int_equal(creds_check_secret_file(tmp_path("fifo.key"), err, sizeof(err)), -EPERM);
+	unlink(unit_tmp_path("fifo.key"));
+	assert_int_equal(mkfifo(unit_tmp_path("fifo.key"), 0600), 0);
+	assert_int_equal(creds_check_secret_file(unit_tmp_path("fifo.key"), err, sizeof(err)), -EPERM);
 	assert_non_null(strstr(err, "is not a regular file"));
 }
 
@@ -316,9 +250,9 @@ static void test_key_mode_refused_in_profile(void **state)
 	struct cfg *cfg = NULL;
 	char want[512];
 
-	write_text("loose.key", "not even a key", 0644);
+	unit_write_text("loose.key", "not even a key", 0644);
 	snprintf(want, sizeof(want), "profile web: key file %s is readable by group/others "
-		 "(mode 0644); chmod 600 it", tmp_path("loose.key"));
+		 "(mode 0644); chmod 600 it", unit_tmp_path("loose.key"));
 	assert_int_equal(load_web("loose.key", NULL, &cfg), -EPERM);
 	assert_string_equal(err, want);
 	assert_null(cfg->profiles[0].creds);
@@ -392,13 +326,13 @@ static void test_priority_without_kernel_cipher(void **state)
 
 	creds_set_kernel_ciphers(":-CIPHER-ALL:+AES-128-GCM");
 	snprintf(conf, sizeof(conf), "[profile web]\nrole = server\npsk_file = %s\n"
-		 "priority = NORMAL:-AES-128-GCM\n", tmp_path("good.psk"));
-	write_text("good.psk", "alice:" KEY_HEX_16 "\n", 0600);
+		 "priority = NORMAL:-AES-128-GCM\n", unit_tmp_path("good.psk"));
+	unit_write_text("good.psk", "alice:" KEY_HEX_16 "\n", 0600);
 	expect_load_error(conf, -EINVAL, "profile web: priority \"NORMAL:-AES-128-GCM\" leaves "
 			  "no cipher the kernel can run");
 
 	snprintf(conf, sizeof(conf), "[profile web]\nrole = server\npsk_file = %s\n"
-		 "priority = NORMAL:-VERS-ALL:+VERS-TLS1.1\n", tmp_path("good.psk"));
+		 "priority = NORMAL:-VERS-ALL:+VERS-TLS1.1\n", unit_tmp_path("good.psk"));
 	expect_load_error(conf, -EINVAL, "profile web: priority \"NORMAL:-VERS-ALL:+VERS-TLS1.1\" "
 			  "leaves neither TLS 1.2 nor TLS 1.3");
 }
@@ -409,8 +343,8 @@ static void test_bad_priority_string(void **state)
 	struct cfg *cfg = NULL;
 	int rc;
 
-	write_text("ktlsd.conf", "[profile c]\nverify = none\n", 0644);
-	assert_int_equal(cfg_load(tmp_path("ktlsd.conf"), &cfg, err, sizeof(err)), 0);
+	unit_write_text("ktlsd.conf", "[profile c]\nverify = none\n", 0644);
+	assert_int_equal(cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, err, sizeof(err)), 0);
 	free(cfg->profiles[0].priority);
 	cfg->profiles[0].priority = strdup("NORMAL:+NO-SUCH-THING");
 	rc = creds_load_all(cfg, err, sizeof(err));
@@ -426,20 +360,20 @@ static void test_ca_file(void **state)
 	struct cfg *cfg = NULL;
 	char conf[512];
 
-	snprintf(conf, sizeof(conf), "[profile c]\nca_file = %s\n", tmp_path("a.crt"));
+	snprintf(conf, sizeof(conf), "[profile c]\nca_file = %s\n", unit_tmp_path("a.crt"));
 	assert_int_equal(load(conf, &cfg), 0);
 	assert_int_equal(system_trust_calls, 0);
 	unload(cfg);
 
-	write_text("empty.pem", "", 0644);
-	snprintf(conf, sizeof(conf), "[profile c]\nca_file = %s\n", tmp_path("empty.pem"));
+	unit_write_text("empty.pem", "", 0644);
+	snprintf(conf, sizeof(conf), "[profile c]\nca_file = %s\n", unit_tmp_path("empty.pem"));
 	expect_load_error(conf, -EINVAL, "holds no PEM certificate");
 
-	write_text("junk.pem", "this is not a certificate\n", 0644);
-	snprintf(conf, sizeof(conf), "[profile c]\nca_file = %s\n", tmp_path("junk.pem"));
+	unit_write_text("junk.pem", "this is not a certificate\n", 0644);
+	snprintf(conf, sizeof(conf), "[profile c]\nca_file = %s\n", unit_tmp_path("junk.pem"));
 	expect_load_error(conf, -EINVAL, "holds no PEM certificate");
 
-	snprintf(conf, sizeof(conf), "[profile c]\nca_file = %s\n", tmp_path("absent.pem"));
+	snprintf(conf, sizeof(conf), "[profile c]\nca_file = %s\n", unit_tmp_path("absent.pem"));
 	expect_load_error(conf, -ENOENT, "absent.pem: No such file or directory");
 }
 
@@ -478,9 +412,9 @@ static void test_psk_file_parsed(void **state)
 		0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff,
 	};
 
-	write_text("good.psk", good_psk, 0600);
+	unit_write_text("good.psk", good_psk, 0600);
 	snprintf(conf, sizeof(conf), "[profile p]\nrole = both\npsk_file = %s\nverify = none\n",
-		 tmp_path("good.psk"));
+		 unit_tmp_path("good.psk"));
 	assert_int_equal(load(conf, &cfg), 0);
 	c = cfg->profiles[0].creds;
 	assert_int_equal(c->n_psk, 3);
@@ -507,9 +441,9 @@ static void test_psk_server_only_has_no_client_creds(void **state)
 	struct cfg *cfg = NULL;
 	char conf[512];
 
-	write_text("good.psk", good_psk, 0600);
+	unit_write_text("good.psk", good_psk, 0600);
 	snprintf(conf, sizeof(conf), "[profile p]\nrole = server\npsk_file = %s\n",
-		 tmp_path("good.psk"));
+		 unit_tmp_path("good.psk"));
 	assert_int_equal(load(conf, &cfg), 0);
 	assert_non_null(cfg->profiles[0].creds->psk_server);
 	assert_null(cfg->profiles[0].creds->psk_client);
@@ -535,18 +469,18 @@ static void test_psk_file_errors(void **state)
 	char conf[512], want[512];
 
 	snprintf(conf, sizeof(conf), "[profile p]\nrole = server\npsk_file = %s\n",
-		 tmp_path("bad.psk"));
+		 unit_tmp_path("bad.psk"));
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		write_text("bad.psk", cases[i].text, 0600);
-		snprintf(want, sizeof(want), "%s:%u: %s", tmp_path("bad.psk"), cases[i].line,
+		unit_write_text("bad.psk", cases[i].text, 0600);
+		snprintf(want, sizeof(want), "%s:%u: %s", unit_tmp_path("bad.psk"), cases[i].line,
 			 cases[i].phrase);
 		expect_load_error(conf, -EINVAL, want);
 		assert_null(strstr(err, KEY_HEX_16));	/* never echo a key */
 	}
-	write_text("bad.psk", "# only a comment\n\n", 0600);
-	snprintf(want, sizeof(want), "%s: no PSK entries", tmp_path("bad.psk"));
+	unit_write_text("bad.psk", "# only a comment\n\n", 0600);
+	snprintf(want, sizeof(want), "%s: no PSK entries", unit_tmp_path("bad.psk"));
 	expect_load_error(conf, -EINVAL, want);
-	write_text("bad.psk", "alice:" KEY_HEX_16 "\n", 0640);
+	unit_write_text("bad.psk", "alice:" KEY_HEX_16 "\n", 0640);
 	expect_load_error(conf, -EPERM, "profile p: psk file");
 	assert_non_null(strstr(err, "(mode 0640); chmod 600 it"));
 }
@@ -590,13 +524,13 @@ static int psk_handshake(const char *client_psk, struct server_side *srv)
 	pthread_t thread;
 	int fds[2], rc;
 
-	write_text("server.psk", "alice:" KEY_HEX_16 "\nbob:" KEY_HEX_32 "\n", 0600);
+	unit_write_text("server.psk", "alice:" KEY_HEX_16 "\nbob:" KEY_HEX_32 "\n", 0600);
 	snprintf(conf, sizeof(conf), "[profile srv]\nrole = server\npsk_file = %s\n"
-		 "priority = NORMAL:+ECDHE-PSK:+PSK\n", tmp_path("server.psk"));
+		 "priority = NORMAL:+ECDHE-PSK:+PSK\n", unit_tmp_path("server.psk"));
 	assert_int_equal(load(conf, &server_cfg), 0);
-	write_text("client.psk", client_psk, 0600);
+	unit_write_text("client.psk", client_psk, 0600);
 	snprintf(conf, sizeof(conf), "[profile cli]\nrole = client\nverify = none\npsk_file = %s\n"
-		 "priority = NORMAL:+ECDHE-PSK:+PSK\n", tmp_path("client.psk"));
+		 "priority = NORMAL:+ECDHE-PSK:+PSK\n", unit_tmp_path("client.psk"));
 	assert_int_equal(load(conf, &client_cfg), 0);
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
@@ -678,10 +612,10 @@ static void test_failure_frees_all(void **state)
 	struct cfg *cfg = NULL;
 	char conf[1024];
 
-	write_text("loose.key", "x", 0644);
+	unit_write_text("loose.key", "x", 0644);
 	snprintf(conf, sizeof(conf), "[profile ok]\nca_file = %s\n"
 		 "[profile web]\nrole = server\ncertificate = %s\nkey = %s\n",
-		 tmp_path("a.crt"), tmp_path("a.crt"), tmp_path("loose.key"));
+		 unit_tmp_path("a.crt"), unit_tmp_path("a.crt"), unit_tmp_path("loose.key"));
 	assert_int_equal(load(conf, &cfg), -EPERM);
 	assert_null(cfg->profiles[0].creds);
 	assert_null(cfg->profiles[1].creds);

@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -43,65 +42,9 @@
 #include "../../daemon/creds.h"
 #include "../../daemon/keyproc.h"
 #include "../../daemon/keyproc_proto.h"
+#include "unit_files.h"
 
-static char tmpdir[] = "/tmp/ktlsd-test-keyproc-XXXXXX";
 static struct cfg *base_cfg;	/* built-in defaults: what keyproc_start needs */
-
-static const char *tmp_path(const char *name)
-{
-	static char paths[8][256];
-	static unsigned next;
-	char *p = paths[next++ % 8];
-
-	snprintf(p, sizeof(paths[0]), "%s/%s", tmpdir, name);
-	return p;
-}
-
-static void write_file(const char *name, const void *data, size_t len, mode_t mode)
-{
-	const char *path = tmp_path(name);
-	int fd;
-
-	unlink(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	assert_int_equal(fchmod(fd, mode), 0);
-	assert_int_equal(close(fd), 0);
-}
-
-/* A self-signed certificate for cn with a new key of pk/bits. */
-static void make_cert(const char *cert_name, const char *key_name, const char *cn,
-		      gnutls_pk_algorithm_t pk, unsigned bits)
-{
-	gnutls_x509_privkey_t key;
-	gnutls_x509_crt_t crt;
-	gnutls_datum_t pem;
-	const unsigned char serial[] = { 0x05 };
-	time_t now = time(NULL);
-
-	assert_int_equal(gnutls_x509_privkey_init(&key), 0);
-	assert_int_equal(gnutls_x509_privkey_generate(key, pk, bits, 0), 0);
-	assert_int_equal(gnutls_x509_crt_init(&crt), 0);
-	assert_int_equal(gnutls_x509_crt_set_version(crt, 3), 0);
-	assert_int_equal(gnutls_x509_crt_set_serial(crt, serial, sizeof(serial)), 0);
-	assert_int_equal(gnutls_x509_crt_set_activation_time(crt, now - 3600), 0);
-	assert_int_equal(gnutls_x509_crt_set_expiration_time(crt, now + 86400), 0);
-	assert_int_equal(gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
-						       cn, (unsigned)strlen(cn)), 0);
-	assert_int_equal(gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE), 0);
-	assert_int_equal(gnutls_x509_crt_set_key(crt, key), 0);
-	assert_int_equal(gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0), 0);
-	assert_int_equal(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &pem), 0);
-	write_file(cert_name, pem.data, pem.size, 0644);
-	gnutls_free(pem.data);
-	assert_int_equal(gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &pem), 0);
-	write_file(key_name, pem.data, pem.size, 0600);
-	gnutls_memset(pem.data, 0, pem.size);
-	gnutls_free(pem.data);
-	gnutls_x509_crt_deinit(crt);
-	gnutls_x509_privkey_deinit(key);
-}
 
 /* The public key of a key file, read here (the test may: it is no daemon). */
 static gnutls_pubkey_t pubkey_of(const char *key_name)
@@ -110,7 +53,7 @@ static gnutls_pubkey_t pubkey_of(const char *key_name)
 	gnutls_pubkey_t pub;
 	gnutls_datum_t pem;
 
-	assert_int_equal(gnutls_load_file(tmp_path(key_name), &pem), 0);
+	assert_int_equal(gnutls_load_file(unit_tmp_path(key_name), &pem), 0);
 	assert_int_equal(gnutls_privkey_init(&priv), 0);
 	assert_int_equal(gnutls_privkey_import_x509_raw(priv, &pem, GNUTLS_X509_FMT_PEM,
 							NULL, 0), 0);
@@ -125,24 +68,19 @@ static int setup_all(void **state)
 {
 	char err[256];
 
-	if (!mkdtemp(tmpdir) || gnutls_global_init() < 0)
+	if (unit_tmpdir_create("keyproc") < 0 || gnutls_global_init() < 0)
 		return -1;
-	make_cert("ec.crt", "ec.key", "ec.test", GNUTLS_PK_ECDSA,
-		  GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1));
-	make_cert("rsa.crt", "rsa.key", "rsa.test", GNUTLS_PK_RSA, 2048);
+	unit_make_cert("ec.crt", "ec.key", "ec.test", GNUTLS_PK_ECDSA,
+		       GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1));
+	unit_make_cert("rsa.crt", "rsa.key", "rsa.test", GNUTLS_PK_RSA, 2048);
 	return cfg_load(NULL, &base_cfg, err, sizeof(err));
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
 }
 
 static int teardown_all(void **state)
 {
 	cfg_free(base_cfg);
 	gnutls_global_deinit();
-	return nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	return unit_tmpdir_remove();
 }
 
 static int start(void **state)
@@ -170,7 +108,7 @@ static void sign_and_verify(const char *key_name, gnutls_sign_algorithm_t algo)
 	gnutls_datum_t sig;
 	char err[512];
 
-	assert_int_equal(keyproc_privkey(gen, 0, tmp_path(key_name), &key, err, sizeof(err)), 0);
+	assert_int_equal(keyproc_privkey(gen, 0, unit_tmp_path(key_name), &key, err, sizeof(err)), 0);
 	assert_int_equal(gnutls_privkey_sign_data2(key, algo, 0, &data, &sig), 0);
 	assert_int_equal(gnutls_pubkey_verify_data2(pub, algo, 0, &data, &sig), 0);
 	/* falsifiable: the same signature does not fit other data */
@@ -201,12 +139,12 @@ static void test_info_from_key_process(void **state)
 	unsigned bits = 0;
 	char err[512];
 
-	assert_int_equal(keyproc_privkey(gen, 3, tmp_path("rsa.key"), &key, err, sizeof(err)), 0);
+	assert_int_equal(keyproc_privkey(gen, 3, unit_tmp_path("rsa.key"), &key, err, sizeof(err)), 0);
 	assert_int_equal(gnutls_privkey_get_pk_algorithm(key, &bits), GNUTLS_PK_RSA);
 	assert_int_equal(bits, 2048);
 	gnutls_privkey_deinit(key);
 	/* the same (generation, index) twice: refused */
-	assert_int_equal(keyproc_privkey(gen, 3, tmp_path("ec.key"), &key, err, sizeof(err)),
+	assert_int_equal(keyproc_privkey(gen, 3, unit_tmp_path("ec.key"), &key, err, sizeof(err)),
 			 -EEXIST);
 	keyproc_drop(gen);
 }
@@ -220,19 +158,19 @@ static void test_key_process_refuses(void **state)
 	char err[512], want[512];
 
 	/* its secret-file checks, with its reason passed through */
-	write_file("loose.key", "not a key", 9, 0640);
+	unit_write_file("loose.key", "not a key", 9, 0640);
 	snprintf(want, sizeof(want), "key file %s is readable by group/others (mode 0640); "
-		 "chmod 600 it", tmp_path("loose.key"));
-	assert_int_equal(keyproc_privkey(gen, 0, tmp_path("loose.key"), &key, err, sizeof(err)),
+		 "chmod 600 it", unit_tmp_path("loose.key"));
+	assert_int_equal(keyproc_privkey(gen, 0, unit_tmp_path("loose.key"), &key, err, sizeof(err)),
 			 -EPERM);
 	assert_string_equal(err, want);
-	write_file("junk.key", "not a key", 9, 0600);
-	assert_int_equal(keyproc_privkey(gen, 0, tmp_path("junk.key"), &key, err, sizeof(err)),
+	unit_write_file("junk.key", "not a key", 9, 0600);
+	assert_int_equal(keyproc_privkey(gen, 0, unit_tmp_path("junk.key"), &key, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "junk.key"));
 
 	/* an ECDSA key asked for an RSA signature */
-	assert_int_equal(keyproc_privkey(gen, 0, tmp_path("ec.key"), &key, err, sizeof(err)), 0);
+	assert_int_equal(keyproc_privkey(gen, 0, unit_tmp_path("ec.key"), &key, err, sizeof(err)), 0);
 	assert_true(gnutls_privkey_sign_data2(key, GNUTLS_SIGN_RSA_PSS_RSAE_SHA256, 0, &data,
 					      &sig) < 0);
 	/* a dropped generation no longer signs */
@@ -336,7 +274,7 @@ static int sandboxed(enum forbidden what)
 			keyproc_exit(rc < 0 && errno == EACCES ? 3 : 0);
 			break;
 		case WRITE_OPEN:
-			rc = open(tmp_path("written"), O_WRONLY | O_CREAT, 0600);
+			rc = open(unit_tmp_path("written"), O_WRONLY | O_CREAT, 0600);
 			break;
 		case EXEC_MAP:
 			rc = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -370,7 +308,7 @@ static void test_key_process_filter_kills(void **state)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 3);	/* EACCES */
 	status = sandboxed(NET_SOCKET);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 3);
-	assert_int_equal(access(tmp_path("written"), F_OK), -1);
+	assert_int_equal(access(unit_tmp_path("written"), F_OK), -1);
 }
 
 /* A killed key process: signatures fail at once (no hang), reported. */
@@ -383,7 +321,7 @@ static void test_dead_key_process(void **state)
 	char err[512];
 	time_t t0;
 
-	assert_int_equal(keyproc_privkey(gen, 0, tmp_path("ec.key"), &key, err, sizeof(err)), 0);
+	assert_int_equal(keyproc_privkey(gen, 0, unit_tmp_path("ec.key"), &key, err, sizeof(err)), 0);
 	assert_true(keyproc_pid() > 0);
 	assert_int_equal(kill(keyproc_pid(), SIGKILL), 0);
 	t0 = time(NULL);
@@ -396,7 +334,7 @@ static void test_dead_key_process(void **state)
 		usleep(10000);
 	}
 	assert_int_equal(keyproc_pid(), 0);
-	assert_int_equal(keyproc_privkey(gen + 1, 0, tmp_path("ec.key"), &key, err,
+	assert_int_equal(keyproc_privkey(gen + 1, 0, unit_tmp_path("ec.key"), &key, err,
 					 sizeof(err)) < 0, 1);
 	gnutls_privkey_deinit(key);
 }
@@ -410,9 +348,9 @@ static struct cfg *load_server(const char *cert, const char *key, char *err, siz
 	char conf[1024];
 
 	snprintf(conf, sizeof(conf), "[profile web]\nrole = server\ncertificate = %s\n"
-		 "key = %s\n", tmp_path(cert), tmp_path(key));
-	write_file("ktlsd.conf", conf, strlen(conf), 0644);
-	assert_int_equal(cfg_load(tmp_path("ktlsd.conf"), &cfg, err, errlen), 0);
+		 "key = %s\n", unit_tmp_path(cert), unit_tmp_path(key));
+	unit_write_file("ktlsd.conf", conf, strlen(conf), 0644);
+	assert_int_equal(cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, err, errlen), 0);
 	*rc = creds_load_all(cfg, err, errlen);
 	return cfg;
 }
@@ -569,9 +507,9 @@ static void test_sign_cost(void **state)
 		gnutls_datum_t pem;
 		double direct = 0, via = 0;
 
-		assert_int_equal(keyproc_privkey(gen, 0, tmp_path(cases[i].key), &ext, err,
+		assert_int_equal(keyproc_privkey(gen, 0, unit_tmp_path(cases[i].key), &ext, err,
 						 sizeof(err)), 0);
-		assert_int_equal(gnutls_load_file(tmp_path(cases[i].key), &pem), 0);
+		assert_int_equal(gnutls_load_file(unit_tmp_path(cases[i].key), &pem), 0);
 		assert_int_equal(gnutls_privkey_init(&local), 0);
 		assert_int_equal(gnutls_privkey_import_x509_raw(local, &pem, GNUTLS_X509_FMT_PEM,
 								NULL, 0), 0);
