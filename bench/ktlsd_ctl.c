@@ -18,11 +18,11 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "ktls_proto.h"	/* ktls_daemon_connect() */
 
 #define KTLSD_START_WAIT_S 60		/* the emulated VM probes ciphers slowly */
 #define KTLSD_STOP_WAIT_S 10
@@ -95,15 +95,12 @@ static void default_ktlsd_path(char *buf, size_t len)
 
 static int socket_answers(const char *path)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), rc;
+	int fd = ktls_daemon_connect(path);
 
 	if (fd < 0)
 		return 0;
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
-	rc = connect(fd, (struct sockaddr *)&addr, sizeof(addr));
 	close(fd);
-	return rc == 0;
+	return 1;
 }
 
 static void exec_ktlsd(const char *bin, const struct ktlsd *k)

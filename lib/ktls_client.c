@@ -42,9 +42,8 @@ static int fail_connect(int err, const char *path)
 	return ktls_fail(err, "connecting to ktlsd at %s: %s", path, strerror(err));
 }
 
-static int connect_daemon(void)
+int ktls_daemon_connect(const char *path)
 {
-	const char *path = ktls_socket_path();
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	int sock, rc;
 
@@ -108,7 +107,7 @@ int ktls_handshake_start(int fd, enum ktls_role role)
 		return ktls_fail(EINVAL, "role must be KTLS_ROLE_CLIENT or KTLS_ROLE_SERVER");
 	if (ktls_store_begin(fd, role, &req) < 0)
 		return -1;	/* EBADF / ENOTSOCK: nothing to record it on */
-	conn = connect_daemon();
+	conn = ktls_daemon_connect(ktls_socket_path());
 	if (conn < 0)
 		return fail_handshake(fd);
 	if (send_request(conn, fd, &req) < 0) {

@@ -183,4 +183,10 @@ ssize_t ktls_ipc_recv(int sock, void *buf, size_t cap, int *fd);
 #define KTLS_DEFAULT_SOCKET "/run/ktlsd/ktlsd.sock"
 const char *ktls_socket_path(void);
 
+/* A SOCK_SEQPACKET connection to the daemon's socket at path (libktls's
+ * requests, and the CLI's and bench's probes and status requests): the
+ * descriptor, or -1 + errno with ktls_errmsg() saying why (ENOENT and
+ * ECONNREFUSED: ktlsd is not running). */
+int ktls_daemon_connect(const char *path);
+
 #endif /* KTLS_PROTO_H */

@@ -9,12 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "ktls.h"
-#include "ktls_proto.h"	/* ktls_socket_path() */
+#include "ktls_proto.h"	/* ktls_socket_path(), ktls_daemon_connect() */
 
 #define TLS_STAT_PATH "/proc/net/tls_stat"
 
@@ -29,21 +28,12 @@ static void print_start_hint(void)
  * The daemon sees a connection that closes without a request, and drops it. */
 static int try_daemon(const char *path)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int sock, rc, err;
+	int fd = ktls_daemon_connect(path);
 
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return ENAMETOOLONG;
-	memcpy(addr.sun_path, path, strlen(path) + 1);
-	sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (sock < 0)
+	if (fd < 0)
 		return errno;
-	do
-		rc = connect(sock, (struct sockaddr *)&addr, sizeof(addr));
-	while (rc < 0 && errno == EINTR);
-	err = rc < 0 ? errno : 0;
-	close(sock);
-	return err;
+	close(fd);
+	return 0;
 }
 
 int cli_require_daemon(const char *command)
