@@ -266,29 +266,40 @@ stop_bg_pids() {
 
 # ---- network -----------------------------------------------------------------
 
-# port_listening PORT: is a TCP socket listening on PORT (IPv4 or IPv6)?
+# port_socket PORT [STATE]: has a TCP socket (IPv4 or IPv6) PORT as its
+# local port, in STATE (hex, as in /proc: 0A is LISTEN) or in any state?
 # Reads /proc, so it never connects (a connection would use up a server
 # started with -naccept 1); pure bash, because every fork counts under an
 # emulated CPU.
-port_listening() {
+port_socket() {
 	local hex f _ local_address state
 	printf -v hex '%04X' "$1"
 	for f in /proc/net/tcp /proc/net/tcp6; do
 		[ -r "$f" ] || continue
-		# "sl local_address rem_address st ...": ADDR:PORT in hex, 0A is LISTEN
+		# "sl local_address rem_address st ...": ADDR:PORT in hex
 		while read -r _ local_address _ state _; do
-			[ "$state" = 0A ] && [ "${local_address##*:}" = "$hex" ] && return 0
+			[ "${local_address##*:}" = "$hex" ] && [ -z "${2:-}" -o "$state" = "${2:-}" ] &&
+				return 0
 		done < "$f"
 	done
 	return 1
 }
 
-# pick_port: a port in 20000..59999 nobody listens on right now.
+# port_listening PORT: is a TCP socket listening on PORT?
+port_listening() {
+	port_socket "$1" 0A
+}
+
+# pick_port: a port from 20000 up to the start of the kernel's ephemeral
+# range (so no outgoing connection can take it before our server binds it:
+# "Address already in use" seen in the VM), that no socket uses right now.
 pick_port() {
-	local port _
+	local port low=32768 _
+	read -r low _ < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
+	[ "$low" -gt 21000 ] 2>/dev/null || low=60000	# odd range: the old 20000..59999
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		port_listening "$port" || { echo "$port"; return 0; }
+		port=$((20000 + (RANDOM * 32768 + RANDOM) % (low - 20000)))
+		port_socket "$port" || { echo "$port"; return 0; }
 	done
 	return 1
 }

@@ -385,7 +385,7 @@ test_psk_clients() {
 
 test_kernel_server_tls() {
 	local port out=$W/s_client.out
-	port=$(pick_port) || return
+	port=$(pick_port) || { tap_not_ok "kernel server (x509, profile): a free port"; return; }
 	kmod_start srv-profile role=server mode=x509 port="$port"
 	wait_for_port "$port" 30 "$KMOD_PID" && openssl_client "$port" "$out"
 	kmod_finish srv-profile
@@ -397,7 +397,7 @@ test_kernel_server_tls() {
 
 test_kernel_server_mtls() {
 	local port out=$W/s_client.out
-	port=$(pick_port) || return
+	port=$(pick_port) || { tap_not_ok "kernel server (x509, keyring): a free port"; return; }
 	kmod_start srv-keyring role=server mode=x509 port="$port" srv_cert="$SERVER_CERT" \
 		srv_privkey="$SERVER_KEY"
 	wait_for_port "$port" 30 "$KMOD_PID" &&
@@ -524,7 +524,7 @@ test_kernel_profiles() {
 		hs_expect kprof-client 0 client 0 ok
 	tap_check "[kernel] client_profile: ktlsd logs profile=kclient-rogue for the ClientHello request" \
 		grep -qE 'kernel request fd=[0-9]+ ClientHello .* profile=kclient-rogue$' "$KTLSD_LOG"
-	port=$(pick_port) || return
+	port=$(pick_port) || { tap_not_ok "[kernel] server_profile: a free port"; return; }
 	kmod_start kprof-server role=server mode=x509 port="$port"
 	wait_for_port "$port" 30 "$KMOD_PID" && openssl_client "$port" "$out" -CAfile "$W/rogue/ca.pem"
 	kmod_finish kprof-server
@@ -678,7 +678,11 @@ test_concurrent() {
 # READY reached a ktlsd that died before ACCEPT: the next one takes it.
 test_restart_between_ready_and_accept() {
 	local port i
-	port=$(pick_port) && openssl_server "$port" -cert "$W/server.pem" -key "$W/server.key" || return
+	if ! { port=$(pick_port) &&
+	       openssl_server "$port" -cert "$W/server.pem" -key "$W/server.key"; }; then
+		tap_not_ok "restart: openssl s_server started for the request"
+		return
+	fi
 	kill -STOP "$KTLSD_PID"
 	kmod_start restart role=client mode=anon port="$port" peername=localhost reply=rev \
 		timeout_ms=60000
