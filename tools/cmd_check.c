@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -25,7 +24,6 @@
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -36,6 +34,7 @@
 
 #include "cli.h"
 #include "ktls.h"
+#include "ktls_loopback.h"
 
 #define DETAIL_MAX 256
 #define RECV_TIMEOUT_S 2
@@ -85,11 +84,6 @@ struct check_report {
 	size_t working_suites;
 	bool usable;
 	char verdict[2 * DETAIL_MAX];
-};
-
-struct tcp_pair {
-	int client;
-	int server;
 };
 
 /* ---- probe results ------------------------------------------------------- */
@@ -147,95 +141,20 @@ static const char *suite_name(const struct suite_report *s, char *buf, size_t si
 
 /* ---- loopback pairs and dummy keys ---------------------------------------- */
 
-static void tcp_pair_close(struct tcp_pair *pair)
+/* A connected 127.0.0.1 pair whose receives give up after RECV_TIMEOUT_S
+ * (EAGAIN) instead of hanging the check on a kernel that swallowed a record;
+ * on failure the reason goes to out. */
+static int tcp_pair_open(struct ktls_loopback_pair *pair, struct probe *out)
 {
-	if (pair->client >= 0)
-		close(pair->client);
-	if (pair->server >= 0)
-		close(pair->server);
-	pair->client = pair->server = -1;
+	if (ktls_loopback_pair_open(pair, RECV_TIMEOUT_S) < 0)
+		return probe_no(out, "%s", ktls_errmsg());
+	return 0;
 }
 
-/* A receive that gets nothing in RECV_TIMEOUT_S fails with EAGAIN instead of
- * hanging the check on a kernel that swallowed a record. */
-static int set_recv_timeout(int fd)
-{
-	const struct timeval timeout = { .tv_sec = RECV_TIMEOUT_S };
-
-	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-}
-
-static int listen_loopback(struct sockaddr_in *addr, struct probe *out)
-{
-	socklen_t addr_len = sizeof(*addr);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return probe_no(out, "loopback TCP pair: socket: %s", strerror(errno));
-	memset(addr, 0, sizeof(*addr));
-	addr->sin_family = AF_INET;
-	addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)addr, sizeof(*addr)) < 0 || listen(fd, 1) < 0 ||
-	    getsockname(fd, (struct sockaddr *)addr, &addr_len) < 0) {
-		probe_no(out, "loopback TCP pair: listening on 127.0.0.1: %s", strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* A connected 127.0.0.1 pair; on failure the reason goes to out. */
-static int tcp_pair_open(struct tcp_pair *pair, struct probe *out)
-{
-	struct sockaddr_in addr;
-	int listener = listen_loopback(&addr, out);
-	int rc = -1;
-
-	pair->client = pair->server = -1;
-	if (listener < 0)
-		return -1;
-	pair->client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (pair->client < 0) {
-		probe_no(out, "loopback TCP pair: socket: %s", strerror(errno));
-		goto out;
-	}
-	if (connect(pair->client, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		probe_no(out, "loopback TCP pair: connect: %s", strerror(errno));
-		goto out;
-	}
-	pair->server = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
-	if (pair->server < 0) {
-		probe_no(out, "loopback TCP pair: accept: %s", strerror(errno));
-		goto out;
-	}
-	if (set_recv_timeout(pair->client) < 0 || set_recv_timeout(pair->server) < 0) {
-		probe_no(out, "loopback TCP pair: SO_RCVTIMEO: %s", strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	close(listener);
-	if (rc < 0)
-		tcp_pair_close(pair);
-	return rc;
-}
-
-/* Keys of the sizes the cipher needs, every byte derived from seed, record
- * sequence 0.  Not secret, but wiped like real keys all the same. */
+/* Keys of the sizes the suite needs, every byte derived from seed. */
 static void dummy_params(struct ktls_crypto_params *p, const struct suite_report *s, uint8_t seed)
 {
-	memset(p, 0, sizeof(*p));
-	p->version = s->version;
-	p->cipher = s->cipher;
-	p->key_len = (uint8_t)ktls_cipher_key_len(s->cipher);
-	p->iv_len = (uint8_t)ktls_cipher_iv_len(s->cipher);
-	p->salt_len = (uint8_t)ktls_cipher_salt_len(s->cipher);
-	for (size_t i = 0; i < sizeof(p->key); i++)
-		p->key[i] = (uint8_t)(seed + i);
-	for (size_t i = 0; i < sizeof(p->iv); i++)
-		p->iv[i] = (uint8_t)(seed ^ (0xa0 + i));
-	for (size_t i = 0; i < sizeof(p->salt); i++)
-		p->salt[i] = (uint8_t)(seed ^ (0x50 + i));
+	ktls_params_throwaway(p, s->version, s->cipher, seed);
 }
 
 /* Seeds for the two directions; different so that keys crossed between the
@@ -351,7 +270,7 @@ static int confirm_installed(int fd, const struct suite_report *s, const char *e
 
 static void probe_ulp(struct probe *out)
 {
-	struct tcp_pair pair;
+	struct ktls_loopback_pair pair;
 
 	if (tcp_pair_open(&pair, out) < 0)
 		return;
@@ -359,10 +278,10 @@ static void probe_ulp(struct probe *out)
 		probe_pass(out);
 	else
 		probe_no(out, "%s", ktls_errmsg());
-	tcp_pair_close(&pair);
+	ktls_loopback_pair_close(&pair);
 }
 
-static void probe_round_trip(const struct tcp_pair *pair, const struct suite_report *s,
+static void probe_round_trip(const struct ktls_loopback_pair *pair, const struct suite_report *s,
 			     struct probe *out)
 {
 	if (confirm_installed(pair->client, s, "client", out) < 0 ||
@@ -377,7 +296,7 @@ static void probe_round_trip(const struct tcp_pair *pair, const struct suite_rep
 static void probe_suite(struct suite_report *s)
 {
 	struct ktls_crypto_params to_server, to_client;
-	struct tcp_pair pair;
+	struct ktls_loopback_pair pair;
 	bool tx_ok, rx_ok;
 
 	if (tcp_pair_open(&pair, &s->tx) < 0) {
@@ -401,11 +320,12 @@ static void probe_suite(struct suite_report *s)
 		probe_skip(&s->data, "needs TX and RX");
 	ktls_params_wipe(&to_server);
 	ktls_params_wipe(&to_client);
-	tcp_pair_close(&pair);
+	ktls_loopback_pair_close(&pair);
 }
 
 /* Client TX -> server RX only: what the one-way feature probes need. */
-static int open_one_way(struct tcp_pair *pair, const struct suite_report *s, struct probe *out)
+static int open_one_way(struct ktls_loopback_pair *pair, const struct suite_report *s,
+			struct probe *out)
 {
 	struct ktls_crypto_params keys;
 	int rc = -1;
@@ -418,7 +338,7 @@ static int open_one_way(struct tcp_pair *pair, const struct suite_report *s, str
 		rc = 0;
 	ktls_params_wipe(&keys);
 	if (rc < 0)
-		tcp_pair_close(pair);
+		ktls_loopback_pair_close(pair);
 	return rc;
 }
 
@@ -426,7 +346,7 @@ static int open_one_way(struct tcp_pair *pair, const struct suite_report *s, str
  * decrypt in place.  Proved by reading it back and receiving a record. */
 static void probe_rx_expect_no_pad(const struct suite_report *s, struct probe *out)
 {
-	struct tcp_pair pair;
+	struct ktls_loopback_pair pair;
 	struct ktls_info info;
 	char name[64];
 
@@ -440,12 +360,12 @@ static void probe_rx_expect_no_pad(const struct suite_report *s, struct probe *o
 		probe_no(out, "accepted, but reads back as %d", info.rx_expect_no_pad);
 	else if (transfer(pair.client, pair.server, "client->server", false, out) == 0)
 		probe_yes(out, "on %s", suite_name(s, name, sizeof(name)));
-	tcp_pair_close(&pair);
+	ktls_loopback_pair_close(&pair);
 }
 
 static void probe_tx_zerocopy_ro(const struct suite_report *s, struct probe *out)
 {
-	struct tcp_pair pair;
+	struct ktls_loopback_pair pair;
 	struct ktls_info info;
 	char name[64];
 
@@ -460,7 +380,7 @@ static void probe_tx_zerocopy_ro(const struct suite_report *s, struct probe *out
 	else if (transfer(pair.client, pair.server, "sendfile client->server", true, out) == 0)
 		probe_yes(out, "on %s, sendfile record verified",
 			  suite_name(s, name, sizeof(name)));
-	tcp_pair_close(&pair);
+	ktls_loopback_pair_close(&pair);
 }
 
 /* A second TX install on TLS 1.3 is how a KeyUpdate reaches the kernel;
@@ -468,7 +388,7 @@ static void probe_tx_zerocopy_ro(const struct suite_report *s, struct probe *out
 static void probe_rekey(const struct suite_report *s, struct probe *out)
 {
 	struct ktls_crypto_params first, second;
-	struct tcp_pair pair;
+	struct ktls_loopback_pair pair;
 	char name[64];
 
 	if (tcp_pair_open(&pair, out) < 0)
@@ -481,7 +401,7 @@ static void probe_rekey(const struct suite_report *s, struct probe *out)
 			  suite_name(s, name, sizeof(name)));
 	ktls_params_wipe(&first);
 	ktls_params_wipe(&second);
-	tcp_pair_close(&pair);
+	ktls_loopback_pair_close(&pair);
 }
 
 static const struct suite_report *first_working_suite(const struct check_report *r,
