@@ -10,7 +10,8 @@
 #   make ASAN=1 UBSAN=1 WERROR=1 V=1
 #
 # Sources are found by directory: lib/*.c is libktls (lib/*gnutls*.c is the
-# GnuTLS glue, kept out of libktls.so), daemon/*.c is ktlsd, tools/*.c is the
+# GnuTLS glue, kept out of libktls.so; lib/support_*.c is I/O shared by the
+# programs, libktls-support.a), daemon/*.c is ktlsd, tools/*.c is the
 # ktls CLI, bench/*.c is ktls-bench, tests/unit/test_*.c are cmocka tests
 # (test_X.wrap may list symbols to wrap with -Wl,--wrap), tests/integration/*.c
 # are programs the VM suite runs (each linked with tests/integration/support/*.c).
@@ -71,7 +72,8 @@ Q := @
 say = @printf '  %-7s %s\n' $(1) $(2);
 endif
 
-LIB_SRCS := $(filter-out %gnutls.c,$(wildcard lib/*.c))
+LIB_SRCS := $(filter-out %gnutls.c lib/support_%.c,$(wildcard lib/*.c))
+SUPPORT_SRCS := $(wildcard lib/support_*.c)
 GLUE_SRCS := $(wildcard lib/*gnutls.c)
 DAEMON_SRCS := $(wildcard daemon/*.c)
 TOOL_SRCS := $(wildcard tools/*.c)
@@ -93,6 +95,7 @@ INTEG_SUPPORT_OBJS := $(call obj,$(INTEG_SUPPORT_SRCS))
 LIBKTLS_SO := $(BUILD)/libktls.so.$(VERSION)
 LIBKTLS_A := $(BUILD)/libktls.a
 GLUE_A := $(BUILD)/libktls-gnutls.a
+SUPPORT_A := $(BUILD)/libktls-support.a
 KTLS_CLI := $(BUILD)/ktls
 KTLSD := $(if $(DAEMON_SRCS),$(BUILD)/ktlsd)
 BENCH := $(if $(BENCH_SRCS),$(BUILD)/ktls-bench)
@@ -121,6 +124,9 @@ $(LIBKTLS_A): $(LIB_OBJS)
 $(GLUE_A): $(GLUE_OBJS)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
+$(SUPPORT_A): $(call obj,$(SUPPORT_SRCS))
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 # The paths in the .pc are the install's: rewritten when `make install
 # PREFIX=...` differs from the build's (the recorded values are the stamp).
 PC_VALUES := $(PREFIX)|$(LIBDIR)|$(INCLUDEDIR)|$(VERSION)
@@ -134,16 +140,16 @@ $(BUILD)/libktls.pc: lib/libktls.pc.in Makefile FORCE
 FORCE:
 
 # Programs link libktls statically so they run from the build tree.
-$(KTLS_CLI): $(call obj,$(TOOL_SRCS)) $(LIBKTLS_A)
+$(KTLS_CLI): $(call obj,$(TOOL_SRCS)) $(LIBKTLS_A) $(SUPPORT_A)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(NL_LIBS) -lpthread
 $(BUILD)/ktlsd: $(DAEMON_OBJS) $(LIBKTLS_A) $(GLUE_A)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(GLUE_A) $(LIBKTLS_A) \
 		$(GNUTLS_LIBS) $(NL_LIBS) $(INIH_LIBS) -lkeyutils -lpthread
-$(BUILD)/ktls-bench: $(call obj,$(BENCH_SRCS)) $(LIBKTLS_A) $(GLUE_A)
+$(BUILD)/ktls-bench: $(call obj,$(BENCH_SRCS)) $(LIBKTLS_A) $(GLUE_A) $(SUPPORT_A)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(call obj,$(BENCH_SRCS)) $(GLUE_A) $(LIBKTLS_A) \
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(call obj,$(BENCH_SRCS)) $(GLUE_A) $(LIBKTLS_A) $(SUPPORT_A) \
 		$(GNUTLS_LIBS) -lpthread -lm
 
 # Daemon code as an archive, so a unit test pulls in only what it uses.
@@ -155,16 +161,16 @@ $(BUILD)/libktls-tools.a: $(TOOL_LIB_OBJS)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPER_OBJS) $(BUILD)/libktlsd-core.a \
-		       $(BUILD)/libktls-tools.a $(GLUE_A) $(LIBKTLS_A)
+		       $(BUILD)/libktls-tools.a $(GLUE_A) $(LIBKTLS_A) $(SUPPORT_A)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJS) $(BUILD)/libktlsd-core.a \
 		$(BUILD)/libktls-tools.a \
 		$(foreach s,$(shell cat tests/unit/$*.wrap 2>/dev/null),-Wl,--wrap=$(s)) \
-		$(GLUE_A) $(LIB_OBJS) $(CMOCKA_LIBS) $(GNUTLS_LIBS) $(NL_LIBS) $(INIH_LIBS) -lkeyutils -lpthread
+		$(GLUE_A) $(LIB_OBJS) $(SUPPORT_A) $(CMOCKA_LIBS) $(GNUTLS_LIBS) $(NL_LIBS) $(INIH_LIBS) -lkeyutils -lpthread
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(INTEG_SUPPORT_OBJS) \
-			      $(GLUE_A) $(LIBKTLS_A)
+			      $(GLUE_A) $(LIBKTLS_A) $(SUPPORT_A)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(INTEG_SUPPORT_OBJS) $(GLUE_A) $(LIBKTLS_A) \
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(INTEG_SUPPORT_OBJS) $(GLUE_A) $(LIBKTLS_A) $(SUPPORT_A) \
 		$(GNUTLS_LIBS) -lpthread
 
 deps:

@@ -135,13 +135,6 @@ int tls_handshake_pair(int server_fd, int client_fd, int cipher, const struct tl
 /* Move a finished session into the kernel: TX and RX, or RX only. */
 int tls_install(gnutls_session_t session, int fd, int rx_only);
 
-/* ---- net (sendfile_arms.c) -------------------------------------------------- */
-
-int loopback_listen(int *port_out);
-int loopback_connect(int port);
-int loopback_pair(int *server_fd, int *client_fd);
-int write_all(int fd, const void *buf, size_t len);
-
 /* ---- ktlsd_ctl.c ------------------------------------------------------------- */
 
 struct ktlsd {

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "ktls_loopback.h"
 #include "http_client.h"
 
 #define SERVER_START_WAIT_S 30
@@ -62,7 +63,7 @@ static int find_program(const char *name, char *out, size_t len)
 
 static int free_port(void)
 {
-	int port, fd = loopback_listen(&port);
+	int port, fd = ktls_loopback_listen(1, &port);
 
 	if (fd < 0)
 		return -1;
@@ -93,7 +94,7 @@ static int wait_listening(struct server *s)
 	double give_up = now_s() + SERVER_START_WAIT_S;
 
 	while (now_s() < give_up) {
-		int fd = loopback_connect(s->port);
+		int fd = ktls_loopback_connect(s->port, BENCH_IO_TIMEOUT_S);
 
 		if (fd >= 0) {
 			close(fd);	/* both servers log it and carry on */

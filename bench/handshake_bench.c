@@ -36,6 +36,8 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "support_io.h"
+#include "ktls_loopback.h"
 #include "handshake_bench.h"
 
 const char *hs_arm_name(enum hs_arm arm)
@@ -103,23 +105,6 @@ static int subject_handshake(struct worker *w, int fd)
 	return -1;
 }
 
-static int read_full(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void peer_one(struct worker *w, int fd, struct peer_report *rep)
 {
 	const struct hs_cell *cell = w->cell;
@@ -145,7 +130,7 @@ static void *peer_main(void *arg)
 	struct worker *w = arg;
 	int fd;
 
-	while (read_full(w->to_peer[0], &fd, sizeof(fd)) == 0 && fd >= 0) {
+	while (io_read_full(w->to_peer[0], &fd, sizeof(fd)) == 0 && fd >= 0) {
 		struct peer_report rep = { 0, 0, -1 };
 
 		peer_one(w, fd, &rep);
@@ -198,15 +183,16 @@ static const char *subject_error(const struct worker *w)
 static int subject_one(struct worker *w)
 {
 	struct peer_report rep;
-	int server_fd, client_fd, mine, theirs, rc;
+	struct ktls_loopback_pair pair;
+	int mine, theirs, rc;
 	double t0, t1;
 
-	if (loopback_pair(&server_fd, &client_fd) < 0) {
+	if (ktls_loopback_pair_open(&pair, BENCH_IO_TIMEOUT_S) < 0) {
 		note_failure(w, "loopback connection failed");
 		return -1;
 	}
-	mine = w->cell->role == HS_ROLE_SERVER ? server_fd : client_fd;
-	theirs = mine == server_fd ? client_fd : server_fd;
+	mine = w->cell->role == HS_ROLE_SERVER ? pair.server : pair.client;
+	theirs = mine == pair.server ? pair.client : pair.server;
 	t0 = now_s();
 	if (write(w->to_peer[1], &theirs, sizeof(theirs)) != (ssize_t)sizeof(theirs))
 		rc = -1;
@@ -215,7 +201,7 @@ static int subject_one(struct worker *w)
 	t1 = now_s();
 	if (rc < 0)
 		shutdown(mine, SHUT_RDWR);	/* unblock the peer */
-	if (read_full(w->from_peer[0], &rep, sizeof(rep)) < 0)
+	if (io_read_full(w->from_peer[0], &rep, sizeof(rep)) < 0)
 		rep.rc = -1;
 	if (rc < 0 || rep.rc < 0 || !ktls_both_installed(mine)) {
 		note_failure(w, rc < 0 ? subject_error(w)
@@ -225,8 +211,7 @@ static int subject_one(struct worker *w)
 		rc = samples_add(&w->samples, t1 - t0, rep.first_bytes - t0, t1 - rep.done);
 	}
 	ktls_forget(mine);
-	close(server_fd);
-	close(client_fd);
+	ktls_loopback_pair_close(&pair);
 	return rc;
 }
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "http_client.h"
+#include "ktls_loopback.h"
 
 #define RECV_BUF (256 * 1024)
 #define HEADER_MAX 4096
@@ -69,7 +70,7 @@ static int conn_open(struct http_conn *c)
 	const struct http_job *j = c->job;
 	int rc;
 
-	c->fd = loopback_connect(j->port);
+	c->fd = ktls_loopback_connect(j->port, BENCH_IO_TIMEOUT_S);
 	if (c->fd < 0)
 		return conn_fail(c, "connect: %s", strerror(errno));
 	rc = tls_session_new(&c->session, c->fd, 0, j->cipher, j->ctx->creds.client);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "support_io.h"
 
 #define MAX_ROWS 512
 
@@ -188,7 +189,7 @@ static int fill_file(int fd, size_t size)
 			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
 			buf[i] = x;
 		}
-		if (write_all(fd, buf, n) < 0)
+		if (io_write_all(fd, buf, n) < 0)
 			return -1;
 		done += n;
 	}

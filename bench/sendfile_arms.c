@@ -16,19 +16,16 @@
  * socket in C would be a mistake that tls_stat shows).  Reading "16 KiB"
  * for B/C/D keeps their records and syscalls the same size as E's records.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "ktls_loopback.h"
 #include "sendfile_arms.h"
+#include "support_io.h"
 
 /* sendfile() at most this much per call, so a timed pass can stop inside a
  * large object; a multiple of the record size, so records stay full. */
@@ -52,90 +49,6 @@ static const struct arm_info arms[ARM_COUNT] = {
 const struct arm_info *arm_info(enum arm_id arm)
 {
 	return &arms[arm];
-}
-
-/* ---- loopback TCP ------------------------------------------------------------------ */
-
-static void set_io_timeouts(int fd)
-{
-	struct timeval tv = { .tv_sec = BENCH_IO_TIMEOUT_S };
-
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
-
-int loopback_listen(int *port_out)
-{
-	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(addr);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 512) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&addr, &len) < 0) {
-		close(fd);
-		return -1;
-	}
-	*port_out = ntohs(addr.sin_port);
-	return fd;
-}
-
-int loopback_connect(int port)
-{
-	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	set_io_timeouts(fd);
-	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		int err = errno;
-
-		close(fd);
-		errno = err;
-		return -1;
-	}
-	return fd;
-}
-
-int loopback_pair(int *server_fd, int *client_fd)
-{
-	int port, lfd = loopback_listen(&port);
-
-	*server_fd = *client_fd = -1;
-	if (lfd < 0)
-		return -1;
-	*client_fd = loopback_connect(port);
-	if (*client_fd >= 0)
-		*server_fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	close(lfd);
-	if (*server_fd < 0) {
-		if (*client_fd >= 0)
-			close(*client_fd);
-		*client_fd = -1;
-		return -1;
-	}
-	set_io_timeouts(*server_fd);
-	return 0;
-}
-
-int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* ---- set-up per arm ----------------------------------------------------------------- */
@@ -183,9 +96,14 @@ static int setup_ktls_sendfile(struct bench_conn *c, const struct bench_ctx *ctx
 int arm_conn_setup(enum arm_id arm, const struct bench_ctx *ctx, int cipher, struct bench_conn *c,
 		   char *keys, size_t keys_len, char *note, size_t note_len)
 {
+	struct ktls_loopback_pair pair;
+	int rc = ktls_loopback_pair_open(&pair, BENCH_IO_TIMEOUT_S);
+
 	memset(c, 0, sizeof(*c));
 	c->arm = arm;
-	if (loopback_pair(&c->send_fd, &c->recv_fd) < 0) {
+	c->send_fd = pair.server;	/* both -1 when rc < 0 */
+	c->recv_fd = pair.client;
+	if (rc < 0) {
 		snprintf(note, note_len, "loopback connection: %s", strerror(errno));
 		return -1;
 	}
@@ -233,20 +151,6 @@ void arm_conn_close(struct bench_conn *c)
 
 /* ---- sending ------------------------------------------------------------------------ */
 
-static int sendfile_range(int sock, int file_fd, off_t off, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = sendfile(sock, file_fd, &off, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int gnutls_send_all(gnutls_session_t s, const uint8_t *p, size_t len)
 {
 	while (len > 0) {
@@ -275,8 +179,8 @@ static ssize_t send_piece(struct bench_conn *c, int file_fd, size_t off, size_t 
 	case ARM_KTLS_SENDFILE_ZC:
 		if (want > SENDFILE_CHUNK)
 			want = SENDFILE_CHUNK;
-		return sendfile_range(c->send_fd, file_fd, (off_t)off, want) < 0 ? -1
-										   : (ssize_t)want;
+		return io_sendfile_all(c->send_fd, file_fd, (off_t)off, want) < want ? -1
+										     : (ssize_t)want;
 	case ARM_TCP_WRITE:
 	case ARM_GNUTLS:
 	case ARM_KTLS_WRITE:
@@ -291,7 +195,7 @@ static ssize_t send_piece(struct bench_conn *c, int file_fd, size_t off, size_t 
 		return -1;
 	if (c->arm == ARM_GNUTLS)
 		return gnutls_send_all(c->send_session, buf, (size_t)got) < 0 ? -1 : got;
-	return write_all(c->send_fd, buf, (size_t)got) < 0 ? -1 : got;
+	return io_write_all(c->send_fd, buf, (size_t)got) < 0 ? -1 : got;
 }
 
 ssize_t arm_send_object(struct bench_conn *c, int file_fd, size_t size, double deadline,

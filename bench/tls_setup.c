@@ -24,6 +24,7 @@
 
 #include "bench.h"
 #include "ktls_gnutls.h"
+#include "support_io.h"
 
 #define CERT_VALID_S (2 * 24 * 3600)
 
@@ -63,7 +64,7 @@ static int write_file(const char *path, const gnutls_datum_t *d, mode_t mode)
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -1;
-	rc = write_all(fd, d->data, d->size);
+	rc = io_write_all(fd, d->data, d->size);
 	if (close(fd) < 0)
 		rc = -1;
 	return rc;

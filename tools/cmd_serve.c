@@ -36,7 +36,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/eventfd.h>
-#include <sys/sendfile.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -48,6 +47,7 @@
 #include "http.h"
 #include "ktls.h"
 #include "ktls_proto.h"	/* ktls_socket_path() */
+#include "support_io.h"
 
 #define COMMAND "serve"
 #define DEFAULT_MAX_CLIENTS 256
@@ -58,7 +58,6 @@
 #define STOP_GRACE_MS 5000
 #define ACCEPT_BACKOFF_MS 100
 #define THREAD_STACK_SIZE (256 * 1024)
-#define SENDFILE_MAX 0x7ffff000		/* what Linux moves in one call anyway */
 #define PEER_NAME_MAX 80
 #define HEAD_BUFFER_SIZE 1024
 #define INDEX_FILE "index.html"
@@ -386,24 +385,15 @@ static int send_head(struct client *c, struct exchange *ex, int64_t content_leng
 /* sendfile() from the page cache into kTLS until size bytes are out. */
 static int send_file_body(struct client *c, struct exchange *ex)
 {
-	off_t offset = 0;
+	size_t size = (size_t)ex->file_size;
+	size_t sent = io_sendfile_all(c->fd, ex->file_fd, 0, size);
 
-	while (offset < ex->file_size) {
-		off_t left = ex->file_size - offset;
-		ssize_t n = sendfile(c->fd, ex->file_fd, &offset,
-				     left > SENDFILE_MAX ? SENDFILE_MAX : (size_t)left);
-
-		if (n > 0) {
-			ex->body_sent += (uint64_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0)
-			errno = ENODATA;	/* the file shrank under us */
-		return -1;
-	}
-	return 0;
+	ex->body_sent += sent;
+	if (sent == size)
+		return 0;
+	if (!errno)
+		errno = ENODATA;	/* the file shrank under us */
+	return -1;
 }
 
 static int send_file_response(struct client *c, struct exchange *ex)

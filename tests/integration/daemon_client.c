@@ -61,12 +61,13 @@
 #include <unistd.h>
 
 #include "ktls.h"
+#include "ktls_loopback.h"
 #include "ktls_proto.h"
 #include "support/clock.h"
 #include "support/hash.h"
-#include "support/io.h"
 #include "support/net.h"
 #include "support/tap.h"
+#include "support_io.h"
 
 #define CHUNK (64 * 1024)
 #define MIB (1024 * 1024)
@@ -328,7 +329,7 @@ static int send_pattern(int fd, uint64_t seed, size_t len)
 		size_t n = len < sizeof(buf) ? len : sizeof(buf);
 
 		pattern_fill(&p, buf, n);
-		if (write_all(fd, buf, n) < 0)
+		if (io_write_all(fd, buf, n) < 0)
 			return -1;
 		len -= n;
 	}
@@ -346,7 +347,7 @@ static int sendfile_pattern(int sock, uint64_t seed, size_t len)
 	unlink(path);
 	rc = send_pattern(fd, seed, len);
 	if (rc == 0)
-		rc = sendfile_all(sock, fd, len) == len ? 0 : -1;
+		rc = io_sendfile_all(sock, fd, 0, len) == len ? 0 : -1;
 	close(fd);
 	return rc;
 }
@@ -355,7 +356,7 @@ static int sendfile_pattern(int sock, uint64_t seed, size_t len)
 
 static int listen_or_exit(int *port)
 {
-	int fd = listen_loopback(SOMAXCONN, port);
+	int fd = ktls_loopback_listen(SOMAXCONN, port);
 
 	if (fd < 0) {
 		perror("listen on 127.0.0.1");
@@ -798,14 +799,15 @@ static void *writer_main(void *arg)
 
 	if (w->file) {
 		fd = open(w->file, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &st) < 0 || sendfile_all(w->fd, fd, (size_t)st.st_size) != (size_t)st.st_size)
+		if (fd < 0 || fstat(fd, &st) < 0 ||
+		    io_sendfile_all(w->fd, fd, 0, (size_t)st.st_size) != (size_t)st.st_size)
 			w->err = errno ? errno : EIO;
 		if (fd >= 0)
 			close(fd);
 		return NULL;
 	}
 	for (size_t i = 0, off = 0; i < w->n_pieces; off += w->piece[i++])
-		if (write_all(w->fd, w->buf + off, w->piece[i]) < 0) {
+		if (io_write_all(w->fd, w->buf + off, w->piece[i]) < 0) {
 			w->err = errno;
 			break;
 		}
@@ -1069,7 +1071,7 @@ static int mode_early(const struct options *o)
 		pattern_init(&p, SEED_EARLY_CLIENT);
 		pattern_fill(&p, client_bytes, sizeof(client_bytes));
 		for (size_t i = 0, off = 0; i < 2 && write_rc == 0; off += client_pieces[i++])
-			write_rc = write_all(fd, client_bytes + off, client_pieces[i]);
+			write_rc = io_write_all(fd, client_bytes + off, client_pieces[i]);
 	}
 	check_outcome("client", &out, NULL, NULL);
 	if (out.rc == 0) {
@@ -1411,7 +1413,7 @@ static void *bad_peer_main(void *arg)
 		return NULL;
 	case PEER_NONTLS:
 		b->client_hello_bytes = read_some(fd);
-		if (write_all(fd, not_tls, sizeof(not_tls) - 1) < 0)
+		if (io_write_all(fd, not_tls, sizeof(not_tls) - 1) < 0)
 			break;
 		break;
 	}
@@ -1588,7 +1590,7 @@ static int concurrent_server(int lfd, const struct options *o)
 	async_finish_all(&s, 300000);
 	for (unsigned i = 0; i < s.n; i++) {
 		if (s.ok[i] && recv(s.fds[i], buf, sizeof(buf), MSG_WAITALL) == sizeof(buf) &&
-		    write_all(s.fds[i], buf, sizeof(buf)) == 0)
+		    io_write_all(s.fds[i], buf, sizeof(buf)) == 0)
 			echoed++;
 		if (s.fds[i] >= 0)
 			close(s.fds[i]);
@@ -1610,7 +1612,7 @@ static unsigned concurrent_echo(const struct async_set *s)
 	for (unsigned i = 0; i < s->n; i++) {
 		uint64_t sent = 0x6b746c7300000000ull | i;
 
-		written[i] = s->ok[i] && write_all(s->fds[i], &sent, sizeof(sent)) == 0;
+		written[i] = s->ok[i] && io_write_all(s->fds[i], &sent, sizeof(sent)) == 0;
 	}
 	for (unsigned i = 0; i < s->n; i++) {
 		uint64_t sent = 0x6b746c7300000000ull | i, back = 0;

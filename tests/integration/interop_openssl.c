@@ -39,9 +39,9 @@
 #include "ktls_gnutls.h"
 #include "support/clock.h"
 #include "support/hash.h"
-#include "support/io.h"
 #include "support/net.h"
 #include "support/tap.h"
+#include "support_io.h"
 
 #define RECV_CHUNK (64 * 1024)
 #define HTTP_HEADER_MAX 4096
@@ -378,7 +378,7 @@ static void run_get(int fd, const struct options *o)
 		return;
 	}
 	snprintf(request, sizeof(request), "GET /%s HTTP/1.0\r\n\r\n", o->get_path);
-	ok = write_all(fd, request, strlen(request)) == 0;
+	ok = io_write_all(fd, request, strlen(request)) == 0;
 	if (!ok)
 		diag_errno("sending the request");
 	ok = ok && receive_response(fd, &body, &rc) == 0;
@@ -424,7 +424,7 @@ static void run_put(int fd, const struct options *o)
 
 	if (!ok)
 		diag("%s: %s", o->put_file, strerror(errno));
-	if (ok && sendfile_all(fd, file_fd, (size_t)st.st_size) != (size_t)st.st_size) {
+	if (ok && io_sendfile_all(fd, file_fd, 0, (size_t)st.st_size) != (size_t)st.st_size) {
 		diag_errno("sendfile");
 		ok = 0;
 	}

@@ -36,11 +36,12 @@
 #include <unistd.h>
 
 #include "ktls.h"
+#include "ktls_loopback.h"
 #include "support/clock.h"
 #include "support/hash.h"
-#include "support/io.h"
 #include "support/net.h"
 #include "support/tap.h"
+#include "support_io.h"
 
 #define BULK_CHUNK (256 * 1024)
 #define FILL_CHUNK (1024 * 1024)
@@ -100,7 +101,7 @@ static int bulk_file_create(struct bulk_file *bf, size_t len)
 
 		fill_pattern(chunk, n, &seed);
 		gnutls_hash(hash, chunk, n);
-		if (write_all(bf->fd, chunk, n) < 0) {
+		if (io_write_all(bf->fd, chunk, n) < 0) {
 			gnutls_hash_deinit(hash, bf->sha256);
 			goto out;
 		}
@@ -129,23 +130,13 @@ static void set_nodelay(int fd)
 /* A connected loopback TCP pair; -1 with errno on failure. */
 static int tcp_pair(struct pair *p)
 {
-	int port, listener = listen_loopback(1, &port), err;
+	struct ktls_loopback_pair lp;
 
 	p->cli = p->srv = -1;
-	if (listener < 0)
+	if (ktls_loopback_pair_open(&lp, IO_TIMEOUT_S) < 0)
 		return -1;
-	p->cli = tcp_connect("127.0.0.1", port, IO_TIMEOUT_S);
-	if (p->cli >= 0)
-		p->srv = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
-	err = errno;
-	close(listener);
-	if (p->srv < 0) {
-		if (p->cli >= 0)
-			close(p->cli);
-		errno = err;
-		return -1;
-	}
-	set_io_timeouts(p->srv, IO_TIMEOUT_S);
+	p->cli = lp.client;
+	p->srv = lp.server;
 	set_nodelay(p->cli);
 	set_nodelay(p->srv);
 	return 0;
@@ -424,7 +415,7 @@ static void *bulk_rx_thread(void *arg)
 
 static int sendfile_file(int fd, int file_fd, size_t len)
 {
-	size_t sent = sendfile_all(fd, file_fd, len);
+	size_t sent = io_sendfile_all(fd, file_fd, 0, len);
 
 	if (sent == len)
 		return 0;
