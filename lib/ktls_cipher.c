@@ -100,18 +100,18 @@ int ktls_crypto_info_build(const struct ktls_crypto_params *params, uint8_t *buf
 	struct tls_crypto_info base;
 
 	if (!row) {
-		ktls_fail(EINVAL, "unknown cipher %u", params->cipher);
+		ktls_set_reason("unknown cipher %u", params->cipher);
 		return -EINVAL;
 	}
 	if (params->version != KTLS_VERSION_1_2 && params->version != KTLS_VERSION_1_3) {
-		ktls_fail(EINVAL, "unsupported TLS version 0x%04x", params->version);
+		ktls_set_reason("unsupported TLS version 0x%04x", params->version);
 		return -EINVAL;
 	}
 	if (params->key_len != row->key_len || params->iv_len != row->iv_len ||
 	    params->salt_len != row->salt_len) {
-		ktls_fail(EINVAL, "%s needs key/iv/salt of %u/%u/%u bytes, got %u/%u/%u",
-			  row->name, row->key_len, row->iv_len, row->salt_len,
-			  params->key_len, params->iv_len, params->salt_len);
+		ktls_set_reason("%s needs key/iv/salt of %u/%u/%u bytes, got %u/%u/%u",
+				row->name, row->key_len, row->iv_len, row->salt_len,
+				params->key_len, params->iv_len, params->salt_len);
 		return -EINVAL;
 	}
 	memset(buf, 0, KTLS_CRYPTO_INFO_MAX);

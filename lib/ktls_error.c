@@ -8,12 +8,29 @@
 
 static __thread char last_error[256];
 
+static __attribute__((format(printf, 1, 0))) void set_reason(const char *fmt, va_list ap)
+{
+	int saved = errno;	/* a format's %m, or vsnprintf itself, must not move it */
+
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	errno = saved;
+}
+
+void ktls_set_reason(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_reason(fmt, ap);
+	va_end(ap);
+}
+
 int ktls_fail(int err, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	set_reason(fmt, ap);
 	va_end(ap);
 	errno = err;
 	return -1;

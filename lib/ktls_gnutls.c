@@ -34,19 +34,19 @@ int ktls_params_from_record_state(enum ktls_version version, gnutls_cipher_algor
 
 	memset(out, 0, sizeof(*out));
 	if (!row) {
-		ktls_fail(EOPNOTSUPP, "negotiated cipher %s cannot be offloaded to the kernel",
-			  gnutls_cipher_get_name(cipher) ? gnutls_cipher_get_name(cipher) : "?");
+		ktls_set_reason("negotiated cipher %s cannot be offloaded to the kernel",
+				gnutls_cipher_get_name(cipher) ? gnutls_cipher_get_name(cipher) : "?");
 		return -EOPNOTSUPP;
 	}
 	if (version != KTLS_VERSION_1_2 && version != KTLS_VERSION_1_3) {
-		ktls_fail(EOPNOTSUPP, "TLS version 0x%04x cannot be offloaded", (unsigned)version);
+		ktls_set_reason("TLS version 0x%04x cannot be offloaded", (unsigned)version);
 		return -EOPNOTSUPP;
 	}
 	if (tls12_explicit)
 		want_iv = row->salt_len;
 	if (key->size != row->key_len || iv->size != want_iv) {
-		ktls_fail(EPROTO, "GnuTLS state for %s has key/iv of %u/%u bytes, expected %u/%u",
-			  row->name, key->size, iv->size, row->key_len, want_iv);
+		ktls_set_reason("GnuTLS state for %s has key/iv of %u/%u bytes, expected %u/%u",
+				row->name, key->size, iv->size, row->key_len, want_iv);
 		return -EPROTO;
 	}
 	out->version = version;
@@ -79,13 +79,13 @@ int ktls_params_from_gnutls(gnutls_session_t session, enum ktls_direction dir,
 		version = KTLS_VERSION_1_3;
 		break;
 	default:
-		ktls_fail(EOPNOTSUPP, "negotiated %s cannot be offloaded (TLS 1.2/1.3 only)",
-			  gnutls_protocol_get_name(gnutls_protocol_get_version(session)));
+		ktls_set_reason("negotiated %s cannot be offloaded (TLS 1.2/1.3 only)",
+				gnutls_protocol_get_name(gnutls_protocol_get_version(session)));
 		return -EOPNOTSUPP;
 	}
 	rc = gnutls_record_get_state(session, dir == KTLS_DIR_RX, &mac_key, &iv, &key, seq);
 	if (rc < 0) {
-		ktls_fail(EPROTO, "gnutls_record_get_state: %s", gnutls_strerror(rc));
+		ktls_set_reason("gnutls_record_get_state: %s", gnutls_strerror(rc));
 		return -EPROTO;
 	}
 	rc = ktls_params_from_record_state(version, gnutls_cipher_get(session), &key, &iv, seq, out);

@@ -3,7 +3,8 @@
  * GnuTLS negotiated state -> struct ktls_crypto_params: the one place that
  * knows how GnuTLS splits keys and IVs.  Not part of libktls.so (which has no
  * GnuTLS dependency); linked into ktlsd, tools and tests from libktls-gnutls.a.
- * Returns 0 or -errno, with the reason in ktls_errmsg().
+ * Returns 0 or -errno, with the reason in ktls_errmsg(); errno is left alone
+ * (the error rule in ktls_internal.h).
  */
 #ifndef KTLS_GNUTLS_H
 #define KTLS_GNUTLS_H

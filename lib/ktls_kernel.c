@@ -115,8 +115,10 @@ int ktls_install(int fd, enum ktls_direction dir, const struct ktls_crypto_param
 	if (!params || (dir != KTLS_DIR_TX && dir != KTLS_DIR_RX))
 		return ktls_fail(EINVAL, "bad arguments to ktls_install");
 	size = ktls_crypto_info_build(params, info);
-	if (size < 0)
-		goto out;	/* reason already set */
+	if (size < 0) {
+		errno = -size;	/* the reason is already recorded */
+		goto out;
+	}
 	if (ktls_attach_ulp(fd) < 0) {
 		rc = -1;
 		goto out;
