@@ -21,9 +21,11 @@
 #include <gnutls/gnutls.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "ktls.h"
+#include "support_tls_stat.h"
 
 #define BENCH_RECORD_SIZE 16384		/* plaintext per record, every TLS arm */
 #define BENCH_SERVER_NAME "localhost"
@@ -55,6 +57,11 @@ struct bench_opts {
 	unsigned hs_concurrency;
 };
 
+/* ---- child.c --------------------------------------------------------------- */
+
+/* SIGTERM, then SIGKILL if pid has not exited within wait_s; reaped either way. */
+void child_stop(pid_t pid, double wait_s);
+
 /* ---- metrics.c ------------------------------------------------------------- */
 
 double now_s(void);
@@ -68,12 +75,6 @@ struct cpu_ticks {
 };
 void cpu_ticks_read(struct cpu_ticks *t);
 double cpu_ticks_seconds(unsigned long long ticks);
-
-struct tls_counters {
-	long long tx_sw, rx_sw, curr_tx_sw, curr_rx_sw, decrypt_error;
-};
-/* -1 in every field when /proc/net/tls_stat is missing (no tls module). */
-void tls_counters_read(struct tls_counters *c);
 
 #define SHA256_LEN 32
 /* Streaming check of a byte stream made of back-to-back copies of one object:
@@ -227,6 +228,9 @@ void report_header(const struct host_facts *h, const char *what);
 void report_table(const struct cell_result *rows, unsigned n);
 int report_csv(const char *path, const struct cell_result *rows, unsigned n,
 	       const struct host_facts *h);
+/* A CSV file whose first line names the run ("# ktls-bench WHAT; kernel ..."),
+ * or NULL after a warning. */
+FILE *report_csv_open(const char *path, const char *what, const struct host_facts *h);
 int report_plots(const char *dir, const struct cell_result *rows, unsigned n,
 		 const struct host_facts *h);
 /* Run gnuplot on script (in dir); 0 if it exited 0. */

@@ -130,22 +130,12 @@ static int server_spawn(struct server *s, char *const argv[], const char *cwd,
 
 static void server_stop(struct server *s)
 {
-	double give_up = now_s() + SERVER_STOP_WAIT_S;
-
 	if (s->stdin_keep >= 0)
 		close(s->stdin_keep);
 	s->stdin_keep = -1;
 	if (s->pid <= 0)
 		return;
-	kill(s->pid, SIGTERM);	/* nginx: fast shutdown of master and workers */
-	while (waitpid(s->pid, NULL, WNOHANG) == 0) {
-		if (now_s() > give_up) {
-			kill(s->pid, SIGKILL);
-			waitpid(s->pid, NULL, 0);
-			break;
-		}
-		usleep(20 * 1000);
-	}
+	child_stop(s->pid, SERVER_STOP_WAIT_S);
 	s->pid = 0;
 }
 

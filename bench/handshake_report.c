@@ -158,14 +158,10 @@ static void print_overhead(const struct hs_cell *cells, unsigned n)
 static int write_csv(const char *path, const struct hs_cell *cells, unsigned n,
 		     const struct host_facts *h)
 {
-	FILE *f = fopen(path, "w");
+	FILE *f = report_csv_open(path, "handshake", h);
 
-	if (!f) {
-		bench_warn("cannot write %s: %s", path, strerror(errno));
+	if (!f)
 		return -1;
-	}
-	fprintf(f, "# ktls-bench handshake; kernel %s; cpu %s; %s\n", h->kernel, h->cpu_model,
-		h->where);
 	fprintf(f, "cert,role,arm,concurrency,handshakes,failures,seconds,per_s,p50_ms,p99_ms,"
 		   "dispatch_p50_ms,completion_p50_ms,tls_tx_sw,ran,ok,error\n");
 	for (unsigned i = 0; i < n; i++) {

@@ -201,19 +201,9 @@ void ktlsd_start(struct ktlsd *k, const struct bench_opts *o, const struct cert_
 
 void ktlsd_stop(struct ktlsd *k)
 {
-	double give_up = now_s() + KTLSD_STOP_WAIT_S;
-
 	if (k->pid <= 0)
 		return;
-	kill(k->pid, SIGTERM);
-	while (waitpid(k->pid, NULL, WNOHANG) == 0) {
-		if (now_s() > give_up) {
-			kill(k->pid, SIGKILL);
-			waitpid(k->pid, NULL, 0);
-			break;
-		}
-		usleep(20 * 1000);
-	}
+	child_stop(k->pid, KTLSD_STOP_WAIT_S);
 	k->pid = 0;
 }
 

@@ -184,17 +184,26 @@ static void csv_text(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-int report_csv(const char *path, const struct cell_result *rows, unsigned n,
-	       const struct host_facts *h)
+FILE *report_csv_open(const char *path, const char *what, const struct host_facts *h)
 {
 	FILE *f = fopen(path, "w");
 
 	if (!f) {
 		bench_warn("cannot write %s: %s", path, strerror(errno));
-		return -1;
+		return NULL;
 	}
-	fprintf(f, "# ktls-bench sendfile; kernel %s; cpu %s; %s\n", h->kernel, h->cpu_model,
+	fprintf(f, "# ktls-bench %s; kernel %s; cpu %s; %s\n", what, h->kernel, h->cpu_model,
 		h->where);
+	return f;
+}
+
+int report_csv(const char *path, const struct cell_result *rows, unsigned n,
+	       const struct host_facts *h)
+{
+	FILE *f = report_csv_open(path, "sendfile", h);
+
+	if (!f)
+		return -1;
 	fprintf(f, "arm,name,cipher,object_bytes,conns,keys,seconds,bytes,mb_per_s,sender_cpu_s,"
 		   "sender_cpu_s_per_gb,sender_cycles_per_byte,softirq_s_per_gb,machine_cpu_s_per_gb,"
 		   "tls_tx_sw,tls_rx_sw,"

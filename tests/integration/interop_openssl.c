@@ -42,6 +42,7 @@
 #include "support/net.h"
 #include "support/tap.h"
 #include "support_io.h"
+#include "support_tls_stat.h"
 
 #define RECV_CHUNK (64 * 1024)
 #define HTTP_HEADER_MAX 4096
@@ -63,41 +64,11 @@ struct options {
 
 /* ---- /proc/net/tls_stat -------------------------------------------------------- */
 
-struct tls_stat {
-	long long tx_sw, rx_sw;
-};
-
-static long long tls_stat_value(const char *text, const char *name)
-{
-	size_t name_len = strlen(name);
-
-	for (const char *line = text; line && *line; line = strchr(line, '\n')) {
-		while (*line == '\n')
-			line++;
-		if (!strncmp(line, name, name_len) && (line[name_len] == ' ' || line[name_len] == '\t'))
-			return strtoll(line + name_len, NULL, 10);
-	}
-	return -1;
-}
-
-static void tls_stat_read(struct tls_stat *st)
-{
-	char text[4096];
-	FILE *f = fopen("/proc/net/tls_stat", "r");
-	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
-
-	if (f)
-		fclose(f);
-	text[n] = '\0';
-	st->tx_sw = tls_stat_value(text, "TlsTxSw");
-	st->rx_sw = tls_stat_value(text, "TlsRxSw");
-}
-
 /* Our socket adds one TX and one RX install; anything beyond that during
  * this connection was the server's own kTLS (the suite runs one connection
  * at a time). */
-static void report_server_ktls(const struct tls_stat *before, const struct tls_stat *after,
-			       const char *server_version)
+static void report_server_ktls(const struct tls_counters *before,
+			       const struct tls_counters *after, const char *server_version)
 {
 	long long tx = after->tx_sw - before->tx_sw, rx = after->rx_sw - before->rx_sw;
 
@@ -535,13 +506,13 @@ static int establish(int fd, const struct options *o)
 int main(int argc, char **argv)
 {
 	struct options o;
-	struct tls_stat before, after;
+	struct tls_counters before, after;
 	int fd;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 	parse_options(argc, argv, &o);
-	tls_stat_read(&before);
+	tls_counters_read(&before);
 	fd = connect_loopback(o.port);
 	if (fd < 0) {
 		diag("connect to 127.0.0.1:%d: %s", o.port, strerror(errno));
@@ -556,7 +527,7 @@ int main(int argc, char **argv)
 	else
 		run_put(fd, &o);
 	close(fd);
-	tls_stat_read(&after);
+	tls_counters_read(&after);
 	report_server_ktls(&before, &after, ktls_version_name(o.version));
 	return tap_failures ? 1 : 0;
 }
