@@ -96,6 +96,19 @@ static int fail_identify(int fd, int err)
 	return ktls_fail(err, "fd %d is not a socket", fd);
 }
 
+/* What every SOL_KTLS call checks first: an open socket, a level we know. */
+static int check_ktls_call(int fd, int level, struct stat *st)
+{
+	int rc = identify(fd, st);
+
+	if (rc < 0)
+		return fail_identify(fd, -rc);
+	if (level != SOL_KTLS)
+		return ktls_fail(ENOPROTOOPT, "unknown option level %d (SOL_KTLS or SOL_TLS)",
+				 level);
+	return 0;
+}
+
 static bool same_socket(const struct sock_entry *e, const struct stat *st)
 {
 	return e->dev == st->st_dev && e->ino == st->st_ino;
@@ -443,17 +456,12 @@ int ktls_setsockopt(int fd, int level, int optname, const void *optval, socklen_
 	struct staged_value value;
 	struct sock_entry *e;
 	struct stat st;
-	int rc;
 
 	ktls_clear_error();
 	if (level == SOL_TLS)
 		return pass_to_kernel_set(fd, optname, optval, optlen);
-	rc = identify(fd, &st);
-	if (rc < 0)
-		return fail_identify(fd, -rc);
-	if (level != SOL_KTLS)
-		return ktls_fail(ENOPROTOOPT, "unknown option level %d (SOL_KTLS or SOL_TLS)",
-				 level);
+	if (check_ktls_call(fd, level, &st) < 0)
+		return -1;
 	memset(&value, 0, sizeof(value));
 	if (parse_option(optname, optval, optlen, &value) < 0)
 		return -1;
@@ -593,12 +601,8 @@ int ktls_getsockopt(int fd, int level, int optname, void *optval, socklen_t *opt
 	ktls_clear_error();
 	if (level == SOL_TLS)
 		return pass_to_kernel_get(fd, optname, optval, optlen);
-	rc = identify(fd, &st);
-	if (rc < 0)
-		return fail_identify(fd, -rc);
-	if (level != SOL_KTLS)
-		return ktls_fail(ENOPROTOOPT, "unknown option level %d (SOL_KTLS or SOL_TLS)",
-				 level);
+	if (check_ktls_call(fd, level, &st) < 0)
+		return -1;
 	if (!optlen || (*optlen > 0 && !optval))
 		return ktls_fail(EFAULT, "NULL option buffer");
 	pthread_mutex_lock(&store_lock);
