@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -342,44 +343,45 @@ static int open_one_way(struct ktls_loopback_pair *pair, const struct suite_repo
 	return rc;
 }
 
+/* A knob on one end of a one-way pair (client TX -> server RX): it counts
+ * when the kernel accepts it, reads it back as set, and a record still goes
+ * through by the path the knob is about. */
+struct knob {
+	int (*set)(int fd, int enable);
+	size_t read_back;		/* offset of its int in struct ktls_info */
+	bool on_client;			/* a TX knob; an RX knob is on the server */
+	bool use_sendfile;
+	const char *way, *proof;
+};
+
 /* TLS 1.3 only: the receiver trusts that records carry no padding, so it can
- * decrypt in place.  Proved by reading it back and receiving a record. */
-static void probe_rx_expect_no_pad(const struct suite_report *s, struct probe *out)
+ * decrypt in place. */
+static const struct knob rx_expect_no_pad = {
+	ktls_set_rx_expect_no_pad, offsetof(struct ktls_info, rx_expect_no_pad),
+	false, false, "client->server", "",
+};
+/* The splice path (sendfile) may hand the kernel page-cache pages as is. */
+static const struct knob tx_zerocopy_ro = {
+	ktls_set_tx_zerocopy_ro, offsetof(struct ktls_info, tx_zerocopy_ro),
+	true, true, "sendfile client->server", ", sendfile record verified",
+};
+
+static void probe_knob(const struct knob *k, const struct suite_report *s, struct probe *out)
 {
 	struct ktls_loopback_pair pair;
 	struct ktls_info info;
 	char name[64];
+	int fd, value;
 
 	if (open_one_way(&pair, s, out) < 0)
 		return;
-	if (ktls_set_rx_expect_no_pad(pair.server, 1) < 0)
+	fd = k->on_client ? pair.client : pair.server;
+	if (k->set(fd, 1) < 0 || ktls_query(fd, &info) < 0)
 		probe_no(out, "%s", ktls_errmsg());
-	else if (ktls_query(pair.server, &info) < 0)
-		probe_no(out, "%s", ktls_errmsg());
-	else if (info.rx_expect_no_pad != 1)
-		probe_no(out, "accepted, but reads back as %d", info.rx_expect_no_pad);
-	else if (transfer(pair.client, pair.server, "client->server", false, out) == 0)
-		probe_yes(out, "on %s", suite_name(s, name, sizeof(name)));
-	ktls_loopback_pair_close(&pair);
-}
-
-static void probe_tx_zerocopy_ro(const struct suite_report *s, struct probe *out)
-{
-	struct ktls_loopback_pair pair;
-	struct ktls_info info;
-	char name[64];
-
-	if (open_one_way(&pair, s, out) < 0)
-		return;
-	if (ktls_set_tx_zerocopy_ro(pair.client, 1) < 0)
-		probe_no(out, "%s", ktls_errmsg());
-	else if (ktls_query(pair.client, &info) < 0)
-		probe_no(out, "%s", ktls_errmsg());
-	else if (info.tx_zerocopy_ro != 1)
-		probe_no(out, "accepted, but reads back as %d", info.tx_zerocopy_ro);
-	else if (transfer(pair.client, pair.server, "sendfile client->server", true, out) == 0)
-		probe_yes(out, "on %s, sendfile record verified",
-			  suite_name(s, name, sizeof(name)));
+	else if ((value = *(const int *)((const char *)&info + k->read_back)) != 1)
+		probe_no(out, "accepted, but reads back as %d", value);
+	else if (transfer(pair.client, pair.server, k->way, k->use_sendfile, out) == 0)
+		probe_yes(out, "on %s%s", suite_name(s, name, sizeof(name)), k->proof);
 	ktls_loopback_pair_close(&pair);
 }
 
@@ -422,14 +424,14 @@ static void probe_features(struct check_report *r)
 	const char *no_cipher = r->ulp.state == PROBE_YES ? "no cipher works" : "no TLS ULP";
 
 	if (tls13) {
-		probe_rx_expect_no_pad(tls13, &r->rx_expect_no_pad);
+		probe_knob(&rx_expect_no_pad, tls13, &r->rx_expect_no_pad);
 		probe_rekey(tls13, &r->rekey);
 	} else {
 		probe_skip(&r->rx_expect_no_pad, "%s", no_tls13);
 		probe_skip(&r->rekey, "%s", no_tls13);
 	}
 	if (any)
-		probe_tx_zerocopy_ro(any, &r->tx_zerocopy_ro);
+		probe_knob(&tx_zerocopy_ro, any, &r->tx_zerocopy_ro);
 	else
 		probe_skip(&r->tx_zerocopy_ro, "%s", no_cipher);
 }
