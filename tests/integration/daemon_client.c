@@ -1422,6 +1422,32 @@ static void *bad_peer_main(void *arg)
 	return NULL;
 }
 
+/* A bad peer on its own thread and our connection to it, options applied;
+ * exits 2 when it cannot be set up. */
+static int bad_peer_start(struct bad_peer *b, pthread_t *thread, const struct options *o)
+{
+	int port, fd;
+
+	b->listen_fd = listen_or_exit(&port);
+	if (pipe2(b->release, O_CLOEXEC) < 0)
+		exit(2);
+	pthread_create(thread, NULL, bad_peer_main, b);
+	fd = tcp_connect("127.0.0.1", port, IO_TIMEOUT_S);
+	if (fd < 0 || apply_client_options(fd, o) < 0)
+		exit(2);
+	return fd;
+}
+
+/* Release the peer, wait for its thread, close everything. */
+static void bad_peer_stop(struct bad_peer *b, pthread_t thread, int fd)
+{
+	close(b->release[1]);
+	pthread_join(thread, NULL);
+	close(b->release[0]);
+	close(fd);
+	close(b->listen_fd);
+}
+
 static const struct {
 	const char *name;
 	enum peer_kind kind;
@@ -1437,15 +1463,8 @@ static void run_peer_case(size_t i, const struct options *o)
 	struct bad_peer b = { .kind = peer_cases[i].kind };
 	struct outcome out;
 	pthread_t thread;
-	int port, fd;
+	int fd = bad_peer_start(&b, &thread, o);
 
-	b.listen_fd = listen_or_exit(&port);
-	if (pipe2(b.release, O_CLOEXEC) < 0)
-		exit(2);
-	pthread_create(&thread, NULL, bad_peer_main, &b);
-	fd = tcp_connect("127.0.0.1", port, IO_TIMEOUT_S);
-	if (fd < 0 || apply_client_options(fd, o) < 0)
-		exit(2);
 	handshake(fd, KTLS_ROLE_CLIENT, &out);
 	check_outcome("client", &out, peer_cases[i].errno_name, NULL);
 	diag("%s: failed after %.0f ms", peer_cases[i].what, out.ms);
@@ -1453,11 +1472,7 @@ static void run_peer_case(size_t i, const struct options *o)
 		check(out.ms >= (double)o->min_ms && out.ms <= (double)o->max_ms,
 		      "the deadline fires after %.0f ms (KTLS_HANDSHAKE_TIMEOUT %d, allowed "
 		      "%ld..%ld ms)", out.ms, o->timeout_ms, o->min_ms, o->max_ms);
-	close(b.release[1]);
-	pthread_join(thread, NULL);
-	close(b.release[0]);
-	close(fd);
-	close(b.listen_fd);
+	bad_peer_stop(&b, thread, fd);
 }
 
 static int mode_peer(const struct options *o)
@@ -1475,15 +1490,8 @@ static int mode_abandon(const struct options *o)
 	pthread_t thread;
 	char ulp[16] = "";
 	socklen_t ulp_len = sizeof(ulp);
-	int port, fd, handle;
+	int fd = bad_peer_start(&b, &thread, o), handle;
 
-	b.listen_fd = listen_or_exit(&port);
-	if (pipe2(b.release, O_CLOEXEC) < 0)
-		exit(2);
-	pthread_create(&thread, NULL, bad_peer_main, &b);
-	fd = tcp_connect("127.0.0.1", port, IO_TIMEOUT_S);
-	if (fd < 0 || apply_client_options(fd, o) < 0)
-		exit(2);
 	handle = ktls_handshake_start(fd, KTLS_ROLE_CLIENT);
 	check(handle >= 0, "ktls_handshake_start against a stalled peer returns a handle%s%s",
 	      handle < 0 ? ": " : "", handle < 0 ? ktls_errmsg() : "");
@@ -1493,11 +1501,7 @@ static int mode_abandon(const struct options *o)
 	usleep(1000 * 1000);	/* ktlsd sees the hangup and gives up */
 	check(getsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, &ulp_len) == 0 && ulp[0] == '\0',
 	      "the abandoned socket carries no kTLS (TCP_ULP \"%s\")", ulp);
-	close(b.release[1]);
-	pthread_join(thread, NULL);
-	close(b.release[0]);
-	close(fd);
-	close(b.listen_fd);
+	bad_peer_stop(&b, thread, fd);
 	return tap_failures ? 1 : 0;
 }
 
@@ -1662,28 +1666,41 @@ static int mode_concurrent(const struct options *o)
 
 /* ---- options -------------------------------------------------------------------------- */
 
+struct word {
+	const char *name;
+	int value;
+};
+
+/* The value of the word s names; exits 2 on any other word. */
+static int parse_word(const char *s, const struct word *words, size_t n, const char *what)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(s, words[i].name))
+			return words[i].value;
+	fprintf(stderr, "bad %s %s\n", what, s);
+	exit(2);
+}
+
 static int parse_verify(const char *s)
 {
-	if (!strcmp(s, "default"))
-		return KTLS_VERIFY_DEFAULT;
-	if (!strcmp(s, "required"))
-		return KTLS_VERIFY_REQUIRED;
-	if (!strcmp(s, "optional"))
-		return KTLS_VERIFY_OPTIONAL;
-	if (!strcmp(s, "none"))
-		return KTLS_VERIFY_NONE;
-	fprintf(stderr, "bad verify value %s\n", s);
-	exit(2);
+	static const struct word words[] = {
+		{ "default", KTLS_VERIFY_DEFAULT },
+		{ "required", KTLS_VERIFY_REQUIRED },
+		{ "optional", KTLS_VERIFY_OPTIONAL },
+		{ "none", KTLS_VERIFY_NONE },
+	};
+
+	return parse_word(s, words, sizeof(words) / sizeof(words[0]), "verify value");
 }
 
 static int parse_version(const char *s)
 {
-	if (!strcmp(s, "1.2"))
-		return KTLS_VERSION_1_2;
-	if (!strcmp(s, "1.3"))
-		return KTLS_VERSION_1_3;
-	fprintf(stderr, "bad version %s\n", s);
-	exit(2);
+	static const struct word words[] = {
+		{ "1.2", KTLS_VERSION_1_2 },
+		{ "1.3", KTLS_VERSION_1_3 },
+	};
+
+	return parse_word(s, words, sizeof(words) / sizeof(words[0]), "version");
 }
 
 static int parse_cipher(const char *s)
