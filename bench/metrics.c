@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * What the bench measures with: clocks, CPU time (per thread, per process,
- * per machine), the kernel's kTLS counters, SHA-256 of streams, and the
- * facts about the host that go into every header.
+ * per machine), SHA-256 of streams, and the facts about the host that go
+ * into every header.  The kernel's kTLS counters: lib/support_tls_stat.c.
  */
 #include <errno.h>
 #include <linux/perf_event.h>
