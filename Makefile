@@ -10,8 +10,8 @@
 #   make ASAN=1 UBSAN=1 WERROR=1 V=1
 #
 # Sources are found by directory: lib/*.c is libktls (lib/*gnutls*.c is the
-# GnuTLS glue, kept out of libktls.so; lib/support_*.c is I/O shared by the
-# programs, libktls-support.a), daemon/*.c is ktlsd, tools/*.c is the
+# GnuTLS glue, kept out of libktls.so; lib/support_*.c, helpers the programs
+# share, is libktls-support.a), daemon/*.c is ktlsd, tools/*.c is the
 # ktls CLI, bench/*.c is ktls-bench, tests/unit/test_*.c are cmocka tests
 # (test_X.wrap may list symbols to wrap with -Wl,--wrap), tests/integration/*.c
 # are programs the VM suite runs (each linked with tests/integration/support/*.c).
