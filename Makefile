@@ -196,16 +196,21 @@ bench: deps
 	@BUILD=$(BUILD) scripts/bench.sh
 
 # make fuzz: each tests/fuzz/fuzz_*.c built with clang's libFuzzer (and ASan,
-# UBSan) into $(BUILD)/fuzz/ and run FUZZ_SECONDS from its seeds in
-# tests/fuzz/corpus/NAME/ (only read: what it finds goes to
+# UBSan) into $(BUILD)/fuzz/ and run FUZZ_SECONDS (or FUZZ_RUNS executions)
+# from its seeds in tests/fuzz/corpus/NAME/ (only read: what it finds goes to
 # $(BUILD)/fuzz/corpus/NAME/, a crash to $(BUILD)/fuzz/NAME-crash-*).
-# SKIP, not failure, without clang/libFuzzer; any crash fails.
+# FUZZ=NAME runs one harness.  SKIP, not failure, without clang/libFuzzer;
+# any crash fails.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 30
+FUZZ_RUNS ?=
 FUZZ_MAX_LEN ?= 70000
-FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_SRCS := $(if $(FUZZ),tests/fuzz/$(FUZZ).c,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	       -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Ilib
+	       -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Werror -Ilib \
+	       $(NL_CFLAGS) $(GNUTLS_CFLAGS)
+FUZZ_LIBS := $(NL_LIBS) $(GNUTLS_LIBS) $(INIH_LIBS)
+FUZZ_LIMIT := $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS),-max_total_time=$(FUZZ_SECONDS))
 
 .PHONY: fuzz
 fuzz:
@@ -216,10 +221,10 @@ fuzz:
 	mkdir -p $(BUILD)/fuzz || exit 1; \
 	for src in $(FUZZ_SRCS); do \
 		name=$$(basename $$src .c); \
-		printf '  %-7s %s\n' FUZZ "$$name ($(FUZZ_SECONDS) s)"; \
-		$(FUZZ_CC) $(FUZZ_CFLAGS) $$src -o $(BUILD)/fuzz/$$name || exit 1; \
+		printf '  %-7s %s\n' FUZZ "$$name ($(or $(FUZZ_RUNS),$(FUZZ_SECONDS) s))"; \
+		$(FUZZ_CC) $(FUZZ_CFLAGS) $$src -o $(BUILD)/fuzz/$$name $(FUZZ_LIBS) || exit 1; \
 		mkdir -p $(BUILD)/fuzz/corpus/$$name tests/fuzz/corpus/$$name || exit 1; \
-		$(BUILD)/fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
+		$(BUILD)/fuzz/$$name $(FUZZ_LIMIT) -max_len=$(FUZZ_MAX_LEN) \
 			-use_value_profile=1 -print_final_stats=1 \
 			-artifact_prefix=$(BUILD)/fuzz/$$name- \
 			$(BUILD)/fuzz/corpus/$$name tests/fuzz/corpus/$$name \
@@ -232,7 +237,7 @@ fuzz:
 			echo "fuzz: $$name FAILED (rc $$rc), log $(BUILD)/fuzz/$$name.log"; exit 1; \
 		fi; \
 	done; \
-	echo "fuzz: $(words $(FUZZ_SRCS)) harness(es) ran $(FUZZ_SECONDS) s each without a crash"
+	echo "fuzz: $(words $(FUZZ_SRCS)) harness(es) ran $(or $(FUZZ_RUNS),$(FUZZ_SECONDS) s) each without a crash"
 
 # Units get the installed ktlsd path; the example config never replaces a
 # ktlsd.conf (only ktlsd.conf.example is written).

@@ -527,6 +527,8 @@ static const char *read_error(const struct fetch *f, int err)
 		return "the response uses a transfer coding other than chunked";
 	case EPROTONOSUPPORT:
 		return "the response is not HTTP/1.x";
+	case EFBIG:
+		return "the response's Content-Length is larger than 2^62 bytes";
 	case EINVAL:
 		return "malformed response";
 	}

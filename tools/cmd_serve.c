@@ -494,6 +494,7 @@ static int parse_error_status(int err)
 {
 	switch (err) {
 	case ENAMETOOLONG: return 414;
+	case EFBIG: return 413;		/* a Content-Length beyond 2^62 */
 	case EPROTONOSUPPORT: return 505;
 	case ENOTSUP: return 501;
 	}

@@ -18,7 +18,6 @@
 #include "http.h"
 #include "ktls.h"
 
-#define CONTENT_LENGTH_DIGITS_MAX 19	/* enough for HTTP_CONTENT_LENGTH_MAX */
 #define CHUNK_SIZE_DIGITS_MAX 15	/* < 2^60: no overflow while parsing */
 
 static int fail(int err)
@@ -263,19 +262,28 @@ static bool span_equals(const char *s, size_t len, const char *word)
 	return strlen(word) == len && strncasecmp(s, word, len) == 0;
 }
 
+/* 1*DIGIT (RFC 9110 section 8.6), leading zeros and all.  A number beyond
+ * HTTP_CONTENT_LENGTH_MAX is EFBIG, and is found before it is computed: an
+ * overflow would wrap to a negative length, which means "no body". */
 static int parse_content_length(const char *v, size_t len, struct http_framing *f)
 {
+	bool too_big = false;
 	int64_t n = 0;
 
-	if (len == 0 || len > CONTENT_LENGTH_DIGITS_MAX)
+	if (len == 0)
 		return fail(EINVAL);
 	for (size_t i = 0; i < len; i++) {
+		int digit = v[i] - '0';
+
 		if (v[i] < '0' || v[i] > '9')
-			return fail(EINVAL);
-		n = n * 10 + (v[i] - '0');
+			return fail(EINVAL);	/* every byte checked, even past too_big */
+		if (n > (HTTP_CONTENT_LENGTH_MAX - digit) / 10)
+			too_big = true;
+		else
+			n = n * 10 + digit;
 	}
-	if (n > HTTP_CONTENT_LENGTH_MAX)
-		return fail(EINVAL);
+	if (too_big)
+		return fail(EFBIG);
 	/* Two different lengths: which one the next hop believes decides where
 	 * the following message starts.  Refuse to choose. */
 	if (f->content_length >= 0 && f->content_length != n)

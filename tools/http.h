@@ -107,7 +107,7 @@ struct http_response {
 
 /* 0, or -1 + errno: EINVAL malformed, ENAMETOOLONG the target does not fit,
  * EPROTONOSUPPORT not HTTP/1.x, ENOTSUP a transfer coding other than
- * chunked. */
+ * chunked, EFBIG a Content-Length beyond HTTP_CONTENT_LENGTH_MAX. */
 int http_parse_request(const char *head, size_t len, struct http_request *req);
 int http_parse_response(const char *head, size_t len, struct http_response *resp);
 

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The handshake-upcall netlink codec (daemon/door_netlink.c) against bytes
+ * The handshake-upcall netlink codec (daemon/door_netlink_msg.c) against bytes
  * written by hand from the kernel's uapi (include/uapi/linux/handshake.h and
  * net/handshake/tlshd.c), never produced by the code under test: the ACCEPT
  * request and DONE message byte for byte, an ACCEPT reply with every
  * attribute, the malformed replies it must refuse (still finding the socket
- * so that DONE can be sent), a mutation fuzz, and the DONE status mapping.
+ * so that DONE can be sent), broken framing, odd values pinned, a mutation
+ * fuzz, and the DONE status mapping.
  * Integers in netlink are host order: these goldens are little-endian.
  */
 #include <errno.h>
@@ -328,6 +329,145 @@ static void test_refuse_bad_attributes(void **state)
 	assert_int_equal(parse((struct nlmsghdr *)m.buf, &a), -EBADMSG);
 }
 
+/* Bytes that do not add up: a header cut short, an attribute whose length
+ * runs past the message or is shorter than its own header, bytes after the
+ * last attribute, a nested CERTIFICATE whose inside is bad.  All refused;
+ * the socket is known whenever a whole SOCKFD came before the damage. */
+static void test_refuse_broken_framing(void **state)
+{
+	static const uint8_t two_bytes[2] = { 1, 0 };
+	uint32_t value = 333;
+	uint8_t nest[16];
+	struct raw_msg m;
+	struct hsnl_accept a;
+	uint16_t nla_len;
+
+	(void)state;
+	/* Only the netlink header: no room for the genl header. */
+	raw_start(&m, FAMILY, 2);
+	m.len = 16;
+	assert_int_equal(parse(raw_done(&m), &a), -EBADMSG);
+	assert_int_equal(a.sockfd, -1);
+
+	/* The last attribute claims 64 bytes, 8 are there. */
+	raw_minimal_accept(&m);
+	raw_u32(&m, 4, 1000);
+	nla_len = 64;
+	memcpy(m.buf + m.len - 8, &nla_len, 2);
+	assert_int_equal(parse(raw_done(&m), &a), -EBADMSG);
+	assert_int_equal(a.sockfd, 5);
+
+	/* An attribute length below the 4-byte attribute header. */
+	raw_minimal_accept(&m);
+	raw_u32(&m, 4, 1000);
+	nla_len = 2;
+	memcpy(m.buf + m.len - 8, &nla_len, 2);
+	assert_int_equal(parse(raw_done(&m), &a), -EBADMSG);
+
+	/* Four stray bytes after the last attribute. */
+	raw_minimal_accept(&m);
+	m.len += 4;		/* zeros: nla_len 0, not an attribute */
+	assert_int_equal(parse(raw_done(&m), &a), -EBADMSG);
+	assert_int_equal(a.sockfd, 5);
+
+	/* A SOCKFD of 2 bytes is no socket (and no valid reply). */
+	raw_start(&m, FAMILY, 2);
+	raw_attr(&m, 1, two_bytes, sizeof(two_bytes));
+	raw_u32(&m, 3, 1);
+	raw_u32(&m, 5, 1);
+	assert_int_equal(parse(raw_done(&m), &a), -EBADMSG);
+	assert_int_equal(a.sockfd, -1);
+
+	/* CERTIFICATE whose CERT is 2 bytes, and one with stray bytes inside. */
+	raw_minimal_accept(&m);
+	nla_len = 6;
+	memset(nest, 0, sizeof(nest));
+	memcpy(nest, &nla_len, 2);
+	nest[2] = 1;		/* CERT */
+	raw_attr(&m, 7 | 0x8000, nest, 8);
+	assert_int_equal(parse(raw_done(&m), &a), -EBADMSG);
+	assert_int_equal(a.sockfd, 5);
+
+	raw_minimal_accept(&m);
+	nla_len = 8;
+	memset(nest, 0, sizeof(nest));
+	memcpy(nest, &nla_len, 2);
+	nest[2] = 1;
+	memcpy(nest + 4, &value, 4);
+	nest[8] = 3;		/* 4 more bytes: nla_len 3, not an attribute */
+	raw_attr(&m, 7 | 0x8000, nest, 12);
+	assert_int_equal(parse(raw_done(&m), &a), -EBADMSG);
+
+	/* The same CERTIFICATE without the stray bytes is fine. */
+	raw_minimal_accept(&m);
+	raw_attr(&m, 7 | 0x8000, nest, 8);
+	assert_int_equal(parse(raw_done(&m), &a), 0);
+	assert_int_equal(a.cert, 333);
+	assert_int_equal(a.privkey, 0);
+}
+
+/* What the fuzzer (tests/fuzz/fuzz_netlink.c) showed the parser does with
+ * values the kernel never sends: pinned, so that a change is deliberate. */
+static void test_odd_values(void **state)
+{
+	char name[KTLS_NAME_MAX + 1];
+	struct raw_msg m;
+	struct hsnl_accept a;
+
+	(void)state;
+	/* A SOCKFD above INT_MAX is negative as an int: no socket, so the
+	 * door never answers or closes a descriptor it was not given. */
+	raw_start(&m, FAMILY, 2);
+	raw_u32(&m, 1, 0xe6fe7f00);
+	raw_u32(&m, 3, 1);
+	raw_u32(&m, 5, 1);
+	assert_int_equal(parse(raw_done(&m), &a), -EBADMSG);
+	assert_true(a.sockfd < 0);
+
+	/* PEERNAME "a.example\0evil": the name ends at the first NUL. */
+	raw_minimal_accept(&m);
+	raw_attr(&m, 8, "a.example\0evil", 15);
+	assert_int_equal(parse(raw_done(&m), &a), 0);
+	assert_string_equal(a.peername, "a.example");
+
+	/* The longest name: 255 bytes and its NUL; one more is refused. */
+	memset(name, 'n', sizeof(name));
+	name[KTLS_NAME_MAX - 1] = '\0';
+	raw_minimal_accept(&m);
+	raw_attr(&m, 8, name, KTLS_NAME_MAX);
+	assert_int_equal(parse(raw_done(&m), &a), 0);
+	assert_int_equal(strlen(a.peername), KTLS_NAME_MAX - 1);
+	name[KTLS_NAME_MAX - 1] = 'n';
+	name[KTLS_NAME_MAX] = '\0';
+	raw_minimal_accept(&m);
+	raw_attr(&m, 8, name, KTLS_NAME_MAX + 1);
+	assert_int_equal(parse(raw_done(&m), &a), -EBADMSG);
+
+	/* Exactly HSNL_MAX_PEERIDS identities: all kept, in order. */
+	raw_minimal_accept(&m);
+	for (int i = 0; i < HSNL_MAX_PEERIDS; i++)
+		raw_u32(&m, 6, (uint32_t)(100 + i));
+	assert_int_equal(parse(raw_done(&m), &a), 0);
+	assert_int_equal(a.n_peerids, HSNL_MAX_PEERIDS);
+	for (int i = 0; i < HSNL_MAX_PEERIDS; i++)
+		assert_int_equal(a.peerids[i], 100 + i);
+}
+
+/* READY with a HANDLER_CLASS of the wrong size is not a READY for us. */
+static void test_ready_malformed(void **state)
+{
+	static const uint8_t two_bytes[2] = { 1, 0 };
+	struct raw_msg m;
+
+	(void)state;
+	raw_start(&m, FAMILY, 1);
+	raw_attr(&m, 2, two_bytes, sizeof(two_bytes));
+	assert_false(hsnl_is_ready(raw_done(&m), FAMILY));
+	raw_start(&m, FAMILY, 1);
+	m.len = 18;		/* genl header cut short */
+	assert_false(hsnl_is_ready(raw_done(&m), FAMILY));
+}
+
 /* Mutations of the golden reply: never a crash or an out-of-bounds read
  * (run under ASan in CI), and whatever is accepted is within range.  The
  * length field stays within the buffer: door_netlink.c checks it with
@@ -406,6 +546,9 @@ int main(void)
 		cmocka_unit_test(test_refuse_without_socket),
 		cmocka_unit_test(test_refuse_but_keep_socket),
 		cmocka_unit_test(test_refuse_bad_attributes),
+		cmocka_unit_test(test_refuse_broken_framing),
+		cmocka_unit_test(test_odd_values),
+		cmocka_unit_test(test_ready_malformed),
 		cmocka_unit_test(test_fuzz_mutations),
 		cmocka_unit_test(test_done_status_mapping),
 	};
