@@ -99,7 +99,7 @@ BENCH := $(if $(BENCH_SRCS),$(BUILD)/ktls-bench)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRCS))
 
-.PHONY: all deps check unit vm-check demo bench install uninstall clean tests
+.PHONY: all deps check unit vm-check demo bench install uninstall clean tests version
 all: $(LIBKTLS_SO) $(BUILD)/libktls.so $(LIBKTLS_A) $(GLUE_A) $(BUILD)/libktls.pc \
      $(KTLS_CLI) $(KTLSD) $(BENCH)
 tests: all $(UNIT_BINS) $(INTEG_BINS)
@@ -273,6 +273,11 @@ uninstall:
 
 clean:
 	rm -rf build
+
+# The version, said here only: libktls's file name, the .pc, KTLSD_VERSION;
+# tests/install/check holds the man pages and debian/changelog to it.
+version:
+	@echo $(VERSION)
 
 .SECONDARY: $(call obj,$(INTEG_SRCS) $(UNIT_SRCS)) $(INTEG_SUPPORT_OBJS) $(UNIT_HELPER_OBJS)
 
