@@ -7,6 +7,7 @@
 #   make unit            host unit tests only (CI also runs them with ASAN=1 UBSAN=1)
 #   make demo            the demo (natively on a kTLS host, else in the VM)
 #   make install         PREFIX DESTDIR SYSCONFDIR ... below
+#   make deb             Debian packages into $(BUILD)/deb/ (debian/)
 #   make ASAN=1 UBSAN=1 WERROR=1 V=1
 #
 # Sources are found by directory: lib/*.c is libktls (lib/*gnutls*.c is the
@@ -102,7 +103,7 @@ BENCH := $(if $(BENCH_SRCS),$(BUILD)/ktls-bench)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRCS))
 
-.PHONY: all deps check unit vm-check demo bench install uninstall clean tests
+.PHONY: all deps check unit vm-check demo bench install uninstall clean tests version
 all: $(LIBKTLS_SO) $(BUILD)/libktls.so $(LIBKTLS_A) $(GLUE_A) $(BUILD)/libktls.pc \
      $(KTLS_CLI) $(KTLSD) $(BENCH)
 tests: all $(UNIT_BINS) $(INTEG_BINS)
@@ -282,9 +283,46 @@ uninstall:
 	@# only when empty: a ktlsd.conf and its keys stay
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/ktlsd 2>/dev/null
 
+# make deb: the Debian packages ktlsd, libktls0 and libktls-dev (debian/),
+# built by dpkg-buildpackage from a copy of the files git tracks (what a
+# fresh clone has; everything when there is no .git) in $(DEB_DIR)/src, so
+# that nothing lands in the tree or beside it.  The .debs, .changes and
+# .buildinfo end up in $(DEB_DIR), the build log in $(DEB_DIR)/build.log.
+# Needs dpkg-dev and debhelper (make deps).  tests/install/package also
+# runs lintian.
+DEB_DIR ?= $(BUILD)/deb
+DEB_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+DEB_SRC := $(DEB_DIR)/src/ktlsd-$(VERSION)
+
+.PHONY: deb
+deb:
+	@command -v dpkg-buildpackage > /dev/null && command -v dh > /dev/null || \
+		{ echo "deb: needs dpkg-buildpackage and dh (apt-get install dpkg-dev debhelper)"; exit 1; }
+	$(call say,COPY,$(DEB_SRC))
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_SRC)
+	$(Q)if git rev-parse --is-inside-work-tree > /dev/null 2>&1; then \
+		git ls-files -z | tar --null -T - --ignore-failed-read -cf -; \
+	else \
+		tar --exclude=./build --exclude=./.git -cf - .; \
+	fi | tar -xf - -C $(DEB_SRC)
+	$(call say,DPKG,$(DEB_DIR)/build.log)
+	$(Q)cd $(DEB_SRC) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		DEB_BUILD_OPTIONS="nocheck parallel=$(DEB_JOBS) $(DEB_BUILD_OPTIONS)" \
+		dpkg-buildpackage -us -uc -b > ../../build.log 2>&1 || \
+		{ tail -n 30 ../../build.log; echo "deb: failed, log $(DEB_DIR)/build.log"; exit 1; }
+	$(Q)mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.changes $(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/
+	$(Q)rm -rf $(DEB_DIR)/src
+	@ls $(DEB_DIR)/*.deb | sed 's/^/  built   /'
+
 clean:
 	rm -rf build
 
+# The version, said here only: libktls's file name, the .pc, KTLSD_VERSION;
+# tests/install/check holds the man pages and debian/changelog to it.
+version:
+	@echo $(VERSION)
+
 .SECONDARY: $(call obj,$(INTEG_SRCS) $(UNIT_SRCS)) $(INTEG_SUPPORT_OBJS) $(UNIT_HELPER_OBJS)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (not in $(DEB_DIR), whose copy of the tree has kmod-config/*.d directories)
+-include $(shell find $(BUILD) -path $(DEB_DIR) -prune -o -name '*.d' -type f -print 2>/dev/null)
