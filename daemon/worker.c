@@ -150,7 +150,7 @@ static void job_drive(struct worker *w, struct hs_job *job)
 		job_fail(w, job, -rc, reason);
 		return;
 	}
-	ev.events = hs_wants_write(job) ? EPOLLOUT : EPOLLIN;
+	ev.events = hs_wants_write(job) ? EPOLLOUT : hs_wants_read(job) ? EPOLLIN : 0;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_MOD, job->sock_fd, &ev) < 0)
 		job_fail(w, job, errno, "cannot watch the socket");
 }
