@@ -212,6 +212,7 @@ static int expire_jobs(struct worker *w)
 		if (job->wake_ms && job->wake_ms <= now) {
 			job->wake_ms = 0;
 			job_drive(w, job);	/* may finish (free) only this job */
+			next = now;	/* it may have set a new wake_ms: look again */
 			continue;
 		}
 		if (job->deadline_ms < next)
