@@ -140,8 +140,8 @@ static void describe_default_acl(const struct cfg *cfg, char *out, size_t len)
 {
 	const char *user = cfg ? cfg->user : NULL, *group = cfg ? cfg->group : NULL;
 
-	snprintf(out, len, "default for a profile holding a key or PSK: root, %s%s, and "
-		 "callers whose primary group is %s%s (set allowed_uids/allowed_gids to change it)",
+	snprintf(out, len, "root, %s%s, and callers whose primary group is %s%s (the default "
+		 "for a profile holding a key or PSK; allowed_uids/allowed_gids change it)",
 		 user ? "user " : "ktlsd's own uid", user ? user : "",
 		 group ? "group " : user ? "the primary group of " : "ktlsd's own gid",
 		 group ? group : user ? user : "");
