@@ -415,6 +415,32 @@ static void apply_profile_defaults(const struct cfg *cfg, struct cfg_profile *p,
 			    p->roles == CFG_ROLE_SERVER ? KTLS_VERIFY_NONE : KTLS_VERIFY_DEFAULT;
 }
 
+/* A fallback needs something to fall back from, and a server something to
+ * fall back to. */
+static void check_psk_fallback(struct parser *ps, const struct cfg_profile *p,
+			       const struct profile_lines *at)
+{
+	if (p->psk_fallback == CFG_PSK_FALLBACK_NONE)
+		return;
+	if (!p->psk_file)
+		parse_error_at(ps, at->key[P_PSK_FALLBACK], -EINVAL,
+			       "psk_fallback needs a psk_file in [profile %s]", p->name);
+	else if ((p->roles & CFG_ROLE_SERVER) && !p->cert_file)
+		parse_error_at(ps, at->key[P_PSK_FALLBACK], -EINVAL,
+			       "psk_fallback = certificate needs a certificate and key for "
+			       "role = %s in [profile %s]", role_name(p->roles), p->name);
+}
+
+/* A profile that holds a private key or a PSK lends an identity: without
+ * an ACL of its own, only root and ktlsd's own user and group may use it
+ * (cfg_peer_allowed()).  Profiles holding no secret stay open to everyone:
+ * they only verify peers on the caller's behalf. */
+static void apply_acl_default(struct cfg_profile *p)
+{
+	p->acl_default = (p->key_file || p->psk_file) &&
+			 p->n_allowed_uids == 0 && p->n_allowed_gids == 0;
+}
+
 /* Two profiles answering the same exact name (or wildcard) is ambiguous. */
 static void check_server_names_unique(struct parser *ps)
 {
@@ -477,6 +503,8 @@ static void finish_config(struct parser *ps)
 	for (size_t i = 0; i < cfg->n_profiles; i++) {
 		apply_profile_defaults(cfg, &cfg->profiles[i], &ps->lines[i]);
 		check_profile_credentials(ps, &cfg->profiles[i], &ps->lines[i]);
+		check_psk_fallback(ps, &cfg->profiles[i], &ps->lines[i]);
+		apply_acl_default(&cfg->profiles[i]);
 	}
 	check_server_names_unique(ps);
 	resolve_role_default(ps, &cfg->client_profile, CFG_ROLE_CLIENT, G_CLIENT_PROFILE);

@@ -25,6 +25,12 @@
 
 struct creds;	/* creds.h: GnuTLS credentials built from a profile */
 
+/* psk_fallback: what a PSK session may settle for when the peer has no PSK. */
+enum cfg_psk_fallback {
+	CFG_PSK_FALLBACK_NONE,		/* the PSK authenticates, or nothing does */
+	CFG_PSK_FALLBACK_CERTIFICATE,	/* a certificate, verified as the profile says */
+};
+
 struct cfg_profile {
 	char *name;
 	unsigned roles;			/* CFG_ROLE_* it may serve; "role = client|server|both" */
@@ -36,10 +42,14 @@ struct cfg_profile {
 	char **server_names;		/* server: SNI names this profile answers ("*.x" ok) */
 	size_t n_server_names;
 	enum ktls_verify verify;	/* client: verify server; server: client cert policy */
-	uid_t *allowed_uids;		/* empty + no gids: any local user may use it */
+	enum cfg_psk_fallback psk_fallback;
+	/* Empty uids and gids: any local user may use the profile, unless it
+	 * holds a key or PSK (acl_default, see cfg_peer_allowed()). */
+	uid_t *allowed_uids;
 	size_t n_allowed_uids;
 	gid_t *allowed_gids;
 	size_t n_allowed_gids;
+	int acl_default;		/* key or PSK, no ACL: root and ktlsd's ids only */
 	unsigned handshake_timeout_ms;
 	int ticket_wait_ms;		/* client, TLS 1.3: CFG_TICKET_WAIT_AUTO or a fixed wait */
 	struct creds *creds;		/* filled by creds_load_all() */
@@ -81,7 +91,13 @@ const struct cfg_profile *cfg_select_profile(const struct cfg *cfg, enum ktls_ro
 					     const char *name, const char *sni);
 /* Server-side SNI match only (exact, or "*.example.com" one label). */
 const struct cfg_profile *cfg_profile_for_sni(const struct cfg *cfg, const char *sni);
+/* May a local caller use the profile?  The default ACL of a profile that
+ * holds a key or PSK admits root, ktlsd's own uid and ktlsd's group (the
+ * process's effective ids when asked). */
 int cfg_peer_allowed(const struct cfg_profile *p, uid_t uid, gid_t gid);
+/* "uid 0, uid 1000, gid 27" or "any local user": for `ktlsd -n`. */
+void cfg_describe_acl(const struct cfg *cfg, const struct cfg_profile *p, char *out,
+		      size_t len);
 /* The profile for a kernel request of this role: [kernel]'s, else the
  * [global] role default.  SNI plays no part.  NULL if none is configured. */
 const struct cfg_profile *cfg_kernel_profile(const struct cfg *cfg, enum ktls_role role);

@@ -4,8 +4,10 @@
  * wildcards), or the role default; the kernel's ([kernel]); and whether a
  * local peer may use it.
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -101,11 +103,16 @@ const struct cfg_profile *cfg_kernel_profile(const struct cfg *cfg, enum ktls_ro
 	return cfg_select_profile(cfg, role, name, NULL);
 }
 
-/* Root gets no pass: a profile with an ACL means exactly that ACL. */
+/* Root gets no pass: a profile with an ACL means exactly that ACL.  The
+ * default ACL of a key-holding profile is root and ktlsd's own ids; these
+ * are the process's effective ids, which after the privilege drop are the
+ * configured user and group (or the unit's User=/Group=). */
 int cfg_peer_allowed(const struct cfg_profile *p, uid_t uid, gid_t gid)
 {
 	if (!p)
 		return 0;
+	if (p->acl_default)
+		return uid == 0 || uid == geteuid() || gid == getegid();
 	if (p->n_allowed_uids == 0 && p->n_allowed_gids == 0)
 		return 1;
 	for (size_t i = 0; i < p->n_allowed_uids; i++)
@@ -115,4 +122,49 @@ int cfg_peer_allowed(const struct cfg_profile *p, uid_t uid, gid_t gid)
 		if (p->allowed_gids[i] == gid)
 			return 1;
 	return 0;
+}
+
+static size_t append(char *out, size_t len, size_t used, const char *kind, unsigned long id)
+{
+	int n;
+
+	if (used >= len)
+		return used;
+	n = snprintf(out + used, len - used, "%s%s %lu", used ? ", " : "", kind, id);
+	return n < 0 ? used : used + (size_t)n;
+}
+
+/* ktlsd's ids as the default ACL will see them: the configured user and
+ * group when it drops privileges, else its own. */
+static void describe_default_acl(const struct cfg *cfg, char *out, size_t len)
+{
+	const char *user = cfg ? cfg->user : NULL, *group = cfg ? cfg->group : NULL;
+
+	snprintf(out, len, "root, %s%s, and callers whose primary group is %s%s (the default "
+		 "for a profile holding a key or PSK; allowed_uids/allowed_gids change it)",
+		 user ? "user " : "ktlsd's own uid", user ? user : "",
+		 group ? "group " : user ? "the primary group of " : "ktlsd's own gid",
+		 group ? group : user ? user : "");
+}
+
+void cfg_describe_acl(const struct cfg *cfg, const struct cfg_profile *p, char *out,
+		      size_t len)
+{
+	size_t used = 0;
+
+	if (!len)
+		return;
+	out[0] = '\0';
+	if (p->acl_default) {
+		describe_default_acl(cfg, out, len);
+		return;
+	}
+	if (p->n_allowed_uids == 0 && p->n_allowed_gids == 0) {
+		snprintf(out, len, "any local user (the profile holds no key or PSK)");
+		return;
+	}
+	for (size_t i = 0; i < p->n_allowed_uids; i++)
+		used = append(out, len, used, "uid", (unsigned long)p->allowed_uids[i]);
+	for (size_t i = 0; i < p->n_allowed_gids; i++)
+		used = append(out, len, used, "gid", (unsigned long)p->allowed_gids[i]);
 }

@@ -580,6 +580,22 @@ static int set_ticket_wait(void *target, const char *value, char *msg, size_t le
 	return 0;
 }
 
+/* "none" (the default): a PSK profile authenticates its peer by the PSK
+ * only; "certificate": a peer without the PSK may authenticate with a
+ * certificate instead, verified as the profile's verify/ca_file say. */
+static int set_psk_fallback(void *target, const char *value, char *msg, size_t len)
+{
+	struct cfg_profile *p = target;
+
+	if (strcmp(value, "none") == 0)
+		p->psk_fallback = CFG_PSK_FALLBACK_NONE;
+	else if (strcmp(value, "certificate") == 0)
+		p->psk_fallback = CFG_PSK_FALLBACK_CERTIFICATE;
+	else
+		return bad_value(msg, len, "\"%s\" is not none or certificate", value);
+	return 0;
+}
+
 static int set_profile_timeout(void *target, const char *value, char *msg, size_t len)
 {
 	return parse_timeout(value, &((struct cfg_profile *)target)->handshake_timeout_ms,
@@ -622,6 +638,7 @@ const struct key_def profile_keys[P_COUNT] = {
 	[P_ALLOWED_GIDS] = { "allowed_gids", set_allowed_gids },
 	[P_HANDSHAKE_TIMEOUT] = { "handshake_timeout", set_profile_timeout },
 	[P_TICKET_WAIT] = { "ticket_wait", set_ticket_wait },
+	[P_PSK_FALLBACK] = { "psk_fallback", set_psk_fallback },
 };
 
 /* ---- key names, for tests that hold the documentation to the parser ---- */

@@ -302,24 +302,70 @@ static int init_priority(gnutls_priority_t *out, const struct cfg_profile *p,
 	return 0;
 }
 
+/* Key exchanges in which the PSK alone authenticates the peer. */
+static int psk_authenticates(const char *kx)
+{
+	return !strcmp(kx, "PSK") || !strcmp(kx, "DHE-PSK") || !strcmp(kx, "ECDHE-PSK");
+}
+
+/* ":+ECDHE-PSK:+DHE-PSK:+PSK" unless the admin's string mentions PSK (then
+ * they decide which), then, if only_psk, ":-X" for every other key exchange
+ * GnuTLS knows (certificate, anonymous, SRP, RSA-PSK).  Caller frees. */
+static char *psk_kx_suffix(const char *base, int only_psk)
+{
+	const char *add = strstr(base, "PSK") ? "" : ":+ECDHE-PSK:+DHE-PSK:+PSK";
+	const gnutls_kx_algorithm_t *kx;
+	size_t len = strlen(add) + 1, used;
+	char *out;
+
+	for (kx = gnutls_kx_list(); only_psk && *kx; kx++)
+		len += strlen(gnutls_kx_get_name(*kx)) + 2;
+	out = malloc(len);
+	if (!out)
+		return NULL;
+	used = (size_t)snprintf(out, len, "%s", add);
+	for (kx = gnutls_kx_list(); only_psk && *kx; kx++)
+		if (!psk_authenticates(gnutls_kx_get_name(*kx)))
+			used += (size_t)snprintf(out + used, len - used, ":-%s",
+						 gnutls_kx_get_name(*kx));
+	return out;
+}
+
 /*
- * Two priorities per profile.  GnuTLS's NORMAL enables no PSK key exchange,
- * so TLS 1.3 PSK (a psk_file or a kernel request's key) needs PSK kx added,
- * unless the admin's string mentions PSK: then they decide.  But a GnuTLS
- * client whose priority has PSK kx sends psk_key_exchange_modes even with
- * GNUTLS_NO_TICKETS, and servers answer that with NewSessionTicket records
- * after the handshake, which a plain read() on the kTLS socket fails on
- * (EIO).  So sessions without PSK credentials use the priority without it.
+ * Up to three priorities per profile.
+ *  - priority: no PSK key exchange.  A GnuTLS client whose priority has PSK
+ *    kx sends psk_key_exchange_modes even with GNUTLS_NO_TICKETS, and
+ *    servers answer that with NewSessionTicket records after the handshake,
+ *    which a plain read() on the kTLS socket fails on (EIO).  So sessions
+ *    without PSK credentials use this one.
+ *  - priority_psk: PSK key exchange only.  A session with PSK credentials
+ *    (a psk_file, a request's identity, the kernel's key) must not let a
+ *    peer that lacks the PSK authenticate some other way: a server that
+ *    answers with any certificate is refused (TLS 1.2 by the kx list; TLS
+ *    1.3 also because handshake.c sets no certificate credentials on such
+ *    a session and checks the negotiated auth type afterwards).
+ *  - priority_psk_fallback: PSK and the certificate key exchanges, only
+ *    for a profile with psk_fallback = certificate.
+ * GnuTLS's NORMAL enables no PSK key exchange: it is added unless the
+ * admin's string mentions PSK.
  */
 static int build_priority(struct creds *c, const struct cfg_profile *p, char *err,
 			  size_t errlen)
 {
 	const char *base = p->priority ? p->priority : CREDS_DEFAULT_PRIORITY;
-	const char *psk_kx = strstr(base, "PSK") ? "" : ":+ECDHE-PSK:+DHE-PSK:+PSK";
-	int rc = init_priority(&c->priority, p, "", err, errlen);
+	char *only = psk_kx_suffix(base, 1), *fallback = psk_kx_suffix(base, 0);
+	int rc = only && fallback ? 0 : -ENOMEM;
 
+	if (rc < 0)
+		set_error(err, errlen, "out of memory");
 	if (rc == 0)
-		rc = init_priority(&c->priority_psk, p, psk_kx, err, errlen);
+		rc = init_priority(&c->priority, p, "", err, errlen);
+	if (rc == 0)
+		rc = init_priority(&c->priority_psk, p, only, err, errlen);
+	if (rc == 0 && p->psk_fallback == CFG_PSK_FALLBACK_CERTIFICATE)
+		rc = init_priority(&c->priority_psk_fallback, p, fallback, err, errlen);
+	free(only);
+	free(fallback);
 	return rc < 0 ? rc : check_priority_usable(c, p, base, err, errlen);
 }
 
@@ -361,6 +407,8 @@ static void creds_free(struct creds *c)
 		gnutls_priority_deinit(c->priority);
 	if (c->priority_psk)
 		gnutls_priority_deinit(c->priority_psk);
+	if (c->priority_psk_fallback)
+		gnutls_priority_deinit(c->priority_psk_fallback);
 	for (unsigned i = 0; i < c->n_alpn; i++)
 		free(c->alpn[i].data);
 	free(c->alpn);

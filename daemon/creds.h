@@ -17,7 +17,8 @@ struct creds {
 	gnutls_psk_client_credentials_t psk_client;	/* set when psk_file given */
 	gnutls_psk_server_credentials_t psk_server;
 	gnutls_priority_t priority;		/* profile priority limited to kernel ciphers */
-	gnutls_priority_t priority_psk;		/* the same plus PSK key exchange */
+	gnutls_priority_t priority_psk;		/* the same, PSK key exchange only */
+	gnutls_priority_t priority_psk_fallback;	/* PSK or certificate; psk_fallback only */
 	gnutls_datum_t *alpn;			/* server-side protocols, may be NULL */
 	unsigned n_alpn;
 	struct psk_entry *psk;			/* identity -> key, wiped on free */

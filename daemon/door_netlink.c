@@ -381,7 +381,7 @@ static void fill_request(struct ktls_hs_request *req, const struct nl_request *r
 	if (r->role == KTLS_ROLE_CLIENT)
 		snprintf(req->server_name, sizeof(req->server_name), "%s", r->peername);
 	/* A PSK client authenticates the server by the PSK: no certificate
-	 * check, and done() makes sure no certificate was used instead. */
+	 * check, and handshake.c refuses a server that did not use it (PSK-only). */
 	if (r->ov.psk_key_len)
 		snprintf(req->psk_identity, sizeof(req->psk_identity), "%s", r->ov.psk_identity);
 }
@@ -476,24 +476,6 @@ static void start_request(const struct hsnl_accept *a)
 
 /* ---- the end of a kernel job (worker thread) ---- */
 
-/* The handshake succeeded, but did it authenticate the way the kernel
- * asked?  In PSK mode a peer could have settled for certificates. */
-static uint32_t check_auth_mode(const struct nl_request *r, const struct ktls_hs_reply *rep,
-				const char **why)
-{
-	if (r->auth_mode != HANDSHAKE_AUTH_PSK)
-		return 0;
-	if (r->role == KTLS_ROLE_SERVER && !r->psk_serial) {
-		*why = "PSK requested, but the client did not use a known PSK";
-		return r->unknown_psk_identity ? EKEYREJECTED : EACCES;
-	}
-	if (r->role == KTLS_ROLE_CLIENT && (rep->peer_cert_len || rep->has_fingerprint)) {
-		*why = "PSK requested, but the server authenticated with a certificate";
-		return EACCES;
-	}
-	return 0;
-}
-
 static unsigned remote_identity(const struct nl_request *r, const struct hs_job *job,
 				const struct ktls_hs_reply *rep, int32_t *out)
 {
@@ -520,14 +502,13 @@ static unsigned remote_identity(const struct nl_request *r, const struct hs_job 
 static void job_done(struct hs_job *job, const struct ktls_hs_reply *rep)
 {
 	struct nl_request *r = job->done_ctx;
-	const char *why = rep->reason;
 	uint32_t status = rep->status;
 	int32_t remote[1] = { 0 };
 	unsigned n_remote = 0;
 
-	if (status == 0 && (status = check_auth_mode(r, rep, &why)) != 0)
-		log_warnx("kernel handshake peer=%s refused after the handshake: %s",
-			  job->peer_addr, why);
+	/* A PSK request whose peer did not use the PSK never gets here as a
+	 * success: handshake.c's check_peer_auth(), shared by both doors,
+	 * fails it (the request's own key makes the session PSK-only). */
 	if (status == 0)
 		n_remote = remote_identity(r, job, rep, remote);
 	status = hsnl_done_status(status, r->unknown_psk_identity);

@@ -62,7 +62,9 @@ int fd_check_tcp_socket(int fd, char *reason, size_t reason_len)
 
 void fd_peer_address(int fd, char *out, size_t out_len)
 {
-	struct sockaddr_storage ss;
+	/* When getpeername() fails, ss_family below must read AF_UNSPEC,
+	 * not whatever the stack held. */
+	struct sockaddr_storage ss = { .ss_family = AF_UNSPEC };
 	socklen_t len = sizeof(ss);
 	char host[INET6_ADDRSTRLEN] = "?";
 	unsigned port = 0;

@@ -42,7 +42,12 @@ struct hs_session {
 	int failure_errno;		/* with failure: set by our callbacks */
 	unsigned verify_status;		/* verify_if_sent()'s verdict */
 	char failure[KTLS_REASON_MAX];
+	int psk_only;			/* the PSK authenticates the peer, or nothing does */
+	int verifies_cert;		/* a peer certificate, if any, is verified */
+	int has_alert;			/* on failure send alert, not the "appropriate" one */
+	gnutls_alert_description_t alert;
 	int handshake_done;		/* then draining tickets, see drain_tickets() */
+	int wait_for_timer;		/* a partial record: poll by timer, not by EPOLLIN */
 	uint64_t drain_until_ms;
 	unsigned tickets_drained;
 	ssize_t read_budget;		/* bytes GnuTLS may read; -1: unlimited */
@@ -122,16 +127,50 @@ static int uses_psk(const struct hs_session *hs, const struct creds *c)
 	return (ov && ov->psk_key_len) || hs->job->req.psk_identity[0] || c->psk_client;
 }
 
-/* Point the session at a profile's credentials and priorities. */
+enum psk_mode { PSK_NONE, PSK_ONLY, PSK_OR_CERTIFICATE };
+
+/* A session with PSK credentials is authenticated by the PSK alone, unless
+ * its profile says psk_fallback = certificate.  A kernel request's own key
+ * (auth mode PSK) never falls back: the kernel asked for PSK. */
+static enum psk_mode psk_mode(const struct hs_session *hs, const struct cfg_profile *p)
+{
+	const struct hs_override *ov = hs->job->override;
+
+	if (!uses_psk(hs, p->creds))
+		return PSK_NONE;
+	if ((ov && (ov->psk_key_len || ov->psk_lookup)) ||
+	    p->psk_fallback != CFG_PSK_FALLBACK_CERTIFICATE)
+		return PSK_ONLY;
+	return PSK_OR_CERTIFICATE;
+}
+
+/* Point the session at a profile's credentials and priorities.  Called
+ * again when SNI switches the profile, so it starts from no credentials.
+ * A PSK-only session gets no certificate credentials at all: GnuTLS then
+ * cannot accept (client) or offer (server) a certificate in their place,
+ * and check_peer_auth() confirms it after the handshake. */
 static int use_profile(struct hs_session *hs, const struct cfg_profile *p)
 {
 	struct creds *c = p->creds;
-
 	const struct hs_override *ov = hs->job->override;
-	int rc;
+	enum psk_mode mode = psk_mode(hs, p);
+	gnutls_priority_t priority = NULL;
+	int rc = 0;
 
-	rc = gnutls_priority_set(hs->session, uses_psk(hs, c) ? c->priority_psk : c->priority);
-	if (rc == 0)
+	switch (mode) {
+	case PSK_NONE:
+		priority = c->priority;
+		break;
+	case PSK_ONLY:
+		priority = c->priority_psk;
+		break;
+	case PSK_OR_CERTIFICATE:
+		priority = c->priority_psk_fallback;
+		break;
+	}
+	gnutls_credentials_clear(hs->session);
+	rc = priority ? gnutls_priority_set(hs->session, priority) : GNUTLS_E_NO_PRIORITIES_WERE_SET;
+	if (rc == 0 && mode != PSK_ONLY)
 		rc = gnutls_credentials_set(hs->session, GNUTLS_CRD_CERTIFICATE,
 					    ov && ov->x509 ? ov->x509 : c->x509);
 	if (rc == 0 && hs->role == KTLS_ROLE_SERVER && hs->psk_server)
@@ -139,16 +178,17 @@ static int use_profile(struct hs_session *hs, const struct cfg_profile *p)
 	else if (rc == 0 && hs->role == KTLS_ROLE_SERVER && c->psk_server)
 		rc = gnutls_credentials_set(hs->session, GNUTLS_CRD_PSK, c->psk_server);
 	gnutls_session_set_ptr(hs->session, c);	/* creds_psk_server_lookup() */
+	hs->psk_only = mode == PSK_ONLY;
 	hs->job->profile = p;
 	return rc;
 }
 
 /* A profile's policy for this role: a "both" profile may leave verify
  * unset, meaning "verify servers, ask clients for nothing". */
-static enum ktls_verify profile_verify(const struct hs_job *job)
+static enum ktls_verify profile_verify(const struct hs_job *job, const struct cfg_profile *p)
 {
-	if (job->profile->verify != KTLS_VERIFY_DEFAULT)
-		return job->profile->verify;
+	if (p->verify != KTLS_VERIFY_DEFAULT)
+		return p->verify;
 	return job->req.role == KTLS_ROLE_CLIENT ? KTLS_VERIFY_REQUIRED : KTLS_VERIFY_NONE;
 }
 
@@ -156,23 +196,43 @@ static enum ktls_verify effective_verify(const struct hs_job *job)
 {
 	enum ktls_verify want = job->req.verify;
 
-	return want == KTLS_VERIFY_DEFAULT ? profile_verify(job) : want;
+	return want == KTLS_VERIFY_DEFAULT ? profile_verify(job, job->profile) : want;
 }
 
 /* A request may tighten the profile's verification, never loosen it. */
-static int check_verify_request(const struct hs_job *job, char *reason, size_t len)
+static int check_verify_request(const struct hs_job *job, const struct cfg_profile *p,
+				const char *how, char *reason, size_t len)
 {
-	enum ktls_verify asked = job->req.verify, profile = profile_verify(job);
+	enum ktls_verify asked = job->req.verify, profile = profile_verify(job, p);
 
 	if (asked == KTLS_VERIFY_DEFAULT || profile == KTLS_VERIFY_NONE)
 		return 0;
 	if (asked == KTLS_VERIFY_NONE || (asked == KTLS_VERIFY_OPTIONAL &&
 					  profile == KTLS_VERIFY_REQUIRED)) {
-		snprintf(reason, len, "profile \"%s\" requires peer verification; "
-			 "the request may not turn it off", job->profile->name);
+		snprintf(reason, len, "profile \"%s\"%s requires peer verification; "
+			 "the request may not turn it off", p->name, how);
 		return -EPERM;
 	}
 	return 0;
+}
+
+/*
+ * Everything a request is checked against before a profile serves it,
+ * whichever way the profile was chosen: named, the role default, or by the
+ * peer's SNI (on_client_hello()).  The caller's ACL (application requests;
+ * a kernel request has no local caller), then the request's settings: only
+ * verification can be loosened by a request (ALPN, server name, timeout
+ * and PSK identity choose within what the profile allows).
+ */
+static int check_request_fits(const struct hs_job *job, const struct cfg_profile *p,
+			      const char *how, char *reason, size_t len)
+{
+	if (job->conn_fd >= 0 && !cfg_peer_allowed(p, job->caller.uid, job->caller.gid)) {
+		snprintf(reason, len, "uid %u gid %u may not use profile \"%s\"%s",
+			 (unsigned)job->caller.uid, (unsigned)job->caller.gid, p->name, how);
+		return -EPERM;
+	}
+	return check_verify_request(job, p, how, reason, len);
 }
 
 static int use_client_psk(struct hs_session *hs, const char *identity,
@@ -259,13 +319,16 @@ static int setup_client(struct hs_session *hs, char *reason, size_t len)
 
 	if (name[0] && !is_ip_literal(name))
 		gnutls_server_name_set(hs->session, GNUTLS_NAME_DNS, name, strlen(name));
-	if (effective_verify(job) != KTLS_VERIFY_NONE && !uses_psk(hs, job->profile->creds)) {
+	/* PSK-only: the PSK is the server's proof, no certificate is taken.
+	 * With psk_fallback a certificate is checked like any other. */
+	if (effective_verify(job) != KTLS_VERIFY_NONE && !hs->psk_only) {
 		if (!name[0]) {
 			snprintf(reason, len, "a server name is required to verify the server "
 				 "(set KTLS_SERVER_NAME, or KTLS_VERIFY none where allowed)");
 			return -EINVAL;
 		}
 		gnutls_session_set_verify_cert(hs->session, name, 0);
+		hs->verifies_cert = 1;
 	}
 	rc = setup_client_psk(hs, reason, len);
 	if (rc < 0)
@@ -299,14 +362,17 @@ static int verify_if_sent(gnutls_session_t session)
 
 static void server_cert_policy(struct hs_session *hs)
 {
+	hs->verifies_cert = 0;
 	switch (effective_verify(hs->job)) {
 	case KTLS_VERIFY_REQUIRED:
 		gnutls_certificate_server_set_request(hs->session, GNUTLS_CERT_REQUIRE);
 		gnutls_session_set_verify_cert(hs->session, NULL, 0);
+		hs->verifies_cert = 1;
 		break;
 	case KTLS_VERIFY_OPTIONAL:
 		gnutls_certificate_server_set_request(hs->session, GNUTLS_CERT_REQUEST);
 		gnutls_session_set_verify_function(hs->session, verify_if_sent);
+		hs->verifies_cert = 1;
 		break;
 	case KTLS_VERIFY_DEFAULT:
 	case KTLS_VERIFY_NONE:
@@ -315,12 +381,24 @@ static void server_cert_policy(struct hs_session *hs)
 	}
 }
 
-/* After the ClientHello: a server request that named no profile follows SNI. */
+/* Fail the handshake from a GnuTLS callback: our errno and reason, and
+ * the alert the peer gets. */
+static int fail_in_callback(struct hs_session *hs, int err, gnutls_alert_description_t alert)
+{
+	hs->failure_errno = err;
+	hs->alert = alert;
+	hs->has_alert = 1;
+	return GNUTLS_E_USER_ERROR;
+}
+
+/* After the ClientHello: a server request that named no profile follows
+ * SNI, and the profile SNI picks is held to the request exactly like a
+ * named one (check_request_fits()): a request cannot loosen it this way. */
 static int on_client_hello(gnutls_session_t session)
 {
 	struct hs_job *job = gnutls_transport_get_ptr(session);
 	struct hs_session *hs = job->hs;
-	char sni[KTLS_NAME_MAX] = "";
+	char sni[KTLS_NAME_MAX] = "", how[KTLS_NAME_MAX + 32];
 	size_t sni_len = sizeof(sni) - 1;
 	unsigned type;
 	const struct cfg_profile *p;
@@ -334,18 +412,13 @@ static int on_client_hello(gnutls_session_t session)
 	if (!p) {
 		snprintf(hs->failure, sizeof(hs->failure),
 			 "no server profile answers the name \"%s\"", sni);
-		hs->failure_errno = ENOENT;
-		return GNUTLS_E_UNRECOGNIZED_NAME;
+		return fail_in_callback(hs, ENOENT, GNUTLS_A_UNRECOGNIZED_NAME);
 	}
 	if (p == job->profile)
 		return 0;
-	if (!cfg_peer_allowed(p, job->caller.uid, job->caller.gid)) {
-		snprintf(hs->failure, sizeof(hs->failure),
-			 "uid %u may not use profile \"%s\" selected by SNI \"%s\"",
-			 (unsigned)job->caller.uid, p->name, sni);
-		hs->failure_errno = EPERM;
-		return GNUTLS_E_UNRECOGNIZED_NAME;
-	}
+	snprintf(how, sizeof(how), " (selected by SNI \"%s\")", sni);
+	if (check_request_fits(job, p, how, hs->failure, sizeof(hs->failure)) < 0)
+		return fail_in_callback(hs, EPERM, GNUTLS_A_ACCESS_DENIED);
 	if (use_profile(hs, p) < 0)
 		return GNUTLS_E_INTERNAL_ERROR;
 	server_cert_policy(hs);
@@ -374,7 +447,7 @@ int hs_start(struct hs_job *job, char *reason, size_t len)
 	hs->role = job->req.role;
 	hs->read_budget = -1;
 	flags |= hs->role == KTLS_ROLE_SERVER ? GNUTLS_SERVER : GNUTLS_CLIENT | GNUTLS_NO_TICKETS;
-	rc = check_verify_request(job, reason, len);
+	rc = check_request_fits(job, job->profile, "", reason, len);
 	if (rc < 0)
 		return rc;
 	if (hs->role == KTLS_ROLE_SERVER && job->override && job->override->psk_lookup) {
@@ -402,6 +475,11 @@ int hs_start(struct hs_job *job, char *reason, size_t len)
 int hs_wants_write(const struct hs_job *job)
 {
 	return !job->hs->handshake_done && gnutls_record_get_direction(job->hs->session) == 1;
+}
+
+int hs_wants_read(const struct hs_job *job)
+{
+	return !hs_wants_write(job) && !job->hs->wait_for_timer;
 }
 
 /* errno + reason for a failed certificate check: each cause distinct. */
@@ -463,6 +541,14 @@ static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t len
 	if (hs->failure[0]) {
 		snprintf(reason, len, "%s", hs->failure);
 		return -hs->failure_errno;
+	}
+	/* A PSK-only session has no certificate credentials: this is how
+	 * GnuTLS says the peer wanted to use a certificate instead. */
+	if (hs->psk_only && gerr == GNUTLS_E_INSUFFICIENT_CREDENTIALS) {
+		snprintf(reason, len, "the profile authenticates by PSK only, and the %s did not "
+			 "use a known PSK (psk_fallback = certificate would accept a certificate)",
+			 hs->role == KTLS_ROLE_CLIENT ? "server" : "client");
+		return -EACCES;
 	}
 	switch (gerr) {
 	case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
@@ -528,6 +614,17 @@ static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t len
  * TLS 1.3 says so only now) is handed to GnuTLS too, to report it.
  */
 #define TICKET_GRACE_MS 50
+/* Servers send one or two; more is a peer keeping us busy: the rest are
+ * left to the application (ktls_recv() skips them). */
+#define TICKETS_MAX 8
+/* A record that has begun to arrive: the socket stays readable while its
+ * rest is on the way, so "readable" cannot wake us; look again this often. */
+#define PARTIAL_RECORD_POLL_MS 5
+/* How long past the window a begun record may take to complete. */
+#define PARTIAL_RECORD_MAX_MS 1000
+/* The drain ends this long before the job's deadline, so that the worker
+ * never fails a finished handshake for the tickets' sake. */
+#define DRAIN_DEADLINE_MARGIN_MS 50
 
 static uint64_t drain_window_ms(const struct hs_job *job)
 {
@@ -592,18 +689,47 @@ static int consume_alert(struct hs_session *hs, size_t record_len, char *reason,
 	return 0;
 }
 
+/* The last moment the drain may wait: its window, never the deadline. */
+static uint64_t drain_limit_ms(const struct hs_job *job, uint64_t until_ms)
+{
+	uint64_t last = job->deadline_ms > DRAIN_DEADLINE_MARGIN_MS ?
+			job->deadline_ms - DRAIN_DEADLINE_MARGIN_MS : 0;
+
+	return until_ms < last ? until_ms : last;
+}
+
+/* A record has begun: wait for its rest by timer (EPOLLIN is already
+ * set and would wake us at once, over and over), within the window plus
+ * PARTIAL_RECORD_MAX_MS; then hand it over as it is. */
+static int wait_for_partial(struct hs_job *job)
+{
+	struct hs_session *hs = job->hs;
+	uint64_t now = now_ms(), limit = drain_limit_ms(job, hs->drain_until_ms +
+							 PARTIAL_RECORD_MAX_MS);
+
+	if (now >= limit)
+		return 0;
+	hs->wait_for_timer = 1;
+	job->wake_ms = now + PARTIAL_RECORD_POLL_MS < limit ? now + PARTIAL_RECORD_POLL_MS
+							    : limit;
+	return -EAGAIN;
+}
+
 static int drain_tickets(struct hs_job *job, char *reason, size_t len)
 {
 	struct hs_session *hs = job->hs;
 	size_t record_len;
 	int type, rc;
 
-	for (;;) {
+	hs->wait_for_timer = 0;
+	while (hs->tickets_drained < TICKETS_MAX) {
 		type = record_peek_inner_type(hs->session, job->sock_fd, &record_len);
+		if (type == -EINPROGRESS)
+			return wait_for_partial(job);
 		if (type == -EAGAIN) {
-			if (now_ms() >= hs->drain_until_ms)
+			if (now_ms() >= drain_limit_ms(job, hs->drain_until_ms))
 				return 0;
-			job->wake_ms = hs->drain_until_ms;
+			job->wake_ms = drain_limit_ms(job, hs->drain_until_ms);
 			return -EAGAIN;
 		}
 		if (type == KTLS_RECORD_ALERT)
@@ -613,7 +739,32 @@ static int drain_tickets(struct hs_job *job, char *reason, size_t len)
 		rc = consume_ticket(hs, record_len, reason, len);
 		if (rc < 0)
 			return rc;
+		if (now_ms() >= drain_limit_ms(job, UINT64_MAX))
+			return 0;	/* the deadline is near: hand over now */
 	}
+	return 0;
+}
+
+/*
+ * How did the peer authenticate?  One check for both doors (the
+ * application's and the kernel's), after every handshake: a session set up
+ * as PSK-only must have used the PSK.  GnuTLS should already have refused
+ * anything else (no certificate credentials, PSK key exchange only); this
+ * makes sure that no peer holding no PSK ever gets a session.
+ */
+static int check_peer_auth(struct hs_session *hs, char *reason, size_t len)
+{
+	const char *who = hs->role == KTLS_ROLE_CLIENT ? "server" : "client";
+
+	if (!hs->psk_only || gnutls_auth_get_type(hs->session) == GNUTLS_CRD_PSK)
+		return 0;
+	if (hs->failure[0]) {	/* e.g. our lookup knew no such identity */
+		snprintf(reason, len, "%s", hs->failure);
+		return -hs->failure_errno;
+	}
+	snprintf(reason, len, "the profile authenticates by PSK, but the %s did not use a "
+		 "known PSK (psk_fallback = certificate allows certificates)", who);
+	return -EACCES;
 }
 
 int hs_step(struct hs_job *job, char *reason, size_t len)
@@ -630,8 +781,16 @@ int hs_step(struct hs_job *job, char *reason, size_t len)
 	if (rc < 0) {
 		/* Tell the peer why (bad_certificate, handshake_failure, ...);
 		 * best effort on a non-blocking socket. */
-		(void)gnutls_alert_send_appropriate(hs->session, rc);
+		if (hs->has_alert)
+			(void)gnutls_alert_send(hs->session, GNUTLS_AL_FATAL, hs->alert);
+		else
+			(void)gnutls_alert_send_appropriate(hs->session, rc);
 		return map_failure(hs, rc, reason, len);
+	}
+	rc = check_peer_auth(hs, reason, len);
+	if (rc < 0) {
+		(void)gnutls_alert_send(hs->session, GNUTLS_AL_FATAL, GNUTLS_A_HANDSHAKE_FAILURE);
+		return rc;
 	}
 	if (!wants_drain(hs))
 		return 0;
@@ -691,8 +850,10 @@ static void describe_session(struct hs_session *hs, struct ktls_hs_reply *rep)
 	    gnutls_server_name_get(s, sni, &sni_len, &type, 0) == 0 && type == GNUTLS_NAME_DNS)
 		copy_str(rep->server_name, sizeof(rep->server_name), sni);
 	rep->resumed = gnutls_session_is_resumed(s) != 0;
+	/* Verified only if we had GnuTLS check it: a certificate that came
+	 * with verification off (or instead of a PSK) proves nothing. */
 	rep->peer_verified = gnutls_certificate_get_peers(s, &type) != NULL &&
-			     effective_verify(hs->job) != KTLS_VERIFY_NONE;
+			     hs->verifies_cert && gnutls_auth_get_type(s) == GNUTLS_CRD_CERTIFICATE;
 	describe_peer_cert(s, rep);
 }
 

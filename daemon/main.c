@@ -311,6 +311,17 @@ static const char *socket_path_for(const struct options *o, const struct cfg *cf
 	return cfg->socket_path ? cfg->socket_path : KTLS_DEFAULT_SOCKET;
 }
 
+/* `ktlsd -n`: who may use each profile through the application door. */
+static void print_acls(const struct cfg *cfg)
+{
+	char acl[512];
+
+	for (size_t i = 0; i < cfg->n_profiles; i++) {
+		cfg_describe_acl(cfg, &cfg->profiles[i], acl, sizeof(acl));
+		printf("ktlsd: profile %s: usable by %s\n", cfg->profiles[i].name, acl);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt = { 0 };
@@ -336,6 +347,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (opt.check_only) {
+		print_acls(ref->cfg);
 		printf("ktlsd: configuration %s is valid (%zu profile%s)\n",
 		       opt.config_path ? opt.config_path : "(built-in defaults)",
 		       ref->cfg->n_profiles, ref->cfg->n_profiles == 1 ? "" : "s");

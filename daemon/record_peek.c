@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <gnutls/crypto.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,17 @@ static int decrypt_copy(gnutls_session_t session, const uint8_t *record, size_t 
 	return type;
 }
 
+/* Part of a record is queued: will the rest come?  Not after the peer's
+ * FIN (or an error): then the record stays incomplete for good. */
+static int partial_record(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLRDHUP };
+
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+		return -ENODATA;
+	return -EINPROGRESS;
+}
+
 int record_peek_inner_type(gnutls_session_t session, int fd, size_t *record_len)
 {
 	uint8_t header[TLS_HEADER_LEN], *record;
@@ -72,13 +84,14 @@ int record_peek_inner_type(gnutls_session_t session, int fd, size_t *record_len)
 	ssize_t n;
 	int type;
 
+	*record_len = 0;
 	n = recv(fd, header, sizeof(header), MSG_PEEK | MSG_DONTWAIT);
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	if (n == 0)
 		return -ENODATA;	/* EOF: nothing more will come */
 	if (n < TLS_HEADER_LEN)
-		return -EAGAIN;
+		return partial_record(fd);
 	len = ((size_t)header[3] << 8 | header[4]) + TLS_HEADER_LEN;
 	if (header[0] != 23 || len > TLS13_MAX_RECORD + TLS_HEADER_LEN ||
 	    len < TLS_HEADER_LEN + AEAD_TAG_LEN + 1)
@@ -87,8 +100,10 @@ int record_peek_inner_type(gnutls_session_t session, int fd, size_t *record_len)
 	if (!record)
 		return -ENOMEM;
 	n = recv(fd, record, len, MSG_PEEK | MSG_DONTWAIT);
-	if (n < (ssize_t)len)
-		type = n < 0 && errno != EAGAIN && errno != EWOULDBLOCK ? -errno : -EAGAIN;
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+		type = -errno;
+	else if (n < (ssize_t)len)
+		type = partial_record(fd);	/* a short peek is not an empty queue */
 	else
 		type = decrypt_copy(session, record, len);
 	free(record);

@@ -150,7 +150,7 @@ static void job_drive(struct worker *w, struct hs_job *job)
 		job_fail(w, job, -rc, reason);
 		return;
 	}
-	ev.events = hs_wants_write(job) ? EPOLLOUT : EPOLLIN;
+	ev.events = hs_wants_write(job) ? EPOLLOUT : hs_wants_read(job) ? EPOLLIN : 0;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_MOD, job->sock_fd, &ev) < 0)
 		job_fail(w, job, errno, "cannot watch the socket");
 }
@@ -212,6 +212,7 @@ static int expire_jobs(struct worker *w)
 		if (job->wake_ms && job->wake_ms <= now) {
 			job->wake_ms = 0;
 			job_drive(w, job);	/* may finish (free) only this job */
+			next = now;	/* it may have set a new wake_ms: look again */
 			continue;
 		}
 		if (job->deadline_ms < next)

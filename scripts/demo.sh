@@ -116,13 +116,16 @@ write_config() {
 	server_profile = web
 	client_profile = demo-client
 
-	# the server side of \`ktls serve\`
+	# the server side of \`ktls serve\`; it holds a private key, so only
+	# the callers listed may use it (without a list: root and ktlsd's
+	# own user and group)
 	[profile web]
 	role = server
 	certificate = $W/server.pem
 	key = $W/server.key
 	alpn = http/1.1
 	server_names = localhost
+	allowed_uids = root
 
 	# \`ktls get\`: trusts the demo CA only
 	[profile demo-client]
@@ -131,6 +134,8 @@ write_config() {
 	verify = required
 	EOF
 	indent < "$W/ktlsd.conf"
+	heading "ktlsd -n: the configuration checked, and who may use each profile"
+	"$KTLSD" -n --config "$W/ktlsd.conf" 2>&1 | indent || fail "ktlsd -n refused the configuration"
 }
 
 start_ktlsd() {

@@ -628,6 +628,80 @@ static void test_peer_allowed(void **state)
 	cfg_free(cfg);
 }
 
+/* A profile holding a key or PSK, with no ACL of its own, admits root and
+ * ktlsd's own ids only (issue 9, item 5); one that holds no secret stays
+ * open; an explicit ACL replaces the default. */
+static void test_peer_allowed_default_for_secrets(void **state)
+{
+	struct cfg *cfg = load_ok("[profile verify-only]\nca_file = /ca.pem\n"
+				  "[profile mtls]\ncertificate = /c.pem\nkey = /c.key\n"
+				  "[profile psk]\nrole = server\npsk_file = /p\n"
+				  "[profile listed]\nrole = server\npsk_file = /p\n"
+				  "allowed_uids = 4242\n");
+	const struct cfg_profile *open = cfg_find_profile(cfg, "verify-only"),
+				 *mtls = cfg_find_profile(cfg, "mtls"),
+				 *psk = cfg_find_profile(cfg, "psk"),
+				 *listed = cfg_find_profile(cfg, "listed");
+	uid_t stranger = geteuid() == 4343 ? 4344 : 4343;
+	gid_t stranger_gid = getegid() == 4343 ? 4344 : 4343;
+	char acl[512];
+
+	assert_true(cfg_peer_allowed(open, stranger, stranger_gid));
+	assert_false(cfg_peer_allowed(mtls, stranger, stranger_gid));
+	assert_false(cfg_peer_allowed(psk, stranger, stranger_gid));
+	assert_true(cfg_peer_allowed(mtls, 0, stranger_gid));		/* root */
+	assert_true(cfg_peer_allowed(psk, geteuid(), stranger_gid));	/* ktlsd's user */
+	assert_true(cfg_peer_allowed(psk, stranger, getegid()));	/* ktlsd's group */
+	assert_true(cfg_peer_allowed(listed, 4242, stranger_gid));
+	assert_false(cfg_peer_allowed(listed, 0, 0));	/* the list means the list */
+
+	cfg_describe_acl(cfg, open, acl, sizeof(acl));
+	assert_non_null(strstr(acl, "any local user"));
+	cfg_describe_acl(cfg, psk, acl, sizeof(acl));
+	assert_non_null(strstr(acl, "root"));
+	assert_non_null(strstr(acl, "ktlsd's own uid"));
+	cfg_describe_acl(cfg, listed, acl, sizeof(acl));
+	assert_string_equal(acl, "uid 4242");
+	cfg_free(cfg);
+
+	cfg = load_ok("[global]\nuser = root\ngroup = root\n"
+		      "[profile psk]\nrole = server\npsk_file = /p\n"
+		      "[profile both]\nrole = server\npsk_file = /p\n"
+		      "allowed_uids = 1\nallowed_gids = 2, 3\n");
+	cfg_describe_acl(cfg, cfg_find_profile(cfg, "psk"), acl, sizeof(acl));
+	assert_non_null(strstr(acl, "user root"));
+	assert_non_null(strstr(acl, "group root"));
+	cfg_describe_acl(cfg, cfg_find_profile(cfg, "both"), acl, sizeof(acl));
+	assert_string_equal(acl, "uid 1, gid 2, gid 3");
+	cfg_free(cfg);
+}
+
+/* psk_fallback: none (default) or certificate, only with a psk_file, and
+ * a server needs a certificate to fall back to. */
+static void test_psk_fallback(void **state)
+{
+	struct cfg *cfg = load_ok("[profile a]\npsk_file = /p\n"
+				  "[profile b]\npsk_file = /p\npsk_fallback = certificate\n"
+				  "[profile c]\npsk_file = /p\npsk_fallback = none\n"
+				  "[profile d]\nrole = server\npsk_file = /p\n"
+				  "certificate = /c\nkey = /k\npsk_fallback = certificate\n");
+
+	assert_int_equal(cfg_find_profile(cfg, "a")->psk_fallback, CFG_PSK_FALLBACK_NONE);
+	assert_int_equal(cfg_find_profile(cfg, "b")->psk_fallback,
+			 CFG_PSK_FALLBACK_CERTIFICATE);
+	assert_int_equal(cfg_find_profile(cfg, "c")->psk_fallback, CFG_PSK_FALLBACK_NONE);
+	assert_int_equal(cfg_find_profile(cfg, "d")->psk_fallback,
+			 CFG_PSK_FALLBACK_CERTIFICATE);
+	cfg_free(cfg);
+
+	expect_error("[profile a]\npsk_file = /p\npsk_fallback = yes\n", 3,
+		     "psk_fallback: \"yes\" is not none or certificate");
+	expect_error("[profile a]\nca_file = /c\npsk_fallback = certificate\n", 3,
+		     "psk_fallback needs a psk_file in [profile a]");
+	expect_error("[profile a]\nrole = server\npsk_file = /p\npsk_fallback = certificate\n",
+		     4, "psk_fallback = certificate needs a certificate and key for role = server");
+}
+
 /* The example config shipped in docs/ must load. */
 static void test_example_config_loads(void **state)
 {
@@ -674,6 +748,8 @@ int main(void)
 		cmocka_unit_test(test_sni_matching),
 		cmocka_unit_test(test_select_profile),
 		cmocka_unit_test(test_peer_allowed),
+		cmocka_unit_test(test_peer_allowed_default_for_secrets),
+		cmocka_unit_test(test_psk_fallback),
 		cmocka_unit_test(test_example_config_loads),
 	};
 

@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The TLS 1.3 ticket drain (handshake.c drain_tickets(), record_peek.c),
+ * driven by the real worker thread (worker.c) as in ktlsd, against a GnuTLS
+ * server behind a relay that controls how its post-handshake records
+ * (NewSessionTickets) arrive:
+ *
+ *  - split: each ticket record arrives in two parts, 200 ms apart.  The
+ *    socket is readable while the record is incomplete, so an engine that
+ *    waits for "readable" is woken at once, again and again (issue 9: the
+ *    drain spun, 124,300 hs_step calls in 145 ms).  hs_step is wrapped
+ *    (test_ticket_drain.wrap) to count the calls;
+ *  - many: 20 tickets at once: the drain takes at most 8, and leaves the
+ *    rest queued (it had no cap);
+ *  - stall: half a ticket and nothing more: polled, not spun on, then
+ *    handed over;
+ *  - quiet: no ticket, with a ticket_wait longer than the job has left:
+ *    the drain hands over before the job's deadline instead of failing
+ *    the finished handshake with ETIMEDOUT.
+ *
+ * kTLS is not needed: on a socketpair the job then fails at installing
+ * kernel TLS, which is after the drain; the reply's reason says so.
+ */
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../daemon/config.h"
+#include "../../daemon/creds.h"
+#include "../../daemon/handshake.h"
+#include "../../daemon/ktlsd.h"
+#include "../../daemon/worker.h"
+#include "unit_files.h"
+
+#define SPLIT_PAUSE_MS 200
+#define TLS_HEADER_LEN 5
+
+/* ---- hs_step, counted ---- */
+
+static atomic_uint steps;
+
+int __real_hs_step(struct hs_job *job, char *reason, size_t len);
+int __wrap_hs_step(struct hs_job *job, char *reason, size_t len);
+
+int __wrap_hs_step(struct hs_job *job, char *reason, size_t len)
+{
+	atomic_fetch_add(&steps, 1);
+	return __real_hs_step(job, reason, len);
+}
+
+/* ---- the server and the relay in front of it ---- */
+
+enum relay_mode { RELAY_SPLIT, RELAY_MANY, RELAY_STALL, RELAY_QUIET };
+
+struct server {
+	int fd;				/* the server's end */
+	enum relay_mode mode;
+	int rc;
+};
+
+struct relay {
+	int client_fd, server_fd;
+	enum relay_mode mode;
+	int client_finished;		/* the client sent its first protected record */
+	unsigned post_handshake_records;	/* server -> client after that */
+};
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static void *run_server(void *arg)
+{
+	struct server *srv = arg;
+	gnutls_session_t s;
+	gnutls_certificate_credentials_t x509;
+	gnutls_datum_t ticket_key;
+	char byte;
+
+	gnutls_certificate_allocate_credentials(&x509);
+	gnutls_certificate_set_x509_key_file(x509, unit_tmp_path("a.crt"),
+					     unit_tmp_path("a.key"), GNUTLS_X509_FMT_PEM);
+	gnutls_session_ticket_key_generate(&ticket_key);
+	gnutls_init(&s, GNUTLS_SERVER);
+	gnutls_priority_set_direct(s, "NORMAL:-VERS-ALL:+VERS-TLS1.3", NULL);
+	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, x509);
+	if (srv->mode != RELAY_QUIET)
+		gnutls_session_ticket_enable_server(s, &ticket_key);	/* sends tickets */
+	gnutls_transport_set_int(s, srv->fd);
+	do
+		srv->rc = gnutls_handshake(s);
+	while (srv->rc < 0 && !gnutls_error_is_fatal(srv->rc));
+	/* Our client asks for no tickets (it sends no psk_key_exchange_modes),
+	 * so GnuTLS sends none by itself; OpenSSL would: send them anyway. */
+	for (int i = 0; srv->rc == 0 && srv->mode != RELAY_QUIET &&
+			i < (srv->mode == RELAY_MANY ? 20 : 2); i++)
+		gnutls_session_ticket_send(s, 1, 0);
+	while (recv(srv->fd, &byte, 1, 0) > 0)
+		;	/* until the relay goes */
+	gnutls_deinit(s);
+	gnutls_certificate_free_credentials(x509);
+	gnutls_free(ticket_key.data);
+	return NULL;
+}
+
+/* One whole record from fd into buf (the peers write whole records). */
+static ssize_t read_record(int fd, uint8_t *buf, size_t cap)
+{
+	ssize_t n = recv(fd, buf, TLS_HEADER_LEN, MSG_WAITALL);
+	size_t body;
+
+	if (n != TLS_HEADER_LEN)
+		return -1;
+	body = (size_t)buf[3] << 8 | buf[4];
+	if (TLS_HEADER_LEN + body > cap)
+		return -1;
+	if (body && recv(fd, buf + TLS_HEADER_LEN, body, MSG_WAITALL) != (ssize_t)body)
+		return -1;
+	return (ssize_t)(TLS_HEADER_LEN + body);
+}
+
+static int forward_to_client(struct relay *r, const uint8_t *rec, size_t len)
+{
+	if (!r->client_finished || r->mode == RELAY_MANY)
+		return send(r->client_fd, rec, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+	r->post_handshake_records++;
+	/* A ticket's header and a few bytes now, the rest later (or never). */
+	if (send(r->client_fd, rec, 8, MSG_NOSIGNAL) != 8)
+		return -1;
+	if (r->mode == RELAY_STALL)
+		return 1;
+	sleep_ms(SPLIT_PAUSE_MS);
+	return send(r->client_fd, rec + 8, len - 8, MSG_NOSIGNAL) == (ssize_t)(len - 8) ? 0 : -1;
+}
+
+static void *run_relay(void *arg)
+{
+	struct relay *r = arg;
+	uint8_t *rec = malloc(TLS_HEADER_LEN + 65536);
+	struct pollfd pfd[2] = { { .fd = r->client_fd, .events = POLLIN },
+				 { .fd = r->server_fd, .events = POLLIN } };
+	ssize_t n;
+
+	while (rec && poll(pfd, 2, 10000) > 0) {
+		if (pfd[0].revents) {
+			n = read_record(r->client_fd, rec, TLS_HEADER_LEN + 65536);
+			if (n < 0 || send(r->server_fd, rec, (size_t)n, MSG_NOSIGNAL) != n)
+				break;
+			r->client_finished |= rec[0] == 23;
+		}
+		if (pfd[1].revents) {
+			n = read_record(r->server_fd, rec, TLS_HEADER_LEN + 65536);
+			if (n < 0 || forward_to_client(r, rec, (size_t)n) != 0)
+				break;
+		}
+	}
+	/* stall: hold the connection open, send nothing, until our side goes */
+	while (r->mode == RELAY_STALL && recv(r->client_fd, rec, 1, 0) > 0)
+		;
+	free(rec);
+	shutdown(r->server_fd, SHUT_RDWR);
+	return NULL;
+}
+
+/* ---- our side: a client job on the real worker ---- */
+
+static struct cfg_ref cfg_ref;
+static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
+
+struct outcome {
+	int done;
+	uint32_t status;
+	char reason[KTLS_REASON_MAX];
+	ssize_t left_queued;		/* bytes still on the socket at the end */
+	uint64_t ms;
+};
+
+static void job_done(struct hs_job *job, const struct ktls_hs_reply *rep)
+{
+	struct outcome *out = job->done_ctx;
+	uint8_t buf[4096];
+	ssize_t n = recv(job->sock_fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+
+	pthread_mutex_lock(&done_lock);
+	out->status = rep->status;
+	snprintf(out->reason, sizeof(out->reason), "%s", rep->reason);
+	out->left_queued = n;
+	out->ms = now_ms() - job->started_ms;
+	out->done = 1;
+	pthread_cond_broadcast(&done_cond);
+	pthread_mutex_unlock(&done_lock);
+}
+
+static void run(const char *profile, enum relay_mode mode, unsigned deadline_ms,
+		struct outcome *out, unsigned *tickets_sent)
+{
+	struct hs_job *job = calloc(1, sizeof(*job));
+	struct server srv = { .mode = mode };
+	struct relay relay = { .mode = mode };
+	pthread_t server_thread, relay_thread;
+	int outer[2], inner[2];
+
+	assert_non_null(job);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, outer), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, inner), 0);
+	srv.fd = inner[1];
+	relay.server_fd = inner[0];
+	relay.client_fd = outer[1];
+	assert_int_equal(pthread_create(&server_thread, NULL, run_server, &srv), 0);
+	assert_int_equal(pthread_create(&relay_thread, NULL, run_relay, &relay), 0);
+
+	memset(out, 0, sizeof(*out));
+	job->done = job_done;
+	job->done_ctx = out;
+	job->conn_fd = -1;
+	job->sock_fd = outer[0];	/* the worker closes it */
+	job->req.role = KTLS_ROLE_CLIENT;
+	job->cfg = &cfg_ref;
+	job->profile = cfg_find_profile(cfg_ref.cfg, profile);
+	job->started_ms = now_ms();
+	job->deadline_ms = job->started_ms + deadline_ms;
+	snprintf(job->peer_addr, sizeof(job->peer_addr), "relay");
+	atomic_store(&steps, 0);
+	assert_int_equal(workers_submit(job), 0);
+
+	pthread_mutex_lock(&done_lock);
+	while (!out->done)
+		pthread_cond_wait(&done_cond, &done_lock);
+	pthread_mutex_unlock(&done_lock);
+	pthread_join(relay_thread, NULL);
+	pthread_join(server_thread, NULL);
+	close(outer[1]);
+	close(inner[0]);
+	close(inner[1]);
+	*tickets_sent = relay.post_handshake_records;
+	print_message("# status %u \"%s\" after %llu ms, %u hs_step calls, %zd bytes left, "
+		      "%u split records\n", out->status, out->reason,
+		      (unsigned long long)out->ms, atomic_load(&steps), out->left_queued,
+		      relay.post_handshake_records);
+}
+
+/* Past the drain: the job reached the kernel TLS install (and failed
+ * there, on a socketpair). */
+static void assert_drained_to_handoff(const struct outcome *out)
+{
+	assert_int_not_equal(out->status, ETIMEDOUT);
+	assert_non_null(strstr(out->reason, "kernel TLS"));
+}
+
+static void test_split_tickets_do_not_spin(void **state)
+{
+	struct outcome out;
+	unsigned split;
+
+	(void)state;
+	run("c", RELAY_SPLIT, 10000, &out, &split);
+	assert_true(split >= 1);
+	assert_drained_to_handoff(&out);
+	assert_true(out.left_queued <= 0);	/* every ticket was taken */
+	/* polling a partial record every 5 ms for 200 ms per ticket, plus
+	 * the handshake's own steps: well under 100 per ticket */
+	assert_in_range(atomic_load(&steps), 2, 100 * split + 20);
+}
+
+static void test_ticket_count_capped(void **state)
+{
+	struct outcome out;
+	unsigned split;
+
+	(void)state;
+	run("c", RELAY_MANY, 10000, &out, &split);
+	assert_drained_to_handoff(&out);
+	assert_true(out.left_queued > 0);	/* tickets past the cap stay queued */
+}
+
+/* Half a ticket and never the rest: polled (not spun on) for at most the
+ * window plus 1 s, then handed over as it is. */
+static void test_stalled_ticket_polled_then_handed_over(void **state)
+{
+	struct outcome out;
+	unsigned split;
+
+	(void)state;
+	run("c", RELAY_STALL, 10000, &out, &split);
+	assert_drained_to_handoff(&out);
+	assert_true(out.ms < 2000);
+	assert_true(out.left_queued > 0);
+	assert_in_range(atomic_load(&steps), 2, 400);	/* 5 ms polls for ~1.1 s */
+}
+
+/* No ticket at all, a profile that waits 5 s for them, a job with 1.5 s
+ * to go: the drain ends before the deadline; the finished handshake is
+ * handed over, not failed with ETIMEDOUT. */
+static void test_drain_ends_before_deadline(void **state)
+{
+	struct outcome out;
+	unsigned split;
+
+	(void)state;
+	run("slow", RELAY_QUIET, 1500, &out, &split);
+	assert_drained_to_handoff(&out);
+	assert_true(out.ms < 1500);
+}
+
+/* ---- fixtures ---- */
+
+static int setup(void **state)
+{
+	struct cfg *cfg = NULL;
+	char err[512];
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	if (unit_tmpdir_create("ticket-drain") < 0)
+		return -1;
+	unit_make_cert("a.crt", "a.key", "a.test", GNUTLS_PK_ECDSA,
+		       GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1));
+	/* verify none: the relay's server is anyone; ticket_wait short, so
+	 * that the wait for a ticket's rest goes past the window. */
+	unit_write_text("ktlsd.conf", "[profile c]\nrole = client\nverify = none\n"
+			"priority = NORMAL:-VERS-ALL:+VERS-TLS1.3\nticket_wait = 100ms\n"
+			"[profile slow]\nrole = client\nverify = none\n"
+			"priority = NORMAL:-VERS-ALL:+VERS-TLS1.3\nticket_wait = 5000ms\n", 0600);
+	if (cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, err, sizeof(err)) < 0 ||
+	    creds_load_all(cfg, err, sizeof(err)) < 0) {
+		print_error("%s\n", err);
+		return -1;
+	}
+	cfg_ref.cfg = cfg;
+	atomic_store(&cfg_ref.refs, 1000);	/* jobs never free it */
+	return workers_start(1);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	workers_stop();
+	creds_free_all(cfg_ref.cfg);
+	cfg_free(cfg_ref.cfg);
+	return unit_tmpdir_remove();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_split_tickets_do_not_spin),
+		cmocka_unit_test(test_ticket_count_capped),
+		cmocka_unit_test(test_stalled_ticket_polled_then_handed_over),
+		cmocka_unit_test(test_drain_ends_before_deadline),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
