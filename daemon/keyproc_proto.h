@@ -3,9 +3,14 @@
  * The key process's wire format, one message per SOCK_SEQPACKET datagram.
  * All integers little-endian.
  *
- * Request: u8 type, u8 version (1), u16 zero, u32 id, u32 generation,
+ * Request: u8 type, u8 version (2), u16 zero, u32 id, u32 generation,
  *          u32 index, then the body:
- *   LOAD       key file path (1..KP_PATH_MAX-1 bytes, no NUL)
+ *   CONFIG     nothing; index must be 0.  Binds generation to a configuration
+ *              the key process parsed itself (the first CONFIG: the one both
+ *              processes parsed before the fork; later ones: the file re-read)
+ *   LOAD       the profile's name (1..KP_NAME_MAX-1 bytes, no NUL): the key
+ *              file is the one that configuration names for profile index
+ *   OPEN       u32 enum kp_file, then the profile's name as for LOAD
  *   SIGN_DATA  u32 gnutls_sign_algorithm_t, u32 flags, data (1..KP_DATA_MAX)
  *   SIGN_HASH  the same, with a hash (or TLS 1.0 MD5+SHA1) as the data
  *   DROP       nothing; index must be 0 (the whole generation goes)
@@ -13,8 +18,14 @@
  *          i32 status (0 or -errno), then on success:
  *   LOAD       u32 gnutls_pk_algorithm_t, u32 bits
  *   SIGN_*     the signature (1..KP_SIG_MAX)
- *   DROP       nothing
+ *   CONFIG, OPEN, DROP  nothing (CONFIG and OPEN pass one read-only file
+ *              descriptor with SCM_RIGHTS: the config file, none for built-in
+ *              defaults; the profile's file)
  *          and on failure an optional reason (0..KP_REASON_MAX bytes, no NUL).
+ *
+ * No request carries a path: the network process names a file only by
+ * (generation, profile index and name, kind), and the key process opens
+ * what its own parse of the configuration says.
  */
 #ifndef KTLSD_KEYPROC_PROTO_H
 #define KTLSD_KEYPROC_PROTO_H
@@ -23,11 +34,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define KP_VERSION 1
+#define KP_VERSION 2
 #define KP_REPLY 0x80
 #define KP_REQ_HDR_LEN 16
 #define KP_REP_HDR_LEN 12
-#define KP_PATH_MAX 4096
+#define KP_NAME_MAX 256			/* profile name + NUL; config.c allows 64 */
 /* TLS 1.3 CertificateVerify signs ~160 bytes and a TLS 1.2 ServerKeyExchange
  * about 2.1 KiB (8192-bit DHE), but a TLS 1.2 client CertificateVerify signs
  * every handshake message so far, certificate chains included. */
@@ -35,6 +46,7 @@
 #define KP_SIG_MAX 2048			/* RSA-16384 */
 #define KP_REASON_MAX 512
 #define KP_REQ_MAX (KP_REQ_HDR_LEN + 8 + KP_DATA_MAX)
+#define KP_FILE_MAX (4u << 20)		/* a config, chain or CA file read through OPEN */
 #define KP_REP_MAX (KP_REP_HDR_LEN + KP_SIG_MAX)
 
 enum kp_type {
@@ -42,13 +54,23 @@ enum kp_type {
 	KP_SIGN_DATA = 2,
 	KP_SIGN_HASH = 3,
 	KP_DROP = 4,
+	KP_CONFIG = 5,
+	KP_OPEN = 6,
+};
+
+/* What OPEN opens; private keys are never opened for the network process. */
+enum kp_file {
+	KP_FILE_CERT = 1,		/* certificate (chain), public */
+	KP_FILE_CA = 2,			/* ca_file, public */
+	KP_FILE_PSK = 3,		/* psk_file, with the secret-file checks */
 };
 
 struct kp_request {
 	enum kp_type type;
 	uint32_t id, generation, index;
 	uint32_t sign_algo, flags;	/* SIGN_* only */
-	const uint8_t *data;		/* LOAD: path; SIGN_*: what to sign */
+	uint32_t file;			/* OPEN only: enum kp_file */
+	const uint8_t *data;		/* LOAD, OPEN: profile name; SIGN_*: what to sign */
 	size_t data_len;
 };
 
