@@ -224,13 +224,3 @@ int sandbox_landlock_abi(void)
 {
 	return landlock_abi;
 }
-
-const char *sandbox_describe(char *buf, size_t len)
-{
-	snprintf(buf, len, "keys in a separate process: %s; key process not dumpable: %s; "
-		 "network process file sandbox: %s",
-		 protections & SANDBOX_KEYPROC ? "yes" : "NO",
-		 protections & SANDBOX_KEYPROC_NODUMP ? "yes" : "NO",
-		 protections & SANDBOX_LANDLOCK_FS ? "Landlock" : "NONE (no Landlock)");
-	return buf;
-}

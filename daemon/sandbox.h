@@ -14,11 +14,13 @@
 
 /* What protects the keys from a compromised network process, for the log
  * and `ktls status`. */
-#define SANDBOX_KEYPROC 1u		/* keys in a separate process */
-#define SANDBOX_KEYPROC_NODUMP 2u	/* ... which is not dumpable (no ptrace, /proc/PID/mem) */
-#define SANDBOX_LANDLOCK_FS 4u		/* network process: no key/PSK file opens */
-#define SANDBOX_LANDLOCK_NET 8u		/* network process: no TCP bind/connect */
-#define SANDBOX_KEYPROC_SECCOMP 16u	/* key process: system call allow-list */
+#include "ktls_proto.h"
+
+#define SANDBOX_KEYPROC KTLS_PROT_KEYPROC
+#define SANDBOX_KEYPROC_NODUMP KTLS_PROT_KEYPROC_NODUMP
+#define SANDBOX_LANDLOCK_FS KTLS_PROT_LANDLOCK_FS
+#define SANDBOX_LANDLOCK_NET KTLS_PROT_LANDLOCK_NET
+#define SANDBOX_KEYPROC_SECCOMP KTLS_PROT_KEYPROC_SECCOMP
 
 /* Restricts this process (call single-threaded, after privdrop_apply(),
  * which sets no_new_privs, and before any thread starts: threads inherit
@@ -31,8 +33,5 @@ int sandbox_network_process(const struct cfg *cfg, const char *socket_dir);
 /* SANDBOX_* bits in force, and the Landlock ABI (0: none). */
 unsigned sandbox_protections(void);
 int sandbox_landlock_abi(void);
-
-/* For the status line: "keys isolated (...)" or what is missing. */
-const char *sandbox_describe(char *buf, size_t len);
 
 #endif

@@ -33,7 +33,16 @@
 #    the key process is logged and stops ktlsd with status 1 (systemd's
 #    Restart=on-failure brings it back); the key process runs under its
 #    seccomp filter (Seccomp: 2) and still loads at SIGHUP and signs, with
-#    the EC key and with an RSA key loaded by a second SIGHUP.
+#    the EC key and with an RSA key loaded by a second SIGHUP;
+#  - a compromised network process (build/tests/ktlsd-attack: ktlsd plus a
+#    probe that runs in the network process right after its sandbox, with
+#    exactly its ids, capabilities and Landlock domain), started as root
+#    with user = ktlsd and started as ktlsd itself: open+read of the key
+#    file and of the PSK file, read of the key process's /proc/PID/mem,
+#    ptrace attach and process_vm_readv all fail, while the same reads of
+#    its own memory and of /etc/passwd work (the controls); that ktlsd
+#    then reloads (config, certificate and PSK file through the key
+#    process) and serves a handshake; `ktls status` names the protections.
 # Needs root and a kTLS kernel (the VM); skips with the reason otherwise.
 set -uo pipefail
 
@@ -42,6 +51,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
 . tests/integration/lib.sh
 
 KTLSD=$(realpath -m "$BUILD/ktlsd")
+ATTACK=$(realpath -m "$BUILD/tests/ktlsd-attack")
 KTLS=$(realpath -m "$BUILD/ktls")
 PY=/usr/bin/python3
 START_WAIT=120			# seconds: the emulated CPU probes ciphers slowly
@@ -629,6 +639,82 @@ test_key_process_dies() {
 	fi
 }
 
+# ---- a compromised network process --------------------------------------------------
+
+# attack_checks LOG LABEL: the probe's verdicts in LOG as TAP lines.
+attack_checks() {
+	local log=$1 label=$2 what
+	for what in "open+read $W/server.key" "open+read $W/psk.txt" \
+		    "read /proc/KEYPROC/mem" "ptrace(PTRACE_ATTACH) on the key process" \
+		    "process_vm_readv of the key process"; do
+		if grep -qF "attack: $what: blocked" "$log"; then
+			tap_ok "$label: $what fails ($(grep -F "attack: $what: blocked" "$log" |
+				sed 's/.*blocked (\(.*\))$/\1/'))"
+		else
+			tap_not_ok "$label: $what fails"
+			diag "$(grep -F "attack: $what" "$log" || echo "no verdict in the log")"
+		fi
+	done
+	if grep -q 'attack: control: read own /proc/PID/mem: works' "$log" &&
+	   grep -qF 'attack: open+read /etc/passwd: SUCCEEDED' "$log"; then
+		tap_ok "$label: the controls work (its own /proc/PID/mem, /etc/passwd)"
+	else
+		tap_not_ok "$label: the controls work (its own /proc/PID/mem, /etc/passwd)"
+	fi
+}
+
+# attack_run NAME [setpriv ARGS...]: ktlsd-attack with a key and a PSK
+# profile, as root with user = ktlsd (no args) or started by setpriv.
+attack_run() {
+	local name=$1 saved=$KTLSD pid out reloads
+	shift
+	write_config "$W/$name.conf" "$W/server.key" "$W/$name.sock" "user = ktlsd"
+	printf '[profile psk]\nrole = server\npsk_file = %s\n' "$W/psk.txt" >> "$W/$name.conf"
+	if [ $# -gt 0 ]; then
+		KTLSD=$W/$name-start.sh
+		printf '#!/bin/sh\nexec setpriv %s %s "$@"\n' "$*" "$ATTACK" > "$KTLSD"
+		chmod 755 "$KTLSD"
+	else
+		KTLSD=$ATTACK
+	fi
+	KTLSD_ATTACK_FILES="$W/server.key:$W/psk.txt" start_ktlsd "$name" "$W/$name.conf" \
+		--no-netlink
+	KTLSD=$saved
+	pid=$KTLSD_PID
+	KTLSD_PID=$(cat "$W/main.pid" 2>/dev/null)
+	if ! wait_for_line "$W/$name.log" 'attack: done' 30 "$pid"; then
+		tap_not_ok "$name: the attack probe ran"
+		diag "$(cat "$W/$name.log")"
+		return 1
+	fi
+	diag "$(grep -E 'attack:|sandbox|Landlock|running as' "$W/$name.log")"
+	attack_checks "$W/$name.log" "$name"
+	reloads=$(grep -c 'configuration reloaded' "$W/$name.log")
+	kill -HUP "$pid"
+	wait_for_line "$W/$name.log" 'configuration reloaded|reload failed' 60 "$pid"
+	if [ "$(grep -c 'configuration reloaded' "$W/$name.log")" -gt "$reloads" ]; then
+		tap_ok "$name: sandboxed, it reloads config, certificate and PSK file (via the key process)"
+	else
+		tap_not_ok "$name: sandboxed, it reloads config, certificate and PSK file"
+		diag "$(tail -n 8 "$W/$name.log")"
+	fi
+	out=$("$KTLS" status --socket "$W/$name.sock" 2>&1)
+	tap_check "$name: ktls status names the protections" \
+		grep -q '^key isolation: .*Landlock' <<< "$out"
+	diag "$(grep '^key isolation' <<< "$out")"
+	stop_ktlsd "$pid"
+}
+
+test_attack() {
+	[ -x "$ATTACK" ] || { tap_skip "compromised network process" "$ATTACK not built"; return 0; }
+	diag "LSMs: $(cat /sys/kernel/security/lsm 2>/dev/null || echo '?');" \
+	     "yama ptrace_scope: $(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null || echo none)"
+	printf 'client1:%s\n' "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" > "$W/psk.txt"
+	chown ktlsd: "$W/psk.txt" && chmod 600 "$W/psk.txt"
+	attack_run attack-root
+	attack_run attack-user --reuid=ktlsd --regid=ktlsd --init-groups
+}
+
 # ---- socket activation ------------------------------------------------------------
 
 # ask_status SOCKET SECONDS: a bare STATUS_REQ; waits as long as the daemon
@@ -730,6 +816,7 @@ main() {
 		test_key_process_filter
 		test_stopping
 		test_key_process_dies
+		test_attack
 	fi
 	test_no_netlink_no_caps
 	test_drop_refused
