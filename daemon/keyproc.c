@@ -287,26 +287,106 @@ static int do_load(const struct kp_request *rq, struct kp_reply *rp, char *reaso
 #define KP_SIGN_FLAGS (GNUTLS_PRIVKEY_SIGN_FLAG_TLS1_RSA | GNUTLS_PRIVKEY_SIGN_FLAG_RSA_PSS | \
 		       GNUTLS_PRIVKEY_FLAG_REPRODUCIBLE)
 
+static uint8_t *pending;		/* DATA parts of the next SIGN_DATA */
+static size_t pending_len, pending_cap;
+
+static void pending_clear(void)
+{
+	if (pending)
+		explicit_bzero(pending, pending_cap);
+	pending_len = 0;
+}
+
+static int do_data(const struct kp_request *rq)
+{
+	uint8_t *grown;
+	size_t need;
+
+	if (rq->offset == 0)
+		pending_clear();
+	if (rq->offset != pending_len || pending_len + rq->data_len > KP_SIGN_TOTAL_MAX) {
+		pending_clear();
+		return rq->offset != pending_len ? -EPROTO : -EMSGSIZE;
+	}
+	need = pending_len + rq->data_len;
+	if (need > pending_cap) {
+		/* a fresh buffer, the old one wiped: realloc could leave a copy */
+		grown = malloc(need);
+		if (!grown) {
+			pending_clear();
+			return -ENOMEM;
+		}
+		if (pending_len)
+			memcpy(grown, pending, pending_len);
+		pending_clear();
+		free(pending);
+		pending = grown;
+		pending_cap = need;
+		pending_len = rq->offset;
+	}
+	memcpy(pending + pending_len, rq->data, rq->data_len);
+	pending_len = need;
+	return 0;
+}
+
+/* SIGN_DATA with KP_SIGN_CONTINUED: the DATA parts, then rq's data, into
+ * *joined (the caller wipes and frees it). */
+static int join_pending(const struct kp_request *rq, gnutls_datum_t *joined)
+{
+	if (rq->type != KP_SIGN_DATA || pending_len == 0)
+		return -EPROTO;
+	joined->data = malloc(pending_len + rq->data_len);
+	if (!joined->data)
+		return -ENOMEM;
+	memcpy(joined->data, pending, pending_len);
+	memcpy(joined->data + pending_len, rq->data, rq->data_len);
+	joined->size = (unsigned)(pending_len + rq->data_len);
+	return 0;
+}
+
+static int sign_with(const struct kp_slot *s, const struct kp_request *rq,
+		     const gnutls_datum_t *data, gnutls_datum_t *sig);
+
 static int do_sign(const struct kp_request *rq, gnutls_datum_t *sig)
 {
 	const struct kp_slot *s = find_slot(rq->generation, rq->index);
-	const gnutls_datum_t data = { (unsigned char *)(uintptr_t)rq->data,
-				      (unsigned)rq->data_len };
-	gnutls_sign_algorithm_t algo = (gnutls_sign_algorithm_t)rq->sign_algo;
+	gnutls_datum_t data = { (unsigned char *)(uintptr_t)rq->data, (unsigned)rq->data_len };
+	gnutls_datum_t joined = { NULL, 0 };
 	int rc;
 
-	if (!s)
-		return -ENOKEY;
-	if (rq->flags & ~(uint32_t)KP_SIGN_FLAGS)
-		return -EINVAL;
+	if (!s || rq->flags & ~(uint32_t)(KP_SIGN_FLAGS | KP_SIGN_CONTINUED)) {
+		pending_clear();
+		return !s ? -ENOKEY : -EINVAL;
+	}
+	if (rq->flags & KP_SIGN_CONTINUED) {
+		rc = join_pending(rq, &joined);
+		pending_clear();
+		if (rc < 0)
+			return rc;
+		data = joined;
+	}
+	pending_clear();	/* parts never outlive the signature they were for */
+	rc = sign_with(s, rq, &data, sig);
+	wipe_datum(&joined);
+	return rc;
+}
+
+static int sign_with(const struct kp_slot *s, const struct kp_request *rq,
+		     const gnutls_datum_t *data_in, gnutls_datum_t *sig)
+{
+	const gnutls_datum_t data = *data_in;
+	gnutls_sign_algorithm_t algo = (gnutls_sign_algorithm_t)rq->sign_algo;
+	unsigned flags = rq->flags & ~KP_SIGN_CONTINUED;
+	int rc;
+
 	/* TLS1_RSA is a raw PKCS#1 signature of what it is given: no algorithm. */
-	if (!(rq->flags & GNUTLS_PRIVKEY_SIGN_FLAG_TLS1_RSA && s->pk == GNUTLS_PK_RSA) &&
+	if (!(flags & GNUTLS_PRIVKEY_SIGN_FLAG_TLS1_RSA && s->pk == GNUTLS_PK_RSA) &&
 	    !gnutls_sign_supports_pk_algorithm(algo, s->pk))
 		return -EOPNOTSUPP;
 	if (rq->type == KP_SIGN_DATA)
-		rc = gnutls_privkey_sign_data2(s->key, algo, rq->flags, &data, sig);
+		rc = gnutls_privkey_sign_data2(s->key, algo, flags, &data, sig);
 	else
-		rc = gnutls_privkey_sign_hash2(s->key, algo, rq->flags, &data, sig);
+		rc = gnutls_privkey_sign_hash2(s->key, algo, flags, &data, sig);
 	if (rc < 0) {
 		log_warnx("key process: signature with %s failed: %s",
 			  gnutls_sign_get_name(algo) ? gnutls_sign_get_name(algo) : "?",
@@ -361,6 +441,9 @@ static void answer(int fd, const struct kp_request *rq)
 	case KP_OPEN:
 		rp.status = do_open(rq, &pass_fd, reason, sizeof(reason));
 		break;
+	case KP_DATA:
+		rp.status = do_data(rq);
+		break;
 	case KP_LOAD:
 		rp.status = do_load(rq, &rp, reason, sizeof(reason));
 		break;
@@ -402,7 +485,7 @@ static void refuse(int fd, const uint8_t *buf, size_t len, int why)
 	struct kp_reply rp = { .status = why };
 
 	log_warnx("key process: refused a %zu-byte request: %s", len, strerror(-why));
-	if (len < KP_REQ_HDR_LEN || buf[0] < KP_LOAD || buf[0] > KP_OPEN)
+	if (len < KP_REQ_HDR_LEN || buf[0] < KP_LOAD || buf[0] > KP_DATA)
 		return;
 	rp.type = (enum kp_type)buf[0];
 	rp.id = (uint32_t)buf[4] | (uint32_t)buf[5] << 8 | (uint32_t)buf[6] << 16 |
@@ -441,6 +524,10 @@ int keyproc_serve(int fd)
 	free(slots);
 	slots = NULL;
 	n_slots = cap_slots = 0;
+	pending_clear();
+	free(pending);
+	pending = NULL;
+	pending_cap = 0;
 	for (size_t i = 0; i < n_configs; i++)
 		if (configs[i].cfg != start_cfg)
 			cfg_free((struct cfg *)(uintptr_t)configs[i].cfg);

@@ -148,9 +148,8 @@ static int await_reply(int sock, uint32_t id, uint8_t *buf, struct kp_reply *rp,
 	}
 }
 
-/* One request, its answer in rp (data pointing into buf, KP_REP_MAX), and
- * the descriptor it passed in *fd when fd is not NULL (-1 if none). */
-static int round_trip(struct kp_request *rq, uint8_t *buf, struct kp_reply *rp, int *fd)
+/* round_trip() with kp_lock held. */
+static int round_trip_locked(struct kp_request *rq, uint8_t *buf, struct kp_reply *rp, int *fd)
 {
 	size_t need = KP_REQ_HDR_LEN + 8 + rq->data_len;
 	uint8_t *out = malloc(need);
@@ -161,7 +160,6 @@ static int round_trip(struct kp_request *rq, uint8_t *buf, struct kp_reply *rp, 
 		*fd = -1;
 	if (!out)
 		return -ENOMEM;
-	pthread_mutex_lock(&kp_lock);
 	sock = keyproc_fd();
 	rq->id = ++kp_next_id;
 	n = kp_request_encode(rq, out, need);
@@ -174,7 +172,6 @@ static int round_trip(struct kp_request *rq, uint8_t *buf, struct kp_reply *rp, 
 		keyproc_mark_dead(strerror(errno));
 	} else
 		rc = await_reply(sock, rq->id, buf, rp, fd);
-	pthread_mutex_unlock(&kp_lock);
 	free(out);
 	if (rc == 0 && rp->type != rq->type)
 		rc = -EBADMSG;
@@ -182,6 +179,52 @@ static int round_trip(struct kp_request *rq, uint8_t *buf, struct kp_reply *rp, 
 		close(*fd);
 		*fd = -1;
 	}
+	return rc;
+}
+
+/* One request, its answer in rp (data pointing into buf, KP_REP_MAX), and
+ * the descriptor it passed in *fd when fd is not NULL (-1 if none). */
+static int round_trip(struct kp_request *rq, uint8_t *buf, struct kp_reply *rp, int *fd)
+{
+	int rc;
+
+	pthread_mutex_lock(&kp_lock);
+	rc = round_trip_locked(rq, buf, rp, fd);
+	pthread_mutex_unlock(&kp_lock);
+	return rc;
+}
+
+/*
+ * SIGN_DATA over more than KP_DATA_MAX bytes (EdDSA over a TLS 1.2
+ * client's transcript, which the server can make large): DATA parts, then
+ * the rest with KP_SIGN_CONTINUED, all under one hold of the lock so that
+ * no other signature's parts interleave.
+ */
+static int sign_in_parts(struct kp_request *rq, uint8_t *buf, struct kp_reply *rp)
+{
+	const uint8_t *data = rq->data;
+	size_t total = rq->data_len, done = 0;
+	int rc = 0;
+
+	if (total > KP_SIGN_TOTAL_MAX)
+		return -EMSGSIZE;
+	pthread_mutex_lock(&kp_lock);
+	while (rc == 0 && total - done > KP_DATA_MAX) {
+		struct kp_request part = { .type = KP_DATA, .offset = (uint32_t)done,
+					   .data = data + done, .data_len = KP_DATA_MAX };
+
+		rc = round_trip_locked(&part, buf, rp, NULL);
+		if (rc == 0 && rp->status < 0)
+			rc = rp->status;
+		done += KP_DATA_MAX;
+	}
+	if (rc == 0) {
+		rq->flags |= KP_SIGN_CONTINUED;
+		rq->data = data + done;
+		rq->data_len = total - done;
+		rc = round_trip_locked(rq, buf, rp, NULL);
+	}
+	pthread_mutex_unlock(&kp_lock);
 	return rc;
 }
 
@@ -212,7 +255,8 @@ static int sign_common(enum kp_type type, const struct kp_key *k, gnutls_sign_al
 				 .data = data->data, .data_len = data->size };
 	uint8_t buf[KP_REP_MAX];
 	struct kp_reply rp;
-	int rc = round_trip(&rq, buf, &rp, NULL);
+	int rc = type == KP_SIGN_DATA && data->size > KP_DATA_MAX ?
+		 sign_in_parts(&rq, buf, &rp) : round_trip(&rq, buf, &rp, NULL);
 
 	if (rc == 0 && rp.status < 0)
 		rc = rp.status;

@@ -25,7 +25,7 @@ static uint32_t get_u32(const uint8_t *p)
 
 static int known_type(unsigned type)
 {
-	return type >= KP_LOAD && type <= KP_OPEN;
+	return type >= KP_LOAD && type <= KP_DATA;
 }
 
 /* ---- requests ---- */
@@ -48,6 +48,7 @@ static size_t request_extra(enum kp_type type)
 	case KP_SIGN_HASH:
 		return 8;
 	case KP_OPEN:
+	case KP_DATA:
 		return 4;
 	case KP_LOAD:
 	case KP_DROP:
@@ -68,6 +69,7 @@ static int request_body_ok(const struct kp_request *r)
 		return name_ok(r);
 	case KP_SIGN_DATA:
 	case KP_SIGN_HASH:
+	case KP_DATA:
 		if (r->data_len == 0)
 			return -EBADMSG;
 		return r->data_len > KP_DATA_MAX ? -EMSGSIZE : 0;
@@ -97,7 +99,7 @@ ssize_t kp_request_encode(const struct kp_request *r, uint8_t *buf, size_t len)
 		put_u32(buf + 16, r->sign_algo);
 		put_u32(buf + 20, r->flags);
 	} else if (extra == 4)
-		put_u32(buf + 16, r->file);
+		put_u32(buf + 16, r->type == KP_DATA ? r->offset : r->file);
 	if (r->data_len)
 		memcpy(buf + KP_REQ_HDR_LEN + extra, r->data, r->data_len);
 	return (ssize_t)total;
@@ -124,7 +126,9 @@ int kp_request_decode(const uint8_t *buf, size_t len, struct kp_request *r)
 	if (extra == 8) {
 		r->sign_algo = get_u32(buf + 16);
 		r->flags = get_u32(buf + 20);
-	} else if (extra == 4)
+	} else if (extra == 4 && r->type == KP_DATA)
+		r->offset = get_u32(buf + 16);
+	else if (extra == 4)
 		r->file = get_u32(buf + 16);
 	r->data += extra;
 	body -= extra;
@@ -151,6 +155,7 @@ static int reply_body_ok(const struct kp_reply *r)
 	case KP_DROP:
 	case KP_CONFIG:
 	case KP_OPEN:
+	case KP_DATA:
 		return r->data_len ? -EBADMSG : 0;
 	}
 	return -EPROTO;

@@ -11,14 +11,19 @@
  *   LOAD       the profile's name (1..KP_NAME_MAX-1 bytes, no NUL): the key
  *              file is the one that configuration names for profile index
  *   OPEN       u32 enum kp_file, then the profile's name as for LOAD
- *   SIGN_DATA  u32 gnutls_sign_algorithm_t, u32 flags, data (1..KP_DATA_MAX)
+ *   DATA       u32 offset, then 1..KP_DATA_MAX bytes: the first part(s) of
+ *              data too long for one SIGN_DATA (offset 0 starts afresh; each
+ *              part must follow the last; KP_SIGN_TOTAL_MAX in all)
+ *   SIGN_DATA  u32 gnutls_sign_algorithm_t, u32 flags, data (1..KP_DATA_MAX);
+ *              with KP_SIGN_CONTINUED in flags the data signed is what DATA
+ *              collected followed by this
  *   SIGN_HASH  the same, with a hash (or TLS 1.0 MD5+SHA1) as the data
  *   DROP       nothing; index must be 0 (the whole generation goes)
  * Reply:   u8 type | KP_REPLY, u8 version, u16 zero, u32 id (the request's),
  *          i32 status (0 or -errno), then on success:
  *   LOAD       u32 gnutls_pk_algorithm_t, u32 bits
  *   SIGN_*     the signature (1..KP_SIG_MAX)
- *   CONFIG, OPEN, DROP  nothing (CONFIG and OPEN pass one read-only file
+ *   CONFIG, OPEN, DATA, DROP  nothing (CONFIG and OPEN pass one read-only file
  *              descriptor with SCM_RIGHTS: the config file, none for built-in
  *              defaults; the profile's file)
  *          and on failure an optional reason (0..KP_REASON_MAX bytes, no NUL).
@@ -44,6 +49,11 @@
  * every handshake message so far, certificate chains included. */
 #define KP_DATA_MAX 65536
 #define KP_SIG_MAX 2048			/* RSA-16384 */
+/* EdDSA signs the message itself: GnuTLS hands a TLS 1.2 client's whole
+ * transcript to sign_data, and the server chooses how big its Certificate
+ * (up to GnuTLS's 128 KiB per message) and CertificateRequest are. */
+#define KP_SIGN_TOTAL_MAX (1u << 20)
+#define KP_SIGN_CONTINUED 0x80000000u	/* SIGN_DATA flag, ours: after DATA parts */
 #define KP_REASON_MAX 512
 #define KP_REQ_MAX (KP_REQ_HDR_LEN + 8 + KP_DATA_MAX)
 #define KP_FILE_MAX (4u << 20)		/* a config, chain or CA file read through OPEN */
@@ -56,6 +66,7 @@ enum kp_type {
 	KP_DROP = 4,
 	KP_CONFIG = 5,
 	KP_OPEN = 6,
+	KP_DATA = 7,
 };
 
 /* What OPEN opens; private keys are never opened for the network process. */
@@ -70,6 +81,7 @@ struct kp_request {
 	uint32_t id, generation, index;
 	uint32_t sign_algo, flags;	/* SIGN_* only */
 	uint32_t file;			/* OPEN only: enum kp_file */
+	uint32_t offset;		/* DATA only */
 	const uint8_t *data;		/* LOAD, OPEN: profile name; SIGN_*: what to sign */
 	size_t data_len;
 };

@@ -40,7 +40,7 @@
 #    with user = ktlsd and started as ktlsd itself: open+read of the key
 #    file and of the PSK file, read of the key process's /proc/PID/mem,
 #    ptrace attach and process_vm_readv all fail, while the same reads of
-#    its own memory and of /etc/passwd work (the controls); that ktlsd
+#    itself (process_vm_readv) and of /etc/passwd work (the controls); that ktlsd
 #    then reloads (config, certificate and PSK file through the key
 #    process) and serves a handshake; `ktls status` names the protections.
 # Needs root and a kTLS kernel (the VM); skips with the reason otherwise.
@@ -655,20 +655,21 @@ attack_checks() {
 			diag "$(grep -F "attack: $what" "$log" || echo "no verdict in the log")"
 		fi
 	done
-	if grep -q 'attack: control: read own /proc/PID/mem: works' "$log" &&
+	if grep -q 'attack: control: process_vm_readv of itself: works' "$log" &&
 	   grep -qF 'attack: open+read /etc/passwd: SUCCEEDED' "$log"; then
-		tap_ok "$label: the controls work (its own /proc/PID/mem, /etc/passwd)"
+		tap_ok "$label: the controls work (process_vm_readv of itself, /etc/passwd)"
 	else
-		tap_not_ok "$label: the controls work (its own /proc/PID/mem, /etc/passwd)"
+		tap_not_ok "$label: the controls work (process_vm_readv of itself, /etc/passwd)"
 	fi
 }
 
 # attack_run NAME [setpriv ARGS...]: ktlsd-attack with a key and a PSK
 # profile, as root with user = ktlsd (no args) or started by setpriv.
 attack_run() {
-	local name=$1 saved=$KTLSD pid out reloads
+	local name=$1 saved=$KTLSD pid out reloads sock=$W/$name/ktlsd.sock
 	shift
-	write_config "$W/$name.conf" "$W/server.key" "$W/$name.sock" "user = ktlsd"
+	mkdir -p "$W/$name" && chown ktlsd: "$W/$name"	# started as ktlsd, it binds there
+	write_config "$W/$name.conf" "$W/server.key" "$sock" "user = ktlsd"
 	printf '[profile psk]\nrole = server\npsk_file = %s\n' "$W/psk.txt" >> "$W/$name.conf"
 	if [ $# -gt 0 ]; then
 		KTLSD=$W/$name-start.sh
@@ -698,7 +699,7 @@ attack_run() {
 		tap_not_ok "$name: sandboxed, it reloads config, certificate and PSK file"
 		diag "$(tail -n 8 "$W/$name.log")"
 	fi
-	out=$("$KTLS" status --socket "$W/$name.sock" 2>&1)
+	out=$("$KTLS" status --socket "$sock" 2>&1)
 	tap_check "$name: ktls status names the protections" \
 		grep -q '^key isolation: .*Landlock' <<< "$out"
 	diag "$(grep '^key isolation' <<< "$out")"

@@ -140,6 +140,17 @@ static void test_open_config(void **state)
 	buf[12] = 1;				/* an index */
 	assert_int_equal(kp_request_decode(buf, sizeof(golden_config), &r), -EBADMSG);
 
+	/* DATA: an offset, then a part of what SIGN_DATA will sign */
+	r = (struct kp_request){ .type = KP_DATA, .id = 12, .generation = 1, .offset = 65536,
+				 .data = (const uint8_t *)"xy", .data_len = 2 };
+	assert_int_equal(kp_request_encode(&r, buf, sizeof(buf)), KP_REQ_HDR_LEN + 4 + 2);
+	assert_memory_equal(buf, "\x07\x02\x00\x00\x0c\x00\x00\x00\x01\x00\x00\x00"
+			    "\x00\x00\x00\x00\x00\x00\x01\x00xy", KP_REQ_HDR_LEN + 6);
+	assert_int_equal(kp_request_decode(buf, KP_REQ_HDR_LEN + 6, &r), 0);
+	assert_int_equal(r.offset, 65536);
+	assert_int_equal(r.data_len, 2);
+	assert_int_equal(kp_request_decode(buf, KP_REQ_HDR_LEN + 4, &r), -EBADMSG);	/* empty */
+
 	assert_int_equal(kp_reply_encode(&rp, buf, sizeof(buf)), sizeof(golden_open_ok));
 	assert_memory_equal(buf, golden_open_ok, sizeof(golden_open_ok));
 	assert_int_equal(kp_reply_decode(golden_open_ok, sizeof(golden_open_ok), &rp), 0);
@@ -239,7 +250,7 @@ static void test_header_refused(void **state)
 	buf[3] = 1;				/* reserved */
 	assert_int_equal(kp_request_decode(buf, sizeof(buf), &rq), -EBADMSG);
 	for (unsigned type = 0; type < 256; type++) {
-		int want = type >= KP_LOAD && type <= KP_OPEN ? 0 : -EPROTO;
+		int want = type >= KP_LOAD && type <= KP_DATA ? 0 : -EPROTO;
 
 		memcpy(buf, golden_sign, sizeof(buf));
 		buf[0] = (uint8_t)type;
