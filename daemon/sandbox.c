@@ -39,6 +39,7 @@
 #include "keyproc.h"
 #include "log.h"
 #include "sandbox.h"
+#include "seccomp_filter.h"
 
 #ifndef LANDLOCK_ACCESS_FS_REFER
 #define LANDLOCK_ACCESS_FS_REFER (1ULL << 13)
@@ -199,10 +200,16 @@ int sandbox_network_process(const struct cfg *cfg, const char *socket_dir)
 	 * session keys we hold (ptrace, /proc/PID/mem), and no core file. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		log_warn("cannot make the network process non-dumpable");
-	if (keyproc_active())	/* it refuses to serve without these */
-		protections |= SANDBOX_KEYPROC | SANDBOX_KEYPROC_NODUMP | SANDBOX_KEYPROC_SECCOMP;
-	else
-		log_warnx("no key process: private keys live in the network process");
+	if (!keyproc_active()) {
+		/* KTLSD_KEYPROC=0: keys are here anyway, and a reload reads its
+		 * files here, which the sandbox would forbid. */
+		log_warnx("no key process: private keys live in the network process, which "
+			  "is not sandboxed either");
+		return 0;
+	}
+	protections |= SANDBOX_KEYPROC | SANDBOX_KEYPROC_NODUMP;	/* or it would not serve */
+	if (seccomp_filter_supported())
+		protections |= SANDBOX_KEYPROC_SECCOMP;
 	rc = apply_landlock(cfg, socket_dir);
 	if (rc < 0) {
 		log_error("cannot restrict the network process's file access (Landlock): %s",
