@@ -666,7 +666,8 @@ attack_checks() {
 # attack_run NAME [setpriv ARGS...]: ktlsd-attack with a key and a PSK
 # profile, as root with user = ktlsd (no args) or started by setpriv.
 attack_run() {
-	local name=$1 saved=$KTLSD pid out reloads sock=$W/$name/ktlsd.sock
+	local name=$1 saved=$KTLSD pid out reloads sock
+	sock=$W/$name/ktlsd.sock
 	shift
 	mkdir -p "$W/$name" && chown ktlsd: "$W/$name"	# started as ktlsd, it binds there
 	write_config "$W/$name.conf" "$W/server.key" "$sock" "user = ktlsd"
