@@ -42,7 +42,11 @@
 #    ptrace attach and process_vm_readv all fail, while the same reads of
 #    itself (process_vm_readv) and of /etc/passwd work (the controls); that ktlsd
 #    then reloads (config, certificate and PSK file through the key
-#    process) and serves a handshake; `ktls status` names the protections.
+#    process) and serves a handshake; `ktls status` names the protections;
+#  - with log = syslog (a listener on /dev/log, in the VM), the key
+#    process's lines reach syslog and none reaches ktlsd as a malformed
+#    key-process answer (its syslog socket was fd 3, replaced by its
+#    socketpair).
 # Needs root and a kTLS kernel (the VM); skips with the reason otherwise.
 set -uo pipefail
 
@@ -717,6 +721,55 @@ test_attack() {
 	attack_run attack-user --reuid=ktlsd --regid=ktlsd --init-groups
 }
 
+# ---- syslog -----------------------------------------------------------------------
+
+test_syslog() {
+	local pid i made=''
+	if [ ! -e /dev/log ]; then
+		[ "${KTLSD_IN_VM:-0}" = 1 ] ||
+			{ tap_skip "key process logs to syslog" "no /dev/log, and not in the VM"; return; }
+		"$PY" - "$W/syslog.out" <<-'EOF' &
+		import os, socket, sys
+		s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+		s.bind("/dev/log")
+		os.chmod("/dev/log", 0o666)
+		open(sys.argv[1], "w").close()
+		while True:
+		    msg = s.recv(8192).decode(errors="replace")
+		    with open(sys.argv[1], "a") as f:
+		        f.write(msg + "\n")
+		EOF
+		PIDS+=("$!")
+		made=1
+		wait_for_file /dev/log 20
+	else
+		tap_skip "key process logs to syslog" "/dev/log exists: not ours to listen on"
+		return
+	fi
+	write_config "$W/syslog.conf" "$W/server.key" "$W/syslog.sock" "user = ktlsd" "log = syslog"
+	"$KTLSD" --config "$W/syslog.conf" --no-netlink > "$W/syslog.stderr" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	for ((i = 0; i < START_WAIT * 10; i++)); do
+		grep -q ' ready (config' "$W/syslog.out" 2>/dev/null && break
+		running "$pid" || break
+		sleep 0.1
+	done
+	kill -HUP "$pid"	# a reload: more round trips with the key process
+	wait_for_line "$W/syslog.out" 'configuration reloaded' 60 "$pid"
+	diag "$(grep -E 'key process|malformed' "$W/syslog.out" | head -n 8)"
+	if grep -q 'key process: running as user ktlsd' "$W/syslog.out" &&
+	   grep -q 'configuration reloaded' "$W/syslog.out" &&
+	   ! grep -q 'malformed' "$W/syslog.out"; then
+		tap_ok "log = syslog: the key process's lines reach syslog, none reaches ktlsd as an answer"
+	else
+		tap_not_ok "log = syslog: the key process's lines reach syslog, none reaches ktlsd as an answer"
+		diag "$(tail -n 20 "$W/syslog.out")" "$(cat "$W/syslog.stderr")"
+	fi
+	stop_ktlsd "$pid"
+	[ -n "$made" ] && rm -f /dev/log
+}
+
 # ---- socket activation ------------------------------------------------------------
 
 # ask_status SOCKET SECONDS: a bare STATUS_REQ; waits as long as the daemon
@@ -823,6 +876,7 @@ main() {
 	test_no_netlink_no_caps
 	test_drop_refused
 	test_root_key_refused
+	test_syslog
 	test_socket_activation
 	test_activation_wrong_type
 	tap_done
