@@ -102,11 +102,13 @@ KTLSD := $(if $(DAEMON_SRCS),$(BUILD)/ktlsd)
 BENCH := $(if $(BENCH_SRCS),$(BUILD)/ktls-bench)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRCS))
+# ktlsd plus a compromised-network-process probe (tests/integration/attack)
+ATTACK := $(if $(DAEMON_SRCS),$(BUILD)/tests/ktlsd-attack)
 
 .PHONY: all deps check unit vm-check demo bench install uninstall clean tests version
 all: $(LIBKTLS_SO) $(BUILD)/libktls.so $(LIBKTLS_A) $(GLUE_A) $(BUILD)/libktls.pc \
      $(KTLS_CLI) $(KTLSD) $(BENCH)
-tests: all $(UNIT_BINS) $(INTEG_BINS)
+tests: all $(UNIT_BINS) $(INTEG_BINS) $(ATTACK)
 
 $(BUILD)/%.o: %.c
 	$(call say,CC,$<)
@@ -148,6 +150,11 @@ $(BUILD)/ktlsd: $(DAEMON_OBJS) $(LIBKTLS_A) $(GLUE_A)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(GLUE_A) $(LIBKTLS_A) \
 		$(GNUTLS_LIBS) $(NL_LIBS) $(INIH_LIBS) -lkeyutils -lpthread
+$(BUILD)/tests/ktlsd-attack: $(DAEMON_OBJS) $(BUILD)/tests/integration/attack/attack_probe.o \
+			     $(LIBKTLS_A) $(GLUE_A)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(BUILD)/tests/integration/attack/attack_probe.o \
+		$(GLUE_A) $(LIBKTLS_A) $(GNUTLS_LIBS) $(NL_LIBS) $(INIH_LIBS) -lkeyutils -lpthread
 $(BUILD)/ktls-bench: $(call obj,$(BENCH_SRCS)) $(LIBKTLS_A) $(GLUE_A) $(SUPPORT_A)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(call obj,$(BENCH_SRCS)) $(GLUE_A) $(LIBKTLS_A) $(SUPPORT_A) \

@@ -20,11 +20,13 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "config_internal.h"
@@ -547,17 +549,12 @@ static void parse_file(struct parser *ps)
 		finish_config(ps);
 }
 
-int cfg_load(const char *path, struct cfg **out, char *err, size_t errlen)
+/* Parses file (closed here), which holds path's text. */
+static int cfg_load_file(FILE *file, const char *path, struct cfg **out, char *err,
+			 size_t errlen)
 {
-	struct parser ps = { .path = path, .err = err, .errlen = errlen };
-	int rc;
+	struct parser ps = { .path = path, .file = file, .err = err, .errlen = errlen };
 
-	*out = NULL;
-	if (!path)
-		return cfg_load_defaults(out, err, errlen);
-	rc = open_config(path, &ps.file, err, errlen);
-	if (rc < 0)
-		return rc;
 	ps.cfg = cfg_new_with_globals();
 	if (!ps.cfg || !(ps.cfg->path = strdup(path)))
 		parse_error_at(&ps, 0, -ENOMEM, "out of memory");
@@ -571,4 +568,36 @@ int cfg_load(const char *path, struct cfg **out, char *err, size_t errlen)
 	}
 	*out = ps.cfg;
 	return 0;
+}
+
+int cfg_load(const char *path, struct cfg **out, char *err, size_t errlen)
+{
+	FILE *file;
+	int rc;
+
+	*out = NULL;
+	if (!path)
+		return cfg_load_defaults(out, err, errlen);
+	rc = open_config(path, &file, err, errlen);
+	if (rc < 0)
+		return rc;
+	return cfg_load_file(file, path, out, err, errlen);
+}
+
+/* The key process opens the file for a sandboxed network process, which
+ * parses it from the descriptor (keyproc.h). */
+int cfg_load_fd(int fd, const char *path, struct cfg **out, char *err, size_t errlen)
+{
+	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0), error;
+	FILE *file = copy < 0 ? NULL : fdopen(copy, "r");
+
+	*out = NULL;
+	if (!file) {
+		error = errno;
+		if (copy >= 0)
+			close(copy);
+		snprintf(err, errlen, "%s: %s", path, strerror(error));
+		return -error;
+	}
+	return cfg_load_file(file, path, out, err, errlen);
 }

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "creds.h"
 #include "creds_internal.h"
@@ -60,6 +61,50 @@ void wipe_datum(gnutls_datum_t *d)
 	d->size = 0;
 }
 
+#define CHAIN_MAX 16		/* certificates in one certificate file */
+#define KP_WHY_MAX 768		/* the key process's reason and the path */
+
+/* ---- files ---- */
+
+static const char *file_kind_name(enum kp_file kind)
+{
+	switch (kind) {
+	case KP_FILE_CERT:
+		return "certificate";
+	case KP_FILE_CA:
+		return "ca_file";
+	case KP_FILE_PSK:
+		return "psk file";
+	}
+	return "file";
+}
+
+/*
+ * With the key process, the network process opens no credential file
+ * itself: after start-up its sandbox (sandbox.c) would not let it, and a
+ * reload must work the same way as the start.  It names the file by
+ * (generation, profile index and name, kind); the key process opens what
+ * its own parse of the configuration says and passes the descriptor.
+ */
+int creds_read_file(const struct creds *c, const struct cfg_profile *p, uint32_t index,
+		    enum kp_file kind, gnutls_datum_t *out, char *err, size_t errlen)
+{
+	const char *path = kind == KP_FILE_CERT ? p->cert_file :
+			   kind == KP_FILE_CA ? p->ca_file : p->psk_file;
+	int fd, rc;
+
+	if (!c->keyproc_generation)
+		return kind == KP_FILE_PSK ?
+		       read_secret_file(file_kind_name(kind), path, out, err, errlen) :
+		       read_public_file(file_kind_name(kind), path, out, err, errlen);
+	fd = keyproc_open(c->keyproc_generation, index, p->name, kind, err, errlen);
+	if (fd < 0)
+		return fd;
+	rc = read_file_fd(fd, path, out, err, errlen);
+	close(fd);
+	return rc;
+}
+
 /* ---- certificates and trust ---- */
 
 static int load_key_pair_here(struct creds *c, const struct cfg_profile *p, char *err,
@@ -89,8 +134,6 @@ static int load_key_pair_here(struct creds *c, const struct cfg_profile *p, char
 	return 0;
 }
 
-#define CHAIN_MAX 16		/* certificates in one certificate file */
-#define KP_WHY_MAX 768		/* the key process's reason and the path */
 
 /*
  * The key stays in the key process: the chain is ours, the privkey a
@@ -108,7 +151,7 @@ static int load_key_pair_keyproc(struct creds *c, const struct cfg_profile *p,
 	char why[KP_WHY_MAX];
 	int rc;
 
-	rc = read_public_file("certificate", p->cert_file, &cert, why, sizeof(why));
+	rc = creds_read_file(c, p, index, KP_FILE_CERT, &cert, why, sizeof(why));
 	if (rc < 0) {
 		set_error(err, errlen, "profile %s: %s", p->name, why);
 		return rc;
@@ -122,7 +165,7 @@ static int load_key_pair_keyproc(struct creds *c, const struct cfg_profile *p,
 			  gnutls_strerror(rc));
 		return -EINVAL;
 	}
-	rc = keyproc_privkey(c->keyproc_generation, index, p->key_file, &key, why, sizeof(why));
+	rc = keyproc_privkey(c->keyproc_generation, index, p->name, &key, why, sizeof(why));
 	if (rc < 0) {
 		set_error(err, errlen, "profile %s: %s", p->name, why);
 		goto fail;
@@ -152,10 +195,14 @@ static int load_key_pair(struct creds *c, const struct cfg_profile *p, uint32_t 
 }
 
 /* A profile that may verify its peer needs trust anchors, and an empty
- * store is an error, never a quiet "verify against nothing". */
-static int load_trust(struct creds *c, const struct cfg_profile *p, char *err, size_t errlen)
+ * store is an error, never a quiet "verify against nothing".  The system
+ * store is read by GnuTLS from its compiled-in location, which the
+ * network process's sandbox keeps readable (sandbox.c). */
+static int load_trust(struct creds *c, const struct cfg_profile *p, uint32_t index, char *err,
+		      size_t errlen)
 {
-	struct stat st;
+	gnutls_datum_t pem = { NULL, 0 };
+	char why[KP_WHY_MAX];
 	int n;
 
 	if (!p->ca_file && p->verify == KTLS_VERIFY_NONE)
@@ -169,13 +216,13 @@ static int load_trust(struct creds *c, const struct cfg_profile *p, char *err, s
 			  n < 0 ? gnutls_strerror(n) : "");
 		return -ENOENT;
 	}
-	if (stat(p->ca_file, &st) < 0) {
-		n = -errno;
-		set_error(err, errlen, "profile %s: ca_file %s: %s", p->name, p->ca_file,
-			  strerror(-n));
+	n = creds_read_file(c, p, index, KP_FILE_CA, &pem, why, sizeof(why));
+	if (n < 0) {
+		set_error(err, errlen, "profile %s: %s", p->name, why);
 		return n;
 	}
-	n = gnutls_certificate_set_x509_trust_file(c->x509, p->ca_file, GNUTLS_X509_FMT_PEM);
+	n = gnutls_certificate_set_x509_trust_mem(c->x509, &pem, GNUTLS_X509_FMT_PEM);
+	wipe_datum(&pem);
 	if (n > 0)
 		return 0;
 	set_error(err, errlen, "profile %s: ca_file %s %s", p->name, p->ca_file,
@@ -432,11 +479,11 @@ static int creds_load_profile(const struct cfg_profile *p, uint32_t index, uint3
 		return -ENOMEM;
 	}
 	c->keyproc_generation = generation;
-	rc = load_trust(c, p, err, errlen);
+	rc = load_trust(c, p, index, err, errlen);
 	if (rc == 0 && p->cert_file && p->key_file)
 		rc = load_key_pair(c, p, index, err, errlen);
 	if (rc == 0 && p->psk_file)
-		rc = load_psk(c, p, err, errlen);
+		rc = load_psk(c, p, index, err, errlen);
 	if (rc == 0)
 		rc = build_priority(c, p, err, errlen);
 	if (rc == 0 && split_alpn(c, p) < 0) {
@@ -455,8 +502,14 @@ static int creds_load_profile(const struct cfg_profile *p, uint32_t index, uint3
  * handshakes in flight still sign with. */
 int creds_load_all(struct cfg *cfg, char *err, size_t errlen)
 {
-	uint32_t generation = keyproc_active() ? keyproc_new_generation() : 0;
+	uint32_t generation = 0;
 	int rc;
+
+	if (keyproc_active()) {
+		rc = keyproc_load_generation(&generation, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
 
 	for (size_t i = 0; i < cfg->n_profiles; i++) {
 		rc = creds_load_profile(&cfg->profiles[i], (uint32_t)i, generation,

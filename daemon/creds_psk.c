@@ -161,11 +161,12 @@ int creds_psk_server_lookup(gnutls_session_t session, const gnutls_datum_t *user
 	return 0;
 }
 
-int load_psk(struct creds *c, const struct cfg_profile *p, char *err, size_t errlen)
+int load_psk(struct creds *c, const struct cfg_profile *p, uint32_t index, char *err,
+	     size_t errlen)
 {
 	gnutls_datum_t text = { NULL, 0 };
-	char why[256];
-	int rc = read_secret_file("psk file", p->psk_file, &text, why, sizeof(why));
+	char why[768];
+	int rc = creds_read_file(c, p, index, KP_FILE_PSK, &text, why, sizeof(why));
 
 	if (rc < 0) {
 		set_error(err, errlen, "profile %s: %s", p->name, why);

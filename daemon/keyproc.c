@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gnutls/abstract.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -23,6 +25,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,8 +43,18 @@ struct kp_slot {
 	gnutls_pk_algorithm_t pk;
 };
 
+/* A generation's configuration, parsed by the key process itself. */
+struct kp_config {
+	uint32_t generation;
+	const struct cfg *cfg;
+};
+
 static struct kp_slot *slots;		/* key process only */
 static size_t n_slots, cap_slots;
+static struct kp_config *configs;	/* key process only */
+static size_t n_configs;
+static const struct cfg *start_cfg;	/* the one parsed before the fork */
+static int start_cfg_bound;		/* the first CONFIG took it */
 
 static int kp_sock = -1;		/* network process: our end */
 static pid_t kp_child;
@@ -83,6 +96,147 @@ static void drop_generation(uint32_t generation)
 			slots[kept++] = slots[i];
 	}
 	n_slots = kept;
+	kept = 0;
+	for (size_t i = 0; i < n_configs; i++) {
+		if (configs[i].generation != generation)
+			configs[kept++] = configs[i];
+		else if (configs[i].cfg != start_cfg)
+			cfg_free((struct cfg *)(uintptr_t)configs[i].cfg);
+	}
+	n_configs = kept;
+}
+
+/* ---- configurations (key process) ---- */
+
+static const struct cfg *find_config(uint32_t generation)
+{
+	for (size_t i = 0; i < n_configs; i++)
+		if (configs[i].generation == generation)
+			return configs[i].cfg;
+	return NULL;
+}
+
+/* Profile index of generation's configuration, which must be called name:
+ * the network process parsed the same text, so a different name means the
+ * file changed between the two reads (or a confused asker). */
+static int find_profile(const struct kp_request *rq, const struct cfg_profile **out,
+			char *reason, size_t reason_len)
+{
+	const struct cfg *cfg = find_config(rq->generation);
+	const struct cfg_profile *p;
+
+	if (!cfg) {
+		set_error(reason, reason_len, "key process: no configuration for generation %u",
+			  rq->generation);
+		return -ENOKEY;
+	}
+	p = rq->index < cfg->n_profiles ? &cfg->profiles[rq->index] : NULL;
+	if (!p || strlen(p->name) != rq->data_len || memcmp(p->name, rq->data, rq->data_len)) {
+		set_error(reason, reason_len, "key process: profile %u of %s is not \"%.*s\" "
+			  "(did the file change during the reload? reload again)", rq->index,
+			  cfg->path ? cfg->path : "the built-in defaults", (int)rq->data_len,
+			  (const char *)rq->data);
+		return -ESTALE;
+	}
+	*out = p;
+	return 0;
+}
+
+static int open_config_file(const char *path, char *reason, size_t reason_len)
+{
+	return open_public_fd("configuration", path, reason, reason_len);
+}
+
+/* The first CONFIG binds the configuration both processes parsed before
+ * the fork; later ones re-read the same file (a reload): the paths of key
+ * files come from the administrator's file, never from the asker. */
+static int do_config(const struct kp_request *rq, int *fd, char *reason, size_t reason_len)
+{
+	const char *path = start_cfg ? start_cfg->path : NULL;
+	struct kp_config *grown;
+	struct cfg *fresh = NULL;
+	int rc;
+
+	if (!start_cfg)		/* keyproc_serve() without keyproc_start(): a test */
+		return -ENOKEY;
+	if (find_config(rq->generation))
+		return -EEXIST;
+	grown = reallocarray(configs, n_configs + 1, sizeof(*configs));
+	if (!grown)
+		return -ENOMEM;
+	configs = grown;
+	if (path) {
+		*fd = open_config_file(path, reason, reason_len);
+		if (*fd < 0)
+			return *fd;
+	}
+	if (!start_cfg_bound) {
+		start_cfg_bound = 1;
+		configs[n_configs++] = (struct kp_config){ rq->generation, start_cfg };
+		return 0;
+	}
+	rc = path ? cfg_load_fd(*fd, path, &fresh, reason, reason_len) :
+		    cfg_load(NULL, &fresh, reason, reason_len);
+	if (rc == 0 && *fd >= 0 && lseek(*fd, 0, SEEK_SET) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		cfg_free(fresh);
+		return rc;
+	}
+	configs[n_configs++] = (struct kp_config){ rq->generation, fresh };
+	return 0;
+}
+
+/* Is fd the same file as one of cfg's private keys?  A certificate file
+ * that also holds the key (one PEM for both) must not be handed over. */
+static int is_a_key_file(const struct cfg *cfg, int fd)
+{
+	struct stat st, key_st;
+
+	if (fstat(fd, &st) < 0)
+		return 1;
+	for (size_t i = 0; i < cfg->n_profiles; i++)
+		if (cfg->profiles[i].key_file && stat(cfg->profiles[i].key_file, &key_st) == 0 &&
+		    key_st.st_dev == st.st_dev && key_st.st_ino == st.st_ino)
+			return 1;
+	return 0;
+}
+
+static int do_open(const struct kp_request *rq, int *fd, char *reason, size_t reason_len)
+{
+	const struct cfg_profile *p;
+	const char *path, *kind;
+	int rc = find_profile(rq, &p, reason, reason_len);
+
+	if (rc < 0)
+		return rc;
+	/* The decoder allows only these three; never the key_file. */
+	if (rq->file == KP_FILE_CERT) {
+		path = p->cert_file;
+		kind = "certificate";
+	} else if (rq->file == KP_FILE_CA) {
+		path = p->ca_file;
+		kind = "ca_file";
+	} else {
+		path = p->psk_file;
+		kind = "psk file";
+	}
+	if (!path) {
+		set_error(reason, reason_len, "profile %s has no %s", p->name, kind);
+		return -ENOENT;
+	}
+	rc = rq->file == KP_FILE_PSK ? open_secret_fd(kind, path, reason, reason_len) :
+				       open_public_fd(kind, path, reason, reason_len);
+	if (rc < 0)
+		return rc;
+	if (is_a_key_file(find_config(rq->generation), rc)) {
+		close(rc);
+		set_error(reason, reason_len, "%s %s is also a private key file: give the key "
+			  "its own file (the network process never reads key files)", kind, path);
+		return -EPERM;
+	}
+	*fd = rc;
+	return 0;
 }
 
 /* ---- requests ---- */
@@ -90,7 +244,8 @@ static void drop_generation(uint32_t generation)
 static int do_load(const struct kp_request *rq, struct kp_reply *rp, char *reason,
 		   size_t reason_len)
 {
-	char path[KP_PATH_MAX];
+	const struct cfg_profile *p;
+	const char *path;
 	gnutls_datum_t pem = { NULL, 0 };
 	struct kp_slot s = { .generation = rq->generation, .index = rq->index };
 	unsigned bits = 0;
@@ -98,8 +253,14 @@ static int do_load(const struct kp_request *rq, struct kp_reply *rp, char *reaso
 
 	if (find_slot(rq->generation, rq->index))
 		return -EEXIST;
-	memcpy(path, rq->data, rq->data_len);	/* decoder: < KP_PATH_MAX, no NUL */
-	path[rq->data_len] = '\0';
+	rc = find_profile(rq, &p, reason, reason_len);
+	if (rc < 0)
+		return rc;
+	path = p->key_file;
+	if (!path) {
+		set_error(reason, reason_len, "profile %s has no key", p->name);
+		return -ENOENT;
+	}
 	rc = read_secret_file("key file", path, &pem, reason, reason_len);
 	if (rc < 0)
 		return rc;
@@ -126,26 +287,106 @@ static int do_load(const struct kp_request *rq, struct kp_reply *rp, char *reaso
 #define KP_SIGN_FLAGS (GNUTLS_PRIVKEY_SIGN_FLAG_TLS1_RSA | GNUTLS_PRIVKEY_SIGN_FLAG_RSA_PSS | \
 		       GNUTLS_PRIVKEY_FLAG_REPRODUCIBLE)
 
+static uint8_t *pending;		/* DATA parts of the next SIGN_DATA */
+static size_t pending_len, pending_cap;
+
+static void pending_clear(void)
+{
+	if (pending)
+		explicit_bzero(pending, pending_cap);
+	pending_len = 0;
+}
+
+static int do_data(const struct kp_request *rq)
+{
+	uint8_t *grown;
+	size_t need;
+
+	if (rq->offset == 0)
+		pending_clear();
+	if (rq->offset != pending_len || pending_len + rq->data_len > KP_SIGN_TOTAL_MAX) {
+		pending_clear();
+		return rq->offset != pending_len ? -EPROTO : -EMSGSIZE;
+	}
+	need = pending_len + rq->data_len;
+	if (need > pending_cap) {
+		/* a fresh buffer, the old one wiped: realloc could leave a copy */
+		grown = malloc(need);
+		if (!grown) {
+			pending_clear();
+			return -ENOMEM;
+		}
+		if (pending_len)
+			memcpy(grown, pending, pending_len);
+		pending_clear();
+		free(pending);
+		pending = grown;
+		pending_cap = need;
+		pending_len = rq->offset;
+	}
+	memcpy(pending + pending_len, rq->data, rq->data_len);
+	pending_len = need;
+	return 0;
+}
+
+/* SIGN_DATA with KP_SIGN_CONTINUED: the DATA parts, then rq's data, into
+ * *joined (the caller wipes and frees it). */
+static int join_pending(const struct kp_request *rq, gnutls_datum_t *joined)
+{
+	if (rq->type != KP_SIGN_DATA || pending_len == 0)
+		return -EPROTO;
+	joined->data = malloc(pending_len + rq->data_len);
+	if (!joined->data)
+		return -ENOMEM;
+	memcpy(joined->data, pending, pending_len);
+	memcpy(joined->data + pending_len, rq->data, rq->data_len);
+	joined->size = (unsigned)(pending_len + rq->data_len);
+	return 0;
+}
+
+static int sign_with(const struct kp_slot *s, const struct kp_request *rq,
+		     const gnutls_datum_t *data, gnutls_datum_t *sig);
+
 static int do_sign(const struct kp_request *rq, gnutls_datum_t *sig)
 {
 	const struct kp_slot *s = find_slot(rq->generation, rq->index);
-	const gnutls_datum_t data = { (unsigned char *)(uintptr_t)rq->data,
-				      (unsigned)rq->data_len };
-	gnutls_sign_algorithm_t algo = (gnutls_sign_algorithm_t)rq->sign_algo;
+	gnutls_datum_t data = { (unsigned char *)(uintptr_t)rq->data, (unsigned)rq->data_len };
+	gnutls_datum_t joined = { NULL, 0 };
 	int rc;
 
-	if (!s)
-		return -ENOKEY;
-	if (rq->flags & ~(uint32_t)KP_SIGN_FLAGS)
-		return -EINVAL;
+	if (!s || rq->flags & ~(uint32_t)(KP_SIGN_FLAGS | KP_SIGN_CONTINUED)) {
+		pending_clear();
+		return !s ? -ENOKEY : -EINVAL;
+	}
+	if (rq->flags & KP_SIGN_CONTINUED) {
+		rc = join_pending(rq, &joined);
+		pending_clear();
+		if (rc < 0)
+			return rc;
+		data = joined;
+	}
+	pending_clear();	/* parts never outlive the signature they were for */
+	rc = sign_with(s, rq, &data, sig);
+	wipe_datum(&joined);
+	return rc;
+}
+
+static int sign_with(const struct kp_slot *s, const struct kp_request *rq,
+		     const gnutls_datum_t *data_in, gnutls_datum_t *sig)
+{
+	const gnutls_datum_t data = *data_in;
+	gnutls_sign_algorithm_t algo = (gnutls_sign_algorithm_t)rq->sign_algo;
+	unsigned flags = rq->flags & ~KP_SIGN_CONTINUED;
+	int rc;
+
 	/* TLS1_RSA is a raw PKCS#1 signature of what it is given: no algorithm. */
-	if (!(rq->flags & GNUTLS_PRIVKEY_SIGN_FLAG_TLS1_RSA && s->pk == GNUTLS_PK_RSA) &&
+	if (!(flags & GNUTLS_PRIVKEY_SIGN_FLAG_TLS1_RSA && s->pk == GNUTLS_PK_RSA) &&
 	    !gnutls_sign_supports_pk_algorithm(algo, s->pk))
 		return -EOPNOTSUPP;
 	if (rq->type == KP_SIGN_DATA)
-		rc = gnutls_privkey_sign_data2(s->key, algo, rq->flags, &data, sig);
+		rc = gnutls_privkey_sign_data2(s->key, algo, flags, &data, sig);
 	else
-		rc = gnutls_privkey_sign_hash2(s->key, algo, rq->flags, &data, sig);
+		rc = gnutls_privkey_sign_hash2(s->key, algo, flags, &data, sig);
 	if (rc < 0) {
 		log_warnx("key process: signature with %s failed: %s",
 			  gnutls_sign_get_name(algo) ? gnutls_sign_get_name(algo) : "?",
@@ -160,15 +401,49 @@ static int do_sign(const struct kp_request *rq, gnutls_datum_t *sig)
 	return 0;
 }
 
+/* One datagram, with pass_fd (when >= 0) as SCM_RIGHTS. */
+static ssize_t send_with_fd(int sock, const uint8_t *buf, size_t len, int pass_fd)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+
+	if (pass_fd >= 0) {
+		memset(&control, 0, sizeof(control));
+		msg.msg_control = control.buf;
+		msg.msg_controllen = sizeof(control.buf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	}
+	return sendmsg(sock, &msg, MSG_NOSIGNAL);
+}
+
 static void answer(int fd, const struct kp_request *rq)
 {
 	uint8_t out[KP_REP_MAX];
 	char reason[KP_REASON_MAX + 1] = "";
 	gnutls_datum_t sig = { NULL, 0 };
 	struct kp_reply rp = { .type = rq->type, .id = rq->id };
+	int pass_fd = -1;
 	ssize_t n;
 
 	switch (rq->type) {
+	case KP_CONFIG:
+		rp.status = do_config(rq, &pass_fd, reason, sizeof(reason));
+		break;
+	case KP_OPEN:
+		rp.status = do_open(rq, &pass_fd, reason, sizeof(reason));
+		break;
+	case KP_DATA:
+		rp.status = do_data(rq);
+		break;
 	case KP_LOAD:
 		rp.status = do_load(rq, &rp, reason, sizeof(reason));
 		break;
@@ -186,11 +461,20 @@ static void answer(int fd, const struct kp_request *rq)
 		rp.data = (const uint8_t *)reason;
 		rp.data_len = strnlen(reason, KP_REASON_MAX);
 	}
+	if (rp.status < 0 && pass_fd >= 0) {
+		close(pass_fd);
+		pass_fd = -1;
+	}
 	n = kp_reply_encode(&rp, out, sizeof(out));
 	gnutls_free(sig.data);
-	if (n < 0 || send(fd, out, (size_t)n, MSG_NOSIGNAL) < 0)
-		log_warnx("key process: cannot answer request %u: %s", rq->id,
-			  strerror(n < 0 ? (int)-n : errno));
+	if (n >= 0)
+		n = send_with_fd(fd, out, (size_t)n, pass_fd);
+	else
+		errno = (int)-n;
+	if (pass_fd >= 0)
+		close(pass_fd);
+	if (n < 0)
+		log_warnx("key process: cannot answer request %u: %s", rq->id, strerror(errno));
 }
 
 /* A message that does not decode still gets an answer when its header
@@ -201,7 +485,7 @@ static void refuse(int fd, const uint8_t *buf, size_t len, int why)
 	struct kp_reply rp = { .status = why };
 
 	log_warnx("key process: refused a %zu-byte request: %s", len, strerror(-why));
-	if (len < KP_REQ_HDR_LEN || buf[0] < KP_LOAD || buf[0] > KP_DROP)
+	if (len < KP_REQ_HDR_LEN || buf[0] < KP_LOAD || buf[0] > KP_DATA)
 		return;
 	rp.type = (enum kp_type)buf[0];
 	rp.id = (uint32_t)buf[4] | (uint32_t)buf[5] << 8 | (uint32_t)buf[6] << 16 |
@@ -240,6 +524,16 @@ int keyproc_serve(int fd)
 	free(slots);
 	slots = NULL;
 	n_slots = cap_slots = 0;
+	pending_clear();
+	free(pending);
+	pending = NULL;
+	pending_cap = 0;
+	for (size_t i = 0; i < n_configs; i++)
+		if (configs[i].cfg != start_cfg)
+			cfg_free((struct cfg *)(uintptr_t)configs[i].cfg);
+	free(configs);
+	configs = NULL;
+	n_configs = 0;
 	free(in);
 	return rc;
 }
@@ -344,6 +638,16 @@ static int keep_only(int sock)
 	return 3;
 }
 
+/* glibc loads NSS modules (dlopen: an executable mapping) at the first
+ * user or group lookup.  A reload's config parse looks names up under the
+ * system call filter, which kills PROT_EXEC mappings: load them now. */
+static void preload_name_services(void)
+{
+	endpwent();
+	(void)getpwnam("root");
+	(void)getgrnam("root");
+}
+
 static __attribute__((noreturn)) void key_process_main(const struct cfg *cfg, int use_syslog,
 						       int sock, pid_t parent)
 {
@@ -351,23 +655,41 @@ static __attribute__((noreturn)) void key_process_main(const struct cfg *cfg, in
 
 	prctl(PR_SET_NAME, "ktlsd: keys", 0, 0, 0);
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);	/* reloads are main's; it sends LOAD */
+	signal(SIGHUP, SIG_IGN);	/* reloads are main's; it sends CONFIG */
 	signal(SIGINT, SIG_IGN);	/* ^C: main shuts down, we see EOF */
-	log_init("ktlsd", use_syslog, (enum log_level)cfg->log_level);
+	/* systemctl stop signals every process of the unit at once: main
+	 * still needs us to drop its keys and finish handshakes in flight;
+	 * we leave when it closes our socket (or dies: PDEATHSIG below). */
+	signal(SIGTERM, SIG_IGN);
+	/* The socket first, on fd 3: log_init may open syslog's socket, which
+	 * must not be the descriptor dup2() then replaces. */
 	fd = keep_only(sock);
+	log_init("ktlsd", use_syslog, (enum log_level)cfg->log_level);
 	if (fd < 0) {
 		log_error("key process: cannot arrange its descriptors: %s", strerror(-fd));
 		_exit(1);
 	}
+	start_cfg = cfg;
 	privdrop_set_log_prefix("key process: ");
 	if (privdrop_apply(cfg, 0) < 0) {
 		log_error("key process: refusing to keep running as root");
 		_exit(1);
 	}
-	/* ktlsd gone (killed, crashed): so are we.  Set after the drop, which
-	 * clears it, and checked after for a parent that died before. */
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0 || getppid() != parent)
+	/* Not dumpable: a process of the same uid (the network process, if an
+	 * attacker runs code in it) can then neither ptrace us nor read our
+	 * memory through /proc/PID/mem or process_vm_readv, and no core dump
+	 * holds our keys.  The id change in privdrop_apply resets this flag
+	 * from fs.suid_dumpable, so it is set after. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		log_error("key process: cannot make itself non-dumpable: %s", strerror(errno));
 		_exit(1);
+	}
+	/* ktlsd gone (killed, crashed): so are we.  SIGKILL, as SIGTERM is
+	 * ignored; set after the drop, which clears it, and checked after for
+	 * a parent that died before. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
+		_exit(1);
+	preload_name_services();
 	rc = keyproc_sandbox();
 	if (rc == -ENOSYS)	/* loud, but no reason to refuse the separation itself */
 		log_warnx("key process: no system call filter on this architecture");

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "keyproc.h"
 #include "keyproc_proto.h"
@@ -59,13 +60,60 @@ static int remaining_ms(const struct timespec *deadline)
 	return ms < 0 ? 0 : (int)ms;
 }
 
-/* Receives the answer to id into buf (KP_REP_MAX) and decodes it into rp. */
-static int await_reply(int fd, uint32_t id, uint8_t *buf, struct kp_reply *rp)
+/* One datagram into buf; a passed descriptor into *fd (-1 if none).  More
+ * than one descriptor, or one we did not ask for, is closed: the message
+ * is then malformed (-EBADMSG). */
+static ssize_t recv_with_fd(int sock, uint8_t *buf, int *fd)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} control;
+	struct iovec iov = { .iov_base = buf, .iov_len = KP_REP_MAX };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
+	ssize_t n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+	int bad = 0;
+
+	*fd = -1;
+	if (n < 0)
+		return n;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		size_t count;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < count; i++) {
+			int got;
+
+			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*fd < 0 && !bad)
+				*fd = got;
+			else {
+				close(got);
+				bad = 1;
+			}
+		}
+	}
+	if (bad || (msg.msg_flags & MSG_CTRUNC)) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		errno = EBADMSG;
+		return -2;
+	}
+	return n;
+}
+
+/* Receives the answer to id into buf (KP_REP_MAX) and decodes it into rp;
+ * a descriptor it carries into *fd when fd is not NULL (else closed). */
+static int await_reply(int sock, uint32_t id, uint8_t *buf, struct kp_reply *rp, int *fd)
 {
 	struct timespec deadline;
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct pollfd pfd = { .fd = sock, .events = POLLIN };
 	ssize_t n;
-	int rc;
+	int rc, got;
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += KP_TIMEOUT_MS / 1000;
@@ -75,50 +123,125 @@ static int await_reply(int fd, uint32_t id, uint8_t *buf, struct kp_reply *rp)
 			continue;
 		if (rc == 0)
 			return -ETIMEDOUT;
-		n = recv(fd, buf, KP_REP_MAX, MSG_DONTWAIT | MSG_TRUNC);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		n = recv_with_fd(sock, buf, &got);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			continue;
-		if (n <= 0) {
+		if (n == 0 || n == -1) {
 			keyproc_mark_dead(n == 0 ? "its socket closed" : strerror(errno));
 			return -EIO;
 		}
-		if ((size_t)n > KP_REP_MAX || kp_reply_decode(buf, (size_t)n, rp) < 0) {
+		if (n < 0 || (size_t)n > KP_REP_MAX || kp_reply_decode(buf, (size_t)n, rp) < 0) {
 			log_warnx("key process: malformed %zd-byte answer skipped", n);
+			if (got >= 0)
+				close(got);
 			continue;
 		}
+		if (rp->id == id && fd) {
+			*fd = got;
+			return 0;
+		}
+		if (got >= 0)
+			close(got);
 		if (rp->id == id)
 			return 0;
 		/* the answer to an asker that timed out: not ours */
 	}
 }
 
-/* One request, its answer in rp (data pointing into buf, KP_REP_MAX). */
-static int round_trip(struct kp_request *rq, uint8_t *buf, struct kp_reply *rp)
+/* round_trip() with kp_lock held. */
+static int round_trip_locked(struct kp_request *rq, uint8_t *buf, struct kp_reply *rp, int *fd)
 {
 	size_t need = KP_REQ_HDR_LEN + 8 + rq->data_len;
 	uint8_t *out = malloc(need);
 	ssize_t n;
-	int fd, rc;
+	int sock, rc;
 
+	if (fd)
+		*fd = -1;
 	if (!out)
 		return -ENOMEM;
-	pthread_mutex_lock(&kp_lock);
-	fd = keyproc_fd();
+	sock = keyproc_fd();
 	rq->id = ++kp_next_id;
 	n = kp_request_encode(rq, out, need);
-	if (fd < 0)
+	if (sock < 0)
 		rc = -EIO;
 	else if (n < 0)
 		rc = (int)n;
-	else if (send(fd, out, (size_t)n, MSG_NOSIGNAL) < 0) {
+	else if (send(sock, out, (size_t)n, MSG_NOSIGNAL) < 0) {
 		rc = -EIO;
 		keyproc_mark_dead(strerror(errno));
 	} else
-		rc = await_reply(fd, rq->id, buf, rp);
-	pthread_mutex_unlock(&kp_lock);
+		rc = await_reply(sock, rq->id, buf, rp, fd);
 	free(out);
 	if (rc == 0 && rp->type != rq->type)
 		rc = -EBADMSG;
+	if (rc < 0 && fd && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return rc;
+}
+
+/* One request, its answer in rp (data pointing into buf, KP_REP_MAX), and
+ * the descriptor it passed in *fd when fd is not NULL (-1 if none). */
+static int round_trip(struct kp_request *rq, uint8_t *buf, struct kp_reply *rp, int *fd)
+{
+	int rc;
+
+	pthread_mutex_lock(&kp_lock);
+	rc = round_trip_locked(rq, buf, rp, fd);
+	pthread_mutex_unlock(&kp_lock);
+	return rc;
+}
+
+/*
+ * SIGN_DATA over more than KP_DATA_MAX bytes (EdDSA over a TLS 1.2
+ * client's transcript, which the server can make large): DATA parts, then
+ * the rest with KP_SIGN_CONTINUED, all under one hold of the lock so that
+ * no other signature's parts interleave.
+ */
+static int sign_in_parts(struct kp_request *rq, uint8_t *buf, struct kp_reply *rp)
+{
+	const uint8_t *data = rq->data;
+	size_t total = rq->data_len, done = 0;
+	int rc = 0;
+
+	if (total > KP_SIGN_TOTAL_MAX)
+		return -EMSGSIZE;
+	pthread_mutex_lock(&kp_lock);
+	while (rc == 0 && total - done > KP_DATA_MAX) {
+		struct kp_request part = { .type = KP_DATA, .offset = (uint32_t)done,
+					   .data = data + done, .data_len = KP_DATA_MAX };
+
+		rc = round_trip_locked(&part, buf, rp, NULL);
+		if (rc == 0 && rp->status < 0)
+			rc = rp->status;
+		done += KP_DATA_MAX;
+	}
+	if (rc == 0) {
+		rq->flags |= KP_SIGN_CONTINUED;
+		rq->data = data + done;
+		rq->data_len = total - done;
+		rc = round_trip_locked(rq, buf, rp, NULL);
+	}
+	pthread_mutex_unlock(&kp_lock);
+	return rc;
+}
+
+/* The key process's refusal as text: its reason, else errno's. */
+static int refusal(const struct kp_reply *rp, int rc, const char *what, char *err,
+		   size_t errlen)
+{
+	if (rc == 0 && rp->status < 0) {
+		if (rp->data_len)
+			snprintf(err, errlen, "%.*s", (int)rp->data_len, (const char *)rp->data);
+		else
+			snprintf(err, errlen, "%s: %s", what, strerror(-rp->status));
+		return rp->status;
+	}
+	if (rc < 0)
+		snprintf(err, errlen, "%s: the key process %s", what,
+			 rc == -EINVAL ? "cannot take so long a name" : "does not answer");
 	return rc;
 }
 
@@ -132,7 +255,8 @@ static int sign_common(enum kp_type type, const struct kp_key *k, gnutls_sign_al
 				 .data = data->data, .data_len = data->size };
 	uint8_t buf[KP_REP_MAX];
 	struct kp_reply rp;
-	int rc = round_trip(&rq, buf, &rp);
+	int rc = type == KP_SIGN_DATA && data->size > KP_DATA_MAX ?
+		 sign_in_parts(&rq, buf, &rp) : round_trip(&rq, buf, &rp, NULL);
 
 	if (rc == 0 && rp.status < 0)
 		rc = rp.status;
@@ -184,33 +308,75 @@ static void ext_deinit(gnutls_privkey_t key, void *userdata)
 
 /* ---- requests from creds.c ---- */
 
-static int load(struct kp_key *k, const char *path, char *err, size_t errlen)
+static uint32_t prepared_generation;	/* from keyproc_config(), main thread */
+
+int keyproc_config(uint32_t *generation, int *config_fd, char *err, size_t errlen)
 {
-	struct kp_request rq = { .type = KP_LOAD, .generation = k->generation,
-				 .index = k->index, .data = (const uint8_t *)path,
-				 .data_len = strlen(path) };
+	struct kp_request rq = { .type = KP_CONFIG, .generation = keyproc_new_generation() };
 	uint8_t buf[KP_REP_MAX];
 	struct kp_reply rp;
-	int rc = round_trip(&rq, buf, &rp);
+	int fd = -1, rc = round_trip(&rq, buf, &rp, &fd);
 
-	if (rc == 0 && rp.status < 0) {
-		if (rp.data_len)
-			snprintf(err, errlen, "%.*s", (int)rp.data_len, (const char *)rp.data);
-		else
-			snprintf(err, errlen, "key file %s: %s", path, strerror(-rp.status));
-		return rp.status;
+	if (rc < 0 || rp.status < 0)
+		return refusal(&rp, rc, "configuration", err, errlen);
+	*generation = rq.generation;
+	prepared_generation = rq.generation;
+	if (config_fd)
+		*config_fd = fd;
+	else if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+int keyproc_load_generation(uint32_t *generation, char *err, size_t errlen)
+{
+	if (prepared_generation) {
+		*generation = prepared_generation;
+		prepared_generation = 0;
+		return 0;
 	}
-	if (rc < 0) {
-		snprintf(err, errlen, "key file %s: the key process %s", path,
-			 rc == -EINVAL ? "cannot take so long a path" : "does not answer");
-		return rc;
-	}
+	if (keyproc_config(generation, NULL, err, errlen) < 0)
+		return -EIO;
+	prepared_generation = 0;
+	return 0;
+}
+
+static int load(struct kp_key *k, const char *name, char *err, size_t errlen)
+{
+	struct kp_request rq = { .type = KP_LOAD, .generation = k->generation,
+				 .index = k->index, .data = (const uint8_t *)name,
+				 .data_len = strlen(name) };
+	uint8_t buf[KP_REP_MAX];
+	struct kp_reply rp;
+	int rc = round_trip(&rq, buf, &rp, NULL);
+
+	if (rc < 0 || rp.status < 0)
+		return refusal(&rp, rc, "key file", err, errlen);
 	k->pk = (gnutls_pk_algorithm_t)rp.pk_algo;
 	k->bits = rp.bits;
 	return 0;
 }
 
-int keyproc_privkey(uint32_t generation, uint32_t index, const char *path,
+int keyproc_open(uint32_t generation, uint32_t index, const char *name, enum kp_file kind,
+		 char *err, size_t errlen)
+{
+	struct kp_request rq = { .type = KP_OPEN, .generation = generation, .index = index,
+				 .file = (uint32_t)kind, .data = (const uint8_t *)name,
+				 .data_len = strlen(name) };
+	uint8_t buf[KP_REP_MAX];
+	struct kp_reply rp;
+	int fd = -1, rc = round_trip(&rq, buf, &rp, &fd);
+
+	if (rc < 0 || rp.status < 0)
+		return refusal(&rp, rc, "file", err, errlen);
+	if (fd < 0) {
+		snprintf(err, errlen, "the key process sent no file for profile %s", name);
+		return -EBADMSG;
+	}
+	return fd;
+}
+
+int keyproc_privkey(uint32_t generation, uint32_t index, const char *name,
 		    gnutls_privkey_t *out, char *err, size_t errlen)
 {
 	struct kp_key *k = calloc(1, sizeof(*k));
@@ -223,7 +389,7 @@ int keyproc_privkey(uint32_t generation, uint32_t index, const char *path,
 	}
 	k->generation = generation;
 	k->index = index;
-	rc = load(k, path, err, errlen);
+	rc = load(k, name, err, errlen);
 	if (rc < 0) {
 		free(k);
 		return rc;
@@ -238,7 +404,7 @@ int keyproc_privkey(uint32_t generation, uint32_t index, const char *path,
 	if (rc < 0) {
 		gnutls_privkey_deinit(key);
 		free(k);
-		snprintf(err, errlen, "key file %s: %s", path, gnutls_strerror(rc));
+		snprintf(err, errlen, "profile %s's key: %s", name, gnutls_strerror(rc));
 		return -EINVAL;
 	}
 	*out = key;
@@ -254,7 +420,7 @@ void keyproc_drop(uint32_t generation)
 
 	if (keyproc_dead())
 		return;		/* said already; nothing holds the keys any more */
-	rc = round_trip(&rq, buf, &rp);
+	rc = round_trip(&rq, buf, &rp, NULL);
 
 	if (rc == 0)
 		rc = rp.status;

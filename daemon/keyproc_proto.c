@@ -25,27 +25,56 @@ static uint32_t get_u32(const uint8_t *p)
 
 static int known_type(unsigned type)
 {
-	return type == KP_LOAD || type == KP_SIGN_DATA || type == KP_SIGN_HASH ||
-	       type == KP_DROP;
+	return type >= KP_LOAD && type <= KP_DATA;
 }
 
 /* ---- requests ---- */
+
+static int name_ok(const struct kp_request *r)
+{
+	if (r->data_len == 0)
+		return -EBADMSG;
+	if (r->data_len >= KP_NAME_MAX)
+		return -EMSGSIZE;
+	return memchr(r->data, '\0', r->data_len) ? -EBADMSG : 0;
+}
+
+/* Bytes between the header and the data: SIGN_*: algorithm and flags;
+ * OPEN: the file kind. */
+static size_t request_extra(enum kp_type type)
+{
+	switch (type) {
+	case KP_SIGN_DATA:
+	case KP_SIGN_HASH:
+		return 8;
+	case KP_OPEN:
+	case KP_DATA:
+		return 4;
+	case KP_LOAD:
+	case KP_DROP:
+	case KP_CONFIG:
+		return 0;
+	}
+	return 0;
+}
 
 static int request_body_ok(const struct kp_request *r)
 {
 	switch (r->type) {
 	case KP_LOAD:
-		if (r->data_len == 0)
+		return name_ok(r);
+	case KP_OPEN:
+		if (r->file < KP_FILE_CERT || r->file > KP_FILE_PSK)
 			return -EBADMSG;
-		if (r->data_len >= KP_PATH_MAX)
-			return -EMSGSIZE;
-		return memchr(r->data, '\0', r->data_len) ? -EBADMSG : 0;
+		return name_ok(r);
 	case KP_SIGN_DATA:
 	case KP_SIGN_HASH:
+	case KP_DATA:
 		if (r->data_len == 0)
 			return -EBADMSG;
 		return r->data_len > KP_DATA_MAX ? -EMSGSIZE : 0;
 	case KP_DROP:
+	case KP_CONFIG:
 		return r->data_len || r->index ? -EBADMSG : 0;
 	}
 	return -EPROTO;
@@ -53,7 +82,7 @@ static int request_body_ok(const struct kp_request *r)
 
 ssize_t kp_request_encode(const struct kp_request *r, uint8_t *buf, size_t len)
 {
-	size_t extra = r->type == KP_SIGN_DATA || r->type == KP_SIGN_HASH ? 8 : 0;
+	size_t extra = request_extra(r->type);
 	size_t total = KP_REQ_HDR_LEN + extra + r->data_len;
 
 	if (request_body_ok(r) < 0)
@@ -66,10 +95,11 @@ ssize_t kp_request_encode(const struct kp_request *r, uint8_t *buf, size_t len)
 	put_u32(buf + 4, r->id);
 	put_u32(buf + 8, r->generation);
 	put_u32(buf + 12, r->index);
-	if (extra) {
+	if (extra == 8) {
 		put_u32(buf + 16, r->sign_algo);
 		put_u32(buf + 20, r->flags);
-	}
+	} else if (extra == 4)
+		put_u32(buf + 16, r->type == KP_DATA ? r->offset : r->file);
 	if (r->data_len)
 		memcpy(buf + KP_REQ_HDR_LEN + extra, r->data, r->data_len);
 	return (ssize_t)total;
@@ -77,7 +107,7 @@ ssize_t kp_request_encode(const struct kp_request *r, uint8_t *buf, size_t len)
 
 int kp_request_decode(const uint8_t *buf, size_t len, struct kp_request *r)
 {
-	size_t body;
+	size_t body, extra;
 
 	memset(r, 0, sizeof(*r));
 	if (len < KP_REQ_HDR_LEN || buf[1] != KP_VERSION || buf[2] || buf[3])
@@ -90,14 +120,18 @@ int kp_request_decode(const uint8_t *buf, size_t len, struct kp_request *r)
 	r->index = get_u32(buf + 12);
 	body = len - KP_REQ_HDR_LEN;
 	r->data = buf + KP_REQ_HDR_LEN;
-	if (r->type == KP_SIGN_DATA || r->type == KP_SIGN_HASH) {
-		if (body < 8)
-			return -EBADMSG;
+	extra = request_extra(r->type);
+	if (body < extra)
+		return -EBADMSG;
+	if (extra == 8) {
 		r->sign_algo = get_u32(buf + 16);
 		r->flags = get_u32(buf + 20);
-		r->data += 8;
-		body -= 8;
-	}
+	} else if (extra == 4 && r->type == KP_DATA)
+		r->offset = get_u32(buf + 16);
+	else if (extra == 4)
+		r->file = get_u32(buf + 16);
+	r->data += extra;
+	body -= extra;
 	r->data_len = body;
 	return request_body_ok(r);
 }
@@ -119,6 +153,9 @@ static int reply_body_ok(const struct kp_reply *r)
 			return -EBADMSG;
 		return r->data_len > KP_SIG_MAX ? -EMSGSIZE : 0;
 	case KP_DROP:
+	case KP_CONFIG:
+	case KP_OPEN:
+	case KP_DATA:
 		return r->data_len ? -EBADMSG : 0;
 	}
 	return -EPROTO;

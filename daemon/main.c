@@ -26,6 +26,7 @@
 #include "ktlsd.h"
 #include "log.h"
 #include "privdrop.h"
+#include "sandbox.h"
 #include "sd_notify.h"
 #include "stats.h"
 #include "worker.h"
@@ -42,6 +43,10 @@ struct options {
 	int no_netlink;			/* --no-netlink: applications only */
 	unsigned workers;
 };
+
+/* Defined only by the test build's attack probe (tests/integration/attack):
+ * runs with exactly this process's ids, capabilities and sandbox. */
+extern void ktlsd_test_sandboxed(const struct cfg *cfg) __attribute__((weak));
 
 static char listen_tag, signal_tag;	/* epoll ptrs for the two fixed fds */
 static char netlink_tag;		/* and the kernel door's, when open */
@@ -179,11 +184,37 @@ static struct cfg_ref *with_creds(struct cfg *cfg)
 	return ref;
 }
 
+/*
+ * A reload.  With the key process, the sandboxed network process opens no
+ * file: the key process re-reads the config for a new key generation and
+ * passes its descriptor, so both parse the same text, and later opens the
+ * certificates, CA and PSK files it names (creds.c).
+ */
 static struct cfg_ref *load_config(const char *path)
 {
-	struct cfg *cfg = read_config(path);
+	struct cfg *cfg = NULL;
+	char err[768] = "";
+	uint32_t generation = 0;
+	int fd = -1, rc;
 
-	return cfg ? with_creds(cfg) : NULL;
+	if (!keyproc_active()) {
+		cfg = read_config(path);
+		return cfg ? with_creds(cfg) : NULL;
+	}
+	rc = keyproc_config(&generation, &fd, err, sizeof(err));
+	if (rc == 0)
+		rc = fd >= 0 ? cfg_load_fd(fd, path, &cfg, err, sizeof(err)) :
+			       cfg_load(NULL, &cfg, err, sizeof(err));
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0) {
+		log_error("%s", err[0] ? err : "cannot load the configuration");
+		cfg_free(cfg);
+		if (generation)
+			keyproc_drop(generation);
+		return NULL;
+	}
+	return with_creds(cfg);
 }
 
 /*
@@ -300,6 +331,20 @@ static int main_loop(int listen_fd, int sfd, int netlink_fd, const char *config_
 	return running < 0 ? -EIO : 0;
 }
 
+/* path's directory into buf (for the sandbox's one write right). */
+static const char *dirname_of(const char *path, char *buf, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(buf, len, ".");
+	else if (slash == path)
+		snprintf(buf, len, "/");
+	else
+		snprintf(buf, len, "%.*s", (int)(slash - path), path);
+	return buf;
+}
+
 static const char *socket_path_for(const struct options *o, const struct cfg *cfg)
 {
 	const char *env = getenv("KTLS_SOCKET");
@@ -328,6 +373,7 @@ int main(int argc, char **argv)
 	struct cfg_ref *ref;
 	struct cfg *cfg;
 	const char *socket_path;
+	char socket_dir[4096];
 	int listen_fd, netlink_fd = -1, sfd, rc;
 
 	parse_options(argc, argv, &opt);
@@ -366,9 +412,16 @@ int main(int argc, char **argv)
 	listen_fd = door_unix_open(socket_path);
 	if (listen_fd < 0)
 		fatalx("cannot open the application door %s: %s", socket_path, strerror(-listen_fd));
-	/* Single-threaded still, so the workers inherit the dropped ids. */
+	/* Single-threaded still, so the workers inherit the dropped ids and
+	 * the sandbox (Landlock restricts the calling thread and its future
+	 * children only). */
 	if (privdrop_apply(ref->cfg, !opt.no_netlink) < 0)
 		fatalx("refusing to keep running as root");
+	if (sandbox_network_process(ref->cfg, dirname_of(socket_path, socket_dir,
+							  sizeof(socket_dir))) < 0)
+		fatalx("refusing to run without the sandbox this kernel offers");
+	if (ktlsd_test_sandboxed)	/* only in the test build (tests/integration/attack) */
+		ktlsd_test_sandboxed(ref->cfg);
 	rc = workers_start(opt.workers ? opt.workers : ref->cfg->workers);
 	if (rc < 0)
 		fatalx("cannot start workers: %s", strerror(-rc));

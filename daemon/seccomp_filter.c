@@ -21,6 +21,7 @@
  * and a final ret KILL.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -114,3 +115,12 @@ int seccomp_filter_install(const struct seccomp_allow *allow, size_t n)
 	return -ENOSYS;		/* add this architecture's AUDIT_ARCH_* above */
 }
 #endif
+
+bool seccomp_filter_supported(void)
+{
+#ifdef SF_ARCH
+	return true;
+#else
+	return false;
+#endif
+}

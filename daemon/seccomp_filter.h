@@ -11,6 +11,7 @@
 #ifndef KTLSD_SECCOMP_FILTER_H
 #define KTLSD_SECCOMP_FILTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -35,5 +36,8 @@ struct seccomp_allow {
  * 0, or -errno (-E2BIG: over SECCOMP_ALLOW_MAX entries, -EINVAL: a bad
  * entry, -ENOSYS: an architecture it does not know, x86_64 and aarch64). */
 int seccomp_filter_install(const struct seccomp_allow *allow, size_t n);
+
+/* Does this build know the architecture (else install returns -ENOSYS)? */
+bool seccomp_filter_supported(void);
 
 #endif

@@ -21,6 +21,7 @@
 #include "creds_internal.h"
 
 #define SECRET_FILE_MAX (1u << 20)	/* a key or PSK file larger is not one */
+#define PUBLIC_FILE_MAX (4u << 20)	/* CA bundles are ~200 KiB */
 
 /* ---- secret files ---- */
 
@@ -88,6 +89,31 @@ static int open_secret_file(const char *kind, const char *path, char *err, size_
 	return fd;
 }
 
+int open_secret_fd(const char *kind, const char *path, char *err, size_t errlen)
+{
+	return open_secret_file(kind, path, err, errlen);
+}
+
+/* Public files for the key process to pass on: a regular file, opened
+ * without blocking (a FIFO swapped in must not stall the key process). */
+int open_public_fd(const char *kind, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), rc;
+
+	if (fd < 0) {
+		rc = -errno;
+		set_error(err, errlen, "%s %s: %s", kind, path, strerror(-rc));
+		return rc;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		set_error(err, errlen, "%s %s is not a regular file", kind, path);
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
 int creds_check_secret_file(const char *path, char *err, size_t errlen)
 {
 	int fd = open_secret_file("key file", path, err, errlen);
@@ -101,7 +127,8 @@ int creds_check_secret_file(const char *path, char *err, size_t errlen)
 /* Reads all of fd into out (NUL-terminated, size without the NUL).  The
  * buffer is sized once, so no partial copy of a secret is left behind by a
  * realloc. */
-static int read_fd(int fd, const char *path, gnutls_datum_t *out, char *err, size_t errlen)
+static int read_fd(int fd, const char *path, size_t max, gnutls_datum_t *out, char *err,
+		   size_t errlen)
 {
 	struct stat st;
 	size_t cap, total = 0;
@@ -112,8 +139,8 @@ static int read_fd(int fd, const char *path, gnutls_datum_t *out, char *err, siz
 		set_error(err, errlen, "%s: %s", path, strerror(errno));
 		return -EIO;
 	}
-	if (st.st_size > SECRET_FILE_MAX) {
-		set_error(err, errlen, "%s is larger than 1 MiB", path);
+	if (st.st_size < 0 || (size_t)st.st_size > max) {
+		set_error(err, errlen, "%s is larger than %zu KiB", path, max >> 10);
 		return -EFBIG;
 	}
 	cap = (size_t)st.st_size + 1;
@@ -157,9 +184,14 @@ int read_public_file(const char *kind, const char *path, gnutls_datum_t *out,
 		set_error(err, errlen, "%s %s: %s", kind, path, strerror(-rc));
 		return rc;
 	}
-	rc = read_fd(fd, path, out, err, errlen);
+	rc = read_fd(fd, path, PUBLIC_FILE_MAX, out, err, errlen);
 	close(fd);
 	return rc;
+}
+
+int read_file_fd(int fd, const char *path, gnutls_datum_t *out, char *err, size_t errlen)
+{
+	return read_fd(fd, path, PUBLIC_FILE_MAX, out, err, errlen);
 }
 
 int read_secret_file(const char *kind, const char *path, gnutls_datum_t *out,
@@ -169,7 +201,7 @@ int read_secret_file(const char *kind, const char *path, gnutls_datum_t *out,
 
 	if (fd < 0)
 		return fd;
-	rc = read_fd(fd, path, out, err, errlen);
+	rc = read_fd(fd, path, SECRET_FILE_MAX, out, err, errlen);
 	close(fd);
 	return rc;
 }

@@ -18,6 +18,7 @@
 
 #include "door_netlink.h"
 #include "log.h"
+#include "sandbox.h"
 #include "stats.h"
 
 #ifndef SO_PEERGROUPS
@@ -109,6 +110,7 @@ void status_serve(int conn, size_t len, int fd)
 		snprintf(st->daemon_version, sizeof(st->daemon_version), "%s", KTLSD_VERSION);
 		st->doors = KTLS_DOOR_UNIX | (door_netlink_active() ? KTLS_DOOR_NETLINK : 0);
 		stats_snapshot(st);
+		st->protections = sandbox_protections();
 	}
 	status_send(conn, st);
 	free(st);

@@ -265,6 +265,16 @@ static void *worker_main(void *arg)
 				handle_event(w, &events[i]);
 		}
 	}
+	/* Jobs still in the inbox were never begun, but their callers (the
+	 * kernel's DONE, an application's reply) wait for an answer too. */
+	pthread_mutex_lock(&w->lock);
+	for (struct hs_job *job = w->inbox, *next; job; job = next) {
+		next = job->next;
+		job->next = w->jobs;
+		w->jobs = job;
+	}
+	w->inbox = NULL;
+	pthread_mutex_unlock(&w->lock);
 	while (w->jobs)
 		job_fail(w, w->jobs, ESHUTDOWN, "ktlsd is shutting down");
 	return NULL;

@@ -101,6 +101,8 @@ static const struct tlv_field status_fields[] = {
 	FIELD(ktls_status_reply, KTLS_TLV_ST_LATENCY_SUM_MS, SHAPE_U64, latency_sum_ms),
 	FIELD(ktls_status_reply, KTLS_TLV_ST_PROFILES, SHAPE_PROFILES, profiles,
 	      .aux_offset = offsetof(struct ktls_status_reply, n_profiles)),
+	FIELD(ktls_status_reply, KTLS_TLV_ST_PROTECTIONS, SHAPE_U32, protections,
+	      .min = 0, .max = KTLS_PROT_ALL),
 };
 
 #define N_FIELDS(table) (sizeof(table) / sizeof((table)[0]))

@@ -77,6 +77,7 @@ enum ktls_tlv {
 	KTLS_TLV_ST_LATENCY_SUM_MS = 73,		/* u64: all handshakes' durations */
 	KTLS_TLV_ST_PROFILES = 74,			/* list of (u8 len, name, u64 ok,
 							 * u64 failed) */
+	KTLS_TLV_ST_PROTECTIONS = 90,			/* u32: KTLS_PROT_* bits */
 };
 
 #define KTLS_NAME_MAX 256	/* server name, profile, identity (incl. NUL) */
@@ -121,6 +122,15 @@ struct ktls_hs_reply {
 #define KTLS_STATUS_NAME_MAX 65		/* profile name, 1..64 bytes, incl. NUL */
 #define KTLS_STATUS_LE_INF UINT32_MAX	/* the last bucket's bound: +Inf */
 
+/* What keeps private keys from a compromised network process (ktlsd's
+ * daemon/sandbox.h); a bit that is clear is a protection this host lacks. */
+#define KTLS_PROT_KEYPROC 0x01		/* keys in a separate key process */
+#define KTLS_PROT_KEYPROC_NODUMP 0x02	/* ... not dumpable: no ptrace, /proc/PID/mem */
+#define KTLS_PROT_LANDLOCK_FS 0x04	/* network process cannot open key/PSK files */
+#define KTLS_PROT_LANDLOCK_NET 0x08	/* ... nor bind or connect TCP */
+#define KTLS_PROT_KEYPROC_SECCOMP 0x10	/* key process under its system call filter */
+#define KTLS_PROT_ALL 0x1f
+
 struct ktls_status_count {
 	uint32_t key;			/* errno, or a bucket's upper bound in ms */
 	uint64_t count;
@@ -149,6 +159,7 @@ struct ktls_status_reply {
 	uint64_t latency_sum_ms;
 	struct ktls_status_profile profiles[KTLS_STATUS_MAX_PROFILES];
 	uint16_t n_profiles;
+	uint32_t protections;		/* KTLS_PROT_* */
 };
 
 /* Encoders return the message length, or -errno (-EMSGSIZE, -EINVAL).

@@ -179,6 +179,21 @@ static void print_latency(const struct ktls_status_reply *st)
 	       (unsigned long long)total);
 }
 
+/* What keeps private keys from a compromised network process; a missing
+ * protection is named, never left out. */
+static void print_protections(uint32_t prot)
+{
+	printf("key isolation: %s", prot & KTLS_PROT_KEYPROC ? "key process" :
+	       "NONE (keys in the network process)");
+	if (prot & KTLS_PROT_KEYPROC)
+		printf(" (%s, %s)", prot & KTLS_PROT_KEYPROC_NODUMP ? "not dumpable" :
+		       "DUMPABLE", prot & KTLS_PROT_KEYPROC_SECCOMP ? "seccomp" : "NO seccomp");
+	printf("; network process: %s%s\n", prot & KTLS_PROT_LANDLOCK_FS ?
+	       "Landlock (no key or PSK file opens" : "NO Landlock (it can open key files",
+	       prot & KTLS_PROT_LANDLOCK_FS ? (prot & KTLS_PROT_LANDLOCK_NET ?
+	       ", no TCP bind/connect)" : ")") : ")");
+}
+
 static void print_text(const struct ktls_status_reply *st)
 {
 	printf("ktlsd %s, up ", st->daemon_version[0] ? st->daemon_version : "(unknown version)");
@@ -186,6 +201,7 @@ static void print_text(const struct ktls_status_reply *st)
 	printf("\ndoors:      unix %s, netlink %s\n",
 	       st->doors & KTLS_DOOR_UNIX ? "active" : "inactive",
 	       st->doors & KTLS_DOOR_NETLINK ? "active" : "inactive");
+	print_protections(st->protections);
 	printf("handshakes: %llu ok, %llu failed, %u in flight; %llu requests rejected before "
 	       "a handshake\n", (unsigned long long)st->handshakes_ok,
 	       (unsigned long long)st->handshakes_failed, st->in_flight,
@@ -256,6 +272,18 @@ static void print_prometheus(const struct ktls_status_reply *st)
 	metric_header("ktlsd_door_active", "gauge", "1 if the door serves requests.");
 	printf("ktlsd_door_active{door=\"unix\"} %d\n", !!(st->doors & KTLS_DOOR_UNIX));
 	printf("ktlsd_door_active{door=\"netlink\"} %d\n", !!(st->doors & KTLS_DOOR_NETLINK));
+	metric_header("ktlsd_protection", "gauge",
+		      "1 if the protection of private keys is in force.");
+	printf("ktlsd_protection{mechanism=\"key_process\"} %d\n",
+	       !!(st->protections & KTLS_PROT_KEYPROC));
+	printf("ktlsd_protection{mechanism=\"key_process_not_dumpable\"} %d\n",
+	       !!(st->protections & KTLS_PROT_KEYPROC_NODUMP));
+	printf("ktlsd_protection{mechanism=\"key_process_seccomp\"} %d\n",
+	       !!(st->protections & KTLS_PROT_KEYPROC_SECCOMP));
+	printf("ktlsd_protection{mechanism=\"landlock_fs\"} %d\n",
+	       !!(st->protections & KTLS_PROT_LANDLOCK_FS));
+	printf("ktlsd_protection{mechanism=\"landlock_net\"} %d\n",
+	       !!(st->protections & KTLS_PROT_LANDLOCK_NET));
 	metric_header("ktlsd_handshakes_total", "counter", "Finished handshakes by result.");
 	printf("ktlsd_handshakes_total{result=\"ok\"} %llu\n",
 	       (unsigned long long)st->handshakes_ok);

@@ -43,8 +43,8 @@ static void round_trip_request(const uint8_t *data, size_t size)
 		return;
 	CHECK(size <= KP_REQ_MAX);
 	CHECK(inside(rq.data, rq.data_len, data, size));
-	if (rq.type == KP_LOAD)
-		CHECK(rq.data_len >= 1 && rq.data_len < KP_PATH_MAX &&
+	if (rq.type == KP_LOAD || rq.type == KP_OPEN)
+		CHECK(rq.data_len >= 1 && rq.data_len < KP_NAME_MAX &&
 		      !memchr(rq.data, '\0', rq.data_len));
 	len = kp_request_encode(&rq, encoded, sizeof(encoded));
 	CHECK(len >= KP_REQ_HDR_LEN);
@@ -52,7 +52,7 @@ static void round_trip_request(const uint8_t *data, size_t size)
 	CHECK(kp_request_decode(encoded, (size_t)len, &again) == 0);
 	CHECK(again.type == rq.type && again.id == rq.id && again.generation == rq.generation &&
 	      again.index == rq.index && again.sign_algo == rq.sign_algo &&
-	      again.flags == rq.flags && again.data_len == rq.data_len);
+	      again.flags == rq.flags && again.file == rq.file && again.data_len == rq.data_len);
 	CHECK(again.data - encoded == rq.data - data);
 	/* one byte short of what fits: refused, not overrun */
 	CHECK(kp_request_encode(&rq, encoded, (size_t)len - 1) == -EMSGSIZE);

@@ -33,7 +33,20 @@
 #    the key process is logged and stops ktlsd with status 1 (systemd's
 #    Restart=on-failure brings it back); the key process runs under its
 #    seccomp filter (Seccomp: 2) and still loads at SIGHUP and signs, with
-#    the EC key and with an RSA key loaded by a second SIGHUP.
+#    the EC key and with an RSA key loaded by a second SIGHUP;
+#  - a compromised network process (build/tests/ktlsd-attack: ktlsd plus a
+#    probe that runs in the network process right after its sandbox, with
+#    exactly its ids, capabilities and Landlock domain), started as root
+#    with user = ktlsd and started as ktlsd itself: open+read of the key
+#    file and of the PSK file, read of the key process's /proc/PID/mem,
+#    ptrace attach and process_vm_readv all fail, while the same reads of
+#    itself (process_vm_readv) and of /etc/passwd work (the controls); that ktlsd
+#    then reloads (config, certificate and PSK file through the key
+#    process) and serves a handshake; `ktls status` names the protections;
+#  - with log = syslog (a listener on /dev/log, in the VM), the key
+#    process's lines reach syslog and none reaches ktlsd as a malformed
+#    key-process answer (its syslog socket was fd 3, replaced by its
+#    socketpair).
 # Needs root and a kTLS kernel (the VM); skips with the reason otherwise.
 set -uo pipefail
 
@@ -42,6 +55,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
 . tests/integration/lib.sh
 
 KTLSD=$(realpath -m "$BUILD/ktlsd")
+ATTACK=$(realpath -m "$BUILD/tests/ktlsd-attack")
 KTLS=$(realpath -m "$BUILD/ktls")
 PY=/usr/bin/python3
 START_WAIT=120			# seconds: the emulated CPU probes ciphers slowly
@@ -629,6 +643,133 @@ test_key_process_dies() {
 	fi
 }
 
+# ---- a compromised network process --------------------------------------------------
+
+# attack_checks LOG LABEL: the probe's verdicts in LOG as TAP lines.
+attack_checks() {
+	local log=$1 label=$2 what
+	for what in "open+read $W/server.key" "open+read $W/psk.txt" \
+		    "read /proc/KEYPROC/mem" "ptrace(PTRACE_ATTACH) on the key process" \
+		    "process_vm_readv of the key process"; do
+		if grep -qF "attack: $what: blocked" "$log"; then
+			tap_ok "$label: $what fails ($(grep -F "attack: $what: blocked" "$log" |
+				sed 's/.*blocked (\(.*\))$/\1/'))"
+		else
+			tap_not_ok "$label: $what fails"
+			diag "$(grep -F "attack: $what" "$log" || echo "no verdict in the log")"
+		fi
+	done
+	if grep -q 'attack: control: process_vm_readv of itself: works' "$log" &&
+	   grep -qF 'attack: open+read /etc/passwd: SUCCEEDED' "$log"; then
+		tap_ok "$label: the controls work (process_vm_readv of itself, /etc/passwd)"
+	else
+		tap_not_ok "$label: the controls work (process_vm_readv of itself, /etc/passwd)"
+	fi
+}
+
+# attack_run NAME [setpriv ARGS...]: ktlsd-attack with a key and a PSK
+# profile, as root with user = ktlsd (no args) or started by setpriv.
+attack_run() {
+	local name=$1 saved=$KTLSD pid out reloads sock
+	sock=$W/$name/ktlsd.sock
+	shift
+	mkdir -p "$W/$name" && chown ktlsd: "$W/$name"	# started as ktlsd, it binds there
+	write_config "$W/$name.conf" "$W/server.key" "$sock" "user = ktlsd"
+	printf '[profile psk]\nrole = server\npsk_file = %s\n' "$W/psk.txt" >> "$W/$name.conf"
+	if [ $# -gt 0 ]; then
+		KTLSD=$W/$name-start.sh
+		printf '#!/bin/sh\nexec setpriv %s %s "$@"\n' "$*" "$ATTACK" > "$KTLSD"
+		chmod 755 "$KTLSD"
+	else
+		KTLSD=$ATTACK
+	fi
+	KTLSD_ATTACK_FILES="$W/server.key:$W/psk.txt" start_ktlsd "$name" "$W/$name.conf" \
+		--no-netlink
+	KTLSD=$saved
+	pid=$KTLSD_PID
+	KTLSD_PID=$(cat "$W/main.pid" 2>/dev/null)
+	if ! wait_for_line "$W/$name.log" 'attack: done' 30 "$pid"; then
+		tap_not_ok "$name: the attack probe ran"
+		diag "$(cat "$W/$name.log")"
+		return 1
+	fi
+	diag "$(grep -E 'attack:|sandbox|Landlock|running as' "$W/$name.log")"
+	attack_checks "$W/$name.log" "$name"
+	reloads=$(grep -c 'configuration reloaded' "$W/$name.log")
+	kill -HUP "$pid"
+	wait_for_line "$W/$name.log" 'configuration reloaded|reload failed' 60 "$pid"
+	if [ "$(grep -c 'configuration reloaded' "$W/$name.log")" -gt "$reloads" ]; then
+		tap_ok "$name: sandboxed, it reloads config, certificate and PSK file (via the key process)"
+	else
+		tap_not_ok "$name: sandboxed, it reloads config, certificate and PSK file"
+		diag "$(tail -n 8 "$W/$name.log")"
+	fi
+	out=$("$KTLS" status --socket "$sock" 2>&1)
+	tap_check "$name: ktls status names the protections" \
+		grep -q '^key isolation: .*Landlock' <<< "$out"
+	diag "$(grep '^key isolation' <<< "$out")"
+	stop_ktlsd "$pid"
+}
+
+test_attack() {
+	[ -x "$ATTACK" ] || { tap_skip "compromised network process" "$ATTACK not built"; return 0; }
+	diag "LSMs: $(cat /sys/kernel/security/lsm 2>/dev/null || echo '?');" \
+	     "yama ptrace_scope: $(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null || echo none)"
+	printf 'client1:%s\n' "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" > "$W/psk.txt"
+	chown ktlsd: "$W/psk.txt" && chmod 600 "$W/psk.txt"
+	attack_run attack-root
+	attack_run attack-user --reuid=ktlsd --regid=ktlsd --init-groups
+}
+
+# ---- syslog -----------------------------------------------------------------------
+
+test_syslog() {
+	local pid i made=''
+	if [ ! -e /dev/log ]; then
+		[ "${KTLSD_IN_VM:-0}" = 1 ] ||
+			{ tap_skip "key process logs to syslog" "no /dev/log, and not in the VM"; return; }
+		"$PY" - "$W/syslog.out" <<-'EOF' &
+		import os, socket, sys
+		s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+		s.bind("/dev/log")
+		os.chmod("/dev/log", 0o666)
+		open(sys.argv[1], "w").close()
+		while True:
+		    msg = s.recv(8192).decode(errors="replace")
+		    with open(sys.argv[1], "a") as f:
+		        f.write(msg + "\n")
+		EOF
+		PIDS+=("$!")
+		made=1
+		wait_for_file /dev/log 20
+	else
+		tap_skip "key process logs to syslog" "/dev/log exists: not ours to listen on"
+		return
+	fi
+	write_config "$W/syslog.conf" "$W/server.key" "$W/syslog.sock" "user = ktlsd" "log = syslog"
+	"$KTLSD" --config "$W/syslog.conf" --no-netlink > "$W/syslog.stderr" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	for ((i = 0; i < START_WAIT * 10; i++)); do
+		grep -q ' ready (config' "$W/syslog.out" 2>/dev/null && break
+		running "$pid" || break
+		sleep 0.1
+	done
+	kill -HUP "$pid"	# a reload: more round trips with the key process
+	wait_for_line "$W/syslog.out" 'configuration reloaded' 60 "$pid"
+	diag "$(grep -E 'key process|malformed' "$W/syslog.out" | head -n 8)"
+	if grep -q 'key process: running as user ktlsd' "$W/syslog.out" &&
+	   grep -q 'configuration reloaded' "$W/syslog.out" &&
+	   ! grep -q 'malformed' "$W/syslog.out"; then
+		tap_ok "log = syslog: the key process's lines reach syslog, none reaches ktlsd as an answer"
+	else
+		tap_not_ok "log = syslog: the key process's lines reach syslog, none reaches ktlsd as an answer"
+		diag "$(tail -n 20 "$W/syslog.out")" "$(cat "$W/syslog.stderr")"
+	fi
+	stop_ktlsd "$pid"
+	[ -n "$made" ] && rm -f /dev/log
+}
+
 # ---- socket activation ------------------------------------------------------------
 
 # ask_status SOCKET SECONDS: a bare STATUS_REQ; waits as long as the daemon
@@ -730,10 +871,12 @@ main() {
 		test_key_process_filter
 		test_stopping
 		test_key_process_dies
+		test_attack
 	fi
 	test_no_netlink_no_caps
 	test_drop_refused
 	test_root_key_refused
+	test_syslog
 	test_socket_activation
 	test_activation_wrong_type
 	tap_done

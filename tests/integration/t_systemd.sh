@@ -19,7 +19,17 @@
 #  - `systemctl reload`: RELOADING=1/READY=1, configuration reloaded;
 #  - `ktls status` counts what happened;
 #  - `systemctl stop ktlsd.service` leaves the socket (and its file) to
-#    systemd, and the next connection activates ktlsd again;
+#    systemd, and the next connection activates ktlsd again; the stop
+#    logs no error (the key process is not killed before ktlsd drops its
+#    keys: no "cannot drop key generation", no "Broken pipe");
+#  - a compromised network process under the shipped unit: ExecStart= of
+#    build/tests/ktlsd-attack (ktlsd plus a probe run in the network
+#    process right after its sandbox): open+read of the key file and the
+#    PSK file, the key process's /proc/PID/mem, ptrace and
+#    process_vm_readv all fail, the controls work; `ktls status` names
+#    the protections in force;
+#  - with --no-netlink (drop-in) ktlsd keeps no capability (capset is
+#    allowed by the unit's filter);
 #  - afterwards nothing is left for the suites that follow: no process of
 #    the namespace, the same mounts, cgroups and root cgroup controllers.
 #
@@ -45,6 +55,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
 . tests/integration/lib.sh
 
 KTLSD=$(realpath -m "$BUILD/ktlsd")
+ATTACK=$(realpath -m "$BUILD/tests/ktlsd-attack")
 KTLS=$(realpath -m "$BUILD/ktls")
 KO=$(realpath -m "$BUILD/kmod/hs_trigger.ko")
 PY=/usr/bin/python3
@@ -53,7 +64,7 @@ ETC=/etc/ktlsd
 SOCK=/run/ktlsd/ktlsd.sock
 START_WAIT=120		# seconds: ktlsd probes ciphers slowly on an emulated CPU
 RUNNER_START_WAIT=90	# seconds from unshare to the runner's first line
-SYSTEMD_WAIT=${KTLS_SYSTEMD_WAIT:-180}	# seconds for the whole boot and the runner (~45 s)
+SYSTEMD_WAIT=${KTLS_SYSTEMD_WAIT:-360}	# seconds for the whole boot and the runner (~90 s)
 STEP_WAIT=60		# seconds for one handshake, systemctl call or status
 PIDS=()
 KMSG_BEFORE=0		# kernel log lines before our systemd started
@@ -111,6 +122,10 @@ write_config() {
 	role = client
 	ca_file = $ETC/ca.pem
 	verify = required
+
+	[profile psk]
+	role = server
+	psk_file = $ETC/psk.txt
 	EOF
 }
 
@@ -121,6 +136,7 @@ write_units() {
 	# /home, which PrivateTmp= and ProtectHome= hide from the service
 	# (status=203/EXEC when CI's clone lives in /tmp).
 	install -D -m 0755 "$KTLSD" "$ETC/vmtest-bin/ktlsd" || return 1
+	[ -x "$ATTACK" ] && install -m 0755 "$ATTACK" "$ETC/vmtest-bin/ktlsd-attack"
 	sed "s|/usr/local/sbin|$ETC/vmtest-bin|g" systemd/ktlsd.service > "$UNITS/ktlsd.service"
 	cp systemd/ktlsd.socket "$UNITS/ktlsd.socket"
 	mkdir -p "$UNITS/ktlsd.service.d" "$UNITS/ktlsd.socket.d"
@@ -279,7 +295,9 @@ outside() {
 		skip_all "systemd-sysusers failed: $(cat "$W/sysusers.log")"
 	mkdir -p "$ETC" && gen_test_certs "$W" localhost || skip_all "cannot make certificates"
 	install -m 0644 "$W/server.pem" "$W/ca.pem" "$ETC/" &&
-	install -m 0600 -o ktlsd -g ktlsd "$W/server.key" "$ETC/server.key" ||
+	install -m 0600 -o ktlsd -g ktlsd "$W/server.key" "$ETC/server.key" &&
+	printf 'client1:%s\n' "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" > "$ETC/psk.txt" &&
+	chown ktlsd:ktlsd "$ETC/psk.txt" && chmod 600 "$ETC/psk.txt" ||
 		skip_all "cannot install the certificates"
 	write_config && write_units
 	cgroup_state > "$W/cgroups.before" 2> "$W/cgroups.err" ||
@@ -528,9 +546,20 @@ test_status() {
 }
 
 test_stop_and_reactivate() {
-	local old
+	local old lines
 	old=$(prop ktlsd.service MainPID)
+	lines=$(grep -c '' /var/log/ktlsd-vmtest.log)
 	sc stop ktlsd.service
+	# systemctl stop signals the unit: the key process must outlive ktlsd's
+	# own shutdown (it drops its key generation there)
+	if tail -n "+$((lines + 1))" /var/log/ktlsd-vmtest.log |
+		grep -E 'error: |cannot drop key generation|Broken pipe|key process: process .* killed' \
+		> "$W/stop-errors.log"; then
+		tap_not_ok "systemctl stop: no error logged (the key process is not killed first)"
+		diag "$(cat "$W/stop-errors.log")"
+	else
+		tap_ok "systemctl stop: no error logged (the key process is not killed first)"
+	fi
 	if [ "$(sc is-active ktlsd.service)" = inactive ] &&
 	   [ "$(sc is-active ktlsd.socket)" = active ] && [ -S "$SOCK" ] &&
 	   ask_status "$START_WAIT" && [ "$(sc is-active ktlsd.service)" = active ] &&
@@ -540,6 +569,70 @@ test_stop_and_reactivate() {
 		tap_not_ok "stop leaves the socket to systemd; the next connection starts ktlsd again"
 		unit_status
 	fi
+}
+
+# restart_with NAME [Service lines...]: a drop-in NAME.conf for ktlsd.service
+# (none when no lines), restarted; waits until it answers.
+restart_with() {
+	local name=$1
+	shift
+	rm -f "$UNITS/ktlsd.service.d/"{attack,nonetlink}.conf
+	[ $# -gt 0 ] && printf '[Service]\n%s\n' "$@" > "$UNITS/ktlsd.service.d/$name.conf"
+	sc daemon-reload && sc restart ktlsd.service && ask_status "$START_WAIT"
+}
+
+test_attack() {
+	local lines log=$W/attack.log what out
+	if [ ! -x "$ETC/vmtest-bin/ktlsd-attack" ]; then
+		tap_skip "compromised network process under the unit" "$ATTACK not built"
+		return
+	fi
+	lines=$(grep -c '' /var/log/ktlsd-vmtest.log)
+	if ! restart_with attack "ExecStart=" \
+		"ExecStart=$ETC/vmtest-bin/ktlsd-attack --foreground" \
+		"Environment=KTLSD_ATTACK_FILES=$ETC/server.key:$ETC/psk.txt"; then
+		tap_not_ok "ktlsd-attack under the shipped unit starts"
+		unit_status
+		return
+	fi
+	tail -n "+$((lines + 1))" /var/log/ktlsd-vmtest.log > "$log"
+	diag "$(grep -E 'attack:|sandbox|Landlock' "$log")"
+	for what in "open+read $ETC/server.key" "open+read $ETC/psk.txt" \
+		    "read /proc/KEYPROC/mem" "ptrace(PTRACE_ATTACH) on the key process" \
+		    "process_vm_readv of the key process"; do
+		if grep -qF "attack: $what: blocked" "$log"; then
+			tap_ok "under the unit, a compromised network process: $what fails"
+		else
+			tap_not_ok "under the unit, a compromised network process: $what fails"
+			diag "$(grep -F "attack: $what" "$log" || echo "no verdict in the log")"
+		fi
+	done
+	if grep -q 'attack: control: process_vm_readv of itself: works' "$log" &&
+	   grep -qF 'attack: open+read /etc/passwd: SUCCEEDED' "$log"; then
+		tap_ok "under the unit: the probe's controls work (process_vm_readv of itself, /etc/passwd)"
+	else
+		tap_not_ok "under the unit: the probe's controls work (process_vm_readv of itself, /etc/passwd)"
+	fi
+	out=$(timeout "$STEP_WAIT" "$KTLS" status 2>&1)
+	diag "$(grep '^key isolation' <<< "$out")"
+	tap_check "under the unit: ktls status shows the key process not dumpable and Landlock" \
+		grep -q '^key isolation: key process (not dumpable, seccomp); network process: Landlock' \
+		<<< "$out"
+}
+
+test_no_netlink_caps() {
+	local main
+	if restart_with nonetlink "ExecStart=" "ExecStart=$ETC/vmtest-bin/ktlsd --foreground --no-netlink"
+	then
+		main=$(prop ktlsd.service MainPID)
+		tap_check "with --no-netlink under the unit ktlsd drops CAP_NET_ADMIN (capset allowed)" \
+			test "$(awk '$1 == "CapPrm:" { print $2 }' "/proc/$main/status")" = \
+			     0000000000000000
+		diag "$(grep -E '^Cap(Prm|Eff)' "/proc/$main/status" | tr '\n\t' '  ')"
+	else
+		tap_not_ok "ktlsd --no-netlink under the unit starts"
+	fi
+	restart_with none
 }
 
 inside() {
@@ -556,6 +649,8 @@ inside() {
 		test_reload
 		test_status
 		test_stop_and_reactivate
+		test_attack
+		test_no_netlink_caps
 	fi
 	tap_done
 	rc=$?

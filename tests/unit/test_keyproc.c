@@ -44,7 +44,71 @@
 #include "../../daemon/keyproc_proto.h"
 #include "unit_files.h"
 
-static struct cfg *base_cfg;	/* built-in defaults: what keyproc_start needs */
+static struct cfg *base_cfg;	/* keyproc_start's: profiles naming the test keys */
+
+/* The key process learns key paths only from the config file: one profile
+ * per test key, named after it, at a fixed index. */
+static const struct {
+	const char *key, *profile;
+	uint32_t index;
+} key_profiles[] = {
+	{ "ec.key", "ec", 0 }, { "rsa.key", "rsa", 1 }, { "loose.key", "loose", 2 },
+	{ "junk.key", "junk", 3 }, { "ed.key", "ed", 4 },
+};
+
+static void write_base_config(void)
+{
+	char conf[2048];
+	size_t used = 0;
+
+	for (size_t i = 0; i < sizeof(key_profiles) / sizeof(key_profiles[0]); i++)
+		used += (size_t)snprintf(conf + used, sizeof(conf) - used,
+					 "[profile %s]\nrole = server\ncertificate = %s\n"
+					 "key = %s\n", key_profiles[i].profile,
+					 unit_tmp_path("ec.crt"),
+					 unit_tmp_path(key_profiles[i].key));
+	/* index 5: one PEM for certificate and key */
+	used += (size_t)snprintf(conf + used, sizeof(conf) - used, "[profile combo]\nrole = "
+				 "server\ncertificate = %s\nkey = %s\n",
+				 unit_tmp_path("ec.key"), unit_tmp_path("ec.key"));
+	unit_write_file("ktlsd.conf", conf, used, 0644);
+}
+
+/* A generation bound to the config file as it is now (re-read by the key
+ * process), not kept for creds_load_all. */
+static uint32_t new_generation(void)
+{
+	uint32_t gen = 0, again = 0;
+	char err[512];
+
+	if (keyproc_config(&gen, NULL, err, sizeof(err)) < 0)
+		fail_msg("CONFIG: %s", err);
+	assert_int_equal(keyproc_load_generation(&again, err, sizeof(err)), 0);
+	assert_int_equal(again, gen);
+	return gen;
+}
+
+/* keyproc_privkey for the profile that names key_name. */
+static int privkey_for(uint32_t gen, const char *key_name, gnutls_privkey_t *key, char *err,
+		       size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(key_profiles) / sizeof(key_profiles[0]); i++)
+		if (strcmp(key_profiles[i].key, key_name) == 0)
+			return keyproc_privkey(gen, key_profiles[i].index, key_profiles[i].profile,
+					       key, err, errlen);
+	fail_msg("no profile for %s", key_name);
+	return -1;
+}
+
+/* keyproc_start, and its first CONFIG (which binds base_cfg itself). */
+static int start_bound(void)
+{
+	int rc = keyproc_start(base_cfg, 0);
+
+	if (rc == 0)
+		new_generation();
+	return rc;
+}
 
 /* The public key of a key file, read here (the test may: it is no daemon). */
 static gnutls_pubkey_t pubkey_of(const char *key_name)
@@ -64,6 +128,38 @@ static gnutls_pubkey_t pubkey_of(const char *key_name)
 	return pub;
 }
 
+/* unit_make_cert signs with SHA-256, which Ed25519 does not take. */
+static void make_ed25519_cert(const char *cert_name, const char *key_name)
+{
+	gnutls_x509_privkey_t key;
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t pem;
+	unsigned char serial = 7;
+
+	assert_int_equal(gnutls_x509_privkey_init(&key), 0);
+	assert_int_equal(gnutls_x509_privkey_generate(key, GNUTLS_PK_EDDSA_ED25519, 256, 0), 0);
+	assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+	gnutls_x509_crt_set_version(crt, 3);
+	gnutls_x509_crt_set_serial(crt, &serial, 1);
+	gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, "ed.test", 7);
+	gnutls_x509_crt_set_activation_time(crt, time(NULL) - 3600);
+	gnutls_x509_crt_set_expiration_time(crt, time(NULL) + 86400);
+	gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE);
+	assert_int_equal(gnutls_x509_crt_set_key(crt, key), 0);
+	assert_int_equal(gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_UNKNOWN, 0), 0);
+	assert_int_equal(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &pem), 0);
+	unit_write_file(cert_name, pem.data, pem.size, 0644);
+	gnutls_free(pem.data);
+	/* PKCS#8: GnuTLS has no traditional PEM form for Ed25519 */
+	assert_int_equal(gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM, NULL,
+							   GNUTLS_PKCS_PLAIN, &pem), 0);
+	unit_write_file(key_name, pem.data, pem.size, 0600);
+	gnutls_memset(pem.data, 0, pem.size);
+	gnutls_free(pem.data);
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_privkey_deinit(key);
+}
+
 static int setup_all(void **state)
 {
 	char err[256];
@@ -73,7 +169,9 @@ static int setup_all(void **state)
 	unit_make_cert("ec.crt", "ec.key", "ec.test", GNUTLS_PK_ECDSA,
 		       GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1));
 	unit_make_cert("rsa.crt", "rsa.key", "rsa.test", GNUTLS_PK_RSA, 2048);
-	return cfg_load(NULL, &base_cfg, err, sizeof(err));
+	make_ed25519_cert("ed.crt", "ed.key");
+	write_base_config();
+	return cfg_load(unit_tmp_path("ktlsd.conf"), &base_cfg, err, sizeof(err));
 }
 
 static int teardown_all(void **state)
@@ -85,7 +183,8 @@ static int teardown_all(void **state)
 
 static int start(void **state)
 {
-	return keyproc_start(base_cfg, 0);
+	write_base_config();
+	return start_bound();
 }
 
 static int stop(void **state)
@@ -102,13 +201,13 @@ static void sign_and_verify(const char *key_name, gnutls_sign_algorithm_t algo)
 				      33 };
 	const gnutls_datum_t other = { (unsigned char *)"TLS 1.3, server CertificateVerifz",
 				       33 };
-	uint32_t gen = keyproc_new_generation();
+	uint32_t gen = new_generation();
 	gnutls_pubkey_t pub = pubkey_of(key_name);
 	gnutls_privkey_t key;
 	gnutls_datum_t sig;
 	char err[512];
 
-	assert_int_equal(keyproc_privkey(gen, 0, unit_tmp_path(key_name), &key, err, sizeof(err)), 0);
+	assert_int_equal(privkey_for(gen, key_name, &key, err, sizeof(err)), 0);
 	assert_int_equal(gnutls_privkey_sign_data2(key, algo, 0, &data, &sig), 0);
 	assert_int_equal(gnutls_pubkey_verify_data2(pub, algo, 0, &data, &sig), 0);
 	/* falsifiable: the same signature does not fit other data */
@@ -134,25 +233,24 @@ static void test_rsa_pss_signature_verifies(void **state)
 
 static void test_info_from_key_process(void **state)
 {
-	uint32_t gen = keyproc_new_generation();
+	uint32_t gen = new_generation();
 	gnutls_privkey_t key;
 	unsigned bits = 0;
 	char err[512];
 
-	assert_int_equal(keyproc_privkey(gen, 3, unit_tmp_path("rsa.key"), &key, err, sizeof(err)), 0);
+	assert_int_equal(privkey_for(gen, "rsa.key", &key, err, sizeof(err)), 0);
 	assert_int_equal(gnutls_privkey_get_pk_algorithm(key, &bits), GNUTLS_PK_RSA);
 	assert_int_equal(bits, 2048);
 	gnutls_privkey_deinit(key);
 	/* the same (generation, index) twice: refused */
-	assert_int_equal(keyproc_privkey(gen, 3, unit_tmp_path("ec.key"), &key, err, sizeof(err)),
-			 -EEXIST);
+	assert_int_equal(privkey_for(gen, "rsa.key", &key, err, sizeof(err)), -EEXIST);
 	keyproc_drop(gen);
 }
 
 static void test_key_process_refuses(void **state)
 {
 	const gnutls_datum_t data = { (unsigned char *)"x", 1 };
-	uint32_t gen = keyproc_new_generation();
+	uint32_t gen = new_generation();
 	gnutls_privkey_t key;
 	gnutls_datum_t sig;
 	char err[512], want[512];
@@ -161,16 +259,16 @@ static void test_key_process_refuses(void **state)
 	unit_write_file("loose.key", "not a key", 9, 0640);
 	snprintf(want, sizeof(want), "key file %s is readable by group/others (mode 0640); "
 		 "chmod 600 it", unit_tmp_path("loose.key"));
-	assert_int_equal(keyproc_privkey(gen, 0, unit_tmp_path("loose.key"), &key, err, sizeof(err)),
+	assert_int_equal(privkey_for(gen, "loose.key", &key, err, sizeof(err)),
 			 -EPERM);
 	assert_string_equal(err, want);
 	unit_write_file("junk.key", "not a key", 9, 0600);
-	assert_int_equal(keyproc_privkey(gen, 0, unit_tmp_path("junk.key"), &key, err, sizeof(err)),
+	assert_int_equal(privkey_for(gen, "junk.key", &key, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "junk.key"));
 
 	/* an ECDSA key asked for an RSA signature */
-	assert_int_equal(keyproc_privkey(gen, 0, unit_tmp_path("ec.key"), &key, err, sizeof(err)), 0);
+	assert_int_equal(privkey_for(gen, "ec.key", &key, err, sizeof(err)), 0);
 	assert_true(gnutls_privkey_sign_data2(key, GNUTLS_SIGN_RSA_PSS_RSAE_SHA256, 0, &data,
 					      &sig) < 0);
 	/* a dropped generation no longer signs */
@@ -178,6 +276,38 @@ static void test_key_process_refuses(void **state)
 	assert_int_equal(gnutls_privkey_sign_data2(key, GNUTLS_SIGN_ECDSA_SECP256R1_SHA256, 0,
 						   &data, &sig), GNUTLS_E_PK_SIGN_FAILED);
 	gnutls_privkey_deinit(key);
+}
+
+/* OPEN: the key process opens what its own config names, by profile index
+ * and name, never a private key (not even as a "certificate"). */
+static void test_open_by_id(void **state)
+{
+	uint32_t gen = new_generation();
+	gnutls_datum_t got, want;
+	char err[512];
+	int fd;
+
+	fd = keyproc_open(gen, 0, "ec", KP_FILE_CERT, err, sizeof(err));
+	assert_true(fd >= 0);
+	assert_int_equal(gnutls_load_file(unit_tmp_path("ec.crt"), &want), 0);
+	got.data = calloc(1, want.size + 1);
+	assert_int_equal(read(fd, got.data, want.size + 1), want.size);
+	assert_memory_equal(got.data, want.data, want.size);
+	free(got.data);
+	gnutls_free(want.data);
+	close(fd);
+	/* a certificate file that is a key file: refused */
+	assert_int_equal(keyproc_open(gen, 5, "combo", KP_FILE_CERT, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "also a private key file"));
+	/* the name must match the index; a file the profile lacks */
+	assert_int_equal(keyproc_open(gen, 0, "rsa", KP_FILE_CERT, err, sizeof(err)), -ESTALE);
+	assert_int_equal(keyproc_open(gen, 9, "ec", KP_FILE_CERT, err, sizeof(err)), -ESTALE);
+	assert_int_equal(keyproc_open(gen, 0, "ec", KP_FILE_PSK, err, sizeof(err)), -ENOENT);
+	/* a generation the key process never configured */
+	assert_int_equal(keyproc_open(gen + 100, 0, "ec", KP_FILE_CERT, err, sizeof(err)),
+			 -ENOKEY);
+	keyproc_drop(gen);
+	assert_int_equal(keyproc_open(gen, 0, "ec", KP_FILE_CERT, err, sizeof(err)), -ENOKEY);
 }
 
 /* Raw messages on a socketpair served by keyproc_serve in a child. */
@@ -201,17 +331,17 @@ static void test_serve_refuses_malformed(void **state)
 	close(sv[1]);
 
 	/* unknown type 9 with a valid header shape: refused, no answer */
-	memcpy(buf, "\x09\x01\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00", 16);
+	memcpy(buf, "\x09\x02\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00", 16);
 	assert_int_equal(send(sv[0], buf, 16, 0), 16);
 	/* SIGN_DATA one byte over the bound: answered -EMSGSIZE, id 2 */
-	memcpy(buf, "\x02\x01\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00", 16);
+	memcpy(buf, "\x02\x02\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00", 16);
 	assert_int_equal(send(sv[0], buf, KP_REQ_MAX + 1, 0), KP_REQ_MAX + 1);
 	assert_true(recv(sv[0], reply, sizeof(reply), 0) >= KP_REP_HDR_LEN);
 	assert_int_equal(kp_reply_decode(reply, KP_REP_HDR_LEN, &rp), 0);
 	assert_int_equal(rp.id, 2);
 	assert_int_equal(rp.status, -EMSGSIZE);
 	/* SIGN for a key never loaded: -ENOKEY, id 3 */
-	memcpy(buf, "\x02\x01\x00\x00\x03\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00"
+	memcpy(buf, "\x02\x02\x00\x00\x03\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00"
 		    "\x01\x00\x00\x00\x00\x00\x00\x00" "abc", 27);
 	assert_int_equal(send(sv[0], buf, 27, 0), 27);
 	assert_int_equal(recv(sv[0], reply, sizeof(reply), 0), KP_REP_HDR_LEN);
@@ -221,7 +351,7 @@ static void test_serve_refuses_malformed(void **state)
 	/* unknown flags: -EINVAL would come only after the key is found; a
 	 * truncated header gets nothing, and the loop still runs: DROP answers */
 	assert_int_equal(send(sv[0], buf, 5, 0), 5);
-	memcpy(buf, "\x04\x01\x00\x00\x04\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00", 16);
+	memcpy(buf, "\x04\x02\x00\x00\x04\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00", 16);
 	assert_int_equal(send(sv[0], buf, 16, 0), 16);
 	assert_int_equal(recv(sv[0], reply, sizeof(reply), 0), KP_REP_HDR_LEN);
 	assert_int_equal(kp_reply_decode(reply, KP_REP_HDR_LEN, &rp), 0);
@@ -315,13 +445,13 @@ static void test_key_process_filter_kills(void **state)
 static void test_dead_key_process(void **state)
 {
 	const gnutls_datum_t data = { (unsigned char *)"x", 1 };
-	uint32_t gen = keyproc_new_generation();
+	uint32_t gen = new_generation();
 	gnutls_privkey_t key;
 	gnutls_datum_t sig;
 	char err[512];
 	time_t t0;
 
-	assert_int_equal(keyproc_privkey(gen, 0, unit_tmp_path("ec.key"), &key, err, sizeof(err)), 0);
+	assert_int_equal(privkey_for(gen, "ec.key", &key, err, sizeof(err)), 0);
 	assert_true(keyproc_pid() > 0);
 	assert_int_equal(kill(keyproc_pid(), SIGKILL), 0);
 	t0 = time(NULL);
@@ -334,8 +464,7 @@ static void test_dead_key_process(void **state)
 		usleep(10000);
 	}
 	assert_int_equal(keyproc_pid(), 0);
-	assert_int_equal(keyproc_privkey(gen + 1, 0, unit_tmp_path("ec.key"), &key, err,
-					 sizeof(err)) < 0, 1);
+	assert_int_equal(privkey_for(gen + 1, "ec.key", &key, err, sizeof(err)) < 0, 1);
 	gnutls_privkey_deinit(key);
 }
 
@@ -459,6 +588,154 @@ static void test_mismatched_key_refused_at_load(void **state)
 	cfg_free(cfg);
 }
 
+/*
+ * TLS 1.2 client authentication signs the whole transcript so far
+ * (CertificateVerify), the server's Certificate message included: a server
+ * decides how big that is.  A 70 KB certificate pushes it over the key
+ * process's 64 KiB data limit; the signature must still be made.
+ */
+struct big_server {
+	int fd, rc, got_client_cert;
+	gnutls_certificate_credentials_t x509;
+};
+
+static void *run_big_server(void *arg)
+{
+	struct big_server *srv = arg;
+	gnutls_session_t s;
+	unsigned n = 0;
+
+	gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NO_TICKETS);
+	gnutls_priority_set_direct(s, "NORMAL:-VERS-ALL:+VERS-TLS1.2", NULL);
+	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, srv->x509);
+	gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUEST);
+	gnutls_transport_set_int(s, srv->fd);
+	do
+		srv->rc = gnutls_handshake(s);
+	while (srv->rc < 0 && !gnutls_error_is_fatal(srv->rc));
+	srv->got_client_cert = srv->rc == 0 && gnutls_certificate_get_peers(s, &n) && n > 0;
+	gnutls_deinit(s);
+	shutdown(srv->fd, SHUT_RDWR);
+	return NULL;
+}
+
+/* A self-signed EC certificate carrying a pad_len-byte private extension. */
+static void big_server_creds(gnutls_certificate_credentials_t *out, size_t pad_len)
+{
+	gnutls_x509_privkey_t key;
+	gnutls_x509_crt_t crt;
+	unsigned char *pad = calloc(1, pad_len), serial = 1;
+
+	assert_non_null(pad);
+	assert_int_equal(gnutls_x509_privkey_init(&key), 0);
+	assert_int_equal(gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+			 GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0), 0);
+	assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+	gnutls_x509_crt_set_version(crt, 3);
+	gnutls_x509_crt_set_serial(crt, &serial, 1);
+	gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, "big.test", 8);
+	gnutls_x509_crt_set_issuer_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, "big.test", 8);
+	gnutls_x509_crt_set_activation_time(crt, time(NULL) - 3600);
+	gnutls_x509_crt_set_expiration_time(crt, time(NULL) + 86400);
+	assert_int_equal(gnutls_x509_crt_set_key(crt, key), 0);
+	assert_int_equal(gnutls_x509_crt_set_extension_by_oid(crt, "1.3.6.1.4.1.55555.1", pad,
+							      pad_len, 0), 0);
+	assert_int_equal(gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0), 0);
+	assert_int_equal(gnutls_certificate_allocate_credentials(out), 0);
+	assert_int_equal(gnutls_certificate_set_x509_key(*out, &crt, 1, key), 0);
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_privkey_deinit(key);
+	free(pad);
+}
+
+static void test_tls12_client_cert_over_64k(void **state)
+{
+	struct big_server srv = { 0 };
+	struct cfg *cfg = NULL;
+	gnutls_session_t s;
+	pthread_t thread;
+	char conf[1024], err[768];
+	int fds[2], rc;
+
+	/* Ed25519: the one kind of key GnuTLS gives the transcript itself to
+	 * sign (ECDSA and RSA signatures are asked for by hash) */
+	snprintf(conf, sizeof(conf), "[profile mtls]\nrole = client\ncertificate = %s\n"
+		 "key = %s\nverify = none\n", unit_tmp_path("ed.crt"), unit_tmp_path("ed.key"));
+	unit_write_file("ktlsd.conf", conf, strlen(conf), 0644);
+	assert_int_equal(cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, err, sizeof(err)), 0);
+	if (creds_load_all(cfg, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_int_not_equal(cfg->profiles[0].creds->keyproc_generation, 0);
+	big_server_creds(&srv.x509, 70000);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+	srv.fd = fds[1];
+	assert_int_equal(pthread_create(&thread, NULL, run_big_server, &srv), 0);
+	gnutls_init(&s, GNUTLS_CLIENT);
+	assert_int_equal(gnutls_priority_set_direct(s, "NORMAL:-VERS-ALL:+VERS-TLS1.2", NULL), 0);
+	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cfg->profiles[0].creds->x509);
+	gnutls_transport_set_int(s, fds[0]);
+	do
+		rc = gnutls_handshake(s);
+	while (rc < 0 && !gnutls_error_is_fatal(rc));
+	if (rc < 0)
+		shutdown(fds[0], SHUT_RDWR);
+	pthread_join(thread, NULL);
+	gnutls_deinit(s);
+	close(fds[0]);
+	close(fds[1]);
+	gnutls_certificate_free_credentials(srv.x509);
+	creds_free_all(cfg);
+	cfg_free(cfg);
+	if (rc < 0 || srv.rc < 0)
+		fail_msg("TLS 1.2 client certificate after a 70 KB server certificate: client %s, "
+			 "server %s", gnutls_strerror(rc), gnutls_strerror(srv.rc));
+	assert_true(srv.got_client_cert);
+}
+
+/* The same limit without a handshake: every signature kind GnuTLS may ask
+ * the key process for, over 100 KB of data. */
+static void test_sign_data_over_64k(void **state)
+{
+	static const struct {
+		const char *key;
+		gnutls_sign_algorithm_t algo;
+	} cases[] = {
+		{ "ec.key", GNUTLS_SIGN_ECDSA_SHA256 },
+		{ "ec.key", GNUTLS_SIGN_ECDSA_SECP256R1_SHA256 },
+		{ "rsa.key", GNUTLS_SIGN_RSA_SHA256 },
+		{ "rsa.key", GNUTLS_SIGN_RSA_PSS_RSAE_SHA384 },
+		/* EdDSA signs the message itself, not a hash: GnuTLS hands the
+		 * whole transcript to the sign_data callback */
+		{ "ed.key", GNUTLS_SIGN_EDDSA_ED25519 },
+	};
+	gnutls_datum_t data = { calloc(1, 100000), 100000 }, sig;
+	char err[512];
+
+	assert_non_null(data.data);
+	memset(data.data, 'T', data.size);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t gen = new_generation();
+		gnutls_pubkey_t pub = pubkey_of(cases[i].key);
+		gnutls_privkey_t key;
+
+		if (privkey_for(gen, cases[i].key, &key, err, sizeof(err)) < 0)
+			fail_msg("%s: %s", cases[i].key, err);
+		if (gnutls_privkey_sign_data2(key, cases[i].algo, 0, &data, &sig) < 0)
+			fail_msg("%s over %u bytes: not signed", gnutls_sign_get_name(cases[i].algo),
+				 data.size);
+		assert_int_equal(gnutls_pubkey_verify_data2(pub, cases[i].algo, 0, &data, &sig), 0);
+		data.data[0] ^= 1;	/* falsifiable */
+		assert_int_equal(gnutls_pubkey_verify_data2(pub, cases[i].algo, 0, &data, &sig),
+				 GNUTLS_E_PK_SIG_VERIFY_FAILED);
+		data.data[0] ^= 1;
+		gnutls_free(sig.data);
+		gnutls_privkey_deinit(key);
+		gnutls_pubkey_deinit(pub);
+		keyproc_drop(gen);
+	}
+	free(data.data);
+}
+
 /* ---- cost ---- */
 
 static unsigned bench_n(unsigned dflt)
@@ -502,13 +779,12 @@ static void test_sign_cost(void **state)
 	char err[512];
 
 	for (size_t i = 0; i < 2; i++) {
-		uint32_t gen = keyproc_new_generation();
+		uint32_t gen = new_generation();
 		gnutls_privkey_t ext, local;
 		gnutls_datum_t pem;
 		double direct = 0, via = 0;
 
-		assert_int_equal(keyproc_privkey(gen, 0, unit_tmp_path(cases[i].key), &ext, err,
-						 sizeof(err)), 0);
+		assert_int_equal(privkey_for(gen, cases[i].key, &ext, err, sizeof(err)), 0);
 		assert_int_equal(gnutls_load_file(unit_tmp_path(cases[i].key), &pem), 0);
 		assert_int_equal(gnutls_privkey_init(&local), 0);
 		assert_int_equal(gnutls_privkey_import_x509_raw(local, &pem, GNUTLS_X509_FMT_PEM,
@@ -558,7 +834,7 @@ static void test_handshake_cost(void **state)
 		local_cfg = load_server(keys[i][0], keys[i][1], err, sizeof(err), &rc);
 		assert_int_equal(rc, 0);
 		assert_int_equal(local_cfg->profiles[0].creds->keyproc_generation, 0);
-		assert_int_equal(keyproc_start(base_cfg, 0), 0);
+		assert_int_equal(start_bound(), 0);
 		/* via_cfg's generation was in the old key process: reload it */
 		creds_free_all(via_cfg);
 		assert_int_equal(creds_load_all(via_cfg, err, sizeof(err)), 0);
@@ -588,6 +864,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rsa_pss_signature_verifies, start, stop),
 		cmocka_unit_test_setup_teardown(test_info_from_key_process, start, stop),
 		cmocka_unit_test_setup_teardown(test_key_process_refuses, start, stop),
+		cmocka_unit_test_setup_teardown(test_open_by_id, start, stop),
 		cmocka_unit_test(test_serve_refuses_malformed),
 		cmocka_unit_test_setup_teardown(test_key_process_is_filtered, start, stop),
 		cmocka_unit_test(test_key_process_filter_kills),
@@ -595,6 +872,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tls13_handshakes_through_key_process,
 						start, stop),
 		cmocka_unit_test_setup_teardown(test_mismatched_key_refused_at_load, start, stop),
+		cmocka_unit_test_setup_teardown(test_sign_data_over_64k, start, stop),
+		cmocka_unit_test_setup_teardown(test_tls12_client_cert_over_64k, start, stop),
 		cmocka_unit_test_setup_teardown(test_sign_cost, start, stop),
 		cmocka_unit_test_setup_teardown(test_handshake_cost, start, stop),
 	};

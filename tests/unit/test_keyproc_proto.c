@@ -19,15 +19,33 @@
 #include "../../daemon/keyproc_proto.h"
 
 static const uint8_t golden_load[] = {
-	0x01, 0x01, 0x00, 0x00,		/* LOAD, version 1, reserved */
+	0x01, 0x02, 0x00, 0x00,		/* LOAD, version 2, reserved */
 	0x04, 0x03, 0x02, 0x01,		/* id 0x01020304 */
 	0x05, 0x00, 0x00, 0x00,		/* generation 5 */
 	0x02, 0x00, 0x00, 0x00,		/* index 2 */
-	'/', 'k',			/* path */
+	'w', 'e', 'b',			/* profile name: no path, ever */
+};
+
+static const uint8_t golden_open[] = {
+	0x06, 0x02, 0x00, 0x00,		/* OPEN */
+	0x0a, 0x00, 0x00, 0x00,		/* id 10 */
+	0x03, 0x00, 0x00, 0x00,		/* generation 3 */
+	0x01, 0x00, 0x00, 0x00,		/* index 1 */
+	0x03, 0x00, 0x00, 0x00,		/* KP_FILE_PSK */
+	'p', 's', 'k',			/* profile name */
+};
+
+static const uint8_t golden_config[] = {
+	0x05, 0x02, 0x00, 0x00, 0x0b, 0x00, 0x00, 0x00,
+	0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
+static const uint8_t golden_open_ok[] = {	/* the descriptor rides in SCM_RIGHTS */
+	0x86, 0x02, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 };
 
 static const uint8_t golden_sign[] = {
-	0x02, 0x01, 0x00, 0x00,		/* SIGN_DATA */
+	0x02, 0x02, 0x00, 0x00,		/* SIGN_DATA */
 	0x07, 0x00, 0x00, 0x00,		/* id 7 */
 	0x00, 0x00, 0x01, 0x00,		/* generation 0x10000 */
 	0x00, 0x00, 0x00, 0x00,		/* index 0 */
@@ -37,12 +55,12 @@ static const uint8_t golden_sign[] = {
 };
 
 static const uint8_t golden_drop[] = {
-	0x04, 0x01, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00,
+	0x04, 0x02, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00,
 	0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
 };
 
 static const uint8_t golden_load_ok[] = {
-	0x81, 0x01, 0x00, 0x00,		/* LOAD | REPLY */
+	0x81, 0x02, 0x00, 0x00,		/* LOAD | REPLY */
 	0x04, 0x03, 0x02, 0x01,		/* id */
 	0x00, 0x00, 0x00, 0x00,		/* status 0 */
 	0x04, 0x00, 0x00, 0x00,		/* pk algorithm 4 */
@@ -50,14 +68,14 @@ static const uint8_t golden_load_ok[] = {
 };
 
 static const uint8_t golden_sign_refused[] = {
-	0x82, 0x01, 0x00, 0x00,
+	0x82, 0x02, 0x00, 0x00,
 	0x07, 0x00, 0x00, 0x00,
 	0x82, 0xff, 0xff, 0xff,		/* -126 (-ENOKEY) */
 	'n', 'o',			/* reason */
 };
 
 static const uint8_t golden_sign_ok[] = {
-	0x83, 0x01, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00,
+	0x83, 0x02, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00,
 	0x00, 0x00, 0x00, 0x00, 0x30, 0x45,
 };
 
@@ -65,7 +83,7 @@ static void test_request_golden(void **state)
 {
 	uint8_t buf[64];
 	struct kp_request r = { .type = KP_LOAD, .id = 0x01020304, .generation = 5, .index = 2,
-				.data = (const uint8_t *)"/k", .data_len = 2 };
+				.data = (const uint8_t *)"web", .data_len = 3 };
 
 	assert_int_equal(kp_request_encode(&r, buf, sizeof(buf)), sizeof(golden_load));
 	assert_memory_equal(buf, golden_load, sizeof(golden_load));
@@ -79,6 +97,67 @@ static void test_request_golden(void **state)
 	r = (struct kp_request){ .type = KP_DROP, .id = 9, .generation = 0xffffffff };
 	assert_int_equal(kp_request_encode(&r, buf, sizeof(buf)), sizeof(golden_drop));
 	assert_memory_equal(buf, golden_drop, sizeof(golden_drop));
+
+	r = (struct kp_request){ .type = KP_OPEN, .id = 10, .generation = 3, .index = 1,
+				 .file = KP_FILE_PSK, .data = (const uint8_t *)"psk",
+				 .data_len = 3 };
+	assert_int_equal(kp_request_encode(&r, buf, sizeof(buf)), sizeof(golden_open));
+	assert_memory_equal(buf, golden_open, sizeof(golden_open));
+
+	r = (struct kp_request){ .type = KP_CONFIG, .id = 11, .generation = 4 };
+	assert_int_equal(kp_request_encode(&r, buf, sizeof(buf)), sizeof(golden_config));
+	assert_memory_equal(buf, golden_config, sizeof(golden_config));
+}
+
+/* OPEN names a file kind (never a key) and a profile; CONFIG nothing. */
+static void test_open_config(void **state)
+{
+	uint8_t buf[64];
+	struct kp_request r;
+	struct kp_reply rp = { .type = KP_OPEN, .id = 10 };
+
+	assert_int_equal(kp_request_decode(golden_open, sizeof(golden_open), &r), 0);
+	assert_int_equal(r.type, KP_OPEN);
+	assert_int_equal(r.file, KP_FILE_PSK);
+	assert_int_equal(r.index, 1);
+	assert_int_equal(r.data_len, 3);
+	assert_memory_equal(r.data, "psk", 3);
+	for (uint32_t kind = 0; kind < 8; kind++) {
+		memcpy(buf, golden_open, sizeof(golden_open));
+		buf[16] = (uint8_t)kind;
+		assert_int_equal(kp_request_decode(buf, sizeof(golden_open), &r),
+				 kind >= KP_FILE_CERT && kind <= KP_FILE_PSK ? 0 : -EBADMSG);
+	}
+	for (size_t n = 0; n <= KP_REQ_HDR_LEN + 4; n++)	/* no kind, or no name */
+		assert_int_not_equal(kp_request_decode(golden_open, n, &r), 0);
+
+	assert_int_equal(kp_request_decode(golden_config, sizeof(golden_config), &r), 0);
+	assert_int_equal(r.type, KP_CONFIG);
+	assert_int_equal(r.generation, 4);
+	memcpy(buf, golden_config, sizeof(golden_config));
+	buf[sizeof(golden_config)] = 'x';	/* a path smuggled in: refused */
+	assert_int_equal(kp_request_decode(buf, sizeof(golden_config) + 1, &r), -EBADMSG);
+	buf[12] = 1;				/* an index */
+	assert_int_equal(kp_request_decode(buf, sizeof(golden_config), &r), -EBADMSG);
+
+	/* DATA: an offset, then a part of what SIGN_DATA will sign */
+	r = (struct kp_request){ .type = KP_DATA, .id = 12, .generation = 1, .offset = 65536,
+				 .data = (const uint8_t *)"xy", .data_len = 2 };
+	assert_int_equal(kp_request_encode(&r, buf, sizeof(buf)), KP_REQ_HDR_LEN + 4 + 2);
+	assert_memory_equal(buf, "\x07\x02\x00\x00\x0c\x00\x00\x00\x01\x00\x00\x00"
+			    "\x00\x00\x00\x00\x00\x00\x01\x00xy", KP_REQ_HDR_LEN + 6);
+	assert_int_equal(kp_request_decode(buf, KP_REQ_HDR_LEN + 6, &r), 0);
+	assert_int_equal(r.offset, 65536);
+	assert_int_equal(r.data_len, 2);
+	assert_int_equal(kp_request_decode(buf, KP_REQ_HDR_LEN + 4, &r), -EBADMSG);	/* empty */
+
+	assert_int_equal(kp_reply_encode(&rp, buf, sizeof(buf)), sizeof(golden_open_ok));
+	assert_memory_equal(buf, golden_open_ok, sizeof(golden_open_ok));
+	assert_int_equal(kp_reply_decode(golden_open_ok, sizeof(golden_open_ok), &rp), 0);
+	assert_int_equal(rp.type, KP_OPEN);
+	memcpy(buf, golden_open_ok, sizeof(golden_open_ok));
+	buf[sizeof(golden_open_ok)] = '/';	/* success carries no bytes */
+	assert_int_equal(kp_reply_decode(buf, sizeof(golden_open_ok) + 1, &rp), -EBADMSG);
 }
 
 static void test_request_decode(void **state)
@@ -90,8 +169,8 @@ static void test_request_decode(void **state)
 	assert_int_equal(r.id, 0x01020304);
 	assert_int_equal(r.generation, 5);
 	assert_int_equal(r.index, 2);
-	assert_int_equal(r.data_len, 2);
-	assert_memory_equal(r.data, "/k", 2);
+	assert_int_equal(r.data_len, 3);
+	assert_memory_equal(r.data, "web", 3);
 
 	assert_int_equal(kp_request_decode(golden_sign, sizeof(golden_sign), &r), 0);
 	assert_int_equal(r.type, KP_SIGN_DATA);
@@ -165,13 +244,13 @@ static void test_header_refused(void **state)
 	struct kp_reply rp;
 
 	memcpy(buf, golden_sign, sizeof(buf));
-	buf[1] = 2;				/* version */
+	buf[1] = 1;				/* version 1: paths in LOAD */
 	assert_int_equal(kp_request_decode(buf, sizeof(buf), &rq), -EBADMSG);
 	memcpy(buf, golden_sign, sizeof(buf));
 	buf[3] = 1;				/* reserved */
 	assert_int_equal(kp_request_decode(buf, sizeof(buf), &rq), -EBADMSG);
 	for (unsigned type = 0; type < 256; type++) {
-		int want = type >= KP_LOAD && type <= KP_DROP ? 0 : -EPROTO;
+		int want = type >= KP_LOAD && type <= KP_DATA ? 0 : -EPROTO;
 
 		memcpy(buf, golden_sign, sizeof(buf));
 		buf[0] = (uint8_t)type;
@@ -208,14 +287,14 @@ static void test_bodies_refused(void **state)
 	rq.data_len = 0;			/* nothing to sign */
 	assert_int_equal(kp_request_encode(&rq, buf, sizeof(buf)), -EINVAL);
 
-	/* paths: NUL inside, empty, KP_PATH_MAX long */
+	/* names: NUL inside, empty, KP_NAME_MAX long */
 	memcpy(big, golden_load, KP_REQ_HDR_LEN);
-	memcpy(big + KP_REQ_HDR_LEN, "/a\0b", 4);
-	assert_int_equal(kp_request_decode(big, KP_REQ_HDR_LEN + 4, &rq), -EBADMSG);
+	memcpy(big + KP_REQ_HDR_LEN, "a\0b", 3);
+	assert_int_equal(kp_request_decode(big, KP_REQ_HDR_LEN + 3, &rq), -EBADMSG);
 	assert_int_equal(kp_request_decode(big, KP_REQ_HDR_LEN, &rq), -EBADMSG);
-	memset(big + KP_REQ_HDR_LEN, 'p', KP_PATH_MAX);
-	assert_int_equal(kp_request_decode(big, KP_REQ_HDR_LEN + KP_PATH_MAX - 1, &rq), 0);
-	assert_int_equal(kp_request_decode(big, KP_REQ_HDR_LEN + KP_PATH_MAX, &rq), -EMSGSIZE);
+	memset(big + KP_REQ_HDR_LEN, 'p', KP_NAME_MAX);
+	assert_int_equal(kp_request_decode(big, KP_REQ_HDR_LEN + KP_NAME_MAX - 1, &rq), 0);
+	assert_int_equal(kp_request_decode(big, KP_REQ_HDR_LEN + KP_NAME_MAX, &rq), -EMSGSIZE);
 
 	/* DROP carries nothing and names no index */
 	memcpy(big, golden_drop, sizeof(golden_drop));
@@ -246,7 +325,7 @@ static void test_bodies_refused(void **state)
 	assert_int_equal(kp_reply_decode(buf, KP_REP_HDR_LEN, &rp), -EBADMSG);
 
 	/* encoders never write past what they were given */
-	rq = (struct kp_request){ .type = KP_LOAD, .data = (const uint8_t *)"/k", .data_len = 2 };
+	rq = (struct kp_request){ .type = KP_LOAD, .data = (const uint8_t *)"web", .data_len = 3 };
 	assert_int_equal(kp_request_encode(&rq, buf, sizeof(golden_load) - 1), -EMSGSIZE);
 	free(big);
 }
@@ -256,6 +335,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_golden),
 		cmocka_unit_test(test_request_decode),
+		cmocka_unit_test(test_open_config),
 		cmocka_unit_test(test_reply_golden),
 		cmocka_unit_test(test_truncated_refused),
 		cmocka_unit_test(test_header_refused),

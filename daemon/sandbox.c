@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The network process's sandbox: Landlock, and not dumpable.
+ *
+ * Both processes of ktlsd run as the same uid (under systemd always), and
+ * key files must be readable by that uid, so file permissions cannot keep
+ * a compromised network process from open()ing them.  Landlock can: after
+ * the credentials are loaded, the network process restricts itself to
+ * reading below a few public system directories (libraries, which glibc's
+ * name services dlopen; the system trust store, which GnuTLS reads on a
+ * reload) and a few public files (passwd, group, nsswitch.conf,
+ * ld.so.cache, localtime).  Nothing in /etc/ktlsd, nowhere a key is
+ * likely to live, and no write, create or execute anywhere; on Landlock
+ * ABI 4+ no TCP bind or connect either (the cipher probe ran before).
+ *
+ * A reload still reads the config file, certificates, CA and PSK files:
+ * the key process opens them by id (keyproc.h) and passes descriptors,
+ * which Landlock does not check (it checks opens, not reads).  Landlock
+ * rules cannot grow later, so path rules for the files named at start
+ * would break a reload that names new ones, or a renewed certificate
+ * written as a new file (rules follow inodes); asking the key process
+ * keeps reloads exactly as capable as before.
+ *
+ * Landlock is an allow-list per access right: whatever right the ruleset
+ * "handles" is denied except beneath a rule.  We handle every filesystem
+ * right the running kernel knows (the ABI version says which).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/landlock.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "keyproc.h"
+#include "log.h"
+#include "sandbox.h"
+#include "seccomp_filter.h"
+
+#ifndef LANDLOCK_ACCESS_FS_REFER
+#define LANDLOCK_ACCESS_FS_REFER (1ULL << 13)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
+#endif
+#ifndef LANDLOCK_ACCESS_NET_BIND_TCP
+#define LANDLOCK_ACCESS_NET_BIND_TCP (1ULL << 0)
+#define LANDLOCK_ACCESS_NET_CONNECT_TCP (1ULL << 1)
+#endif
+
+#define FS_ABI1 ((1ULL << 13) - 1)	/* EXECUTE .. MAKE_SYM */
+#define FS_READ (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
+
+/* Landlock's ruleset attribute as of ABI 4 (handled_access_net); older
+ * kernels get the ABI 1 size. */
+struct ruleset_attr {
+	uint64_t handled_access_fs;
+	uint64_t handled_access_net;
+};
+
+static unsigned protections;
+static int landlock_abi;
+
+/* Public trees: libraries (glibc's name services dlopen modules on a
+ * reload's user lookup) and the usual system trust stores. */
+static const char *const read_trees[] = {
+	"/usr", "/lib", "/lib64", "/lib32", "/libx32",
+	"/etc/ssl/certs", "/etc/pki/tls/certs", "/etc/pki/ca-trust", "/etc/ca-certificates",
+};
+
+/* Public single files glibc reads: user and group names, the library
+ * cache, the time zone for log lines. */
+static const char *const read_files[] = {
+	"/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/ld.so.cache",
+	"/etc/localtime", "/etc/gnutls/config",
+};
+
+static uint64_t fs_rights(int abi)
+{
+	uint64_t rights = FS_ABI1;
+
+	if (abi >= 2)
+		rights |= LANDLOCK_ACCESS_FS_REFER;
+	if (abi >= 3)
+		rights |= LANDLOCK_ACCESS_FS_TRUNCATE;
+	if (abi >= 5)
+		rights |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
+	return rights;
+}
+
+/* One rule; a path that does not exist here is skipped. */
+static int allow_path(int ruleset, const char *path, uint64_t access)
+{
+	struct landlock_path_beneath_attr rule = { .allowed_access = access };
+	struct stat st;
+	int rc = 0;
+
+	rule.parent_fd = open(path, O_PATH | O_CLOEXEC);
+	if (rule.parent_fd < 0)
+		return errno == ENOENT || errno == ENOTDIR || errno == EACCES ? 0 : -errno;
+	if (fstat(rule.parent_fd, &st) == 0 && !S_ISDIR(st.st_mode))
+		rule.allowed_access &= LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_EXECUTE |
+				       LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE |
+				       LANDLOCK_ACCESS_FS_IOCTL_DEV;
+	if (rule.allowed_access &&
+	    syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0) < 0)
+		rc = -errno;
+	close(rule.parent_fd);
+	return rc;
+}
+
+/* A profile's key or PSK file below a tree we keep readable would defeat
+ * the point: say so, loudly (the admin moves it). */
+static void warn_exposed(const char *kind, const char *path)
+{
+	char *real = path ? realpath(path, NULL) : NULL;
+
+	if (!real)
+		return;
+	for (size_t i = 0; i < sizeof(read_trees) / sizeof(read_trees[0]); i++) {
+		size_t len = strlen(read_trees[i]);
+
+		if (strncmp(real, read_trees[i], len) == 0 && real[len] == '/')
+			log_warnx("%s %s lies below %s, which the network process may read: move "
+				  "it (e.g. to /etc/ktlsd)", kind, path, read_trees[i]);
+	}
+	free(real);
+}
+
+static int build_ruleset(int abi, const char *socket_dir)
+{
+	struct ruleset_attr attr = { .handled_access_fs = fs_rights(abi) };
+	size_t attr_size = sizeof(attr.handled_access_fs);
+	int ruleset, rc = 0;
+
+	if (abi >= 4) {
+		attr.handled_access_net = LANDLOCK_ACCESS_NET_BIND_TCP |
+					  LANDLOCK_ACCESS_NET_CONNECT_TCP;
+		attr_size = sizeof(attr);
+	}
+	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0);
+	if (ruleset < 0)
+		return -errno;
+	for (size_t i = 0; rc == 0 && i < sizeof(read_trees) / sizeof(read_trees[0]); i++)
+		rc = allow_path(ruleset, read_trees[i], FS_READ);
+	for (size_t i = 0; rc == 0 && i < sizeof(read_files) / sizeof(read_files[0]); i++)
+		rc = allow_path(ruleset, read_files[i], LANDLOCK_ACCESS_FS_READ_FILE);
+	/* Shutdown unlinks the application socket ktlsd bound itself. */
+	if (rc == 0 && socket_dir)
+		rc = allow_path(ruleset, socket_dir, LANDLOCK_ACCESS_FS_REMOVE_FILE);
+	if (rc < 0) {
+		close(ruleset);
+		return rc;
+	}
+	return ruleset;
+}
+
+static int apply_landlock(const struct cfg *cfg, const char *socket_dir)
+{
+	int abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0,
+			       LANDLOCK_CREATE_RULESET_VERSION);
+	int ruleset, rc = 0;
+
+	if (abi < 0) {
+		log_warnx("no Landlock in this kernel (%s%s): the network process can still open "
+			  "key and PSK files readable by its user; enable it (lsm=...,landlock) "
+			  "to close that", strerror(errno),
+			  errno == EOPNOTSUPP ? ": built but not enabled" : "");
+		return 0;
+	}
+	for (size_t i = 0; i < cfg->n_profiles; i++) {
+		warn_exposed("key file", cfg->profiles[i].key_file);
+		warn_exposed("psk file", cfg->profiles[i].psk_file);
+	}
+	ruleset = build_ruleset(abi, socket_dir);
+	if (ruleset < 0)
+		return ruleset;
+	if (syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
+		rc = -errno;
+	close(ruleset);
+	if (rc < 0)
+		return rc;
+	landlock_abi = abi;
+	protections |= SANDBOX_LANDLOCK_FS | (abi >= 4 ? SANDBOX_LANDLOCK_NET : 0);
+	return 0;
+}
+
+int sandbox_network_process(const struct cfg *cfg, const char *socket_dir)
+{
+	int rc;
+
+	/* Not dumpable: no other process of our uid reads the PSKs and
+	 * session keys we hold (ptrace, /proc/PID/mem), and no core file. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		log_warn("cannot make the network process non-dumpable");
+	if (!keyproc_active()) {
+		/* KTLSD_KEYPROC=0: keys are here anyway, and a reload reads its
+		 * files here, which the sandbox would forbid. */
+		log_warnx("no key process: private keys live in the network process, which "
+			  "is not sandboxed either");
+		return 0;
+	}
+	protections |= SANDBOX_KEYPROC | SANDBOX_KEYPROC_NODUMP;	/* or it would not serve */
+	if (seccomp_filter_supported())
+		protections |= SANDBOX_KEYPROC_SECCOMP;
+	rc = apply_landlock(cfg, socket_dir);
+	if (rc < 0) {
+		log_error("cannot restrict the network process's file access (Landlock): %s",
+			  strerror(-rc));
+		return rc;
+	}
+	if (landlock_abi)
+		log_info("network process sandboxed (Landlock ABI %d): it cannot open key or "
+			 "PSK files", landlock_abi);
+	return 0;
+}
+
+unsigned sandbox_protections(void)
+{
+	return protections;
+}
+
+int sandbox_landlock_abi(void)
+{
+	return landlock_abi;
+}

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A compromised network process, for tests only: linked into
+ * build/tests/ktlsd-attack (ktlsd's own objects plus this file), never into
+ * ktlsd.  main() calls ktlsd_test_sandboxed() right after the privilege
+ * drop and the sandbox, in the network process itself, so the attempts
+ * below run with exactly its ids, capabilities, no_new_privs, Landlock
+ * domain and (under systemd) the unit's system call filter; then ktlsd
+ * serves on as usual.
+ *
+ * Each attempt logs one line "attack: WHAT: blocked (REASON)" or
+ * "attack: WHAT: SUCCEEDED (...)"; tests/integration/t_service.sh and
+ * t_systemd.sh read them.  What it tries:
+ *   - open() and read() each file in $KTLSD_ATTACK_FILES (colon-separated:
+ *     the key file, the PSK file);
+ *   - the key process's memory: /proc/PID/mem (open + pread), ptrace
+ *     attach, process_vm_readv.  The address read is one of our own static
+ *     variables: the key process was forked from this process, so the same
+ *     address is mapped there.
+ * And two controls, which must work, or a "blocked" above proves nothing:
+ * process_vm_readv of our own memory at the same address, and reading
+ * /etc/passwd.  (Our own /proc/PID/mem is no control: Landlock keeps the
+ * network process out of /proc altogether.)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../../daemon/config.h"
+#include "../../../daemon/keyproc.h"
+#include "../../../daemon/log.h"
+
+void ktlsd_test_sandboxed(const struct cfg *cfg);
+
+static volatile char marker[64] = "ktlsd attack probe marker";
+
+static void report(const char *what, int ok, int err)
+{
+	if (ok)
+		log_warnx("attack: %s: SUCCEEDED", what);
+	else
+		log_info("attack: %s: blocked (%s)", what, strerror(err));
+}
+
+static void try_file(const char *path)
+{
+	char what[600], buf[64];
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = errno;
+	ssize_t n = -1;
+
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf));
+		err = errno;
+		close(fd);
+	}
+	snprintf(what, sizeof(what), "open+read %s", path);
+	report(what, n > 0, err);
+}
+
+/* 1 if PID's /proc mem reads back bytes at marker's address. */
+static int read_proc_mem(pid_t pid, int *err)
+{
+	char path[64], buf[16];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	*err = errno;
+	if (fd >= 0) {
+		n = pread(fd, buf, sizeof(buf), (off_t)(uintptr_t)marker);
+		*err = errno;
+		close(fd);
+	}
+	return n > 0;
+}
+
+static void try_ptrace(pid_t pid)
+{
+	int ok = ptrace(PTRACE_ATTACH, pid, NULL, NULL) == 0, err = errno;
+
+	if (ok) {		/* let it go again, as it was */
+		waitpid(pid, NULL, __WALL);
+		ptrace(PTRACE_DETACH, pid, NULL, NULL);
+	}
+	report("ptrace(PTRACE_ATTACH) on the key process", ok, err);
+}
+
+static void try_vm_readv(pid_t pid)
+{
+	char buf[16];
+	struct iovec local = { buf, sizeof(buf) };
+	struct iovec remote = { (void *)(uintptr_t)marker, sizeof(buf) };
+	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+
+	report("process_vm_readv of the key process", n > 0, errno);
+}
+
+void ktlsd_test_sandboxed(const struct cfg *cfg)
+{
+	const char *files = getenv("KTLSD_ATTACK_FILES");
+	pid_t kp = keyproc_pid();
+	char *list, *save = NULL;
+	int ok, err;
+
+	(void)cfg;
+	log_info("attack: probing as uid %u from pid %d, key process %d", (unsigned)geteuid(),
+		 (int)getpid(), (int)kp);
+	if (files && (list = strdup(files))) {
+		for (char *p = strtok_r(list, ":", &save); p; p = strtok_r(NULL, ":", &save))
+			try_file(p);
+		free(list);
+	}
+	if (kp > 0) {
+		ok = read_proc_mem(kp, &err);
+		report("read /proc/KEYPROC/mem", ok, err);
+		try_ptrace(kp);
+		try_vm_readv(kp);
+	}
+	{
+		char buf[16];
+		struct iovec local = { buf, sizeof(buf) };
+		struct iovec remote = { (void *)(uintptr_t)marker, sizeof(buf) };
+
+		ok = process_vm_readv(getpid(), &local, 1, &remote, 1, 0) > 0;
+		log_info("attack: control: process_vm_readv of itself: %s",
+			 ok ? "works" : strerror(errno));
+	}
+	try_file("/etc/passwd");	/* logged as SUCCEEDED: a control, not an attack */
+	log_info("attack: done");
+}
