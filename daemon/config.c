@@ -135,6 +135,7 @@ static struct cfg *cfg_new_with_globals(void)
 	}
 	cfg->workers = 0;
 	cfg->max_handshakes = DEFAULT_MAX_HANDSHAKES;
+	cfg_limits_default(cfg);
 	cfg->handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
 	cfg->log_syslog = 0;
 	cfg->log_level = LOG_LVL_INFO;

@@ -22,6 +22,7 @@
 #define CFG_TICKET_WAIT_AUTO (-1)	/* ticket_wait = auto: from the round trip */
 #define CFG_TICKET_WAIT_MAX_MS 5000
 #define CFG_KEYRING_NAME_MAX 128
+#define CFG_LIMIT_AUTO ((unsigned)-1)	/* a limit derived from the others (admission.c) */
 
 struct creds;	/* creds.h: GnuTLS credentials built from a profile */
 
@@ -68,6 +69,10 @@ struct cfg {
 	char *socket_path;
 	unsigned workers;		/* 0: one per CPU */
 	unsigned max_handshakes;	/* in flight, whole daemon */
+	/* Denial-of-service limits (admission.c): a number, or CFG_LIMIT_AUTO */
+	unsigned max_handshakes_per_uid;	/* in flight per application uid */
+	unsigned max_waiting_per_uid;		/* connections yet to send a request */
+	unsigned kernel_reserve;		/* of max_handshakes, only for the kernel */
 	unsigned handshake_timeout_ms;	/* default for profiles */
 	int log_syslog;
 	int log_level;			/* enum log_level */

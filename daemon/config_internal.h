@@ -20,7 +20,9 @@ struct key_def {
 
 enum global_key {
 	G_SOCKET, G_WORKERS, G_MAX_HANDSHAKES, G_HANDSHAKE_TIMEOUT, G_LOG, G_LOG_LEVEL,
-	G_USER, G_GROUP, G_CLIENT_PROFILE, G_SERVER_PROFILE, G_COUNT
+	G_USER, G_GROUP, G_CLIENT_PROFILE, G_SERVER_PROFILE,
+	G_MAX_HANDSHAKES_PER_UID, G_MAX_WAITING_PER_UID, G_KERNEL_RESERVE,	/* admission.c */
+	G_COUNT
 };
 
 enum profile_key {
@@ -36,5 +38,9 @@ extern const struct key_def profile_keys[P_COUNT];	/* target: struct cfg_profile
 extern const struct key_def kernel_keys[K_COUNT];	/* target: struct cfg */
 
 int valid_profile_name(const char *name);
+
+struct cfg;
+/* The denial-of-service limits' defaults (config_values.c). */
+void cfg_limits_default(struct cfg *cfg);
 
 #endif

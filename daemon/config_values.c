@@ -223,6 +223,43 @@ static int set_global_timeout(void *target, const char *value, char *msg, size_t
 	return parse_timeout(value, &((struct cfg *)target)->handshake_timeout_ms, msg, len);
 }
 
+/* [global] denial-of-service limits: "auto" (derived from max_handshakes
+ * and the fd limit by admission.c) or a number. */
+
+void cfg_limits_default(struct cfg *cfg)
+{
+	cfg->max_handshakes_per_uid = CFG_LIMIT_AUTO;
+	cfg->max_waiting_per_uid = CFG_LIMIT_AUTO;
+	cfg->kernel_reserve = CFG_LIMIT_AUTO;
+}
+
+static int parse_limit(const char *value, unsigned min, unsigned *out, char *msg, size_t len)
+{
+	if (strcmp(value, "auto") == 0) {
+		*out = CFG_LIMIT_AUTO;
+		return 0;
+	}
+	if (parse_count(value, min, MAX_MAX_HANDSHAKES, out, msg, len) < 0)
+		return bad_value(msg, len, "\"%s\" is not auto or a number from %u to %u", value,
+				 min, MAX_MAX_HANDSHAKES);
+	return 0;
+}
+
+static int set_max_handshakes_per_uid(void *target, const char *value, char *msg, size_t len)
+{
+	return parse_limit(value, 1, &((struct cfg *)target)->max_handshakes_per_uid, msg, len);
+}
+
+static int set_max_waiting_per_uid(void *target, const char *value, char *msg, size_t len)
+{
+	return parse_limit(value, 1, &((struct cfg *)target)->max_waiting_per_uid, msg, len);
+}
+
+static int set_kernel_reserve(void *target, const char *value, char *msg, size_t len)
+{
+	return parse_limit(value, 0, &((struct cfg *)target)->kernel_reserve, msg, len);
+}
+
 static int set_log(void *target, const char *value, char *msg, size_t len)
 {
 	struct cfg *cfg = target;
@@ -616,6 +653,9 @@ const struct key_def global_keys[G_COUNT] = {
 	[G_GROUP] = { "group", set_group },
 	[G_CLIENT_PROFILE] = { "client_profile", set_client_profile },
 	[G_SERVER_PROFILE] = { "server_profile", set_server_profile },
+	[G_MAX_HANDSHAKES_PER_UID] = { "max_handshakes_per_uid", set_max_handshakes_per_uid },
+	[G_MAX_WAITING_PER_UID] = { "max_waiting_per_uid", set_max_waiting_per_uid },
+	[G_KERNEL_RESERVE] = { "kernel_reserve", set_kernel_reserve },
 };
 
 const struct key_def kernel_keys[K_COUNT] = {

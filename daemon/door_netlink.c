@@ -398,8 +398,7 @@ static struct hs_job *job_new(struct nl_request *r, const struct hsnl_accept *a,
 		return NULL;
 	*job = (struct hs_job){ .done = job_done, .done_ctx = r, .conn_fd = -1,
 				.sock_fd = a->sockfd, .cfg = cfg, .profile = p,
-				.started_ms = now_ms(), .override = &r->ov };
-	job->deadline_ms = job->started_ms + timeout_ms;
+				.override = &r->ov, .origin = JOB_FROM_KERNEL };
 	fill_request(&job->req, r, p, timeout_ms);
 	fd_peer_address(a->sockfd, job->peer_addr, sizeof(job->peer_addr));
 	return job;
@@ -430,11 +429,6 @@ static uint32_t admit(struct nl_request *r, const struct hsnl_accept *a, struct 
 		snprintf(reason, len, "no %s profile is configured for kernel requests", role);
 		return EIO;
 	}
-	if (atomic_load(&ktlsd_stats.in_flight) >= cfg->cfg->max_handshakes) {
-		snprintf(reason, len, "ktlsd is busy (%u handshakes in flight)",
-			 cfg->cfg->max_handshakes);
-		return EIO;
-	}
 	if (client_needs_peername(r, p)) {
 		snprintf(reason, len, "the request names no peer, so profile \"%s\" cannot "
 			 "verify the server (no reverse DNS lookup is made)", p->name);
@@ -460,18 +454,23 @@ static void start_request(const struct hsnl_accept *a)
 			status = EIO;
 		}
 	}
-	if (status != 0 || !job) {
-		refuse(a->sockfd, status ? status : EIO, reason);
-		request_release(r ? &r->ov : NULL);
-		cfg_ref_put(cfg);
-		return;
+	if (job) {
+		log_debug("kernel request fd=%d %s auth=%u peername=\"%s\" timeout=%ums "
+			  "profile=%s", a->sockfd,
+			  r->role == KTLS_ROLE_SERVER ? "ServerHello" : "ClientHello",
+			  a->auth_mode, a->peername, a->timeout_ms, p->name);
+		/* The limits (admission.c); busy is EIO to the kernel, as before.
+		 * From here the worker owns job, r and the reference. */
+		if (job_submit(job, job->req.timeout_ms, reason, sizeof(reason)) == 0) {
+			requests_taken++;
+			return;
+		}
+		free(job);
+		status = EIO;
 	}
-	requests_taken++;
-	log_debug("kernel request fd=%d %s auth=%u peername=\"%s\" timeout=%ums profile=%s",
-		  a->sockfd, r->role == KTLS_ROLE_SERVER ? "ServerHello" : "ClientHello",
-		  a->auth_mode, a->peername, a->timeout_ms, p->name);
-	atomic_fetch_add(&ktlsd_stats.in_flight, 1);
-	workers_submit(job);
+	refuse(a->sockfd, status ? status : EIO, reason);
+	request_release(r ? &r->ov : NULL);
+	cfg_ref_put(cfg);
 }
 
 /* ---- the end of a kernel job (worker thread) ---- */

@@ -2,10 +2,17 @@
 /*
  * The application door: an AF_UNIX SOCK_SEQPACKET socket, one request per
  * connection.  Runs on the main thread and never blocks: a connection that
- * has not sent its request within REQUEST_WAIT_MS is dropped, and at most
- * MAX_PENDING connections may be waiting at once.  Everything about the
- * request is checked here (size, format, the one passed fd, the caller's
- * uid/gid against the profile) before a worker sees it.
+ * has not sent its request within REQUEST_WAIT_MS is dropped, and only so
+ * many connections may be waiting at once, in all and per uid (admission.c;
+ * beyond that: EAGAIN and a reason).  Everything about the request is
+ * checked here (size, format, the one passed fd, the caller's uid/gid
+ * against the profile) before job_submit() applies the limits.
+ *
+ * Out of descriptors (accept() fails with EMFILE or ENFILE), the listening
+ * socket stays readable, so watching it would spin the main thread: it is
+ * taken out of the epoll set for ACCEPT_PAUSE_MS instead (connections wait
+ * in the backlog meanwhile), the failure is counted for `ktls status`, and
+ * repeated warnings are logged at most once per LOG_EVERY_MS.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,22 +27,45 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "admission.h"
 #include "door_unix.h"
 #include "log.h"
 #include "sd_listen.h"
 #include "stats.h"
 #include "worker.h"
 
-#define MAX_PENDING 256
 #define REQUEST_WAIT_MS 2000
 #define MAX_TIMEOUT_MS 600000u
+#define ACCEPT_PAUSE_MS 100	/* out of fds: the listener is not watched this long */
+#define LOG_EVERY_MS 10000	/* a warning a peer can repeat: at most this often */
+
+/* What an epoll ptr of ours points to (the main loop hands back any ptr it
+ * does not know to door_unix_readable()). */
+enum door_watch_kind { WATCH_PENDING, WATCH_LISTENER };
 
 struct pending_conn {
+	enum door_watch_kind kind;	/* first: the epoll ptr */
 	int fd;
+	uid_t uid;			/* counted in admission.c while waiting */
 	uint64_t deadline_ms;
 	struct pending_conn *next;
 };
 
+/* The listener while out of descriptors: unwatched until resume_ms, then
+ * watched again with &listener as its epoll ptr. */
+static struct {
+	enum door_watch_kind kind;
+	int fd;
+	uint64_t resume_ms;		/* 0: watched */
+} listener = { .kind = WATCH_LISTENER, .fd = -1 };
+
+/* A warning that a peer can make us repeat. */
+struct log_limit {
+	uint64_t next_ms;
+	unsigned long suppressed;
+};
+
+static struct log_limit accept_log, waiting_log, refused_log;
 static struct pending_conn *pending;
 static unsigned n_pending;
 /* The socket came from the service manager: its file is not ours to remove. */
@@ -105,6 +135,7 @@ static int take_passed_socket(void)
 int door_unix_open(const char *path)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	mode_t old_mask;
 	int fd, rc;
 
 	fd = take_passed_socket();
@@ -122,9 +153,15 @@ int door_unix_open(const char *path)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	/* Anyone may connect; the profile ACL (SO_PEERCRED) decides. */
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(path, 0666) < 0 ||
-	    listen(fd, SOMAXCONN) < 0) {
+	/* Anyone may connect; the profile ACL (SO_PEERCRED) decides.  The
+	 * mode 0666 comes from the umask at bind(), not from a chmod(path)
+	 * after it: as root that would follow whatever another user put in
+	 * the socket's place meanwhile (a symlink to /etc/shadow, say).  The
+	 * umask is per process: we are still single-threaded here. */
+	old_mask = umask(0111);
+	rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+	umask(old_mask);
+	if (rc < 0 || listen(fd, SOMAXCONN) < 0) {
 		rc = -errno;
 		log_warn("listening on %s", path);
 		close(fd);
@@ -140,38 +177,115 @@ static void pending_remove(struct pending_conn *pc)
 		if (*pp == pc) {
 			*pp = pc->next;
 			n_pending--;
+			admission_waiting_release(pc->uid);
 			free(pc);
 			return;
 		}
 }
 
-void door_unix_accept(int listen_fd, int epfd)
+/* 1: log now (and report how many were held back); 0: hold back. */
+static int log_allowed(struct log_limit *limit, unsigned long *held_back)
+{
+	uint64_t now = now_ms();
+
+	if (now < limit->next_ms) {
+		limit->suppressed++;
+		return 0;
+	}
+	*held_back = limit->suppressed;
+	limit->suppressed = 0;
+	limit->next_ms = now + LOG_EVERY_MS;
+	return 1;
+}
+
+/* Out of descriptors: stop watching the listener for a while. */
+static void accept_pause(int listen_fd, int epfd, int err)
+{
+	unsigned long held_back;
+
+	atomic_fetch_add(&ktlsd_stats.accept_no_fd, 1);
+	epoll_ctl(epfd, EPOLL_CTL_DEL, listen_fd, NULL);
+	listener.fd = listen_fd;
+	listener.resume_ms = now_ms() + ACCEPT_PAUSE_MS;
+	if (log_allowed(&accept_log, &held_back))
+		log_warnx("accept on the application door: %s; pausing %d ms (%lu more since "
+			  "the last report; raise LimitNOFILE= or lower max_handshakes)",
+			  strerror(err), ACCEPT_PAUSE_MS, held_back);
+}
+
+static void listener_resume(int epfd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &listener };
+
+	listener.resume_ms = 0;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, listener.fd, &ev) < 0)
+		log_warn("watching the application door again");
+}
+
+static int caller_of(int conn, struct peer_cred *who);
+
+/* A new connection: 0 and it waits for its request, or it was answered. */
+static int pending_add(int fd, int epfd, const struct admission_limits *lim,
+		       const struct cfg *cfg)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
+	struct peer_cred who = { 0 };
 	struct pending_conn *pc;
+	char reason[KTLS_REASON_MAX];
+	unsigned long held_back;
+
+	if (caller_of(fd, &who) < 0) {
+		reply_error(fd, EPERM, "cannot identify the caller");
+		return -EPERM;
+	}
+	if (n_pending >= lim->waiting) {
+		atomic_fetch_add(&ktlsd_stats.refused_busy, 1);
+		if (log_allowed(&waiting_log, &held_back))
+			log_warnx("too many requests waiting (%u); refusing connections (%lu more "
+				  "since the last report)", n_pending, held_back);
+		reply_error(fd, EAGAIN, "ktlsd is busy: %u request connections waiting", n_pending);
+		return -EAGAIN;
+	}
+	if (admission_waiting_take(cfg, who.uid, reason, sizeof(reason)) < 0) {
+		reply_error(fd, EAGAIN, "%s", reason);
+		return -EAGAIN;
+	}
+	pc = calloc(1, sizeof(*pc));
+	if (!pc) {
+		admission_waiting_release(who.uid);
+		close(fd);
+		return -ENOMEM;
+	}
+	*pc = (struct pending_conn){ .kind = WATCH_PENDING, .fd = fd, .uid = who.uid,
+				     .deadline_ms = now_ms() + REQUEST_WAIT_MS, .next = pending };
+	ev.data.ptr = pc;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		admission_waiting_release(who.uid);
+		close(fd);
+		free(pc);
+		return -errno;
+	}
+	pending = pc;
+	n_pending++;
+	return 0;
+}
+
+void door_unix_accept(int listen_fd, int epfd)
+{
+	struct cfg_ref *ref = cfg_ref_current();
+	struct admission_limits lim;
 	int fd;
 
-	while ((fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
-		pc = n_pending < MAX_PENDING ? calloc(1, sizeof(*pc)) : NULL;
-		if (!pc) {
-			log_warnx("too many requests waiting (%u); dropping a connection", n_pending);
-			close(fd);
-			continue;
-		}
-		pc->fd = fd;
-		pc->deadline_ms = now_ms() + REQUEST_WAIT_MS;
-		ev.data.ptr = pc;
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			close(fd);
-			free(pc);
-			continue;
-		}
-		pc->next = pending;
-		pending = pc;
-		n_pending++;
-	}
-	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+	if (!ref)
+		return;
+	admission_limits(ref->cfg, &lim);
+	while ((fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0)
+		pending_add(fd, epfd, &lim, ref->cfg);
+	if (errno == EMFILE || errno == ENFILE)
+		accept_pause(listen_fd, epfd, errno);
+	else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 		log_warn("accept on the application door");
+	cfg_ref_put(ref);
 }
 
 static int caller_of(int conn, struct peer_cred *who)
@@ -205,6 +319,16 @@ static const char *profile_missing(const struct ktls_hs_request *req)
 					     : "no client profile is configured";
 }
 
+/* Refusals by a limit are counted; a line now and then says why. */
+static void log_refusal(const char *reason)
+{
+	unsigned long held_back;
+
+	if (log_allowed(&refused_log, &held_back))
+		log_warnx("refusing requests with EAGAIN: %s (%lu more since the last report)",
+			  reason, held_back);
+}
+
 /* Checks and job creation once request, fd and caller are known. */
 static void dispatch(int conn, int sock, const struct ktls_hs_request *req,
 		     const struct peer_cred *who)
@@ -231,23 +355,21 @@ static void dispatch(int conn, int sock, const struct ktls_hs_request *req,
 			    (unsigned)who->uid, (unsigned)who->gid, p->name);
 		goto reject;
 	}
-	if (atomic_load(&ktlsd_stats.in_flight) >= ref->cfg->max_handshakes) {
-		reply_error(conn, EAGAIN, "ktlsd is busy (%u handshakes in flight)",
-			    ref->cfg->max_handshakes);
-		goto reject;
-	}
 	job = calloc(1, sizeof(*job));
 	if (!job) {
 		reply_error(conn, ENOMEM, "out of memory");
 		goto reject;
 	}
-	*job = (struct hs_job){ .done = reply_job_done, .conn_fd = conn, .sock_fd = sock, .caller = *who, .req = *req,
-				.cfg = ref, .profile = p, .started_ms = now_ms() };
-	job->deadline_ms = job->started_ms + job_timeout_ms(req, ref->cfg, p);
+	*job = (struct hs_job){ .done = reply_job_done, .conn_fd = conn, .sock_fd = sock,
+				.caller = *who, .req = *req, .cfg = ref, .profile = p,
+				.origin = JOB_FROM_APP };
 	fd_peer_address(sock, job->peer_addr, sizeof(job->peer_addr));
-	atomic_fetch_add(&ktlsd_stats.in_flight, 1);
-	workers_submit(job);
-	return;
+	rc = job_submit(job, job_timeout_ms(req, ref->cfg, p), reason, sizeof(reason));
+	if (rc == 0)
+		return;
+	free(job);
+	log_refusal(reason);
+	reply_error(conn, -rc, "%s", reason);
 reject:
 	atomic_fetch_add(&ktlsd_stats.requests_rejected, 1);
 	close(sock);
@@ -310,11 +432,16 @@ reject:
 	free(buf);
 }
 
-void door_unix_readable(int epfd, void *pending_ptr)
+void door_unix_readable(int epfd, void *ptr)
 {
-	struct pending_conn *pc = pending_ptr;
-	int fd = pc->fd;
+	struct pending_conn *pc = ptr;
+	int fd;
 
+	if (*(const enum door_watch_kind *)ptr == WATCH_LISTENER) {
+		door_unix_accept(listener.fd, epfd);
+		return;
+	}
+	fd = pc->fd;
 	epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
 	pending_remove(pc);
 	handle_request(fd);
@@ -333,6 +460,11 @@ int door_unix_expire(int epfd)
 {
 	uint64_t now = now_ms(), next = UINT64_MAX;
 	struct pending_conn *pc, *following;
+
+	if (listener.resume_ms && listener.resume_ms <= now)
+		listener_resume(epfd);
+	if (listener.resume_ms)
+		next = listener.resume_ms;
 
 	for (pc = pending; pc; pc = following) {
 		following = pc->next;
@@ -358,6 +490,8 @@ void door_unix_close(int listen_fd, const char *path)
 		close(pending->fd);
 		pending_remove(pending);
 	}
+	listener.fd = -1;
+	listener.resume_ms = 0;
 	if (listen_fd >= 0) {
 		close(listen_fd);
 		if (!socket_passed_in)

@@ -9,11 +9,15 @@
  * path then ignored), else path bound here.  Refuses to take over a socket
  * another daemon serves, and a passed fd that is not a SEQPACKET listener. */
 int door_unix_open(const char *path);
-/* Accept all waiting connections; each is added to epfd with its own ptr. */
+/* Accept all waiting connections; each is added to epfd with its own ptr.
+ * Out of descriptors, listen_fd is taken out of epfd for a while; it comes
+ * back through door_unix_expire() with a ptr of ours. */
 void door_unix_accept(int listen_fd, int epfd);
-/* A pending connection (the epoll ptr) is readable: take its request. */
-void door_unix_readable(int epfd, void *pending_ptr);
-/* Drop connections that sent nothing in time; ms to the next deadline or -1. */
+/* An epoll ptr of ours (a pending connection, or the listener back from a
+ * pause) is readable: take its request, or accept. */
+void door_unix_readable(int epfd, void *ptr);
+/* Drop connections that sent nothing in time, watch the listener again
+ * after a pause; ms to the next deadline or -1. */
 int door_unix_expire(int epfd);
 void door_unix_close(int listen_fd, const char *path);
 

@@ -5,11 +5,13 @@
  * Concurrency model: the main thread owns the application door (a listening
  * AF_UNIX SOCK_SEQPACKET socket) and signals (signalfd).  It accepts a
  * request, checks the caller and the passed fd, picks a profile and hands a
- * job to one of N worker threads through a bounded queue.  Each worker runs
- * its own epoll loop driving many non-blocking GnuTLS handshakes, each with
- * a deadline; a worker never blocks on one peer.  The job carries a
- * reference to the config it started with, so SIGHUP can swap configs
- * while handshakes are in flight.
+ * job to one of N worker threads through job_submit() (worker.c), which
+ * admits it against the limits (admission.c: in flight in total, per uid,
+ * a share kept for kernel requests) or refuses it with EAGAIN.  Each
+ * worker runs its own epoll loop driving many non-blocking GnuTLS
+ * handshakes, each with a deadline; a worker never blocks on one peer.
+ * The job carries a reference to the config it started with, so SIGHUP
+ * can swap configs while handshakes are in flight.
  */
 #ifndef KTLSD_KTLSD_H
 #define KTLSD_KTLSD_H
@@ -35,6 +37,9 @@ void cfg_ref_install(struct cfg_ref *ref);	/* becomes current; drops the old */
 struct ktlsd_stats {
 	atomic_ulong handshakes_ok, handshakes_failed, requests_rejected;
 	atomic_uint in_flight;
+	/* denial of service defences (admission.c, door_unix.c) */
+	atomic_ulong refused_busy;	/* EAGAIN: a limit of admission.c was reached */
+	atomic_ulong accept_no_fd;	/* accept() failed with EMFILE/ENFILE */
 };
 extern struct ktlsd_stats ktlsd_stats;
 
@@ -46,6 +51,12 @@ struct peer_cred {
 };
 
 struct hs_job;
+
+/* Which door a job came through: the limits differ (admission.c). */
+enum job_origin {
+	JOB_FROM_APP,			/* application door: per-uid limits apply */
+	JOB_FROM_KERNEL,		/* netlink door: may use the kernel's reserve */
+};
 
 /* Where a job's outcome goes: a reply on the application's request
  * connection, or DONE to the kernel (netlink door).  Called once, on the
@@ -82,10 +93,20 @@ struct hs_job {
 	char peer_addr[64];
 	struct hs_session *hs;		/* handshake.c */
 	struct hs_override *override;	/* may be NULL */
+	enum job_origin origin;
+	int admitted;			/* counted by admission.c until job_finish() */
+	uint64_t id;			/* the worker's name for it in epoll (never reused) */
 	struct hs_job *next;		/* worker list */
 };
 
 void hs_job_free(struct hs_job *job);
+
+/* worker.c: admit a job (limits for its origin and caller, see
+ * admission.c), stamp its start and deadline (timeout_ms from now) and
+ * hand it to the least loaded worker, which owns it from then on.
+ * 0, or -EAGAIN with a reason for the caller: the door still owns the job
+ * and answers the refusal. */
+int job_submit(struct hs_job *job, unsigned timeout_ms, char *reason, size_t reason_len);
 
 /* fdcheck.c: is fd a connected TCP socket with no ULP?  0 or -errno with a
  * reason. */

@@ -22,6 +22,7 @@
 #include "creds.h"
 #include "door_netlink.h"
 #include "door_unix.h"
+#include "fd_budget.h"
 #include "keyproc.h"
 #include "ktlsd.h"
 #include "log.h"
@@ -404,6 +405,7 @@ int main(int argc, char **argv)
 		log_init("ktlsd", 1, opt.debug ? LOG_LVL_DEBUG : (enum log_level)ref->cfg->log_level);
 	else if (!opt.debug)
 		log_set_level((enum log_level)ref->cfg->log_level);
+	fd_budget_apply(ref->cfg);	/* may clamp max_handshakes, with a warning */
 	cfg_ref_install(ref);
 	socket_path = socket_path_for(&opt, ref->cfg);
 	sfd = signals_open();

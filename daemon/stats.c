@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "admission.h"
+#include "fd_budget.h"
 #include "stats.h"
 
 /* errno values are small on Linux (< 150); anything larger is counted as
@@ -130,6 +132,22 @@ static void snapshot_profiles(struct ktls_status_reply *st)
 	pthread_mutex_unlock(&profiles_lock);
 }
 
+/* The limits in force for the current config. */
+static void snapshot_limits(struct ktls_status_reply *st)
+{
+	struct cfg_ref *ref = cfg_ref_current();
+	struct admission_limits lim;
+
+	st->fd_limit = fd_budget_current()->nofile;
+	if (!ref)
+		return;
+	admission_limits(ref->cfg, &lim);
+	st->max_handshakes = lim.max_handshakes;
+	st->kernel_reserve = lim.kernel_reserve;
+	st->per_uid_max = lim.per_uid;
+	cfg_ref_put(ref);
+}
+
 void stats_snapshot(struct ktls_status_reply *st)
 {
 	uint64_t now = now_ms();
@@ -139,6 +157,9 @@ void stats_snapshot(struct ktls_status_reply *st)
 	st->handshakes_failed = atomic_load(&ktlsd_stats.handshakes_failed);
 	st->requests_rejected = atomic_load(&ktlsd_stats.requests_rejected);
 	st->in_flight = atomic_load(&ktlsd_stats.in_flight);
+	st->refused_busy = atomic_load(&ktlsd_stats.refused_busy);
+	st->accept_no_fd = atomic_load(&ktlsd_stats.accept_no_fd);
+	snapshot_limits(st);
 	snapshot_failures(st);
 	snapshot_latency(st);
 	snapshot_profiles(st);

@@ -8,6 +8,15 @@
  * epoll keeps a registration while ANY descriptor of the file is open, and
  * the application holds another descriptor of the same socket, so every
  * registration is removed explicitly before our copy is closed.
+ *
+ * Events name jobs by an id the worker gives each job (never reused), not
+ * by address: one batch of events can hold a stale event of a job that an
+ * earlier event of the batch finished, and a job handed over meanwhile may
+ * have been allocated at the freed job's address; by address, that new job
+ * would take the stale event (a hang-up: "the caller went away").
+ *
+ * job_submit() is the one way in for both doors (limits, counting, the
+ * deadline, the hand-over) and job_finish() the one way out (the release).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -19,6 +28,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "admission.h"
 #include "handshake.h"
 #include "log.h"
 #include "stats.h"
@@ -26,6 +36,7 @@
 
 #define WAKE_TAG ((uint64_t)0)
 #define CONN_TAG ((uint64_t)1)	/* low bit set: the request connection of a job */
+#define ID_STEP ((uint64_t)2)	/* job ids are even and start at 2 (0 is WAKE_TAG) */
 
 struct worker {
 	pthread_t thread;
@@ -33,6 +44,7 @@ struct worker {
 	pthread_mutex_t lock;
 	struct hs_job *inbox;		/* LIFO from the main thread, under lock */
 	struct hs_job *jobs;		/* owned by the worker thread */
+	uint64_t last_id;		/* worker thread */
 	atomic_uint load;
 	atomic_bool stop;
 };
@@ -80,6 +92,14 @@ static void log_outcome(const struct hs_job *job, const struct ktls_hs_reply *re
 			  strerror((int)rep->status), rep->reason);
 }
 
+static void job_release(struct hs_job *job)
+{
+	if (!job->admitted)
+		return;
+	admission_release(job->origin == JOB_FROM_KERNEL ? NULL : &job->caller.uid);
+	job->admitted = 0;
+}
+
 /* The end of every job: unwatch, report, close our socket copy, count.
  * The socket stays open until done() returns: the kernel's DONE handler
  * looks the socket up by our fd number. */
@@ -96,7 +116,7 @@ static void job_finish(struct worker *w, struct hs_job *job, struct ktls_hs_repl
 	job->done(job, rep);
 	close(job->sock_fd);
 	job->sock_fd = -1;
-	atomic_fetch_sub(&ktlsd_stats.in_flight, 1);
+	job_release(job);
 	atomic_fetch_sub(&w->load, 1);
 	hs_job_free(job);
 }
@@ -139,7 +159,7 @@ static void job_succeed(struct worker *w, struct hs_job *job)
 static void job_drive(struct worker *w, struct hs_job *job)
 {
 	char reason[KTLS_REASON_MAX] = "";
-	struct epoll_event ev = { .data.ptr = job };
+	struct epoll_event ev = { .data.u64 = job->id };
 	int rc = hs_step(job, reason, sizeof(reason));
 
 	if (rc == 0) {
@@ -158,13 +178,13 @@ static void job_drive(struct worker *w, struct hs_job *job)
 static void job_begin(struct worker *w, struct hs_job *job)
 {
 	char reason[KTLS_REASON_MAX] = "";
-	struct epoll_event sock_ev = { .events = EPOLLIN, .data.ptr = job };
-	struct epoll_event conn_ev = {
-		.events = EPOLLRDHUP,
-		.data.u64 = (uint64_t)(uintptr_t)job | CONN_TAG,
-	};
+	struct epoll_event sock_ev = { .events = EPOLLIN };
+	struct epoll_event conn_ev = { .events = EPOLLRDHUP };
 	int rc;
 
+	job->id = w->last_id += ID_STEP;
+	sock_ev.data.u64 = job->id;
+	conn_ev.data.u64 = job->id | CONN_TAG;
 	job->next = w->jobs;
 	w->jobs = job;
 	rc = hs_start(job, reason, sizeof(reason));
@@ -223,6 +243,16 @@ static int expire_jobs(struct worker *w)
 	return next == UINT64_MAX ? -1 : (int)(next - now);
 }
 
+static struct hs_job *job_by_id(struct worker *w, uint64_t id)
+{
+	for (struct hs_job *job = w->jobs; job; job = job->next)
+		if (job->id == id)
+			return job;
+	return NULL;
+}
+
+/* An event of a job that an earlier event of this batch finished names an
+ * id no job has any more: it is dropped. */
 static void handle_event(struct worker *w, const struct epoll_event *ev)
 {
 	struct hs_job *job;
@@ -231,12 +261,13 @@ static void handle_event(struct worker *w, const struct epoll_event *ev)
 		take_inbox(w);
 		return;
 	}
-	if (ev->data.u64 & CONN_TAG) {
-		job = (struct hs_job *)(uintptr_t)(ev->data.u64 & ~CONN_TAG);
-		job_fail(w, job, ECANCELED, "the caller went away before the handshake finished");
+	job = job_by_id(w, ev->data.u64 & ~CONN_TAG);
+	if (!job)
 		return;
-	}
-	job_drive(w, ev->data.ptr);
+	if (ev->data.u64 & CONN_TAG)
+		job_fail(w, job, ECANCELED, "the caller went away before the handshake finished");
+	else
+		job_drive(w, job);
 }
 
 static void *worker_main(void *arg)
@@ -252,18 +283,8 @@ static void *worker_main(void *arg)
 			log_warn("epoll_wait");
 			continue;
 		}
-		/* One event may free a job a later event in this batch names;
-		 * a job failed by the CONN event stays failed, so process the
-		 * batch in order and re-check liveness through the list. */
-		for (int i = 0; i < n; i++) {
-			uintptr_t ptr = (uintptr_t)(events[i].data.u64 & ~CONN_TAG);
-			int alive = events[i].data.u64 == WAKE_TAG;
-
-			for (struct hs_job *j = w->jobs; j && !alive; j = j->next)
-				alive = (uintptr_t)j == ptr;
-			if (alive)
-				handle_event(w, &events[i]);
-		}
+		for (int i = 0; i < n; i++)
+			handle_event(w, &events[i]);
 	}
 	/* Jobs still in the inbox were never begun, but their callers (the
 	 * kernel's DONE, an application's reply) wait for an answer too. */
@@ -312,7 +333,8 @@ int workers_start(unsigned count)
 	return 0;
 }
 
-int workers_submit(struct hs_job *job)
+/* Hand a job to the least loaded worker; it owns the job from here. */
+static void workers_hand_over(struct hs_job *job)
 {
 	struct worker *w = &workers[0];
 	uint64_t one = 1;
@@ -327,6 +349,19 @@ int workers_submit(struct hs_job *job)
 	pthread_mutex_unlock(&w->lock);
 	if (write(w->wake_fd, &one, sizeof(one)) < 0)
 		log_warn("waking worker");
+}
+
+int job_submit(struct hs_job *job, unsigned timeout_ms, char *reason, size_t reason_len)
+{
+	const uid_t *uid = job->origin == JOB_FROM_KERNEL ? NULL : &job->caller.uid;
+	int rc = admission_take(job->cfg->cfg, uid, reason, reason_len);
+
+	if (rc < 0)
+		return rc;
+	job->admitted = 1;
+	job->started_ms = now_ms();
+	job->deadline_ms = job->started_ms + timeout_ms;
+	workers_hand_over(job);
 	return 0;
 }
 

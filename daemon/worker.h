@@ -6,8 +6,7 @@
 #include "ktlsd.h"
 
 int workers_start(unsigned count);	/* 0: one per CPU.  0 / -errno */
-/* Hand a job to the least loaded worker; it owns the job from here. */
-int workers_submit(struct hs_job *job);
+/* Jobs come in through job_submit() (ktlsd.h). */
 /* Fail in-flight jobs with ESHUTDOWN, join the threads. */
 void workers_stop(void);
 

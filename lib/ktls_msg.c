@@ -103,6 +103,12 @@ static const struct tlv_field status_fields[] = {
 	      .aux_offset = offsetof(struct ktls_status_reply, n_profiles)),
 	FIELD(ktls_status_reply, KTLS_TLV_ST_PROTECTIONS, SHAPE_U32, protections,
 	      .min = 0, .max = KTLS_PROT_ALL),
+	FIELD(ktls_status_reply, KTLS_TLV_ST_REFUSED_BUSY, SHAPE_U64, refused_busy),
+	FIELD(ktls_status_reply, KTLS_TLV_ST_ACCEPT_NO_FD, SHAPE_U64, accept_no_fd),
+	FIELD(ktls_status_reply, KTLS_TLV_ST_MAX_HANDSHAKES, SHAPE_U32, max_handshakes),
+	FIELD(ktls_status_reply, KTLS_TLV_ST_KERNEL_RESERVE, SHAPE_U32, kernel_reserve),
+	FIELD(ktls_status_reply, KTLS_TLV_ST_PER_UID_MAX, SHAPE_U32, per_uid_max),
+	FIELD(ktls_status_reply, KTLS_TLV_ST_FD_LIMIT, SHAPE_U64, fd_limit),
 };
 
 #define N_FIELDS(table) (sizeof(table) / sizeof((table)[0]))

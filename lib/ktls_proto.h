@@ -78,6 +78,13 @@ enum ktls_tlv {
 	KTLS_TLV_ST_PROFILES = 74,			/* list of (u8 len, name, u64 ok,
 							 * u64 failed) */
 	KTLS_TLV_ST_PROTECTIONS = 90,			/* u32: KTLS_PROT_* bits */
+	/* denial-of-service defences (ktlsd's admission.c, fd_budget.c) */
+	KTLS_TLV_ST_REFUSED_BUSY = 80,			/* u64: EAGAIN, a limit was reached */
+	KTLS_TLV_ST_ACCEPT_NO_FD = 81,			/* u64: accept() out of fds */
+	KTLS_TLV_ST_MAX_HANDSHAKES = 82,		/* u32: in force (fd budget applied) */
+	KTLS_TLV_ST_KERNEL_RESERVE = 83,		/* u32: of those, kernel only */
+	KTLS_TLV_ST_PER_UID_MAX = 84,			/* u32: in flight per app uid */
+	KTLS_TLV_ST_FD_LIMIT = 85,			/* u64: soft RLIMIT_NOFILE */
 };
 
 #define KTLS_NAME_MAX 256	/* server name, profile, identity (incl. NUL) */
@@ -160,6 +167,9 @@ struct ktls_status_reply {
 	struct ktls_status_profile profiles[KTLS_STATUS_MAX_PROFILES];
 	uint16_t n_profiles;
 	uint32_t protections;		/* KTLS_PROT_* */
+	uint64_t refused_busy, accept_no_fd;	/* since start */
+	uint32_t max_handshakes, kernel_reserve, per_uid_max;	/* limits in force */
+	uint64_t fd_limit;
 };
 
 /* Encoders return the message length, or -errno (-EMSGSIZE, -EINVAL).

@@ -194,6 +194,22 @@ static void print_protections(uint32_t prot)
 	       ", no TCP bind/connect)" : ")") : ")");
 }
 
+/* The denial-of-service defences: limits in force and what they refused. */
+static void print_limits(const struct ktls_status_reply *st)
+{
+	if (st->max_handshakes) {
+		printf("limits:     %u handshakes in flight (%u kept for kernel requests), %u per "
+		       "uid; ", st->max_handshakes, st->kernel_reserve, st->per_uid_max);
+		if (st->fd_limit == UINT64_MAX)
+			printf("no fd limit\n");
+		else
+			printf("fd limit %llu\n", (unsigned long long)st->fd_limit);
+	}
+	printf("refused:    %llu requests busy (EAGAIN: a limit reached); accept out of fds "
+	       "%llu times\n", (unsigned long long)st->refused_busy,
+	       (unsigned long long)st->accept_no_fd);
+}
+
 static void print_text(const struct ktls_status_reply *st)
 {
 	printf("ktlsd %s, up ", st->daemon_version[0] ? st->daemon_version : "(unknown version)");
@@ -206,6 +222,7 @@ static void print_text(const struct ktls_status_reply *st)
 	       "a handshake\n", (unsigned long long)st->handshakes_ok,
 	       (unsigned long long)st->handshakes_failed, st->in_flight,
 	       (unsigned long long)st->requests_rejected);
+	print_limits(st);
 	if (st->n_failures) {
 		printf("failed by reason:\n");
 		for (unsigned i = 0; i < st->n_failures; i++)
@@ -261,6 +278,24 @@ static void print_prometheus_histogram(const struct ktls_status_reply *st)
 	printf("ktlsd_handshake_duration_seconds_count %llu\n", (unsigned long long)cumulative);
 }
 
+static void print_prometheus_limits(const struct ktls_status_reply *st)
+{
+	metric_header("ktlsd_requests_refused_busy_total", "counter",
+		      "Requests refused with EAGAIN because a limit was reached.");
+	printf("ktlsd_requests_refused_busy_total %llu\n", (unsigned long long)st->refused_busy);
+	metric_header("ktlsd_accept_no_fd_total", "counter",
+		      "accept() failures on the application door for lack of descriptors.");
+	printf("ktlsd_accept_no_fd_total %llu\n", (unsigned long long)st->accept_no_fd);
+	if (!st->max_handshakes)
+		return;
+	metric_header("ktlsd_limit", "gauge", "Limits in force (after the fd budget).");
+	printf("ktlsd_limit{limit=\"max_handshakes\"} %u\n", st->max_handshakes);
+	printf("ktlsd_limit{limit=\"kernel_reserve\"} %u\n", st->kernel_reserve);
+	printf("ktlsd_limit{limit=\"max_handshakes_per_uid\"} %u\n", st->per_uid_max);
+	if (st->fd_limit != UINT64_MAX)
+		printf("ktlsd_limit{limit=\"nofile\"} %llu\n", (unsigned long long)st->fd_limit);
+}
+
 static void print_prometheus(const struct ktls_status_reply *st)
 {
 	metric_header("ktlsd_info", "gauge", "ktlsd's version.");
@@ -299,6 +334,7 @@ static void print_prometheus(const struct ktls_status_reply *st)
 	printf("ktlsd_requests_rejected_total %llu\n", (unsigned long long)st->requests_rejected);
 	metric_header("ktlsd_handshakes_in_flight", "gauge", "Handshakes running now.");
 	printf("ktlsd_handshakes_in_flight %u\n", st->in_flight);
+	print_prometheus_limits(st);
 	print_prometheus_histogram(st);
 	metric_header("ktlsd_profile_handshakes_total", "counter",
 		      "Finished handshakes by profile and result.");

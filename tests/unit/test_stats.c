@@ -138,6 +138,8 @@ static void test_status_served(void **state)
 
 	atomic_store(&ktlsd_stats.handshakes_ok, 41);
 	atomic_store(&ktlsd_stats.in_flight, 3);
+	atomic_store(&ktlsd_stats.refused_busy, 17);
+	atomic_store(&ktlsd_stats.accept_no_fd, 5);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
 	status_serve(sv[0], KTLS_MSG_HDR_LEN, -1);	/* we are our own peer: allowed */
 	memset(&after, 0, sizeof(after));
@@ -147,6 +149,9 @@ static void test_status_served(void **state)
 	assert_true(after.doors & KTLS_DOOR_UNIX);
 	assert_int_equal(after.handshakes_ok, 41);
 	assert_int_equal(after.in_flight, 3);
+	assert_int_equal(after.refused_busy, 17);	/* the denial-of-service counters */
+	assert_int_equal(after.accept_no_fd, 5);
+	assert_true(after.fd_limit == UINT64_MAX);	/* no fd budget applied here */
 	assert_non_null(profile_in(&after, "web"));
 	close(sv[1]);
 }

@@ -136,6 +136,35 @@ static void test_decode_golden(void **state)
 	assert_string_equal(got.reason, "no way");
 }
 
+/* The denial-of-service counters and limits (TLVs 80..85). */
+static const uint8_t golden_limits[] = {
+	0x6b, 0x54, 0x4c, 0x53, 0x01, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x50,
+	0x00, 0x20, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00,		/* STATUS = 0 */
+	0x00, 0x50, 0x00, 0x08, U64(300),			/* REFUSED_BUSY */
+	0x00, 0x51, 0x00, 0x08, U64(2),				/* ACCEPT_NO_FD */
+	0x00, 0x52, 0x00, 0x04, 0x00, 0x00, 0x00, 0x65,		/* MAX_HANDSHAKES 101 */
+	0x00, 0x53, 0x00, 0x04, 0x00, 0x00, 0x00, 0x0d,		/* KERNEL_RESERVE 13 */
+	0x00, 0x54, 0x00, 0x04, 0x00, 0x00, 0x00, 0x16,		/* PER_UID_MAX 22 */
+	0x00, 0x55, 0x00, 0x08, U64(1024),			/* FD_LIMIT */
+};
+
+static void test_limits_golden(void **state)
+{
+	static struct ktls_status_reply st, got;
+	uint8_t buf[512];
+
+	st.refused_busy = 300;
+	st.accept_no_fd = 2;
+	st.max_handshakes = 101;
+	st.kernel_reserve = 13;
+	st.per_uid_max = 22;
+	st.fd_limit = 1024;
+	assert_int_equal(ktls_msg_encode_status(&st, buf, sizeof(buf)), sizeof(golden_limits));
+	assert_memory_equal(buf, golden_limits, sizeof(golden_limits));
+	assert_int_equal(ktls_msg_decode_status(golden_limits, sizeof(golden_limits), &got), 0);
+	assert_memory_equal(&got, &st, sizeof(st));
+}
+
 /* Each message type has its own decoder; neither takes the other's. */
 static void test_types_do_not_mix(void **state)
 {
@@ -280,6 +309,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encode_golden),
 		cmocka_unit_test(test_decode_golden),
+		cmocka_unit_test(test_limits_golden),
 		cmocka_unit_test(test_types_do_not_mix),
 		cmocka_unit_test(test_encode_rejects),
 		cmocka_unit_test(test_decode_bad_lists),
