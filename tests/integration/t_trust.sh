@@ -186,9 +186,11 @@ test_psk_attacks() {
 	if start_gnutls_serv "$PORT" --x509certfile "$W/server.pem" --x509keyfile "$W/server.key" \
 		--priority "NORMAL:-VERS-ALL:+VERS-TLS1.3"; then
 		attack "PSK profile vs gnutls-serv with only a certificate (TLS 1.3)" EACCES
-		grep -qF 'did not use a known PSK' "$W/out.txt" &&
-			tap_ok "the reason says the server did not use a known PSK" ||
+		if grep -qF 'did not use a known PSK' "$W/out.txt"; then
+			tap_ok "the reason says the server did not use a known PSK"
+		else
 			tap_not_ok "the reason says the server did not use a known PSK"
+		fi
 		# psk_fallback = certificate: verified like any client profile
 		helper connect --label "psk_fallback = certificate, right name" --port "$PORT" \
 			--profile psk-fb --server-name localhost --expect-version 1.3
@@ -244,9 +246,11 @@ test_default_acl() {
 	AS_UID=$NOBODY helper pair --label "uid $NOBODY asks profile srv (a key, no ACL)" \
 		--profile noverify --server-profile srv --expect-server-errno EPERM \
 		--expect-errno any --mib 0 --sendfile-kib 0
-	grep -qF "uid $NOBODY gid $NOBODY may not use profile \"srv\"" "$W/out.txt" &&
-		tap_ok "the refusal names uid $NOBODY and profile srv" ||
+	if grep -qF "uid $NOBODY gid $NOBODY may not use profile \"srv\"" "$W/out.txt"; then
+		tap_ok "the refusal names uid $NOBODY and profile srv"
+	else
 		tap_not_ok "the refusal names uid $NOBODY and profile srv"
+	fi
 	AS_UID=$NOBODY helper pair --label "uid $NOBODY asks profile srv-nobody (lists it)" \
 		--profile noverify --server-profile srv-nobody --mib 0 --sendfile-kib 16
 	helper pair --label "root asks profile srv (default ACL)" --profile noverify \
