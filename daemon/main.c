@@ -5,7 +5,9 @@
  * Start-up order matters: probe the kernel (which ciphers kTLS can run),
  * read the config, fork the key process (single-threaded, before any key
  * or peer input exists here), load the credentials, open the doors, drop
- * privileges, then start workers.  Signals arrive through a signalfd in the
+ * privileges, sandbox this process (sandbox.c: from then on it opens no
+ * credential file; reloads get them from the key process), then start
+ * workers.  Signals arrive through a signalfd in the
  * main loop: no work in handlers.
  */
 #include <errno.h>

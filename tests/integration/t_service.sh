@@ -670,7 +670,7 @@ attack_checks() {
 # attack_run NAME [setpriv ARGS...]: ktlsd-attack with a key and a PSK
 # profile, as root with user = ktlsd (no args) or started by setpriv.
 attack_run() {
-	local name=$1 saved=$KTLSD pid out reloads sock
+	local name=$1 saved=$KTLSD pid out reloads sock kp
 	sock=$W/$name/ktlsd.sock
 	shift
 	mkdir -p "$W/$name" && chown ktlsd: "$W/$name"	# started as ktlsd, it binds there
@@ -695,6 +695,16 @@ attack_run() {
 	fi
 	diag "$(grep -E 'attack:|sandbox|Landlock|running as' "$W/$name.log")"
 	attack_checks "$W/$name.log" "$name"
+	# not dumpable, whatever Landlock does: another process of ktlsd's
+	# user, outside any sandbox, cannot read the key process's memory
+	kp=$(key_process_of "$pid")
+	if [ -n "$kp" ] && ! setpriv --reuid=ktlsd --regid=ktlsd --clear-groups --inh-caps=-all \
+		"$PY" -c 'import sys; f = open("/proc/%s/mem" % sys.argv[1], "rb")' "$kp" \
+		> "$W/$name-mem.err" 2>&1; then
+		tap_ok "$name: a process of user ktlsd outside the sandbox cannot open the key process's memory ($(tail -n 1 "$W/$name-mem.err" | sed 's/.*Error: //'))"
+	else
+		tap_not_ok "$name: a process of user ktlsd outside the sandbox cannot open the key process's memory (key process ${kp:-none})"
+	fi
 	reloads=$(grep -c 'configuration reloaded' "$W/$name.log")
 	kill -HUP "$pid"
 	wait_for_line "$W/$name.log" 'configuration reloaded|reload failed' 60 "$pid"
