@@ -223,10 +223,16 @@ static void listener_resume(int epfd)
 }
 
 static int caller_of(int conn, struct peer_cred *who);
+static bool request_waiting(int fd);
+static void handle_request(int conn);
 
-/* A new connection: 0 and it waits for its request, or it was answered. */
-static int pending_add(int fd, int epfd, const struct admission_limits *lim,
-		       const struct cfg *cfg)
+/* A new connection: its request is served at once if it is there (the
+ * usual case: libktls sends right after connect), else it waits within
+ * the limits, else it is answered EAGAIN.  Only a connection that has sent
+ * nothing is refused this way: closing one with an unread request would
+ * reach the caller as ECONNRESET instead of the reply. */
+static void pending_add(int fd, int epfd, const struct admission_limits *lim,
+			const struct cfg *cfg)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct peer_cred who = { 0 };
@@ -234,9 +240,13 @@ static int pending_add(int fd, int epfd, const struct admission_limits *lim,
 	char reason[KTLS_REASON_MAX];
 	unsigned long held_back;
 
+	if (request_waiting(fd)) {
+		handle_request(fd);
+		return;
+	}
 	if (caller_of(fd, &who) < 0) {
 		reply_error(fd, EPERM, "cannot identify the caller");
-		return -EPERM;
+		return;
 	}
 	if (n_pending >= lim->waiting) {
 		atomic_fetch_add(&ktlsd_stats.refused_busy, 1);
@@ -244,17 +254,17 @@ static int pending_add(int fd, int epfd, const struct admission_limits *lim,
 			log_warnx("too many requests waiting (%u); refusing connections (%lu more "
 				  "since the last report)", n_pending, held_back);
 		reply_error(fd, EAGAIN, "ktlsd is busy: %u request connections waiting", n_pending);
-		return -EAGAIN;
+		return;
 	}
 	if (admission_waiting_take(cfg, who.uid, reason, sizeof(reason)) < 0) {
 		reply_error(fd, EAGAIN, "%s", reason);
-		return -EAGAIN;
+		return;
 	}
 	pc = calloc(1, sizeof(*pc));
 	if (!pc) {
 		admission_waiting_release(who.uid);
 		close(fd);
-		return -ENOMEM;
+		return;
 	}
 	*pc = (struct pending_conn){ .kind = WATCH_PENDING, .fd = fd, .uid = who.uid,
 				     .deadline_ms = now_ms() + REQUEST_WAIT_MS, .next = pending };
@@ -263,11 +273,10 @@ static int pending_add(int fd, int epfd, const struct admission_limits *lim,
 		admission_waiting_release(who.uid);
 		close(fd);
 		free(pc);
-		return -errno;
+		return;
 	}
 	pending = pc;
 	n_pending++;
-	return 0;
 }
 
 void door_unix_accept(int listen_fd, int epfd)

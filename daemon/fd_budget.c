@@ -14,8 +14,9 @@
  * to what fits, instead of finding out under load.
  *
  * The soft limit is raised to the hard limit first (allowed without
- * privilege).  Under the shipped unit SystemCallFilter=~@resources refuses
- * setrlimit, so the unit's LimitNOFILE= sets the soft limit instead.
+ * privilege; glibc's setrlimit() is the prlimit64 system call, which the
+ * shipped unit's SystemCallFilter= allows, unlike setrlimit).  The unit
+ * sets LimitNOFILE= to a value that fits the default max_handshakes.
  */
 #include <errno.h>
 #include <string.h>

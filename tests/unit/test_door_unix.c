@@ -319,11 +319,13 @@ static void waiting_limit_per_uid(void **state)
 {
 	struct door *d = *state;
 	struct ktls_hs_reply rep;
-	int more[3];
+	int more[4];
 
 	assert_int_equal(install_config("[global]\nmax_waiting_per_uid = 2\n[profile p]\nrole = client\n"), 0);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		more[i] = another_client(d);
+	/* the 4th has sent its request already: served, not counted */
+	assert_int_equal(send(more[3], "junk", 4, 0), 4);
 	door_unix_accept(d->listen_fd, d->epfd);	/* d->client is the 1st */
 	/* the 2nd waits; the 3rd and 4th are over the limit: EAGAIN + reason */
 	assert_true(reads(more[1], &rep) > 0);
@@ -331,10 +333,12 @@ static void waiting_limit_per_uid(void **state)
 	assert_non_null(strstr(rep.reason, "max_waiting_per_uid 2"));
 	assert_true(reads(more[2], &rep) > 0);
 	assert_int_equal(rep.status, EAGAIN);
+	assert_true(reads(more[3], &rep) > 0);
+	assert_int_equal(rep.status, EBADMSG);		/* read and refused as junk */
 	/* the first two still wait for their requests */
 	fake_now += 1;
 	assert_true(door_unix_expire(d->epfd) > 0);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		close(more[i]);
 	assert_int_equal(install_config(NULL), 0);
 }
