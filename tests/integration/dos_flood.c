@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "ktls.h"
+#include "ktls_loopback.h"
 #include "support/net.h"
 
 #define ANSWER_WAIT_MS 2000
@@ -115,7 +116,7 @@ int main(int argc, char **argv)
 	}
 	f.socks = calloc(f.count + 1, sizeof(int));
 	f.handles = calloc(f.count + 1, sizeof(int));
-	listener = listen_loopback((int)f.count + 16, &port);
+	listener = ktls_loopback_listen((int)f.count + 16, &port);
 	if (!f.count || !f.socks || !f.handles || listener < 0) {
 		fprintf(stderr, "dos_flood: setup: %s\n", strerror(errno));
 		return 2;

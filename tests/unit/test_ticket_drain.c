@@ -218,6 +218,7 @@ static void run(const char *profile, enum relay_mode mode, unsigned deadline_ms,
 	struct relay relay = { .mode = mode };
 	pthread_t server_thread, relay_thread;
 	int outer[2], inner[2];
+	char reason[KTLS_REASON_MAX];
 
 	assert_non_null(job);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, outer), 0);
@@ -236,11 +237,9 @@ static void run(const char *profile, enum relay_mode mode, unsigned deadline_ms,
 	job->req.role = KTLS_ROLE_CLIENT;
 	job->cfg = &cfg_ref;
 	job->profile = cfg_find_profile(cfg_ref.cfg, profile);
-	job->started_ms = now_ms();
-	job->deadline_ms = job->started_ms + deadline_ms;
 	snprintf(job->peer_addr, sizeof(job->peer_addr), "relay");
 	atomic_store(&steps, 0);
-	assert_int_equal(workers_submit(job), 0);
+	assert_int_equal(job_submit(job, deadline_ms, reason, sizeof(reason)), 0);
 
 	pthread_mutex_lock(&done_lock);
 	while (!out->done)
