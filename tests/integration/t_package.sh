@@ -102,10 +102,11 @@ seed_dpkg_db() {
 	mkdir -p "$W/dpkg/info" "$W/dpkg/updates" "$W/dpkg/triggers" || return 1
 	touch "$W/dpkg/available"
 	names=$(for deb in $(debs); do dpkg-deb -f "$deb" Depends Pre-Depends; done |
-		sed 's/^[A-Za-z-]*: //' | tr ',|' '\n\n' | sed 's/(.*)//; s/:any//; s/[[:space:]]//g' |
+		sed 's/^[A-Za-z-]*: //' | tr ',|' '\n' | sed 's/(.*)//; s/:any//; s/[[:space:]]//g' |
 		grep -v -e '^$' -e '^libktls' | sort -u)
 	# dpkg-query -s prints the installed ones; those not installed are not
 	# needed when an alternative is (dpkg -i says which one is missing)
+	# shellcheck disable=SC2086  # one name a word
 	dpkg-query -s $names > "$W/dpkg/status" 2> "$W/dpkg-seed.err"
 	diag "dpkg database seeded with: $(grep '^Package:' "$W/dpkg/status" | cut -d' ' -f2 | tr '\n' ' ')"
 	[ -s "$W/dpkg/status" ]
