@@ -17,6 +17,10 @@
 #    hand as an operator would) from openssl s_server: the socket starts
 #    ktlsd.service (/usr/sbin/ktlsd as user ktlsd), the body's SHA-256 is
 #    the served file's;
+#  - an upgrade (dpkg -i of the same ktlsd again: prerm upgrade, postinst
+#    configure with the old version): the running service is restarted
+#    (try-restart), the socket stays enabled and listening, the edited
+#    conffile is kept, and a handshake works after it;
 #  - dpkg -r: the service and the socket are stopped, no ktlsd process and
 #    no socket file is left, the programs and units are gone, the edited
 #    conffile stays (state config-files);
@@ -319,7 +323,7 @@ test_library() {
 # FIFO it holds open itself (s_server drops connections at EOF on stdin).
 start_s_server() {
 	local port=$1 fd
-	mkfifo "$W/stdin.fifo" || return 1
+	[ -p "$W/stdin.fifo" ] || mkfifo "$W/stdin.fifo" || return 1
 	exec {fd}<>"$W/stdin.fifo"
 	(cd "$W/www" && exec openssl s_server -accept "127.0.0.1:$port" -cert "$W/server.pem" \
 		-key "$W/server.key" -WWW -naccept 1) <&"$fd" >> "$W/s_server.log" 2>&1 &
@@ -331,22 +335,13 @@ start_s_server() {
 # What an operator does: trust a CA in a profile of their own, in the
 # conffile; then the first handshake starts the service.
 test_activation() {
-	local port main
+	local main
 	mkdir -p "$W/www" && make_pattern_file "$W/www/blob" 1 && gen_test_certs "$W" localhost &&
 		install -m 0644 "$W/ca.pem" "$ETC/pkgtest-ca.pem" ||
 		{ tap_not_ok "a ktls get through the packaged daemon: set-up"; return 1; }
 	printf '\n[profile pkgtest]\nrole = client\nca_file = %s\nverify = required\n' \
 		"$ETC/pkgtest-ca.pem" >> "$ETC/ktlsd.conf"
-	port=$(pick_port) && start_s_server "$port" ||
-		diag "openssl s_server did not start:" "$(cat "$W/s_server.log")"
-	if timeout "$STEP_WAIT" /usr/bin/ktls get --profile pkgtest --timeout "$((STEP_WAIT * 1000))" \
-		-o "$W/blob.out" "https://localhost:$port/blob" 2> "$W/get.err" &&
-	   [ "$(sha256_of "$W/blob.out")" = "$(sha256_of "$W/www/blob")" ]; then
-		tap_ok "ktls get -> openssl s_server: 1 MiB, SHA-256 as served"
-	else
-		tap_not_ok "ktls get -> openssl s_server: 1 MiB, SHA-256 as served"
-		diag "ktls get:" "$(cat "$W/get.err")" "s_server:" "$(tail -n 5 "$W/s_server.log")"
-	fi
+	fetch_blob "(the first handshake)"
 	main=$(prop ktlsd.service MainPID)
 	if [ "$(sc is-active ktlsd.service)" = active ] && [ "${main:-0}" != 0 ] &&
 	   [ "$(readlink "/proc/$main/exe")" = /usr/sbin/ktlsd ] &&
@@ -357,7 +352,52 @@ test_activation() {
 		unit_status
 		diag "$(tail -n 10 "$W/ktlsd.log" 2>/dev/null)"
 	fi
+}
+
+# fetch_blob WHEN: ktls get (the installed one, profile pkgtest) of the
+# 1 MiB file from a new openssl s_server, the body's hash checked.
+fetch_blob() {
+	local port
+	rm -f "$W/blob.out"
+	port=$(pick_port) && start_s_server "$port" ||
+		diag "openssl s_server did not start:" "$(cat "$W/s_server.log")"
+	if timeout "$STEP_WAIT" /usr/bin/ktls get --profile pkgtest --timeout "$((STEP_WAIT * 1000))" \
+		-o "$W/blob.out" "https://localhost:$port/blob" 2> "$W/get.err" &&
+	   [ "$(sha256_of "$W/blob.out")" = "$(sha256_of "$W/www/blob")" ]; then
+		tap_ok "ktls get -> openssl s_server $1: 1 MiB, SHA-256 as served"
+	else
+		tap_not_ok "ktls get -> openssl s_server $1: 1 MiB, SHA-256 as served"
+		diag "ktls get:" "$(cat "$W/get.err")" "s_server:" "$(tail -n 5 "$W/s_server.log")"
+	fi
 	stop_bg_pids
+}
+
+# An upgrade (the same version again: prerm upgrade, postinst configure
+# with the old version): the running service is restarted onto the new
+# files, the socket stays enabled and listening, the edited conffile is
+# kept, and handshakes work after it.
+test_upgrade() {
+	local old new deb
+	old=$(prop ktlsd.service MainPID)
+	deb=$(compgen -G "$DEB_DIR/ktlsd_*.deb" | head -n 1)
+	if pkg_dpkg -i "$deb" > "$W/upgrade.log" 2>&1; then
+		tap_ok "dpkg -i ktlsd over itself (upgrade path), systemd running"
+	else
+		tap_not_ok "dpkg -i ktlsd over itself (upgrade path), systemd running"
+		diag "$(cat "$W/upgrade.log")"
+	fi
+	new=$(prop ktlsd.service MainPID)
+	if [ "$(sc is-active ktlsd.service)" = active ] && [ "${new:-0}" != 0 ] &&
+	   [ "$new" != "$old" ] && [ "$(sc is-active ktlsd.socket)" = active ] &&
+	   [ "$(sc is-enabled ktlsd.socket)" = enabled ] &&
+	   grep -q '^\[profile pkgtest\]' "$ETC/ktlsd.conf"; then
+		tap_ok "upgrade: ktlsd.service restarted (pid $old -> $new), socket enabled and listening, edited conffile kept"
+	else
+		tap_not_ok "upgrade: ktlsd.service restarted, socket enabled and listening, edited conffile kept"
+		diag "MainPID $old -> $new"
+		unit_status
+	fi
+	fetch_blob "after the upgrade"
 }
 
 # Processes running /usr/sbin/ktlsd (also once it is deleted).
@@ -446,6 +486,7 @@ inside() {
 		timed test_kmod
 		timed test_library
 		timed test_activation
+		timed test_upgrade
 		timed test_remove
 		timed test_purge
 	fi
