@@ -303,6 +303,7 @@ DEB_SRC := $(DEB_DIR)/src/ktlsd-$(VERSION)
 
 .PHONY: deb
 deb:
+	$(if $(DEB_DIR),,$(error DEB_DIR is empty))
 	@command -v dpkg-buildpackage > /dev/null && command -v dh > /dev/null || \
 		{ echo "deb: needs dpkg-buildpackage and dh (apt-get install dpkg-dev debhelper)"; exit 1; }
 	$(call say,COPY,$(DEB_SRC))

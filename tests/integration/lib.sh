@@ -14,6 +14,10 @@
 # Network: pick_port | port_listening PORT | wait_for_port PORT [SECONDS [PID]]
 # Kernel:  tls_stat NAME (a /proc/net/tls_stat counter, -1 if unknown)
 # Misc:    sha256_of FILE | make_pattern_file FILE MIB | need_cmd CMD...
+# systemd: boot_and_judge TARGET [UNIT...] (all of it: the next five) |
+#          boot_systemd TARGET [UNIT...] | systemd_state PID [UNIT...] |
+#          cgroup_state | restore_cgroups | check_nothing_left MOUNTS_BEFORE
+#          (systemd as PID 1 of a PID+mount namespace, in the VM)
 #
 # TAP numbering is per script: TAP_N counts lines, TAP_FAILED the failures;
 # tap_done prints the plan "1..N" and returns 1 if anything failed.
@@ -327,4 +331,159 @@ tls_stat() {
 	v=$(awk -v n="$1" '$1 == n { print $2; found = 1 } END { exit !found }' \
 		/proc/net/tls_stat 2>/dev/null) || v=-1
 	echo "$v"
+}
+
+# ---- systemd as PID 1 of a namespace (t_systemd.sh, t_package.sh) ------------
+# The caller sets W (its work directory), RUNNER_START_WAIT and SYSTEMD_WAIT
+# (seconds) and writes its units; see t_systemd.sh for the whole sequence.
+
+# boot_systemd TARGET [UNIT...]: systemd as PID 1 of new PID and mount
+# namespaces (a "container"): its own /run and cgroup2 mount, TARGET,
+# logging to the kernel log.  TARGET holds the caller's runner service,
+# which touches $W/inside.started first and $W/inside.done last and ends
+# with SuccessAction=exit-force.  Returns once the runner is done and
+# systemd has exited, or after killing it: when the runner has not started
+# within RUNNER_START_WAIT seconds or is not done within SYSTEMD_WAIT, or
+# systemd lingers after it (BOOT_PROBLEM says which; with the state of the
+# UNITs).  --kill-child takes the whole namespace along with unshare.
+boot_systemd() {
+	local target=$1 pid sd i rc
+	shift
+	BOOT_PROBLEM=''
+	unshare --pid --mount --fork --mount-proc --propagation private --kill-child \
+		env -i container=ktlsd-vm PATH="$PATH" /bin/sh -c '
+		mount -t tmpfs -o mode=755 tmpfs /run &&
+		mount -t cgroup2 cgroup2 /sys/fs/cgroup &&
+		exec /lib/systemd/systemd --system --unit="$0" \
+			--log-target=kmsg --log-level=info --show-status=no' "$target" \
+		> "$W/systemd.log" 2>&1 < /dev/null &
+	pid=$!
+	for ((i = 0; i < SYSTEMD_WAIT; i++)); do
+		[ -e "$W/inside.done" ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		if [ "$i" -ge "$RUNNER_START_WAIT" ] && [ ! -e "$W/inside.started" ]; then
+			BOOT_PROBLEM="the runner service did not start within $RUNNER_START_WAIT s"
+			break
+		fi
+		sleep 1
+	done
+	if [ -z "$BOOT_PROBLEM" ] && kill -0 "$pid" 2>/dev/null && [ ! -e "$W/inside.done" ]; then
+		BOOT_PROBLEM="the runner was not done within $SYSTEMD_WAIT s"
+	fi
+	if [ -z "$BOOT_PROBLEM" ]; then
+		for ((i = 0; i < 20; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 1
+		done
+		kill -0 "$pid" 2>/dev/null &&
+			BOOT_PROBLEM="systemd did not exit within 20 s of the runner's end (SuccessAction=exit-force)"
+	fi
+	sd=$(pgrep -P "$pid" -x systemd)
+	if [ -n "$BOOT_PROBLEM" ]; then
+		diag "$BOOT_PROBLEM: killing systemd's namespace" "$(systemd_state "$pid" "$@")"
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null		# no "Killed" notice
+	rc=$?
+	# SIGKILL by --kill-child, if unshare went first: systemd's cgroups
+	# are busy until it is gone.
+	for ((i = 0; i < 100; i++)); do
+		[ -n "$sd" ] && [ -e "/proc/$sd" ] || break
+		sleep 0.1
+	done
+	return "$rc"
+}
+
+# systemd_state UNSHARE_PID [UNIT...]: what systemd in there is doing, bounded.
+systemd_state() {
+	local ns=$1 sd
+	shift
+	sd=$(pgrep -P "$ns" | head -n 1)
+	[ -n "$sd" ] || { echo "(no systemd process under unshare $ns)"; return; }
+	echo "jobs:"
+	timeout 10 nsenter -t "$sd" -m -p systemctl list-jobs --no-pager 2>&1
+	[ $# -eq 0 ] || timeout 10 nsenter -t "$sd" -m -p systemctl status --no-pager --lines=5 \
+		"$@" 2>&1 | tail -n 40
+	echo "processes:"
+	ps -eo pid,ppid,stat,etime,args | grep -v ' \[' | tail -n 25
+}
+
+# systemd makes cgroups (init.scope, system.slice, ...) in the VM's one
+# cgroup2 hierarchy and enables controllers at its root; both outlive its
+# namespace.  cgroup_state records them before, restore_cgroups removes the
+# (empty) new cgroups and disables the new controllers after (the state
+# before in $W/cgroups.before), so that the suites after us find the VM as
+# it was.
+cgroup_state() {		# "controllers: LIST", then one cgroup directory a line
+	unshare --mount --propagation private /bin/sh -c '
+		mount -t cgroup2 cgroup2 /sys/fs/cgroup || exit 1
+		echo "controllers: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
+		find /sys/fs/cgroup -mindepth 1 -type d'
+}
+
+restore_cgroups() {
+	[ -s "$W/cgroups.before" ] || return 0
+	unshare --mount --propagation private /bin/bash -c '
+		mount -t cgroup2 cgroup2 /sys/fs/cgroup || exit 1
+		before=$(cat "$1")
+		find /sys/fs/cgroup -mindepth 1 -type d | sort -r | while read -r d; do
+			grep -qxF "$d" <<< "$before" || rmdir "$d" || echo "cgroup $d left behind"
+		done
+		for c in $(cat /sys/fs/cgroup/cgroup.subtree_control); do
+			grep -q "^controllers:.* $c\( \|$\)" <<< "$before" ||
+				echo "-$c" > /sys/fs/cgroup/cgroup.subtree_control ||
+				echo "controller $c left enabled"
+		done' restore "$W/cgroups.before" 2>&1
+}
+
+# check_nothing_left MOUNTS_BEFORE: the suites after us get the VM as it was:
+# no process in another PID namespace (systemd's is gone with everything in
+# it), as many mounts as before, the same cgroups and root controllers.
+check_nothing_left() {
+	local p ours others='' mounts now
+	ours=$(readlink /proc/self/ns/pid)
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$ours" ] ||
+			[ ! -e "$p/ns/pid" ] || others+=" ${p#/proc/}($(cat "$p/comm" 2>/dev/null))"
+	done
+	mounts=$(wc -l < /proc/self/mounts)
+	now=$(cgroup_state 2>&1)
+	if [ -z "$others" ] && [ "$mounts" = "$1" ] && [ "$now" = "$(cat "$W/cgroups.before")" ]; then
+		tap_ok "nothing left behind: no process of the namespace, mounts and cgroups as before"
+	else
+		tap_not_ok "nothing left behind: no process of the namespace, mounts and cgroups as before"
+		diag "processes in other PID namespaces:${others:- none}" \
+			"mounts: $1 before, $mounts now" \
+			"cgroups before:" "$(cat "$W/cgroups.before")" "cgroups now:" "$now"
+	fi
+}
+
+# boot_and_judge TARGET [UNIT...]: the whole run: record the cgroups and
+# mounts, boot_systemd, restore the cgroups, relay the runner's TAP
+# ($W/inside.tap), a "not ok" when the boot did not end as it should, and
+# check_nothing_left.  KMSG_BEFORE: the kernel log's lines before the boot.
+boot_and_judge() {
+	local rc missing mounts_before
+	cgroup_state > "$W/cgroups.before" 2> "$W/cgroups.err" ||
+		diag "cannot read the cgroup tree before: $(cat "$W/cgroups.err")"
+	mounts_before=$(wc -l < /proc/self/mounts)
+	KMSG_BEFORE=$(dmesg | wc -l)
+	boot_systemd "$@"
+	rc=$?
+	missing=$(restore_cgroups)
+	[ -z "$missing" ] || diag "$missing"
+	diag "systemd (PID 1 of its namespace) exited with $rc"
+	if [ -s "$W/inside.tap" ]; then
+		tap_relay < "$W/inside.tap"
+	fi
+	if [ -n "$BOOT_PROBLEM" ]; then
+		tap_not_ok "systemd ran the runner to its end and exited: $BOOT_PROBLEM"
+	elif [ ! -s "$W/inside.tap" ]; then
+		tap_not_ok "the runner service under systemd reported something"
+	elif [ ! -e "$W/inside.done" ]; then
+		tap_not_ok "the runner ran to its end (not stopped by TimeoutStartSec=$((SYSTEMD_WAIT - 15)))"
+	elif [ "$rc" -ne 0 ] && [ "$TAP_FAILED" -eq 0 ]; then
+		tap_not_ok "systemd exited with 0 after the runner (got $rc)"
+	fi
+	check_nothing_left "$mounts_before"
 }

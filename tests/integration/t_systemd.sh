@@ -172,99 +172,6 @@ write_units() {
 	EOF
 }
 
-# systemd as PID 1 of new PID and mount namespaces (a "container"): its own
-# /run and cgroup2 mount, our target, logging to the kernel log.  Returns
-# once the runner is done and systemd has exited (SuccessAction=exit-force),
-# or after killing it: when the runner has not started in time or is not
-# done in time, or systemd lingers after it (BOOT_PROBLEM says which).
-# --kill-child takes the whole namespace along with unshare.
-boot_systemd() {
-	local pid sd i rc
-	BOOT_PROBLEM=''
-	unshare --pid --mount --fork --mount-proc --propagation private --kill-child \
-		env -i container=ktlsd-vm PATH="$PATH" /bin/sh -c '
-		mount -t tmpfs -o mode=755 tmpfs /run &&
-		mount -t cgroup2 cgroup2 /sys/fs/cgroup &&
-		exec /lib/systemd/systemd --system --unit=ktlsd-vmtest.target \
-			--log-target=kmsg --log-level=info --show-status=no' \
-		> "$W/systemd.log" 2>&1 < /dev/null &
-	pid=$!
-	for ((i = 0; i < SYSTEMD_WAIT; i++)); do
-		[ -e "$W/inside.done" ] && break
-		kill -0 "$pid" 2>/dev/null || break
-		if [ "$i" -ge "$RUNNER_START_WAIT" ] && [ ! -e "$W/inside.started" ]; then
-			BOOT_PROBLEM="the runner service did not start within $RUNNER_START_WAIT s"
-			break
-		fi
-		sleep 1
-	done
-	if [ -z "$BOOT_PROBLEM" ] && kill -0 "$pid" 2>/dev/null && [ ! -e "$W/inside.done" ]; then
-		BOOT_PROBLEM="the runner was not done within $SYSTEMD_WAIT s"
-	fi
-	if [ -z "$BOOT_PROBLEM" ]; then
-		for ((i = 0; i < 20; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 1
-		done
-		kill -0 "$pid" 2>/dev/null &&
-			BOOT_PROBLEM="systemd did not exit within 20 s of the runner's end (SuccessAction=exit-force)"
-	fi
-	sd=$(pgrep -P "$pid" -x systemd)
-	if [ -n "$BOOT_PROBLEM" ]; then
-		diag "$BOOT_PROBLEM: killing systemd's namespace" "$(systemd_state "$pid")"
-		kill -KILL "$pid" 2>/dev/null
-	fi
-	wait "$pid" 2>/dev/null		# no "Killed" notice
-	rc=$?
-	# SIGKILL by --kill-child, if unshare went first: systemd's cgroups
-	# are busy until it is gone.
-	for ((i = 0; i < 100; i++)); do
-		[ -n "$sd" ] && [ -e "/proc/$sd" ] || break
-		sleep 0.1
-	done
-	return "$rc"
-}
-
-# systemd_state UNSHARE_PID: what systemd in there is doing, bounded.
-systemd_state() {
-	local sd
-	sd=$(pgrep -P "$1" | head -n 1)
-	[ -n "$sd" ] || { echo "(no systemd process under unshare $1)"; return; }
-	echo "jobs:"
-	timeout 10 nsenter -t "$sd" -m -p systemctl list-jobs --no-pager 2>&1
-	timeout 10 nsenter -t "$sd" -m -p systemctl status --no-pager --lines=5 \
-		ktlsd.socket ktlsd.service ktlsd-vmtest.service 2>&1 | tail -n 40
-	echo "processes:"
-	ps -eo pid,ppid,stat,etime,args | grep -v ' \[' | tail -n 25
-}
-
-# systemd makes cgroups (init.scope, system.slice, ...) in the VM's one
-# cgroup2 hierarchy and enables controllers at its root; both outlive its
-# namespace.  cgroup_state records them before, restore_cgroups removes the
-# (empty) new cgroups and disables the new controllers after, so that the
-# suites after us find the VM as it was.
-cgroup_state() {		# "controllers: LIST", then one cgroup directory a line
-	unshare --mount --propagation private /bin/sh -c '
-		mount -t cgroup2 cgroup2 /sys/fs/cgroup || exit 1
-		echo "controllers: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
-		find /sys/fs/cgroup -mindepth 1 -type d'
-}
-
-restore_cgroups() {
-	[ -s "$W/cgroups.before" ] || return 0
-	unshare --mount --propagation private /bin/bash -c '
-		mount -t cgroup2 cgroup2 /sys/fs/cgroup || exit 1
-		before=$(cat "$1")
-		find /sys/fs/cgroup -mindepth 1 -type d | sort -r | while read -r d; do
-			grep -qxF "$d" <<< "$before" || rmdir "$d" || echo "cgroup $d left behind"
-		done
-		for c in $(cat /sys/fs/cgroup/cgroup.subtree_control); do
-			grep -q "^controllers:.* $c\( \|$\)" <<< "$before" ||
-				echo "-$c" > /sys/fs/cgroup/cgroup.subtree_control ||
-				echo "controller $c left enabled"
-		done' restore "$W/cgroups.before" 2>&1
-}
-
 # What went wrong, from every side.
 dump_logs() {
 	diag "systemd's log (kmsg, tail):" \
@@ -275,7 +182,7 @@ dump_logs() {
 }
 
 outside() {
-	local missing rc mounts_before
+	local missing
 	[ "$(id -u)" = 0 ] || skip_all "needs root"
 	[ "${KTLSD_IN_VM:-0}" = 1 ] ||
 		skip_all "writes /etc and creates a user: runs in the VM only (tests/vm/run)"
@@ -300,52 +207,9 @@ outside() {
 	chown ktlsd:ktlsd "$ETC/psk.txt" && chmod 600 "$ETC/psk.txt" ||
 		skip_all "cannot install the certificates"
 	write_config && write_units
-	cgroup_state > "$W/cgroups.before" 2> "$W/cgroups.err" ||
-		diag "cannot read the cgroup tree before: $(cat "$W/cgroups.err")"
-	mounts_before=$(wc -l < /proc/self/mounts)
-	KMSG_BEFORE=$(dmesg | wc -l)
-	boot_systemd
-	rc=$?
-	missing=$(restore_cgroups)
-	[ -z "$missing" ] || diag "$missing"
-	diag "systemd (PID 1 of its namespace) exited with $rc"
-	if [ -s "$W/inside.tap" ]; then
-		tap_relay < "$W/inside.tap"
-	fi
-	if [ -n "$BOOT_PROBLEM" ]; then
-		tap_not_ok "systemd ran the runner to its end and exited: $BOOT_PROBLEM"
-	elif [ ! -s "$W/inside.tap" ]; then
-		tap_not_ok "the runner service under systemd reported something"
-	elif [ ! -e "$W/inside.done" ]; then
-		tap_not_ok "the runner ran to its end (not stopped by TimeoutStartSec=$((SYSTEMD_WAIT - 15)))"
-	elif [ "$rc" -ne 0 ] && [ "$TAP_FAILED" -eq 0 ]; then
-		tap_not_ok "systemd exited with 0 after the runner (got $rc)"
-	fi
-	check_nothing_left "$mounts_before"
+	boot_and_judge ktlsd-vmtest.target ktlsd.socket ktlsd.service ktlsd-vmtest.service
 	[ "$TAP_FAILED" -eq 0 ] || dump_logs
 	tap_done
-}
-
-# check_nothing_left MOUNTS_BEFORE: the suites after us get the VM as it was:
-# no process in another PID namespace (systemd's is gone with everything in
-# it), as many mounts as before, the same cgroups and root controllers.
-check_nothing_left() {
-	local p ours others='' mounts now
-	ours=$(readlink /proc/self/ns/pid)
-	for p in /proc/[0-9]*; do
-		[ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$ours" ] ||
-			[ ! -e "$p/ns/pid" ] || others+=" ${p#/proc/}($(cat "$p/comm" 2>/dev/null))"
-	done
-	mounts=$(wc -l < /proc/self/mounts)
-	now=$(cgroup_state 2>&1)
-	if [ -z "$others" ] && [ "$mounts" = "$1" ] && [ "$now" = "$(cat "$W/cgroups.before")" ]; then
-		tap_ok "nothing left behind: no process of the namespace, mounts and cgroups as before"
-	else
-		tap_not_ok "nothing left behind: no process of the namespace, mounts and cgroups as before"
-		diag "processes in other PID namespaces:${others:- none}" \
-			"mounts: $1 before, $mounts now" \
-			"cgroups before:" "$(cat "$W/cgroups.before")" "cgroups now:" "$now"
-	fi
 }
 
 # ---- inside: the runner service -----------------------------------------------------
