@@ -18,6 +18,8 @@ PACKAGES=(
   libinih-dev libsystemd-dev libkeyutils-dev
   # unit tests
   libcmocka-dev
+  # the install-manifest guard and the Debian packages (make deb, lintian)
+  git dpkg-dev debhelper lintian
   # integration tests, demo, benchmarks
   gnutls-bin keyutils openssl curl nginx-light iproute2 gnuplot-nox gzip
   # test VM (tests/vm): see VM_ONLY_PACKAGES
