@@ -33,6 +33,7 @@
 #include "creds_internal.h"
 #include "keyproc.h"
 #include "keyproc_proto.h"
+#include "ktls_proto.h"
 #include "log.h"
 #include "privdrop.h"
 #include "seccomp_filter.h"
@@ -401,30 +402,6 @@ static int sign_with(const struct kp_slot *s, const struct kp_request *rq,
 	return 0;
 }
 
-/* One datagram, with pass_fd (when >= 0) as SCM_RIGHTS. */
-static ssize_t send_with_fd(int sock, const uint8_t *buf, size_t len, int pass_fd)
-{
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
-	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *c;
-
-	if (pass_fd >= 0) {
-		memset(&control, 0, sizeof(control));
-		msg.msg_control = control.buf;
-		msg.msg_controllen = sizeof(control.buf);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-	}
-	return sendmsg(sock, &msg, MSG_NOSIGNAL);
-}
-
 static void answer(int fd, const struct kp_request *rq)
 {
 	uint8_t out[KP_REP_MAX];
@@ -468,8 +445,8 @@ static void answer(int fd, const struct kp_request *rq)
 	n = kp_reply_encode(&rp, out, sizeof(out));
 	gnutls_free(sig.data);
 	if (n >= 0)
-		n = send_with_fd(fd, out, (size_t)n, pass_fd);
-	else
+		n = ktls_ipc_send(fd, out, (size_t)n, pass_fd);
+	if (n < 0)
 		errno = (int)-n;
 	if (pass_fd >= 0)
 		close(pass_fd);
