@@ -48,6 +48,11 @@ static struct fake fake_b = { .name = "B" }, fake_c = { .name = "C" };
 static sem_t worker_held, worker_go, a_started;
 static atomic_int hold_worker;
 static struct hs_job *volatile reuse_at;	/* free(this) builds C here instead */
+/* The second test: hold the worker at its next epoll_wait() and let that
+ * call report nothing; learn when workers_stop() starts joining. */
+static struct fake fake_x = { .name = "X" }, fake_y = { .name = "Y" }, fake_z = { .name = "Z" };
+static atomic_int hold_next_wait, signal_join;
+static sem_t join_started;
 
 /* ---- the engine, wrapped ---- */
 
@@ -111,6 +116,11 @@ int __wrap_epoll_wait(int epfd, struct epoll_event *events, int max, int timeout
 	 * that returns at once: it drops the wake-up's stale level-triggered
 	 * entry from the ready list, so that events are reported in the
 	 * order they become ready, as for a worker that was idle. */
+	if (atomic_exchange(&hold_next_wait, 0)) {
+		sem_post(&worker_held);
+		sem_wait(&worker_go);
+		return 0;	/* as if nothing happened: the loop looks at stop next */
+	}
 	if (fake_a.steps && atomic_load(&hold_worker)) {
 		if (calls_since_a++ == 0)
 			return __real_epoll_wait(epfd, events, max, 0);
@@ -119,6 +129,15 @@ int __wrap_epoll_wait(int epfd, struct epoll_event *events, int max, int timeout
 		sem_wait(&worker_go);
 	}
 	return __real_epoll_wait(epfd, events, max, timeout);
+}
+
+int __real_pthread_join(pthread_t thread, void **ret);
+int __wrap_pthread_join(pthread_t thread, void **ret);
+int __wrap_pthread_join(pthread_t thread, void **ret)
+{
+	if (atomic_load(&signal_join))
+		sem_post(&join_started);	/* workers_stop() has set stop */
+	return __real_pthread_join(thread, ret);
 }
 
 static void fake_done(struct hs_job *job, const struct ktls_hs_reply *rep)
@@ -187,6 +206,7 @@ static int setup(void **state)
 	sem_init(&worker_held, 0, 0);
 	sem_init(&worker_go, 0, 0);
 	sem_init(&a_started, 0, 0);
+	sem_init(&join_started, 0, 0);
 	if (!ref || cfg_load(NULL, &ref->cfg, err, sizeof(err)) < 0)
 		return -1;
 	atomic_init(&ref->refs, 1);
@@ -236,10 +256,63 @@ static void stale_hangup_does_not_hit_a_new_job(void **state)
 	cfg_ref_install(NULL);
 }
 
+static void *stop_workers(void *arg)
+{
+	workers_stop();
+	return NULL;
+}
+
+/* Jobs handed to a worker that stops before it takes them from its inbox
+ * (a kernel request queued at `systemctl stop`) still get an answer:
+ * without one the kernel never hears DONE and an application waits. */
+static void jobs_in_the_inbox_are_answered_at_stop(void **state)
+{
+	struct cfg_ref *ref = calloc(1, sizeof(*ref));
+	struct hs_job *x = calloc(1, sizeof(*x)), *y = calloc(1, sizeof(*y)),
+		      *z = calloc(1, sizeof(*z));
+	struct fake *fakes[] = { &fake_x, &fake_y, &fake_z };
+	char err[256];
+	pthread_t stopper;
+
+	assert_non_null(ref);
+	assert_non_null(x);
+	assert_non_null(y);
+	assert_non_null(z);
+	assert_int_equal(cfg_load(NULL, &ref->cfg, err, sizeof(err)), 0);
+	atomic_init(&ref->refs, 1);
+	cfg_ref_install(ref);
+	assert_int_equal(workers_start(1), 0);
+
+	job_init(x, &fake_x);
+	atomic_store(&hold_next_wait, 1);
+	submit(x);			/* wakes the worker, which then holds */
+	wait_sem(&worker_held);
+	job_init(y, &fake_y);
+	job_init(z, &fake_z);
+	submit(y);			/* into the inbox: the worker is held */
+	submit(z);
+
+	atomic_store(&signal_join, 1);
+	assert_int_equal(pthread_create(&stopper, NULL, stop_workers, NULL), 0);
+	wait_sem(&join_started);	/* stop is set; now let the worker look */
+	atomic_store(&signal_join, 0);
+	sem_post(&worker_go);
+	assert_int_equal(pthread_join(stopper, NULL), 0);
+
+	for (size_t i = 0; i < sizeof(fakes) / sizeof(fakes[0]); i++) {
+		print_message("# %s: status %d\n", fakes[i]->name, atomic_load(&fakes[i]->status));
+		assert_int_equal(atomic_load(&fakes[i]->status), ESHUTDOWN);
+		close(fakes[i]->peer_sock);
+		close(fakes[i]->peer_conn);
+	}
+	cfg_ref_install(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(stale_hangup_does_not_hit_a_new_job),
+		cmocka_unit_test(jobs_in_the_inbox_are_answered_at_stop),
 	};
 
 	return cmocka_run_group_tests_name("daemon/worker.c events and job ids", tests, setup,
