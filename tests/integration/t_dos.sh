@@ -71,6 +71,8 @@ setup() {
 	role = server
 	certificate = $W/server.pem
 	key = $W/server.key
+	# holds a key: by default only root and ktlsd's own ids may use it
+	allowed_uids = root, $OTHER_UID
 	EOF
 }
 
