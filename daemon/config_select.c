@@ -187,4 +187,6 @@ void cfg_describe_acl(const struct cfg *cfg, const struct cfg_profile *p, char *
 		used = append(out, len, used, "uid", (unsigned long)p->allowed_uids[i]);
 	for (size_t i = 0; i < p->n_allowed_gids; i++)
 		used = append(out, len, used, "gid", (unsigned long)p->allowed_gids[i]);
+	if (p->n_allowed_gids && used < len)
+		snprintf(out + used, len - used, " (members by primary or supplementary group)");
 }

@@ -660,6 +660,7 @@ static void test_peer_allowed_default_for_secrets(void **state)
 	cfg_describe_acl(cfg, psk, acl, sizeof(acl));
 	assert_non_null(strstr(acl, "root"));
 	assert_non_null(strstr(acl, "ktlsd's own uid"));
+	assert_non_null(strstr(acl, "members of ktlsd's own gid (primary or supplementary"));
 	cfg_describe_acl(cfg, listed, acl, sizeof(acl));
 	assert_string_equal(acl, "uid 4242");
 	cfg_free(cfg);
@@ -672,7 +673,7 @@ static void test_peer_allowed_default_for_secrets(void **state)
 	assert_non_null(strstr(acl, "user root"));
 	assert_non_null(strstr(acl, "group root"));
 	cfg_describe_acl(cfg, cfg_find_profile(cfg, "both"), acl, sizeof(acl));
-	assert_string_equal(acl, "uid 1, gid 2, gid 3");
+	assert_string_equal(acl, "uid 1, gid 2, gid 3 (members by primary or supplementary group)");
 	cfg_free(cfg);
 }
 
