@@ -99,10 +99,13 @@ const struct cfg_profile *cfg_select_profile(const struct cfg *cfg, enum ktls_ro
 					     const char *name, const char *sni);
 /* Server-side SNI match only (exact, or "*.example.com" one label). */
 const struct cfg_profile *cfg_profile_for_sni(const struct cfg *cfg, const char *sni);
-/* May a local caller use the profile?  The default ACL of a profile that
- * holds a key or PSK admits root, ktlsd's own uid and ktlsd's group (the
- * process's effective ids when asked). */
-int cfg_peer_allowed(const struct cfg_profile *p, uid_t uid, gid_t gid);
+/* May a local caller (uid, primary gid, n_groups supplementary groups; NULL
+ * for none) use the profile?  allowed_gids and the default ACL admit a
+ * member of the group whether it is primary or supplementary.  The default
+ * ACL of a profile that holds a key or PSK admits root, ktlsd's own uid and
+ * members of ktlsd's group (the process's effective ids when asked). */
+int cfg_peer_allowed(const struct cfg_profile *p, uid_t uid, gid_t gid, const gid_t *groups,
+		     size_t n_groups);
 /* "uid 0, uid 1000, gid 27" or "any local user": for `ktlsd -n`. */
 void cfg_describe_acl(const struct cfg *cfg, const struct cfg_profile *p, char *out,
 		      size_t len);

@@ -103,23 +103,38 @@ const struct cfg_profile *cfg_kernel_profile(const struct cfg *cfg, enum ktls_ro
 	return cfg_select_profile(cfg, role, name, NULL);
 }
 
+static int in_groups(gid_t want, gid_t gid, const gid_t *groups, size_t n_groups)
+{
+	if (gid == want)
+		return 1;
+	for (size_t i = 0; i < n_groups; i++)
+		if (groups[i] == want)
+			return 1;
+	return 0;
+}
+
 /* Root gets no pass: a profile with an ACL means exactly that ACL.  The
  * default ACL of a key-holding profile is root and ktlsd's own ids; these
  * are the process's effective ids, which after the privilege drop are the
- * configured user and group (or the unit's User=/Group=). */
-int cfg_peer_allowed(const struct cfg_profile *p, uid_t uid, gid_t gid)
+ * configured user and group (or the unit's User=/Group=).  A group admits
+ * its members whether it is their primary or a supplementary group: the
+ * way to let a user in is `usermod -aG`, which adds a supplementary one. */
+int cfg_peer_allowed(const struct cfg_profile *p, uid_t uid, gid_t gid, const gid_t *groups,
+		     size_t n_groups)
 {
 	if (!p)
 		return 0;
+	if (!groups)
+		n_groups = 0;
 	if (p->acl_default)
-		return uid == 0 || uid == geteuid() || gid == getegid();
+		return uid == 0 || uid == geteuid() || in_groups(getegid(), gid, groups, n_groups);
 	if (p->n_allowed_uids == 0 && p->n_allowed_gids == 0)
 		return 1;
 	for (size_t i = 0; i < p->n_allowed_uids; i++)
 		if (p->allowed_uids[i] == uid)
 			return 1;
 	for (size_t i = 0; i < p->n_allowed_gids; i++)
-		if (p->allowed_gids[i] == gid)
+		if (in_groups(p->allowed_gids[i], gid, groups, n_groups))
 			return 1;
 	return 0;
 }
@@ -139,12 +154,17 @@ static size_t append(char *out, size_t len, size_t used, const char *kind, unsig
 static void describe_default_acl(const struct cfg *cfg, char *out, size_t len)
 {
 	const char *user = cfg ? cfg->user : NULL, *group = cfg ? cfg->group : NULL;
+	char who[160];
 
-	snprintf(out, len, "root, %s%s, and callers whose primary group is %s%s (the default "
-		 "for a profile holding a key or PSK; allowed_uids/allowed_gids change it)",
-		 user ? "user " : "ktlsd's own uid", user ? user : "",
-		 group ? "group " : user ? "the primary group of " : "ktlsd's own gid",
-		 group ? group : user ? user : "");
+	if (group)
+		snprintf(who, sizeof(who), "group %s", group);
+	else if (user)
+		snprintf(who, sizeof(who), "user %s's primary group", user);
+	else
+		snprintf(who, sizeof(who), "ktlsd's own gid");
+	snprintf(out, len, "root, %s%s, and members of %s (primary or supplementary; the "
+		 "default for a profile holding a key or PSK; allowed_uids/allowed_gids change it)",
+		 user ? "user " : "ktlsd's own uid", user ? user : "", who);
 }
 
 void cfg_describe_acl(const struct cfg *cfg, const struct cfg_profile *p, char *out,
@@ -167,4 +187,6 @@ void cfg_describe_acl(const struct cfg *cfg, const struct cfg_profile *p, char *
 		used = append(out, len, used, "uid", (unsigned long)p->allowed_uids[i]);
 	for (size_t i = 0; i < p->n_allowed_gids; i++)
 		used = append(out, len, used, "gid", (unsigned long)p->allowed_gids[i]);
+	if (p->n_allowed_gids && used < len)
+		snprintf(out + used, len - used, " (members by primary or supplementary group)");
 }

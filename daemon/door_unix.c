@@ -34,6 +34,10 @@
 #include "stats.h"
 #include "worker.h"
 
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59	/* Linux 4.13 */
+#endif
+
 #define REQUEST_WAIT_MS 2000
 #define MAX_TIMEOUT_MS 600000u
 #define ACCEPT_PAUSE_MS 100	/* out of fds: the listener is not watched this long */
@@ -222,7 +226,6 @@ static void listener_resume(int epfd)
 		log_warn("watching the application door again");
 }
 
-static int caller_of(int conn, struct peer_cred *who);
 static bool request_waiting(int fd);
 static void handle_request(int conn);
 
@@ -244,7 +247,7 @@ static void pending_add(int fd, int epfd, const struct admission_limits *lim,
 		handle_request(fd);
 		return;
 	}
-	if (caller_of(fd, &who) < 0) {
+	if (peer_cred_read(fd, &who) < 0) {
 		reply_error(fd, EPERM, "cannot identify the caller");
 		return;
 	}
@@ -297,16 +300,41 @@ void door_unix_accept(int listen_fd, int epfd)
 	cfg_ref_put(ref);
 }
 
-static int caller_of(int conn, struct peer_cred *who)
+int peer_cred_read(int conn, struct peer_cred *who)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
+	/* Nobody, should a caller ignore the error: zero would read as root. */
+	*who = (struct peer_cred){ .uid = (uid_t)-1, .gid = (gid_t)-1 };
 	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return -errno;
 	who->pid = cred.pid;
 	who->uid = cred.uid;
 	who->gid = cred.gid;
+	/* Into the fixed array only: the kernel copies all or nothing, and on
+	 * ERANGE says in len how many there are.  Other errors (ENOPROTOOPT
+	 * before Linux 4.13) leave the caller with its primary group. */
+	len = sizeof(who->groups);
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERGROUPS, who->groups, &len) == 0) {
+		who->n_groups = (unsigned)(len / sizeof(gid_t));
+		if (who->n_groups > PEER_GROUPS_MAX)
+			who->n_groups = PEER_GROUPS_MAX;	/* not the kernel's contract */
+	} else if (errno == ERANGE) {
+		who->groups_over = (unsigned)(len / sizeof(gid_t));
+		if (who->groups_over <= PEER_GROUPS_MAX)
+			who->groups_over = PEER_GROUPS_MAX + 1;
+	}
+	return 0;
+}
+
+int peer_cred_in_group(const struct peer_cred *who, gid_t gid)
+{
+	if (who->gid == gid)
+		return 1;
+	for (unsigned i = 0; i < who->n_groups && i < PEER_GROUPS_MAX; i++)
+		if (who->groups[i] == gid)
+			return 1;
 	return 0;
 }
 
@@ -359,9 +387,11 @@ static void dispatch(int conn, int sock, const struct ktls_hs_request *req,
 			    req->profile[0] ? ": " : "", req->profile);
 		goto reject;
 	}
-	if (!cfg_peer_allowed(p, who->uid, who->gid)) {
-		reply_error(conn, EPERM, "uid %u gid %u may not use profile \"%s\"",
-			    (unsigned)who->uid, (unsigned)who->gid, p->name);
+	if (!cfg_peer_allowed(p, who->uid, who->gid, who->groups, who->n_groups)) {
+		reply_error(conn, EPERM, "uid %u gid %u may not use profile \"%s\"%s",
+			    (unsigned)who->uid, (unsigned)who->gid, p->name,
+			    who->groups_over ? " (the caller is in more than " PEER_GROUPS_MAX_STR
+					       " groups: only its primary group counts)" : "");
 		goto reject;
 	}
 	job = calloc(1, sizeof(*job));
@@ -427,7 +457,7 @@ static void handle_request(int conn)
 		reply_error(conn, EINVAL, "unknown role %u", req.role);
 		goto reject;
 	}
-	if (caller_of(conn, &who) < 0) {
+	if (peer_cred_read(conn, &who) < 0) {
 		reply_error(conn, EPERM, "cannot identify the caller");
 		goto reject;
 	}

@@ -227,9 +227,14 @@ static int check_verify_request(const struct hs_job *job, const struct cfg_profi
 static int check_request_fits(const struct hs_job *job, const struct cfg_profile *p,
 			      const char *how, char *reason, size_t len)
 {
-	if (job->conn_fd >= 0 && !cfg_peer_allowed(p, job->caller.uid, job->caller.gid)) {
-		snprintf(reason, len, "uid %u gid %u may not use profile \"%s\"%s",
-			 (unsigned)job->caller.uid, (unsigned)job->caller.gid, p->name, how);
+	const struct peer_cred *who = &job->caller;
+
+	if (job->conn_fd >= 0 &&
+	    !cfg_peer_allowed(p, who->uid, who->gid, who->groups, who->n_groups)) {
+		snprintf(reason, len, "uid %u gid %u may not use profile \"%s\"%s%s",
+			 (unsigned)who->uid, (unsigned)who->gid, p->name, how,
+			 who->groups_over ? " (the caller is in more than " PEER_GROUPS_MAX_STR
+					    " groups: only its primary group counts)" : "");
 		return -EPERM;
 	}
 	return check_verify_request(job, p, how, reason, len);

@@ -5,9 +5,10 @@
  *
  * Who may ask: root, ktlsd's own user, and members of ktlsd's group (its
  * effective gid after the privilege drop), judged by SO_PEERCRED and the
- * caller's supplementary groups (SO_PEERGROUPS).  The counts say which
- * profiles are used and how often handshakes fail, which is not everyone's
- * business on a shared host, so anyone else gets EPERM.
+ * caller's supplementary groups (SO_PEERGROUPS, read by peer_cred_read()
+ * as for a handshake request, so both ACLs see the same groups).  The
+ * counts say which profiles are used and how often handshakes fail, which
+ * is not everyone's business on a shared host, so anyone else gets EPERM.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,48 +22,13 @@
 #include "sandbox.h"
 #include "stats.h"
 
-#ifndef SO_PEERGROUPS
-#define SO_PEERGROUPS 59	/* Linux 4.13 */
-#endif
-
 #ifndef KTLSD_VERSION
 #define KTLSD_VERSION "0.1.0"
 #endif
 
-#define PEER_GROUPS_MAX 65536	/* NGROUPS_MAX */
-
-static int peer_in_group(int conn, gid_t gid)
+static int caller_may_read(const struct peer_cred *who)
 {
-	socklen_t len = 64 * sizeof(gid_t);
-	gid_t *groups = NULL, *grown;
-	int found = 0;
-
-	/* ERANGE tells how much room the caller's groups need. */
-	for (int tries = 0; tries < 2; tries++) {
-		grown = realloc(groups, len);
-		if (!grown)
-			break;
-		groups = grown;
-		if (getsockopt(conn, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0) {
-			for (size_t i = 0; i < len / sizeof(gid_t); i++)
-				found |= groups[i] == gid;
-			break;
-		}
-		if (errno != ERANGE || len > PEER_GROUPS_MAX * sizeof(gid_t))
-			break;
-	}
-	free(groups);
-	return found;
-}
-
-static int caller_may_read(int conn, struct ucred *cred)
-{
-	socklen_t len = sizeof(*cred);
-
-	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, cred, &len) < 0)
-		return 0;
-	return cred->uid == 0 || cred->uid == geteuid() || cred->gid == getegid() ||
-	       peer_in_group(conn, getegid());
+	return who->uid == 0 || who->uid == geteuid() || peer_cred_in_group(who, getegid());
 }
 
 static void status_send(int conn, const struct ktls_status_reply *st)
@@ -89,7 +55,7 @@ static void refuse(struct ktls_status_reply *st, int err, const char *reason)
 void status_serve(int conn, size_t len, int fd)
 {
 	struct ktls_status_reply *st = calloc(1, sizeof(*st));
-	struct ucred cred = { 0 };
+	struct peer_cred who = { 0 };
 	char why[KTLS_REASON_MAX];
 
 	if (fd >= 0)
@@ -100,10 +66,11 @@ void status_serve(int conn, size_t len, int fd)
 	}
 	if (fd >= 0 || len != KTLS_MSG_HDR_LEN) {
 		refuse(st, EBADMSG, "a status request is a bare header with no fd");
-	} else if (!caller_may_read(conn, &cred)) {
+	} else if (peer_cred_read(conn, &who) < 0 || !caller_may_read(&who)) {
 		snprintf(why, sizeof(why), "uid %u may not read ktlsd's status: root, uid %u "
-			 "and group %u only", (unsigned)cred.uid, (unsigned)geteuid(),
-			 (unsigned)getegid());
+			 "and group %u only%s", (unsigned)who.uid, (unsigned)geteuid(),
+			 (unsigned)getegid(), who.groups_over ? " (the caller is in more than "
+			 PEER_GROUPS_MAX_STR " groups: only its primary group counts)" : "");
 		refuse(st, EPERM, why);
 		log_debug("%s", why);
 	} else {

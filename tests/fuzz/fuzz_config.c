@@ -169,8 +169,8 @@ static void check_profile(const struct cfg *cfg, const struct cfg_profile *p)
 		if (name[0] != '*')
 			CHECK(cfg_profile_for_sni(cfg, name) == p);
 	}
-	(void)cfg_peer_allowed(p, 0, 0);
-	(void)cfg_peer_allowed(p, 4242, 65534);
+	(void)cfg_peer_allowed(p, 0, 0, NULL, 0);
+	(void)cfg_peer_allowed(p, 4242, 65534, (const gid_t[]){ 0, 65534 }, 2);
 }
 
 static void check_config(const struct cfg *cfg)

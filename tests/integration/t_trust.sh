@@ -14,7 +14,12 @@
 #     with EPERM on the server side and the client gets no session.
 #  3. Default ACL: a profile holding a private key, with no allowed_uids,
 #     refuses uid 65534 (EPERM) and serves root; a profile that lists uid
-#     65534 serves it.
+#     65534 serves it.  Groups count as supplementary ones too (`usermod
+#     -aG`): uid 65534 with ktlsd's group (gid 0 here: ktlsd runs as root
+#     with no user/group configured) among its supplementary groups is
+#     served by the default ACL, with another group it is refused; a
+#     profile with allowed_gids = 4242 serves it with 4242 as a
+#     supplementary group and refuses it with 4243.
 #
 # Needs root and a kTLS kernel (tests/vm/run -- bash THIS), gnutls-serv,
 # openssl, setpriv; skips with the reason otherwise.
@@ -88,6 +93,13 @@ write_config() {
 	key = $W/server.key
 	verify = none
 	allowed_uids = $NOBODY
+
+	[profile srv-4242]
+	role = server
+	certificate = $W/server.pem
+	key = $W/server.key
+	verify = none
+	allowed_gids = 4242
 	EOF
 }
 
@@ -110,11 +122,13 @@ start_ktlsd() {
 log_mark() { LOG_MARK=$(stat -c %s "$W/ktlsd.log"); }
 log_since_mark() { tail -c +"$((LOG_MARK + 1))" "$W/ktlsd.log"; }
 
-# helper ARGS...: one daemon_client run (as root, or as $AS_UID), its TAP
-# relayed.
+# helper ARGS...: one daemon_client run (as root, or as $AS_UID with primary
+# group $AS_UID and supplementary groups $AS_GROUPS, "gid,gid", or none),
+# its TAP relayed.
 helper() {
-	local rc wrap=()
-	[ -n "${AS_UID:-}" ] && wrap=(setpriv --reuid "$AS_UID" --regid "$AS_UID" --clear-groups)
+	local rc wrap=() groups=(--clear-groups)
+	[ -n "${AS_GROUPS:-}" ] && groups=(--groups "$AS_GROUPS")
+	[ -n "${AS_UID:-}" ] && wrap=(setpriv --reuid "$AS_UID" --regid "$AS_UID" "${groups[@]}")
 	timeout -k 5 "$T" "${wrap[@]}" "$CLIENT" "$@" > "$W/out.txt" 2>&1
 	rc=$?
 	tap_relay < "$W/out.txt"
@@ -255,8 +269,25 @@ test_default_acl() {
 		--profile noverify --server-profile srv-nobody --mib 0 --sendfile-kib 16
 	helper pair --label "root asks profile srv (default ACL)" --profile noverify \
 		--server-profile srv --mib 0 --sendfile-kib 16
+	# ktlsd runs as root here: its group is gid 0.  As a supplementary
+	# group (what `usermod -aG` gives) it admits like a primary one.
+	AS_UID=$NOBODY AS_GROUPS="100,$(id -g)" helper pair \
+		--label "uid $NOBODY with ktlsd's group $(id -g) as a supplementary group asks srv" \
+		--profile noverify --server-profile srv --mib 0 --sendfile-kib 16
+	AS_UID=$NOBODY AS_GROUPS=100,4242 helper pair \
+		--label "uid $NOBODY with other supplementary groups asks srv" \
+		--profile noverify --server-profile srv --expect-server-errno EPERM \
+		--expect-errno any --mib 0 --sendfile-kib 0
+	AS_UID=$NOBODY AS_GROUPS=100,4242 helper pair \
+		--label "uid $NOBODY in group 4242 (supplementary) asks srv-4242" \
+		--profile noverify --server-profile srv-4242 --mib 0 --sendfile-kib 16
+	AS_UID=$NOBODY AS_GROUPS=100,4243 helper pair \
+		--label "uid $NOBODY not in group 4242 asks srv-4242" \
+		--profile noverify --server-profile srv-4242 --expect-server-errno EPERM \
+		--expect-errno any --mib 0 --sendfile-kib 0
 	if "$KTLSD" -n --config "$W/ktlsd.conf" 2>&1 |
-	   grep -qF "profile srv: usable by root, ktlsd's own uid"; then
+	   grep -F "profile srv: usable by root, ktlsd's own uid" |
+	   grep -qF "primary or supplementary"; then
 		tap_ok "ktlsd -n explains profile srv's default ACL"
 	else
 		tap_not_ok "ktlsd -n explains profile srv's default ACL"

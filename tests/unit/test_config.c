@@ -614,17 +614,17 @@ static void test_peer_allowed(void **state)
 				 *groups = cfg_find_profile(cfg, "groups"),
 				 *both = cfg_find_profile(cfg, "both");
 
-	assert_true(cfg_peer_allowed(open, 1234, 1234));
-	assert_true(cfg_peer_allowed(open, 0, 0));
-	assert_true(cfg_peer_allowed(users, 1001, 999));
-	assert_false(cfg_peer_allowed(users, 1002, 999));
-	assert_false(cfg_peer_allowed(users, 0, 0));	/* root is not special */
-	assert_true(cfg_peer_allowed(groups, 7, 50));
-	assert_false(cfg_peer_allowed(groups, 50, 7));	/* uid 50 is not gid 50 */
-	assert_true(cfg_peer_allowed(both, 1000, 1));
-	assert_true(cfg_peer_allowed(both, 1, 50));
-	assert_false(cfg_peer_allowed(both, 1, 1));
-	assert_false(cfg_peer_allowed(NULL, 0, 0));
+	assert_true(cfg_peer_allowed(open, 1234, 1234, NULL, 0));
+	assert_true(cfg_peer_allowed(open, 0, 0, NULL, 0));
+	assert_true(cfg_peer_allowed(users, 1001, 999, NULL, 0));
+	assert_false(cfg_peer_allowed(users, 1002, 999, NULL, 0));
+	assert_false(cfg_peer_allowed(users, 0, 0, NULL, 0));	/* root is not special */
+	assert_true(cfg_peer_allowed(groups, 7, 50, NULL, 0));
+	assert_false(cfg_peer_allowed(groups, 50, 7, NULL, 0));	/* uid 50 is not gid 50 */
+	assert_true(cfg_peer_allowed(both, 1000, 1, NULL, 0));
+	assert_true(cfg_peer_allowed(both, 1, 50, NULL, 0));
+	assert_false(cfg_peer_allowed(both, 1, 1, NULL, 0));
+	assert_false(cfg_peer_allowed(NULL, 0, 0, NULL, 0));
 	cfg_free(cfg);
 }
 
@@ -646,20 +646,21 @@ static void test_peer_allowed_default_for_secrets(void **state)
 	gid_t stranger_gid = getegid() == 4343 ? 4344 : 4343;
 	char acl[512];
 
-	assert_true(cfg_peer_allowed(open, stranger, stranger_gid));
-	assert_false(cfg_peer_allowed(mtls, stranger, stranger_gid));
-	assert_false(cfg_peer_allowed(psk, stranger, stranger_gid));
-	assert_true(cfg_peer_allowed(mtls, 0, stranger_gid));		/* root */
-	assert_true(cfg_peer_allowed(psk, geteuid(), stranger_gid));	/* ktlsd's user */
-	assert_true(cfg_peer_allowed(psk, stranger, getegid()));	/* ktlsd's group */
-	assert_true(cfg_peer_allowed(listed, 4242, stranger_gid));
-	assert_false(cfg_peer_allowed(listed, 0, 0));	/* the list means the list */
+	assert_true(cfg_peer_allowed(open, stranger, stranger_gid, NULL, 0));
+	assert_false(cfg_peer_allowed(mtls, stranger, stranger_gid, NULL, 0));
+	assert_false(cfg_peer_allowed(psk, stranger, stranger_gid, NULL, 0));
+	assert_true(cfg_peer_allowed(mtls, 0, stranger_gid, NULL, 0));		/* root */
+	assert_true(cfg_peer_allowed(psk, geteuid(), stranger_gid, NULL, 0));	/* ktlsd's user */
+	assert_true(cfg_peer_allowed(psk, stranger, getegid(), NULL, 0));	/* ktlsd's group */
+	assert_true(cfg_peer_allowed(listed, 4242, stranger_gid, NULL, 0));
+	assert_false(cfg_peer_allowed(listed, 0, 0, NULL, 0));	/* the list means the list */
 
 	cfg_describe_acl(cfg, open, acl, sizeof(acl));
 	assert_non_null(strstr(acl, "any local user"));
 	cfg_describe_acl(cfg, psk, acl, sizeof(acl));
 	assert_non_null(strstr(acl, "root"));
 	assert_non_null(strstr(acl, "ktlsd's own uid"));
+	assert_non_null(strstr(acl, "members of ktlsd's own gid (primary or supplementary"));
 	cfg_describe_acl(cfg, listed, acl, sizeof(acl));
 	assert_string_equal(acl, "uid 4242");
 	cfg_free(cfg);
@@ -672,7 +673,42 @@ static void test_peer_allowed_default_for_secrets(void **state)
 	assert_non_null(strstr(acl, "user root"));
 	assert_non_null(strstr(acl, "group root"));
 	cfg_describe_acl(cfg, cfg_find_profile(cfg, "both"), acl, sizeof(acl));
-	assert_string_equal(acl, "uid 1, gid 2, gid 3");
+	assert_string_equal(acl, "uid 1, gid 2, gid 3 (members by primary or supplementary group)");
+	cfg_free(cfg);
+}
+
+/* A group admits its members whether it is their primary or a supplementary
+ * group (`usermod -aG ktlsd app` adds a supplementary one), in allowed_gids
+ * and in the default ACL of a key-holding profile (issue 9, item 5).
+ * Supplementary groups only admit: uids and the other lists are unchanged. */
+static void test_peer_allowed_supplementary_groups(void **state)
+{
+	struct cfg *cfg = load_ok("[profile groups]\nallowed_gids = 50, 60\n"
+				  "[profile users]\nallowed_uids = 1000\n"
+				  "[profile psk]\nrole = server\npsk_file = /p\n"
+				  "[profile open]\n");
+	const struct cfg_profile *groups = cfg_find_profile(cfg, "groups"),
+				 *users = cfg_find_profile(cfg, "users"),
+				 *psk = cfg_find_profile(cfg, "psk"),
+				 *open = cfg_find_profile(cfg, "open");
+	uid_t stranger = geteuid() == 4343 ? 4344 : 4343;
+	gid_t stranger_gid = getegid() == 4343 ? 4344 : 4343;
+	const gid_t with_60[] = { 7, 8, 60 }, without[] = { 7, 8, 9 };
+	const gid_t with_ktlsd[] = { stranger_gid + 1, getegid() };
+	const gid_t others[] = { stranger_gid + 1, stranger_gid + 2 };
+
+	/* explicit allowed_gids */
+	assert_true(cfg_peer_allowed(groups, 1001, 1001, with_60, 3));
+	assert_false(cfg_peer_allowed(groups, 1001, 1001, without, 3));
+	assert_false(cfg_peer_allowed(groups, 1001, 1001, with_60, 2));	/* only n count */
+	assert_false(cfg_peer_allowed(groups, 1001, 1001, NULL, 3));
+	assert_false(cfg_peer_allowed(groups, 60, 1001, without, 3));	/* a uid is not a gid */
+	assert_false(cfg_peer_allowed(users, 1001, 1001, (const gid_t[]){ 1000 }, 1));
+	assert_true(cfg_peer_allowed(open, 1001, 1001, without, 3));
+	/* the default ACL of a key-holding profile: ktlsd's group, supplementary */
+	assert_true(cfg_peer_allowed(psk, stranger, stranger_gid, with_ktlsd, 2));
+	assert_false(cfg_peer_allowed(psk, stranger, stranger_gid, others, 2));
+	assert_false(cfg_peer_allowed(psk, stranger, stranger_gid, with_ktlsd, 1));
 	cfg_free(cfg);
 }
 
@@ -749,6 +785,7 @@ int main(void)
 		cmocka_unit_test(test_select_profile),
 		cmocka_unit_test(test_peer_allowed),
 		cmocka_unit_test(test_peer_allowed_default_for_secrets),
+		cmocka_unit_test(test_peer_allowed_supplementary_groups),
 		cmocka_unit_test(test_psk_fallback),
 		cmocka_unit_test(test_example_config_loads),
 	};

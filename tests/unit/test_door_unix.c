@@ -2,14 +2,17 @@
 /*
  * daemon/door_unix.c: the wait for a request on a new connection, the
  * listener out of descriptors, the per-uid limit on waiting connections,
- * and how the socket file gets its mode.
+ * the caller's groups in the profile ACL, and how the socket file gets its
+ * mode.
  *
  * A connection that sends nothing within REQUEST_WAIT_MS is dropped; one
  * whose request did arrive in time must be served even when the main
  * thread gets to the expiry pass before it gets to the readable event (an
  * overloaded host).  now_ms() is wrapped so the tests move the clock,
  * accept4() to run out of descriptors, bind() to play a user who swaps the
- * socket file for a symlink right after it was created.
+ * socket file for a symlink right after it was created, getsockopt() to
+ * play a caller with other ids and groups (SO_PEERCRED, SO_PEERGROUPS as
+ * the kernel answers them), job_submit() to see what reached the workers.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,12 +26,14 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "../../daemon/door_unix.h"
+#include "../../daemon/stats.h"
 #include "ktls_proto.h"
 #include "unit_files.h"
 
@@ -67,6 +72,64 @@ int __wrap_bind(int fd, const struct sockaddr *addr, socklen_t len)
 			return -1;
 	}
 	return rc;
+}
+
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59
+#endif
+
+/* A caller with other ids: SO_PEERCRED and SO_PEERGROUPS answer for it
+ * (on every socket: the test's only peers are its own clients). */
+static struct {
+	int on;
+	uid_t uid;
+	gid_t gid;
+	unsigned n_groups;
+	gid_t groups[100];
+} fake_peer;
+
+int __real_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
+int __wrap_getsockopt(int fd, int level, int name, void *val, socklen_t *len);
+int __wrap_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	struct ucred cred;
+	socklen_t need = (socklen_t)(fake_peer.n_groups * sizeof(gid_t));
+
+	if (!fake_peer.on || level != SOL_SOCKET || (name != SO_PEERCRED && name != SO_PEERGROUPS))
+		return __real_getsockopt(fd, level, name, val, len);
+	if (name == SO_PEERCRED) {
+		if (__real_getsockopt(fd, level, name, &cred, &(socklen_t){ sizeof(cred) }) < 0)
+			return -1;
+		cred.uid = fake_peer.uid;
+		cred.gid = fake_peer.gid;
+		memcpy(val, &cred, *len < sizeof(cred) ? *len : sizeof(cred));
+		*len = *len < sizeof(cred) ? *len : sizeof(cred);
+		return 0;
+	}
+	/* As net/core/sock.c: all groups or ERANGE with the size needed. */
+	if (*len < need) {
+		*len = need;
+		errno = ERANGE;
+		return -1;
+	}
+	memcpy(val, fake_peer.groups, need);
+	*len = need;
+	return 0;
+}
+
+/* The request passed the door's checks: note the caller, hand back EAGAIN
+ * (the door answers it) so no worker is needed. */
+static struct peer_cred submitted;
+static int n_submitted;
+
+int __wrap_job_submit(struct hs_job *job, unsigned timeout_ms, char *reason, size_t len);
+int __wrap_job_submit(struct hs_job *job, unsigned timeout_ms, char *reason, size_t len)
+{
+	(void)timeout_ms;
+	submitted = job->caller;
+	n_submitted++;
+	snprintf(reason, len, "test: reached job_submit");
+	return -EAGAIN;
 }
 
 /* The door's limits come from the current config. */
@@ -343,6 +406,148 @@ static void waiting_limit_per_uid(void **state)
 	assert_int_equal(install_config(NULL), 0);
 }
 
+/* ---- the caller's groups ---- */
+
+/* An established loopback TCP connection: the socket a request passes;
+ * *peer is the other end, to close once the request has been answered. */
+static int tcp_socket(int *peer)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(l >= 0 && c >= 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l, 1), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &alen), 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	*peer = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(*peer >= 0);
+	close(l);
+	return c;
+}
+
+/* One request for profile (role) from the fake caller, through the real
+ * door: accepted, read, checked.  The reply's status: EPERM when the ACL
+ * refused, EAGAIN from job_submit when it admitted. */
+static uint32_t request_as(struct door *d, enum ktls_role role, const char *profile,
+			   struct ktls_hs_reply *rep)
+{
+	struct ktls_hs_request req = { .role = (uint8_t)role, .verify = KTLS_VERIFY_REQUIRED };
+	uint8_t buf[KTLS_MSG_MAX];
+	int peer, c = another_client(d), sock = tcp_socket(&peer), len;
+
+	snprintf(req.profile, sizeof(req.profile), "%s", profile);
+	len = ktls_msg_encode_request(&req, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_true(ktls_ipc_send(c, buf, (size_t)len, sock) == len);
+	close(sock);
+	door_unix_accept(d->listen_fd, d->epfd);
+	assert_true(reads(c, rep) > 0);
+	close(c);
+	close(peer);
+	return rep->status;
+}
+
+static void fake_caller(uid_t uid, gid_t gid, unsigned n, const gid_t *groups)
+{
+	fake_peer.on = 1;
+	fake_peer.uid = uid;
+	fake_peer.gid = gid;
+	fake_peer.n_groups = n;
+	for (unsigned i = 0; i < n; i++)
+		fake_peer.groups[i] = groups ? groups[i] : (gid_t)(20000 + i);
+}
+
+/* `usermod -aG`: a group the caller is in as a supplementary group admits
+ * it like its primary group, in allowed_gids and in the default ACL of a
+ * profile holding a PSK; the job carries the groups on to the SNI check.
+ * A caller in more groups than the door keeps is judged by its primary
+ * group and is told so. */
+static void supplementary_groups_admit(void **state)
+{
+	struct door *d = *state;
+	struct ktls_hs_reply rep;
+	gid_t ktlsd_gid = getegid(), nobody = 65534;
+	uid_t stranger = geteuid() == 65534 ? 65533 : 65534;
+	gid_t many[100];
+
+	assert_int_equal(install_config("[profile byg]\nrole = client\nallowed_gids = 4242\n"
+					"[profile psk]\nrole = server\npsk_file = /p\n"), 0);
+	/* allowed_gids: 4242 as a supplementary group */
+	n_submitted = 0;
+	fake_caller(stranger, nobody, 3, (const gid_t[]){ 100, 4242, 4343 });
+	assert_int_equal(request_as(d, KTLS_ROLE_CLIENT, "byg", &rep), EAGAIN);
+	assert_string_equal(rep.reason, "test: reached job_submit");
+	assert_int_equal(n_submitted, 1);
+	assert_int_equal(submitted.uid, stranger);
+	assert_int_equal(submitted.n_groups, 3);
+	assert_int_equal(submitted.groups[1], 4242);
+	assert_int_equal(submitted.groups_over, 0);
+	/* the same caller without it */
+	fake_caller(stranger, nobody, 2, (const gid_t[]){ 100, 4343 });
+	assert_int_equal(request_as(d, KTLS_ROLE_CLIENT, "byg", &rep), EPERM);
+	assert_non_null(strstr(rep.reason, "may not use profile \"byg\""));
+	/* the default ACL of a PSK profile: ktlsd's group as a supplementary one */
+	fake_caller(stranger, nobody, 2, (const gid_t[]){ 100, ktlsd_gid });
+	assert_int_equal(request_as(d, KTLS_ROLE_SERVER, "psk", &rep), EAGAIN);
+	fake_caller(stranger, nobody, 1, (const gid_t[]){ 100 });
+	assert_int_equal(request_as(d, KTLS_ROLE_SERVER, "psk", &rep), EPERM);
+	assert_int_equal(n_submitted, 2);
+	/* More groups than PEER_GROUPS_MAX: none kept (the kernel gives all or
+	 * none), so 4242 among them does not admit; the reason says why.  The
+	 * primary group still does. */
+	for (unsigned i = 0; i < 100; i++)
+		many[i] = (gid_t)(20000 + i);
+	many[99] = 4242;
+	fake_caller(stranger, nobody, 100, many);
+	assert_int_equal(request_as(d, KTLS_ROLE_CLIENT, "byg", &rep), EPERM);
+	assert_non_null(strstr(rep.reason, "more than " PEER_GROUPS_MAX_STR " groups"));
+	fake_caller(stranger, 4242, 100, many);
+	assert_int_equal(request_as(d, KTLS_ROLE_CLIENT, "byg", &rep), EAGAIN);
+	assert_int_equal(submitted.n_groups, 0);
+	assert_int_equal(submitted.groups_over, 100);
+	/* exactly PEER_GROUPS_MAX still fit */
+	many[PEER_GROUPS_MAX - 1] = 4242;
+	fake_caller(stranger, nobody, PEER_GROUPS_MAX, many);
+	assert_int_equal(request_as(d, KTLS_ROLE_CLIENT, "byg", &rep), EAGAIN);
+	assert_int_equal(submitted.n_groups, PEER_GROUPS_MAX);
+	fake_peer.on = 0;
+	assert_int_equal(install_config(NULL), 0);
+}
+
+/* `ktls status` reads the groups through the same helper. */
+static void status_sees_supplementary_groups(void **state)
+{
+	struct door *d = *state;
+	uint8_t buf[KTLS_MSG_MAX];
+	struct ktls_status_reply *st = calloc(1, sizeof(*st));
+	uid_t stranger = geteuid() == 65534 ? 65533 : 65534;
+	uint32_t status[2];
+
+	assert_non_null(st);
+	for (int i = 0; i < 2; i++) {
+		int c = another_client(d), len = ktls_msg_encode_empty(KTLS_MSG_STATUS_REQ, buf,
+									 sizeof(buf));
+		ssize_t got;
+
+		fake_caller(stranger, 65534, 2, (const gid_t[]){ 100, i ? getegid() : 101 });
+		assert_true(len > 0);
+		assert_int_equal(send(c, buf, (size_t)len, 0), len);
+		door_unix_accept(d->listen_fd, d->epfd);
+		got = recv(c, buf, sizeof(buf), 0);
+		assert_true(got > 0);
+		assert_int_equal(ktls_msg_decode_status(buf, (size_t)got, st), 0);
+		status[i] = st->status;
+		close(c);
+	}
+	fake_peer.on = 0;
+	free(st);
+	assert_int_equal(status[0], EPERM);
+	assert_int_equal(status[1], 0);
+}
+
 /* ---- the socket file's mode ---- */
 
 static void socket_mode_without_following_symlinks(void **state)
@@ -396,6 +601,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(emfile_is_logged_rarely, door_setup,
 						door_teardown),
 		cmocka_unit_test_setup_teardown(waiting_limit_per_uid, door_setup,
+						door_teardown),
+		cmocka_unit_test_setup_teardown(supplementary_groups_admit, door_setup,
+						door_teardown),
+		cmocka_unit_test_setup_teardown(status_sees_supplementary_groups, door_setup,
 						door_teardown),
 		cmocka_unit_test(socket_mode_without_following_symlinks),
 	};
