@@ -186,7 +186,8 @@ static int build_ruleset(int abi, const char *socket_dir)
  * survives without: glibc's pthread_create tries clone3, whose flags a
  * filter cannot read, and falls back to clone on ENOSYS; a dlopen (an NSS
  * module at a reload's first name lookup) fails instead of killing; a
- * socket of another family is what glibc's syslog would never open.  The
+ * socket of another family is what glibc's syslog would never open; an
+ * open for writing fails with EACCES, as Landlock would fail it.  The
  * few refusals an attacker probes first (execve, a fork, ptrace,
  * process_vm_readv, another process's signals) fail with EPERM, so that
  * tests/integration/attack can report each one; killing on them would
@@ -220,6 +221,7 @@ static int network_syscalls(struct seccomp_allow *out, size_t max, pid_t self)
 		SECCOMP_ALLOW(getppid),
 		SECCOMP_ALLOW_ARG(prctl, 0, ANY_BITS, PR_SET_NAME),	/* thread names */
 		SECCOMP_ALLOW_ARG(prctl, 0, ANY_BITS, PR_GET_NAME),
+		SECCOMP_ALLOW_ARG(prctl, 0, ANY_BITS, PR_GET_DUMPABLE),	/* a query */
 		SECCOMP_FAIL(prctl, EPERM),
 		SECCOMP_ALLOW(exit),
 		SECCOMP_ALLOW(exit_group),
@@ -272,8 +274,10 @@ static int network_syscalls(struct seccomp_allow *out, size_t max, pid_t self)
 		SECCOMP_ALLOW(fcntl),
 		SECCOMP_ALLOW(lseek),
 		SECCOMP_ALLOW_ARG(openat, 2, O_ACCMODE | O_CREAT | O_TRUNC, O_RDONLY),
+		SECCOMP_FAIL(openat, EACCES),	/* to write: what Landlock says too */
 #ifdef __NR_open
 		SECCOMP_ALLOW_ARG(open, 1, O_ACCMODE | O_CREAT | O_TRUNC, O_RDONLY),
+		SECCOMP_FAIL(open, EACCES),
 #endif
 		SECCOMP_ALLOW(fstat),
 #ifdef __NR_newfstatat
