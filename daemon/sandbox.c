@@ -168,9 +168,11 @@ static int build_ruleset(int abi, const char *socket_dir)
 
 /*
  * The network process's system calls, found by running ktlsd under
- * `strace -f` through the VM suites (t_daemon, t_upcall, t_service: both
- * doors, reloads, status, shutdown) and keeping what the process and its
- * threads make after this point, then argued line by line.  Checked after
+ * `strace -f` through the VM suites t_daemon and t_upcall (both doors,
+ * kTLS, keyrings, shutdown) and keeping what the process and its threads
+ * make after this point, then argued line by line; reloads, status,
+ * syslog and systemd were then run under the filter (t_service,
+ * t_systemd, t_trust and the rest).  Checked after
  * the architecture (seccomp_filter.c).  What it leaves out is what code
  * injected here would want next: run a program (execve), start a process
  * (clone without CLONE_THREAD), make executable memory, touch another
