@@ -241,7 +241,9 @@ static int network_syscalls(struct seccomp_allow *out, size_t max, pid_t self)
 		/* event loops and timing */
 		SECCOMP_ALLOW(epoll_create1),
 		SECCOMP_ALLOW(epoll_ctl),
-		SECCOMP_ALLOW(epoll_wait),
+#ifdef __NR_epoll_wait
+		SECCOMP_ALLOW(epoll_wait),	/* not on aarch64 */
+#endif
 		SECCOMP_ALLOW(epoll_pwait),
 #ifdef __NR_epoll_pwait2
 		SECCOMP_ALLOW(epoll_pwait2),
