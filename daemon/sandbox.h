@@ -21,6 +21,7 @@
 #define SANDBOX_LANDLOCK_FS KTLS_PROT_LANDLOCK_FS
 #define SANDBOX_LANDLOCK_NET KTLS_PROT_LANDLOCK_NET
 #define SANDBOX_KEYPROC_SECCOMP KTLS_PROT_KEYPROC_SECCOMP
+#define SANDBOX_NETWORK_SECCOMP KTLS_PROT_NETWORK_SECCOMP
 
 /* Restricts this process (call single-threaded, after privdrop_apply(),
  * which sets no_new_privs, and before any thread starts: threads inherit
@@ -29,6 +30,12 @@
  * 0, or -errno when a mechanism the kernel offers failed (the caller
  * stops: running without it would be a silent downgrade). */
 int sandbox_network_process(const struct cfg *cfg, const char *socket_dir);
+
+/* Installs the network process's system call filter on the calling
+ * thread (and the threads it starts later); sandbox_network_process()
+ * calls it.  For good.  0, or -errno (-ENOSYS: unknown architecture).
+ * Exposed for tests/unit/test_seccomp_filter.c. */
+int sandbox_network_seccomp(void);
 
 /* SANDBOX_* bits in force, and the Landlock ABI (0: none). */
 unsigned sandbox_protections(void);

@@ -14,11 +14,13 @@
  *	jeq nr, next
  *	ld  args[i] (low word)		(little-endian: the first 32 bits)
  *	and mask
- *	jeq value, 0, kill
+ *	jeq value, 0, +1
  *	ret ALLOW
- *	ret KILL
+ *	ld  nr				(no match: on to the next entry)
  *
- * and a final ret KILL.
+ * and a final ret KILL.  The first entry that matches decides, so a number
+ * may have several entries: socket(AF_UNIX), socket(AF_NETLINK), then
+ * socket(anything else) failing with EACCES.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -73,14 +75,15 @@ static size_t emit_entry(struct sock_filter *p, const struct seccomp_allow *a)
 		p[i++] = STMT(BPF_RET | BPF_K, match);
 		return i;
 	}
-	/* A is the number again for the next entry only if this one did not
-	 * match; a match ends here either way. */
+	/* An argument that does not match falls through to the next entry
+	 * with A the number again; with no later entry for this number, that
+	 * ends in the final KILL. */
 	p[i++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)a->nr, 0, 5);
 	p[i++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[a->arg]));
 	p[i++] = STMT(BPF_ALU | BPF_AND | BPF_K, a->mask);
 	p[i++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, a->value, 0, 1);
 	p[i++] = STMT(BPF_RET | BPF_K, match);
-	p[i++] = STMT(BPF_RET | BPF_K, SF_KILL);
+	p[i++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
 	return i;
 }
 

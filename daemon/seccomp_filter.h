@@ -6,7 +6,9 @@
  * The filter kills the whole process (SECCOMP_RET_KILL_PROCESS, SIGSYS) on
  * any system call not listed, on a foreign architecture, and on x86_64 on
  * an x32 system call.  An entry may also require one argument's low 32
- * bits, masked, to equal a value (e.g. openat without O_CREAT).
+ * bits, masked, to equal a value (e.g. openat without O_CREAT); the first
+ * entry whose number and argument match decides, so one number may have
+ * several entries (a last one without argument check catches the rest).
  */
 #ifndef KTLSD_SECCOMP_FILTER_H
 #define KTLSD_SECCOMP_FILTER_H
@@ -17,19 +19,21 @@
 #include <sys/syscall.h>
 
 struct seccomp_allow {
-	int nr;			/* __NR_*; at most one entry per number */
+	int nr;			/* __NR_*; the first matching entry decides */
 	int arg;		/* -1: any arguments; 0..5: (args[arg] & mask) == value */
 	uint32_t mask, value;
 	uint16_t fail_errno;	/* 0: allow; else the call fails with this errno */
 };
 
-#define SECCOMP_ALLOW_MAX 128
+#define SECCOMP_ALLOW_MAX 160
 
 #define SECCOMP_ALLOW(name) { .nr = __NR_##name, .arg = -1 }
 #define SECCOMP_ALLOW_ARG(name, i, m, v) { .nr = __NR_##name, .arg = (i), .mask = (m), .value = (v) }
 /* Neither allowed nor fatal: for calls a library makes on a path we can
  * live without (glibc's syslog reconnecting), failing is the safe answer. */
 #define SECCOMP_FAIL(name, err) { .nr = __NR_##name, .arg = -1, .fail_errno = (err) }
+#define SECCOMP_FAIL_ARG(name, i, m, v, err) \
+	{ .nr = __NR_##name, .arg = (i), .mask = (m), .value = (v), .fail_errno = (err) }
 
 /* Sets no_new_privs and installs the filter for this thread and its future
  * children (call single-threaded).  For good: a filter cannot be removed.

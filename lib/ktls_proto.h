@@ -136,7 +136,8 @@ struct ktls_hs_reply {
 #define KTLS_PROT_LANDLOCK_FS 0x04	/* network process cannot open key/PSK files */
 #define KTLS_PROT_LANDLOCK_NET 0x08	/* ... nor bind or connect TCP */
 #define KTLS_PROT_KEYPROC_SECCOMP 0x10	/* key process under its system call filter */
-#define KTLS_PROT_ALL 0x1f
+#define KTLS_PROT_NETWORK_SECCOMP 0x20	/* network process under its system call filter */
+#define KTLS_PROT_ALL 0x3f
 
 struct ktls_status_count {
 	uint32_t key;			/* errno, or a bucket's upper bound in ms */

@@ -188,10 +188,11 @@ static void print_protections(uint32_t prot)
 	if (prot & KTLS_PROT_KEYPROC)
 		printf(" (%s, %s)", prot & KTLS_PROT_KEYPROC_NODUMP ? "not dumpable" :
 		       "DUMPABLE", prot & KTLS_PROT_KEYPROC_SECCOMP ? "seccomp" : "NO seccomp");
-	printf("; network process: %s%s\n", prot & KTLS_PROT_LANDLOCK_FS ?
+	printf("; network process: %s%s, %s\n", prot & KTLS_PROT_LANDLOCK_FS ?
 	       "Landlock (no key or PSK file opens" : "NO Landlock (it can open key files",
 	       prot & KTLS_PROT_LANDLOCK_FS ? (prot & KTLS_PROT_LANDLOCK_NET ?
-	       ", no TCP bind/connect)" : ")") : ")");
+	       ", no TCP bind/connect)" : ")") : ")",
+	       prot & KTLS_PROT_NETWORK_SECCOMP ? "seccomp" : "NO seccomp");
 }
 
 /* The denial-of-service defences: limits in force and what they refused. */
@@ -319,6 +320,8 @@ static void print_prometheus(const struct ktls_status_reply *st)
 	       !!(st->protections & KTLS_PROT_LANDLOCK_FS));
 	printf("ktlsd_protection{mechanism=\"landlock_net\"} %d\n",
 	       !!(st->protections & KTLS_PROT_LANDLOCK_NET));
+	printf("ktlsd_protection{mechanism=\"network_seccomp\"} %d\n",
+	       !!(st->protections & KTLS_PROT_NETWORK_SECCOMP));
 	metric_header("ktlsd_handshakes_total", "counter", "Finished handshakes by result.");
 	printf("ktlsd_handshakes_total{result=\"ok\"} %llu\n",
 	       (unsigned long long)st->handshakes_ok);

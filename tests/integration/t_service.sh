@@ -650,7 +650,9 @@ attack_checks() {
 	local log=$1 label=$2 what
 	for what in "open+read $W/server.key" "open+read $W/psk.txt" \
 		    "read /proc/KEYPROC/mem" "ptrace(PTRACE_ATTACH) on the key process" \
-		    "process_vm_readv of the key process"; do
+		    "process_vm_readv of the key process" "execve /bin/sh" \
+		    "fork (clone without CLONE_THREAD)" "socket(AF_INET, SOCK_STREAM)" \
+		    "TCP connect to 127.0.0.1"; do
 		if grep -qF "attack: $what: blocked" "$log"; then
 			tap_ok "$label: $what fails ($(grep -F "attack: $what: blocked" "$log" |
 				sed 's/.*blocked (\(.*\))$/\1/'))"
@@ -716,7 +718,7 @@ attack_run() {
 	fi
 	out=$("$KTLS" status --socket "$sock" 2>&1)
 	tap_check "$name: ktls status names the protections" \
-		grep -q '^key isolation: .*Landlock' <<< "$out"
+		grep -q '^key isolation: .*Landlock.*, seccomp$' <<< "$out"
 	diag "$(grep '^key isolation' <<< "$out")"
 	stop_ktlsd "$pid"
 }

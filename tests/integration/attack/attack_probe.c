@@ -17,17 +17,29 @@
  *     attach, process_vm_readv.  The address read is one of our own static
  *     variables: the key process was forked from this process, so the same
  *     address is mapped there.
+ *   - what code injected here would do next (the network process's
+ *     system call filter, daemon/sandbox.c): start a process (fork: clone
+ *     without CLONE_THREAD), run /bin/sh (execve: in the forked child if
+ *     the fork worked, else here; had it worked here, the shell prints
+ *     the SUCCEEDED line and ktlsd is gone), open an AF_INET socket and
+ *     connect it to 127.0.0.1 ($KTLSD_ATTACK_PORT, default 9: a refused
+ *     connection still reached the TCP stack, so it counts as SUCCEEDED).
+ *     The filter refuses these with an errno, not SIGSYS, so each is
+ *     reported and the probe runs on.
  * And two controls, which must work, or a "blocked" above proves nothing:
  * process_vm_readv of our own memory at the same address, and reading
  * /etc/passwd.  (Our own /proc/PID/mem is no control: Landlock keeps the
  * network process out of /proc altogether.)
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -103,6 +115,65 @@ static void try_vm_readv(pid_t pid)
 	report("process_vm_readv of the key process", n > 0, errno);
 }
 
+static void report_exec(int ok, int err)
+{
+	report("execve /bin/sh", ok, err);
+}
+
+static char *const sh_argv[] = {
+	"sh", "-c", "echo 'attack: execve /bin/sh: SUCCEEDED (a shell ran)' >&2", NULL
+};
+
+/* A fork; in the child, execve.  The child reports through its exit
+ * status: 0 the shell ran, else the errno execve failed with. */
+static void try_fork_exec(void)
+{
+	int status, err;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execve("/bin/sh", sh_argv, NULL);
+		_exit(errno > 0 && errno < 126 ? errno : 125);
+	}
+	err = errno;
+	report("fork (clone without CLONE_THREAD)", pid > 0, err);
+	if (pid > 0) {
+		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+			report_exec(0, ECHILD);
+		else
+			report_exec(WEXITSTATUS(status) == 0, WEXITSTATUS(status));
+		return;
+	}
+	/* no fork: here, then */
+	execve("/bin/sh", sh_argv, NULL);
+	report_exec(0, errno);
+}
+
+static void try_inet(void)
+{
+	const char *env = getenv("KTLSD_ATTACK_PORT");
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), err = errno, rc;
+	char what[64];
+
+	report("socket(AF_INET, SOCK_STREAM)", fd >= 0, err);
+	sin.sin_port = htons(env ? (uint16_t)atoi(env) : 9);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	snprintf(what, sizeof(what), "TCP connect to 127.0.0.1");
+	if (fd < 0) {
+		report(what, 0, err);
+		return;
+	}
+	rc = connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+	err = errno;
+	close(fd);
+	if (rc < 0 && err == ECONNREFUSED)
+		log_warnx("attack: %s: SUCCEEDED (reached the TCP stack: %s)", what,
+			  strerror(err));
+	else
+		report(what, rc == 0, err);
+}
+
 void ktlsd_test_sandboxed(const struct cfg *cfg)
 {
 	const char *files = getenv("KTLSD_ATTACK_FILES");
@@ -133,6 +204,8 @@ void ktlsd_test_sandboxed(const struct cfg *cfg)
 		log_info("attack: control: process_vm_readv of itself: %s",
 			 ok ? "works" : strerror(errno));
 	}
+	try_inet();
+	try_fork_exec();
 	try_file("/etc/passwd");	/* logged as SUCCEEDED: a control, not an attack */
 	log_info("attack: done");
 }
