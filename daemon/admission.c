@@ -33,6 +33,7 @@
 
 #define BUCKETS 256
 #define PER_UID_SHARE 4		/* auto: a uid may use 1/4 of the applications' share */
+#define PER_UID_WAITING_MIN 4	/* auto: ...but may always have this many waiting */
 #define KERNEL_SHARE 8		/* auto: 1/8 of max_handshakes is kept for the kernel */
 
 struct uid_count {
@@ -69,9 +70,24 @@ void admission_limits(const struct cfg *cfg, struct admission_limits *out)
 		out->per_uid = min_u(cfg->max_handshakes_per_uid, apps);
 	out->waiting = budget->max_waiting;
 	if (cfg->max_waiting_per_uid == CFG_LIMIT_AUTO)
-		out->waiting_per_uid = out->waiting / PER_UID_SHARE ? out->waiting / PER_UID_SHARE : 1;
+		out->waiting_per_uid = admission_auto_waiting_per_uid(out->waiting);
 	else
 		out->waiting_per_uid = min_u(cfg->max_waiting_per_uid, out->waiting);
+}
+
+/* A quarter of the waiting list, but never fewer than PER_UID_WAITING_MIN
+ * (or the whole list when it is shorter).  A caller's request follows its
+ * connect() within microseconds, yet the main thread may accept first: a
+ * uid starting a few handshakes at once (a client and a server, say) must
+ * not be refused at accept because of that race when the list is short
+ * (a low fd limit); the floor is what it takes. */
+unsigned admission_auto_waiting_per_uid(unsigned waiting)
+{
+	unsigned share = waiting / PER_UID_SHARE;
+
+	if (share < PER_UID_WAITING_MIN)
+		share = min_u(PER_UID_WAITING_MIN, waiting);
+	return share ? share : 1;
 }
 
 /* Under lock.  create: add a zero entry if there is none (NULL: no memory). */

@@ -26,6 +26,8 @@ int admission_take(const struct cfg *cfg, const uid_t *uid, char *reason, size_t
 void admission_release(const uid_t *uid);
 
 /* A request connection from uid waits to be read (main thread). */
+/* The automatic max_waiting_per_uid for a waiting list of this length. */
+unsigned admission_auto_waiting_per_uid(unsigned waiting);
 int admission_waiting_take(const struct cfg *cfg, uid_t uid, char *reason, size_t len);
 void admission_waiting_release(uid_t uid);
 

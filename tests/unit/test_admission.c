@@ -136,6 +136,21 @@ static void waiting_per_uid(void **state)
 	assert_int_equal(admission_waiting(3000), 0);
 }
 
+/* A short waiting list (a low fd limit) still lets one uid start a few
+ * handshakes at once: t_dos saw a client+server pair of one uid refused at
+ * accept (EPIPE at its send) when its share of 7 was 1. */
+static void auto_waiting_share_has_a_floor(void **state)
+{
+	assert_int_equal(admission_auto_waiting_per_uid(FD_BUDGET_WAITING_MAX),
+			 FD_BUDGET_WAITING_MAX / 4);
+	assert_int_equal(admission_auto_waiting_per_uid(119), 29);
+	assert_int_equal(admission_auto_waiting_per_uid(16), 4);
+	assert_int_equal(admission_auto_waiting_per_uid(7), 4);
+	assert_int_equal(admission_auto_waiting_per_uid(4), 4);
+	assert_int_equal(admission_auto_waiting_per_uid(2), 2);
+	assert_int_equal(admission_auto_waiting_per_uid(0), 1);
+}
+
 static void budget_arithmetic(void **state)
 {
 	struct fd_budget b;
@@ -194,6 +209,7 @@ int main(void)
 		cmocka_unit_test(per_uid_limit),
 		cmocka_unit_test(kernel_keeps_its_reserve),
 		cmocka_unit_test(waiting_per_uid),
+		cmocka_unit_test(auto_waiting_share_has_a_floor),
 		cmocka_unit_test(budget_arithmetic),
 		cmocka_unit_test(budget_applied_at_start),
 	};
