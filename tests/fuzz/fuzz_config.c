@@ -39,16 +39,7 @@ static int fuzz_getgrnam_r(const char *name, struct group *gr, char *buf, size_t
 #undef getpwnam_r
 #undef getgrnam_r
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                           \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			fprintf(stderr, "%s:%d: check failed: %s\n",          \
-				__FILE__, __LINE__, #cond);                   \
-			abort();                                              \
-		}                                                             \
-	} while (0)
+#include "fuzz_check.h"
 
 #define CONF_NAME "fuzz.conf"
 #define CONF_MAX 16384	/* far beyond any real config; keeps runs fast */

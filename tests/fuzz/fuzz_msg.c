@@ -14,16 +14,7 @@
 
 #include "../../lib/ktls_msg.c"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                           \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			fprintf(stderr, "%s:%d: check failed: %s\n",          \
-				__FILE__, __LINE__, #cond);                   \
-			abort();                                              \
-		}                                                             \
-	} while (0)
+#include "fuzz_check.h"
 
 static uint8_t encoded[KTLS_MSG_MAX], reencoded[KTLS_MSG_MAX];
 

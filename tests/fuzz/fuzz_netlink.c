@@ -27,16 +27,7 @@
 #define FAMILY 0x21	/* any id: the kernel assigns it at boot */
 #define RECV_BUF 16384	/* door_netlink.c's buffer: larger is refused */
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                           \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			fprintf(stderr, "%s:%d: check failed: %s\n",          \
-				__FILE__, __LINE__, #cond);                   \
-			abort();                                              \
-		}                                                             \
-	} while (0)
+#include "fuzz_check.h"
 
 static const char bad_prefix[] = "malformed ACCEPT reply: ";
 
