@@ -36,12 +36,12 @@ struct psk_entry {
  * from its start-up kernel probe before loading credentials. */
 void creds_set_kernel_ciphers(const char *priority_suffix);
 
-int creds_load_all(struct cfg *cfg, char *err, size_t errlen);	/* 0 / -errno */
+int creds_load_all(struct cfg *cfg, char *reason, size_t reason_len);	/* 0 / -errno */
 void creds_free_all(struct cfg *cfg);
 
 /* 0 if path is a regular file we may trust with a secret; else -EPERM/-errno
  * and a reason in err. */
-int creds_check_secret_file(const char *path, char *err, size_t errlen);
+int creds_check_secret_file(const char *path, char *reason, size_t reason_len);
 
 /* Look up a PSK identity; NULL if unknown. */
 const struct psk_entry *creds_find_psk(const struct creds *c, const char *identity);

@@ -106,25 +106,26 @@ static void warn_identity_change(const struct cfg *cfg)
 			  cfg->group ? cfg->group : "", (unsigned)geteuid(), (unsigned)getegid());
 }
 
-int privdrop_load_creds(struct cfg *cfg, char *err, size_t errlen)
+int privdrop_load_creds(struct cfg *cfg, char *reason, size_t reason_len)
 {
 	struct identity id;
 	int rc, restored;
 
 	if (privileges_applied) {
 		warn_identity_change(cfg);
-		return creds_load_all(cfg, err, errlen);
+		return creds_load_all(cfg, reason, reason_len);
 	}
 	if (geteuid() != 0 || target_identity(cfg, &id) < 0 || id.uid == 0)
-		return creds_load_all(cfg, err, errlen);
+		return creds_load_all(cfg, reason, reason_len);
 	rc = become_effective(&id);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot take the ids of user %s to load credentials: %s",
+		snprintf(reason, reason_len,
+			 "cannot take the ids of user %s to load credentials: %s",
 			 cfg->user, strerror(-rc));
 		back_to_root();
 		return rc;
 	}
-	rc = creds_load_all(cfg, err, errlen);
+	rc = creds_load_all(cfg, reason, reason_len);
 	restored = back_to_root();
 	if (restored < 0)	/* root's ids cannot be lost this way; if they were, stop */
 		fatalx("cannot return to root after loading credentials: %s", strerror(-restored));

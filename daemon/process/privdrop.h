@@ -15,7 +15,7 @@
  * readability) exactly as a SIGHUP reload after the drop will judge them.
  * After privdrop_apply() it is plain creds_load_all(), and a changed
  * user or group is reported as needing a restart. */
-int privdrop_load_creds(struct cfg *cfg, char *err, size_t errlen);
+int privdrop_load_creds(struct cfg *cfg, char *reason, size_t reason_len);
 
 /* Become cfg's user and group for good (setgroups, setresgid, setresuid),
  * keeping CAP_NET_ADMIN only when keep_net_admin (the netlink door's

@@ -55,13 +55,13 @@
 
 static atomic_uint steps;
 
-int __real_hs_step(struct hs_job *job, char *reason, size_t len);
-int __wrap_hs_step(struct hs_job *job, char *reason, size_t len);
+int __real_hs_step(struct hs_job *job, char *reason, size_t reason_len);
+int __wrap_hs_step(struct hs_job *job, char *reason, size_t reason_len);
 
-int __wrap_hs_step(struct hs_job *job, char *reason, size_t len)
+int __wrap_hs_step(struct hs_job *job, char *reason, size_t reason_len)
 {
 	atomic_fetch_add(&steps, 1);
-	return __real_hs_step(job, reason, len);
+	return __real_hs_step(job, reason, reason_len);
 }
 
 /* ---- the server and the relay in front of it ---- */
