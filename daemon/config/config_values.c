@@ -9,7 +9,6 @@
 #include <grp.h>
 #include <gnutls/gnutls.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

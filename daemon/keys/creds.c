@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -493,12 +492,12 @@ static int creds_load_profile(const struct cfg_profile *p, uint32_t index, uint3
 
 /* One key generation per load: a reload's keys never replace the ones that
  * handshakes in flight still sign with. */
-int creds_load_all(struct cfg *cfg, char *reason, size_t reason_len)
+int creds_load_all(struct cfg *cfg, bool key_process, char *reason, size_t reason_len)
 {
 	uint32_t generation = 0;
 	int rc;
 
-	if (keyproc_active()) {
+	if (key_process) {
 		rc = keyproc_load_generation(&generation, reason, reason_len);
 		if (rc < 0)
 			return rc;

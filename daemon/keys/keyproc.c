@@ -716,7 +716,7 @@ void keyproc_stop(void)
 	kp_child = 0;
 }
 
-int keyproc_active(void)
+bool keyproc_active(void)
 {
 	return kp_sock >= 0;
 }

@@ -37,7 +37,7 @@ int keyproc_start(const struct cfg *cfg, int use_syslog);
 /* Closes our end (the key process exits on EOF) and reaps it. */
 void keyproc_stop(void);
 
-int keyproc_active(void);	/* started, and not seen dead */
+bool keyproc_active(void);	/* started, and not yet stopped */
 pid_t keyproc_pid(void);	/* 0 when none */
 
 /* SIGCHLD: 1 if the key process died (reaped and logged), else 0.  From

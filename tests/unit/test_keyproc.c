@@ -480,7 +480,7 @@ static struct cfg *load_server(const char *cert, const char *key, char *reason, 
 		 "key = %s\n", unit_tmp_path(cert), unit_tmp_path(key));
 	unit_write_file("ktlsd.conf", conf, strlen(conf), 0644);
 	assert_int_equal(cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, reason, reason_len), 0);
-	*rc = creds_load_all(cfg, reason, reason_len);
+	*rc = creds_load_all(cfg, keyproc_active(), reason, reason_len);
 	return cfg;
 }
 
@@ -663,7 +663,7 @@ static void test_tls12_client_cert_over_64k(void **state)
 		 "key = %s\nverify = none\n", unit_tmp_path("ed.crt"), unit_tmp_path("ed.key"));
 	unit_write_file("ktlsd.conf", conf, strlen(conf), 0644);
 	assert_int_equal(cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, err, sizeof(err)), 0);
-	if (creds_load_all(cfg, err, sizeof(err)) < 0)
+	if (creds_load_all(cfg, true, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	assert_int_not_equal(cfg->profiles[0].creds->keyproc_generation, 0);
 	big_server_creds(&srv.x509, 70000);
@@ -838,7 +838,7 @@ static void test_handshake_cost(void **state)
 		assert_int_equal(start_bound(), 0);
 		/* via_cfg's generation was in the old key process: reload it */
 		creds_free_all(via_cfg);
-		assert_int_equal(creds_load_all(via_cfg, err, sizeof(err)), 0);
+		assert_int_equal(creds_load_all(via_cfg, true, err, sizeof(err)), 0);
 
 		handshake_us(via_cfg->profiles[0].creds, prio, 3);
 		handshake_us(local_cfg->profiles[0].creds, prio, 3);

@@ -341,7 +341,7 @@ static int setup(void **state)
 			"[profile slow]\nrole = client\nverify = none\n"
 			"priority = NORMAL:-VERS-ALL:+VERS-TLS1.3\nticket_wait = 5000ms\n", 0600);
 	if (cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, err, sizeof(err)) < 0 ||
-	    creds_load_all(cfg, err, sizeof(err)) < 0) {
+	    creds_load_all(cfg, false, err, sizeof(err)) < 0) {
 		print_error("%s\n", err);
 		return -1;
 	}
