@@ -29,6 +29,7 @@
 
 #include "base/reason.h"
 #include "engine/admission.h"
+#include "engine/config_ref.h"
 #include "engine/fd_budget.h"
 #include "engine/stats.h"
 
@@ -265,4 +266,20 @@ unsigned admission_waiting(uid_t uid)
 	n = e ? e->waiting : 0;
 	pthread_mutex_unlock(&lock);
 	return n;
+}
+
+/* The limits in force for the current config. */
+void admission_snapshot(struct ktls_status_reply *st)
+{
+	struct cfg_ref *ref = cfg_ref_current();
+	struct admission_limits lim;
+
+	st->fd_limit = fd_budget_current()->nofile;
+	if (!ref)
+		return;
+	admission_limits(ref->cfg, &lim);
+	st->max_handshakes = lim.max_handshakes;
+	st->kernel_reserve = lim.kernel_reserve;
+	st->per_uid_max = lim.per_uid;
+	cfg_ref_put(ref);
 }

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "config/config.h"
+#include "ktls_proto.h"
 
 struct admission_limits {
 	unsigned max_handshakes;	/* in flight, all doors (after the fd budget) */
@@ -34,5 +35,9 @@ void admission_waiting_release(uid_t uid);
 /* In flight / waiting for uid now (tests, status). */
 unsigned admission_in_flight(uid_t uid);
 unsigned admission_waiting(uid_t uid);
+
+/* The limits in force for the current config, and the fd limit, into a
+ * `ktls status` reply. */
+void admission_snapshot(struct ktls_status_reply *st);
 
 #endif

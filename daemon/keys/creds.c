@@ -25,6 +25,7 @@
 #include "keys/creds.h"
 #include "keys/creds_internal.h"
 #include "keys/keyproc.h"
+#include "keys/secret_file.h"
 #include "process/log.h"
 
 #define DEFAULT_KERNEL_CIPHERS \

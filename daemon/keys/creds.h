@@ -42,10 +42,6 @@ void creds_set_kernel_ciphers(const char *priority_suffix);
 int creds_load_all(struct cfg *cfg, bool key_process, char *reason, size_t reason_len);
 void creds_free_all(struct cfg *cfg);
 
-/* 0 if path is a regular file we may trust with a secret; else -EPERM/-errno
- * and a reason in err. */
-int creds_check_secret_file(const char *path, char *reason, size_t reason_len);
-
 /* Look up a PSK identity; NULL if unknown. */
 const struct psk_entry *creds_find_psk(const struct creds *c, const char *identity);
 

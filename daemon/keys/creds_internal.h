@@ -1,8 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/*
- * Shared by creds.c, creds_psk.c, secret_file.c and keyproc.c (which reads
- * key files with read_secret_file) only.
- */
+/* Shared by creds.c and creds_psk.c only. */
 #ifndef KTLSD_CREDS_INTERNAL_H
 #define KTLSD_CREDS_INTERNAL_H
 
@@ -11,20 +8,6 @@
 
 #include "keys/creds.h"
 #include "keys/keyproc_proto.h"
-
-/* secret_file.c: all of the file into out (NUL-terminated, size without the
- * NUL); kind names it in messages.  read_secret_file reads only after the
- * checks of creds_check_secret_file, from the descriptor it checked. */
-int read_public_file(const char *kind, const char *path, gnutls_datum_t *out,
-		     char *reason, size_t reason_len);
-int read_secret_file(const char *kind, const char *path, gnutls_datum_t *out,
-		     char *reason, size_t reason_len);
-/* All of an open file (up to 4 MiB) from its offset; path for messages. */
-int read_file_fd(int fd, const char *path, gnutls_datum_t *out, char *reason, size_t reason_len);
-/* Descriptors for the key process to pass on (OPEN): a secret file after
- * creds_check_secret_file's checks, or any regular file.  fd or -errno. */
-int open_secret_fd(const char *kind, const char *path, char *reason, size_t reason_len);
-int open_public_fd(const char *kind, const char *path, char *reason, size_t reason_len);
 
 /* creds.c: a profile's certificate, CA or PSK file, through the key process
  * (by generation, index and name: never by path) when c has a key

@@ -12,6 +12,7 @@
 #include "base/wipe.h"
 #include "keys/creds.h"
 #include "keys/creds_internal.h"
+#include "keys/secret_file.h"
 
 #define PSK_KEY_MIN 16
 #define PSK_KEY_MAX 64

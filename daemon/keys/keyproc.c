@@ -32,9 +32,9 @@
 
 #include "base/reason.h"
 #include "base/wipe.h"
-#include "keys/creds_internal.h"
 #include "keys/keyproc.h"
 #include "keys/keyproc_proto.h"
+#include "keys/secret_file.h"
 #include "ktls_proto.h"
 #include "process/log.h"
 #include "process/privdrop.h"

@@ -19,8 +19,7 @@
 
 #include "base/reason.h"
 #include "base/wipe.h"
-#include "keys/creds.h"
-#include "keys/creds_internal.h"
+#include "keys/secret_file.h"
 
 #define SECRET_FILE_MAX (1u << 20)	/* a key or PSK file larger is not one */
 #define PUBLIC_FILE_MAX (4u << 20)	/* CA bundles are ~200 KiB */

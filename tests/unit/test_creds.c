@@ -31,6 +31,7 @@
 
 #include "config/config.h"
 #include "keys/creds.h"
+#include "keys/secret_file.h"
 #include "unit_files.h"
 
 #define KEY_HEX_16 "00112233445566778899aabbccddeeff"
