@@ -3,8 +3,8 @@
  * The key process: started by main() before any credential is loaded and
  * before the privilege drop, so it is forked from a single-threaded
  * process that has read no key and no peer input yet.  It then drops to
- * ktlsd's user with no capabilities (privdrop_apply), keeps only stderr and
- * its socket, and answers LOAD / SIGN_DATA / SIGN_HASH / DROP one at a time.
+ * ktlsd's user with no capabilities (privdrop_apply), keeps only fds 0-2
+ * (logging) and its socket, and answers LOAD / SIGN_DATA / SIGN_HASH / DROP one at a time.
  *
  * It reads key files itself, with secret_file.c's checks, so that the
  * network process never opens them.  It trusts its peer no more than a
