@@ -147,7 +147,7 @@ static int find_profile(const struct kp_request *rq, const struct cfg_profile **
 
 static int open_config_file(const char *path, char *reason, size_t reason_len)
 {
-	return open_public_fd("configuration", path, reason, reason_len);
+	return secret_file_open_public("configuration", path, reason, reason_len);
 }
 
 /* The first CONFIG binds the configuration both processes parsed before
@@ -228,8 +228,8 @@ static int do_open(const struct kp_request *rq, int *fd, char *reason, size_t re
 		reason_set(reason, reason_len, "profile %s has no %s", p->name, kind);
 		return -ENOENT;
 	}
-	rc = rq->file == KP_FILE_PSK ? open_secret_fd(kind, path, reason, reason_len) :
-				       open_public_fd(kind, path, reason, reason_len);
+	rc = rq->file == KP_FILE_PSK ? secret_file_open(kind, path, reason, reason_len) :
+				       secret_file_open_public(kind, path, reason, reason_len);
 	if (rc < 0)
 		return rc;
 	if (is_a_key_file(find_config(rq->generation), rc)) {
@@ -264,7 +264,7 @@ static int do_load(const struct kp_request *rq, struct kp_reply *rp, char *reaso
 		reason_set(reason, reason_len, "profile %s has no key", p->name);
 		return -ENOENT;
 	}
-	rc = read_secret_file("key file", path, &pem, reason, reason_len);
+	rc = secret_file_read("key file", path, &pem, reason, reason_len);
 	if (rc < 0)
 		return rc;
 	rc = gnutls_privkey_init(&s.key);
