@@ -53,11 +53,21 @@ struct hs_session {
 	ssize_t read_budget;		/* bytes GnuTLS may read; -1: unlimited */
 };
 
-static ssize_t transport_push(gnutls_transport_ptr_t ptr, const void *data, size_t len)
+/*
+ * GnuTLS queues a whole flight (TLS 1.3: ServerHello to Finished) and
+ * flushes its records with one vector push.  One sendmsg() puts them on
+ * the wire together: a push per record would let Nagle hold the second
+ * small segment until the peer ACKs the first, which it delays (~40 ms).
+ * A short write or EAGAIN is GnuTLS's to handle: it drops the bytes sent
+ * from its queue and pushes the rest on the next hs_step().
+ */
+static ssize_t transport_vec_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
 {
 	const struct hs_job *job = ptr;
+	struct msghdr msg = { .msg_iov = (struct iovec *)(uintptr_t)iov,
+			      .msg_iovlen = (size_t)iovcnt };
 
-	return send(job->sock_fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	return sendmsg(job->sock_fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 static ssize_t transport_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
@@ -468,7 +478,7 @@ int hs_start(struct hs_job *job, char *reason, size_t len)
 		return -ENOMEM;
 	}
 	gnutls_transport_set_ptr(hs->session, job);
-	gnutls_transport_set_push_function(hs->session, transport_push);
+	gnutls_transport_set_vec_push_function(hs->session, transport_vec_push);
 	gnutls_transport_set_pull_function(hs->session, transport_pull);
 	gnutls_transport_set_pull_timeout_function(hs->session, transport_pull_timeout);
 	rc = hs->role == KTLS_ROLE_SERVER ? setup_server(hs) : setup_client(hs, reason, len);
