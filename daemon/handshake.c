@@ -641,17 +641,32 @@ static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t len
  * never fails a finished handshake for the tickets' sake. */
 #define DRAIN_DEADLINE_MARGIN_MS 50
 
-static uint64_t drain_window_ms(const struct hs_job *job)
+/*
+ * Who decides the wait, in this order:
+ *  1. the profile's ticket_wait, when an admin set one (none or a time):
+ *     a time is a deliberate choice (a server known to send late, tickets
+ *     worth keeping), so it holds for every caller;
+ *  2. the request: a caller that reads with ktls_recv() (KTLS_RECV_TICKETS)
+ *     consumes late tickets itself, so under auto it pays no wait: only
+ *     the tickets already queued are taken;
+ *  3. auto: four round trips plus 100 ms, at most 1 s.
+ * *why names the rule for the debug log.
+ */
+static uint64_t drain_window_ms(const struct hs_job *job, const char **why)
 {
 	struct tcp_info info;
 	socklen_t len = sizeof(info);
 	uint64_t ms = 100;
 
-	/* The profile's ticket_wait: an application reading with ktls_recv()
-	 * (which skips late tickets) need not pay for the wait. */
-	if (job->profile && job->profile->ticket_wait_ms != CFG_TICKET_WAIT_AUTO)
+	if (job->profile && job->profile->ticket_wait_ms != CFG_TICKET_WAIT_AUTO) {
+		*why = "profile";
 		return (uint64_t)job->profile->ticket_wait_ms;
-
+	}
+	if (job->req.flags & KTLS_REQ_RECV_TICKETS) {
+		*why = "request";
+		return 0;
+	}
+	*why = "auto";
 	/* Servers make tickets after checking our Finished: allow for their
 	 * CPU time too, not only the round trip (measured under emulation). */
 	if (getsockopt(job->sock_fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0)
@@ -785,6 +800,8 @@ static int check_peer_auth(struct hs_session *hs, char *reason, size_t len)
 int hs_step(struct hs_job *job, char *reason, size_t len)
 {
 	struct hs_session *hs = job->hs;
+	const char *why;
+	uint64_t window;
 	int rc;
 
 	if (hs->handshake_done)
@@ -810,7 +827,10 @@ int hs_step(struct hs_job *job, char *reason, size_t len)
 	if (!wants_drain(hs))
 		return 0;
 	hs->handshake_done = 1;
-	hs->drain_until_ms = now_ms() + drain_window_ms(job);
+	window = drain_window_ms(job, &why);
+	log_debug("ticket wait peer=%s wait=%llums by=%s", job->peer_addr,
+		  (unsigned long long)window, why);
+	hs->drain_until_ms = now_ms() + window;
 	return drain_tickets(job, reason, len);
 }
 
