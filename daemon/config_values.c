@@ -212,6 +212,21 @@ static int set_workers(void *target, const char *value, char *msg, size_t len)
 	return parse_count(value, 0, MAX_WORKERS, &((struct cfg *)target)->workers, msg, len);
 }
 
+/* signers = auto | 1..64: the key process's signing threads (keyproc.c). */
+static int set_signers(void *target, const char *value, char *msg, size_t len)
+{
+	unsigned *out = &((struct cfg *)target)->signers;
+
+	if (strcmp(value, "auto") == 0) {
+		*out = CFG_SIGNERS_AUTO;
+		return 0;
+	}
+	if (parse_count(value, 1, CFG_SIGNERS_MAX, out, msg, len) < 0)
+		return bad_value(msg, len, "\"%s\" is not auto or a number from 1 to %u", value,
+				 CFG_SIGNERS_MAX);
+	return 0;
+}
+
 static int set_max_handshakes(void *target, const char *value, char *msg, size_t len)
 {
 	return parse_count(value, 1, MAX_MAX_HANDSHAKES, &((struct cfg *)target)->max_handshakes,
@@ -656,6 +671,7 @@ const struct key_def global_keys[G_COUNT] = {
 	[G_MAX_HANDSHAKES_PER_UID] = { "max_handshakes_per_uid", set_max_handshakes_per_uid },
 	[G_MAX_WAITING_PER_UID] = { "max_waiting_per_uid", set_max_waiting_per_uid },
 	[G_KERNEL_RESERVE] = { "kernel_reserve", set_kernel_reserve },
+	[G_SIGNERS] = { "signers", set_signers },
 };
 
 const struct key_def kernel_keys[K_COUNT] = {
