@@ -98,7 +98,8 @@ log_since_mark() { tail -c +"$((LOG_MARK + 1))" "$W/ktlsd.log"; }
 # the records of SIDE's (server|client) handshake flight and the TCP
 # segments they travelled in.  Server flight: its records after the
 # ClientHello, before the client's next record.  Client flight: its last
-# records, after the server's last (the client closes without data).
+# records, after the server's last (the client closes without data), less
+# a leading ChangeCipherSpec (GnuTLS sends that alone, on the ServerHello).
 # Prints "records=R segments=S types=..." (S: distinct segments).
 write_flights_py() {
 	cat > "$W/flights.py" <<-'EOF'
@@ -165,6 +166,11 @@ write_flights_py() {
 	    print('records=0 segments=0 types=none')
 	    sys.exit(0)
 	flight = runs[want][1]
+	if side == 'client':
+	    # GnuTLS sends the client's ChangeCipherSpec on its own, as soon as
+	    # it has the ServerHello; the flight proper is what follows it
+	    while flight and flight[0][1] == 20:
+	        flight = flight[1:]
 	print('records=%d segments=%d types=%s' % (len(flight), len({s for s, _ in flight}),
 	      ','.join(str(t) for _, t in flight)))
 	EOF
