@@ -116,7 +116,15 @@ write_flights_py() {
 	    pkts.append(data[off + 16:off + 16 + incl])
 	    off += 16 + incl
 	conn, segs = None, []          # segs: (direction, seq, payload)
-	for p in pkts:
+	acks = []                      # (time, direction) of bare ACKs
+	off = 24
+	times = []
+	while off + 16 <= len(data):
+	    sec, usec, incl, _ = struct.unpack(end + 'IIII', data[off:off + 16])
+	    times.append(sec + usec / 1e6)
+	    off += 16 + incl
+	seg_time = []
+	for p, when in zip(pkts, times):
 	    ip = p[l2:]
 	    if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 6:
 	        continue
@@ -132,8 +140,12 @@ write_flights_py() {
 	        conn = client
 	    if client != conn:
 	        continue
+	    d = 'server' if src == sport else 'client'
 	    if payload:
-	        segs.append(('server' if src == sport else 'client', seq, payload))
+	        segs.append((d, seq, payload))
+	        seg_time.append(when)
+	    else:
+	        acks.append((when, d))
 	# records per direction, each with the index of the segment its last byte came in
 	records = []                   # (segment index of its end, direction, type)
 	for d in ('client', 'server'):
@@ -171,8 +183,15 @@ write_flights_py() {
 	    # it has the ServerHello; the flight proper is what follows it
 	    while flight and flight[0][1] == 20:
 	        flight = flight[1:]
-	print('records=%d segments=%d types=%s' % (len(flight), len({s for s, _ in flight}),
-	      ','.join(str(t) for _, t in flight)))
+	used = sorted({s for s, _ in flight})
+	# how the flight's segments were spaced, and how many of the peer's
+	# bare ACKs came in between (Nagle holds a small segment for one)
+	peer = 'client' if side == 'server' else 'server'
+	between = sum(1 for t, d in acks if d == peer and seg_time[used[0]] < t < seg_time[used[-1]])
+	gaps = ['%.1f' % ((seg_time[b] - seg_time[a]) * 1000) for a, b in zip(used, used[1:])]
+	print('records=%d segments=%d types=%s span_ms=%.1f peer_acks_within=%d gaps_ms=%s' % (
+	      len(flight), len(used), ','.join(str(t) for _, t in flight),
+	      (seg_time[used[-1]] - seg_time[used[0]]) * 1000, between, ','.join(gaps) or '-'))
 	EOF
 }
 
