@@ -402,6 +402,7 @@ int main(int argc, char **argv)
 	cfg = read_config(opt.config_path);
 	if (!cfg)
 		return 1;
+	keyproc_set_workers(opt.workers);	/* signers = auto follows -w */
 	if (!opt.check_only)
 		start_key_process(cfg, !opt.foreground && cfg->log_syslog);
 	ref = with_creds(cfg);

@@ -357,12 +357,20 @@ static int set_string_option(int fd, int option, const char *value, const char *
 static int set_handshake_options(int fd, const struct get_options *opt, const struct url *u)
 {
 	int verify_none = KTLS_VERIFY_NONE;
+	int recv_tickets = 1;	/* we read with ktls_recv() (http.c) */
 
 	if (set_string_option(fd, KTLS_SERVER_NAME, opt->sni ? opt->sni : u->host,
 			      "server name") < 0 ||
 	    set_string_option(fd, KTLS_ALPN, opt->alpn, "ALPN list") < 0 ||
 	    (opt->profile && set_string_option(fd, KTLS_PROFILE, opt->profile, "profile") < 0))
 		return -1;
+	/* ktls_recv() consumes tickets that come after the handoff: ktlsd
+	 * need not wait for them (unless the profile says so). */
+	if (ktls_setsockopt(fd, SOL_KTLS, KTLS_RECV_TICKETS, &recv_tickets,
+			    sizeof(recv_tickets)) < 0) {
+		fprintf(stderr, "ktls get: %s\n", ktls_errmsg());
+		return -1;
+	}
 	if (opt->timeout_given &&
 	    ktls_setsockopt(fd, SOL_KTLS, KTLS_HANDSHAKE_TIMEOUT, &opt->timeout_ms,
 			    sizeof(opt->timeout_ms)) < 0) {

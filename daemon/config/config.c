@@ -34,7 +34,7 @@
 
 #define DEFAULT_SOCKET_PATH "/run/ktlsd/ktlsd.sock"
 #define DEFAULT_PROFILE_NAME "default"
-#define DEFAULT_MAX_HANDSHAKES 4096
+#define DEFAULT_MAX_HANDSHAKES 16384	/* the design's 10,000 in flight, with room */
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
 
 /* Where things were said, for errors found after the whole file is read.

@@ -23,6 +23,8 @@
 #define CFG_TICKET_WAIT_MAX_MS 5000
 #define CFG_KEYRING_NAME_MAX 128
 #define CFG_LIMIT_AUTO ((unsigned)-1)	/* a limit derived from the others (admission.c) */
+#define CFG_SIGNERS_AUTO 0		/* signers: one per worker (keyproc.c) */
+#define CFG_SIGNERS_MAX 64		/* = KP_SIGNERS_MAX */
 
 struct creds;	/* creds.h: GnuTLS credentials built from a profile */
 
@@ -68,6 +70,7 @@ struct cfg {
 	char *path;			/* NULL when running on built-in defaults */
 	char *socket_path;
 	unsigned workers;		/* 0: one per CPU */
+	unsigned signers;		/* key process signers; CFG_SIGNERS_AUTO (set at start) */
 	unsigned max_handshakes;	/* in flight, whole daemon */
 	/* Denial-of-service limits (admission.c): a number, or CFG_LIMIT_AUTO */
 	unsigned max_handshakes_per_uid;	/* in flight per application uid */

@@ -206,6 +206,22 @@ static int set_workers(void *target, const char *value, char *reason, size_t rea
 			   reason_len);
 }
 
+/* signers = auto | 1..64: the key process's signing threads (keyproc.c). */
+static int set_signers(void *target, const char *value, char *reason, size_t reason_len)
+{
+	unsigned *out = &((struct cfg *)target)->signers;
+
+	if (strcmp(value, "auto") == 0) {
+		*out = CFG_SIGNERS_AUTO;
+		return 0;
+	}
+	if (parse_count(value, 1, CFG_SIGNERS_MAX, out, reason, reason_len) < 0)
+		return reason_fail(reason, reason_len, -EINVAL,
+				   "\"%s\" is not auto or a number from 1 to %u", value,
+				   CFG_SIGNERS_MAX);
+	return 0;
+}
+
 static int set_max_handshakes(void *target, const char *value, char *reason, size_t reason_len)
 {
 	return parse_count(value, 1, MAX_MAX_HANDSHAKES, &((struct cfg *)target)->max_handshakes,
@@ -676,6 +692,7 @@ const struct key_def global_keys[G_COUNT] = {
 	[G_MAX_HANDSHAKES_PER_UID] = { "max_handshakes_per_uid", set_max_handshakes_per_uid },
 	[G_MAX_WAITING_PER_UID] = { "max_waiting_per_uid", set_max_waiting_per_uid },
 	[G_KERNEL_RESERVE] = { "kernel_reserve", set_kernel_reserve },
+	[G_SIGNERS] = { "signers", set_signers },
 };
 
 const struct key_def kernel_keys[K_COUNT] = {

@@ -55,11 +55,21 @@ struct hs_session {
 	ssize_t read_budget;		/* bytes GnuTLS may read; -1: unlimited */
 };
 
-static ssize_t transport_push(gnutls_transport_ptr_t ptr, const void *data, size_t len)
+/*
+ * GnuTLS queues a whole flight (TLS 1.3: ServerHello to Finished) and
+ * flushes its records with one vector push.  One sendmsg() puts them on
+ * the wire together: a push per record would let Nagle hold the second
+ * small segment until the peer ACKs the first, which it delays (~40 ms).
+ * A short write or EAGAIN is GnuTLS's to handle: it drops the bytes sent
+ * from its queue and pushes the rest on the next hs_step().
+ */
+static ssize_t transport_vec_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
 {
 	const struct hs_job *job = ptr;
+	struct msghdr msg = { .msg_iov = (struct iovec *)(uintptr_t)iov,
+			      .msg_iovlen = (size_t)iovcnt };
 
-	return send(job->sock_fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	return sendmsg(job->sock_fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 static ssize_t transport_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
@@ -472,7 +482,7 @@ int hs_start(struct hs_job *job, char *reason, size_t reason_len)
 		return -ENOMEM;
 	}
 	gnutls_transport_set_ptr(hs->session, job);
-	gnutls_transport_set_push_function(hs->session, transport_push);
+	gnutls_transport_set_vec_push_function(hs->session, transport_vec_push);
 	gnutls_transport_set_pull_function(hs->session, transport_pull);
 	gnutls_transport_set_pull_timeout_function(hs->session, transport_pull_timeout);
 	rc = hs->role == KTLS_ROLE_SERVER ? setup_server(hs) : setup_client(hs, reason, reason_len);
@@ -536,17 +546,32 @@ static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t rea
  * never fails a finished handshake for the tickets' sake. */
 #define DRAIN_DEADLINE_MARGIN_MS 50
 
-static uint64_t drain_window_ms(const struct hs_job *job)
+/*
+ * Who decides the wait, in this order:
+ *  1. the profile's ticket_wait, when an admin set one (none or a time):
+ *     a time is a deliberate choice (a server known to send late, tickets
+ *     worth keeping), so it holds for every caller;
+ *  2. the request: a caller that reads with ktls_recv() (KTLS_RECV_TICKETS)
+ *     consumes late tickets itself, so under auto it pays no wait: only
+ *     the tickets already queued are taken;
+ *  3. auto: four round trips plus 100 ms, at most 1 s.
+ * *why names the rule for the debug log.
+ */
+static uint64_t drain_window_ms(const struct hs_job *job, const char **why)
 {
 	struct tcp_info info;
 	socklen_t len = sizeof(info);
 	uint64_t ms = 100;
 
-	/* The profile's ticket_wait: an application reading with ktls_recv()
-	 * (which skips late tickets) need not pay for the wait. */
-	if (job->profile && job->profile->ticket_wait_ms != CFG_TICKET_WAIT_AUTO)
+	if (job->profile && job->profile->ticket_wait_ms != CFG_TICKET_WAIT_AUTO) {
+		*why = "profile";
 		return (uint64_t)job->profile->ticket_wait_ms;
-
+	}
+	if (job->req.flags & KTLS_REQ_RECV_TICKETS) {
+		*why = "request";
+		return 0;
+	}
+	*why = "auto";
 	/* Servers make tickets after checking our Finished: allow for their
 	 * CPU time too, not only the round trip (measured under emulation). */
 	if (getsockopt(job->sock_fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0)
@@ -680,6 +705,8 @@ static int check_peer_auth(struct hs_session *hs, char *reason, size_t reason_le
 int hs_step(struct hs_job *job, char *reason, size_t reason_len)
 {
 	struct hs_session *hs = job->hs;
+	const char *why;
+	uint64_t window;
 	int rc;
 
 	if (hs->handshake_done)
@@ -705,7 +732,10 @@ int hs_step(struct hs_job *job, char *reason, size_t reason_len)
 	if (!wants_drain(hs))
 		return 0;
 	hs->handshake_done = 1;
-	hs->drain_until_ms = clock_now_ms() + drain_window_ms(job);
+	window = drain_window_ms(job, &why);
+	log_debug("ticket wait peer=%s wait=%llums by=%s", job->peer_addr,
+		  (unsigned long long)window, why);
+	hs->drain_until_ms = clock_now_ms() + window;
 	return drain_tickets(job, reason, reason_len);
 }
 

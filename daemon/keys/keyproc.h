@@ -29,10 +29,21 @@
 #include "config/config.h"
 #include "keys/keyproc_proto.h"
 
+/* Signers: threads of the key process, each on a socket of its own (see
+ * keyproc.c); cfg->signers, or auto: one per worker. */
+#define KP_SIGNERS_MAX 64
+
 /* Forks the key process, which drops to cfg's user (when started as root)
  * with no capabilities and serves until its socket closes or ktlsd dies.
  * Call single-threaded, before any key is loaded.  0 or -errno. */
 int keyproc_start(const struct cfg *cfg, int use_syslog);
+
+/* The worker count in force (ktlsd -w), which signers = auto follows; 0:
+ * cfg->workers, and when that is 0 too, one per CPU.  Before keyproc_start. */
+void keyproc_set_workers(unsigned workers);
+
+/* How many signers a key process started with cfg runs. */
+unsigned keyproc_signers_for(const struct cfg *cfg);
 
 /* Closes our end (the key process exits on EOF) and reaps it. */
 void keyproc_stop(void);
@@ -82,6 +93,10 @@ void keyproc_drop(uint32_t generation);
 /* The key process's loop: requests on fd until EOF.  0, or -errno. */
 int keyproc_serve(int fd);
 
+/* A signer's loop (a thread of the key process): DATA and SIGN_* only,
+ * anything else refused with EPERM.  0 at EOF, or -errno. */
+int keyproc_serve_signer(int fd);
+
 /* The key process's system call filter (seccomp_filter.h), installed after
  * the privilege drop, before keyproc_serve: from then on a system call
  * outside its list kills it with SIGSYS, and ktlsd stops.  0 or -errno. */
@@ -93,6 +108,9 @@ __attribute__((noreturn)) void keyproc_exit(int status);
 /* Between keyproc.c (the process) and keyproc_client.c (asking it): our
  * end of the socketpair, -1 when there is none or the process is gone. */
 int keyproc_fd(void);
+/* Signer i's socket (0: keyproc_fd(), which also signs), and how many. */
+int keyproc_signer_fd(unsigned i);
+unsigned keyproc_signers(void);
 void keyproc_mark_dead(const char *why);
 
 #endif

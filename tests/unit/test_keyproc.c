@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 
 #include "config/config.h"
 #include "keys/creds.h"
@@ -363,6 +364,159 @@ static void test_serve_refuses_malformed(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	free(buf);
+}
+
+/* ---- signers ---- */
+
+#define PAR_THREADS 8
+#define PAR_SIGNATURES 25
+
+struct par_arg {
+	gnutls_privkey_t key;
+	gnutls_pubkey_t pub;
+	int failures;
+};
+
+/* PAR_SIGNATURES RSA-PSS signatures of distinct data, each verified. */
+static void *par_sign(void *argp)
+{
+	struct par_arg *a = argp;
+	char text[64];
+
+	for (int i = 0; i < PAR_SIGNATURES; i++) {
+		gnutls_datum_t data = { (unsigned char *)text, 0 }, sig = { NULL, 0 };
+
+		data.size = (unsigned)snprintf(text, sizeof(text), "signature %p/%d", argp, i);
+		if (gnutls_privkey_sign_data2(a->key, GNUTLS_SIGN_RSA_PSS_RSAE_SHA256, 0, &data,
+					      &sig) < 0 ||
+		    gnutls_pubkey_verify_data2(a->pub, GNUTLS_SIGN_RSA_PSS_RSAE_SHA256, 0, &data,
+					       &sig) < 0)
+			a->failures++;
+		gnutls_free(sig.data);
+	}
+	return NULL;
+}
+
+/* Per thread of the key process: its CPU ticks and its Seccomp mode. */
+static unsigned key_threads(long *ticks, int *seccomp, unsigned cap)
+{
+	char path[320], line[512];
+	struct dirent *e;
+	unsigned n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)keyproc_pid());
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d)) && n < cap) {
+		unsigned long ut = 0, st = 0;
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", (int)keyproc_pid(), e->d_name);
+		f = fopen(path, "r");
+		assert_non_null(f);
+		assert_non_null(fgets(line, sizeof(line), f));
+		fclose(f);
+		/* fields 14 and 15 (utime, stime), counted after the ")" of comm */
+		assert_int_equal(sscanf(strrchr(line, ')') + 2,
+					"%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+					&ut, &st), 2);
+		ticks[n] = (long)(ut + st);
+		seccomp[n] = -1;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)keyproc_pid(),
+			 e->d_name);
+		f = fopen(path, "r");
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f))
+			sscanf(line, "Seccomp: %d", &seccomp[n]);
+		fclose(f);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static double now_us(void);
+
+/* A key process with n signers; PAR_THREADS threads sign through it at
+ * once (all must verify).  Returns signatures per second. */
+static double parallel_signing(unsigned n)
+{
+	struct par_arg args[PAR_THREADS];
+	pthread_t th[PAR_THREADS];
+	gnutls_pubkey_t pub = pubkey_of("rsa.key");
+	gnutls_privkey_t key;
+	char err[512];
+	uint32_t gen;
+	double t0;
+
+	keyproc_stop();
+	base_cfg->signers = n;
+	assert_int_equal(start_bound(), 0);
+	base_cfg->signers = CFG_SIGNERS_AUTO;
+	assert_int_equal(keyproc_signers(), n);
+	gen = new_generation();
+	/* one key for all, as the workers share a profile's */
+	assert_int_equal(privkey_for(gen, "rsa.key", &key, err, sizeof(err)), 0);
+	t0 = now_us();
+	for (int i = 0; i < PAR_THREADS; i++) {
+		args[i] = (struct par_arg){ .key = key, .pub = pub };
+		assert_int_equal(pthread_create(&th[i], NULL, par_sign, &args[i]), 0);
+	}
+	for (int i = 0; i < PAR_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(args[i].failures, 0);
+	}
+	t0 = now_us() - t0;
+	gnutls_privkey_deinit(key);
+	gnutls_pubkey_deinit(pub);
+	keyproc_drop(gen);
+	return PAR_THREADS * PAR_SIGNATURES / (t0 / 1e6);
+}
+
+/*
+ * signers = 4: the key process runs 4 threads, each under the system call
+ * filter; PAR_THREADS workers signing at once all get valid signatures,
+ * and every signer did some of the work (CPU time in each thread).  A
+ * signer's socket refuses anything but DATA and SIGN (here: DROP, which
+ * would change the key table from a signer thread).  The rates with 1, 2
+ * and 4 signers are printed (this machine's cores bound them).
+ */
+static void test_parallel_signers(void **state)
+{
+	uint8_t buf[64], reply[KP_REP_MAX];
+	struct kp_request rq = { .type = KP_DROP, .id = 77, .generation = 1 };
+	struct kp_reply rp;
+	long ticks[16];
+	int seccomp[16];
+	double one, two, four;
+	unsigned n;
+	ssize_t len;
+
+	one = parallel_signing(1);
+	two = parallel_signing(2);
+	four = parallel_signing(4);
+	printf("# %d threads signing RSA-2048 PSS at once: 1 signer %.0f/s, 2 signers %.0f/s, "
+	       "4 signers %.0f/s (%ld CPUs online)\n", PAR_THREADS, one, two, four,
+	       sysconf(_SC_NPROCESSORS_ONLN));
+	n = key_threads(ticks, seccomp, 16);
+	assert_int_equal(n, 4);
+	for (unsigned i = 0; i < n; i++) {
+		printf("# signer thread %u: %ld ticks of CPU, Seccomp %d\n", i, ticks[i],
+		       seccomp[i]);
+		assert_int_equal(seccomp[i], 2);	/* SECCOMP_MODE_FILTER, each */
+		assert_true(ticks[i] > 0);		/* each signed */
+	}
+	/* a signer's socket: no DROP (nor LOAD, CONFIG, OPEN) */
+	len = kp_request_encode(&rq, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(send(keyproc_signer_fd(2), buf, (size_t)len, 0), len);
+	assert_true(recv(keyproc_signer_fd(2), reply, sizeof(reply), 0) >= KP_REP_HDR_LEN);
+	assert_int_equal(kp_reply_decode(reply, KP_REP_HDR_LEN, &rp), 0);
+	assert_int_equal(rp.id, 77);
+	assert_int_equal(rp.status, -EPERM);
 }
 
 /* ---- the system call filter ---- */
@@ -867,6 +1021,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_key_process_refuses, start, stop),
 		cmocka_unit_test_setup_teardown(test_open_by_id, start, stop),
 		cmocka_unit_test(test_serve_refuses_malformed),
+		cmocka_unit_test_setup_teardown(test_parallel_signers, start, stop),
 		cmocka_unit_test_setup_teardown(test_key_process_is_filtered, start, stop),
 		cmocka_unit_test(test_key_process_filter_kills),
 		cmocka_unit_test_setup_teardown(test_dead_key_process, start, stop),
