@@ -115,6 +115,7 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->group);
 	free(cfg->client_profile);
 	free(cfg->server_profile);
+	free(cfg->session_store_servers);
 	free(cfg->kernel.client_profile);
 	free(cfg->kernel.server_profile);
 	for (size_t i = 0; i < cfg->kernel.n_keyrings; i++)
@@ -139,6 +140,7 @@ static struct cfg *cfg_new_with_globals(void)
 	cfg->handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
 	cfg->log_syslog = 0;
 	cfg->log_level = LOG_LVL_INFO;
+	cfg->session_store_timeout_ms = CFG_STORE_DEFAULT_TIMEOUT_MS;
 	return cfg;
 }
 
@@ -510,6 +512,9 @@ static void finish_config(struct parser *ps)
 		apply_acl_default(&cfg->profiles[i]);
 	}
 	check_server_names_unique(ps);
+	if (cfg->session_store == CFG_STORE_MEMCACHED && !cfg->session_store_servers)
+		parse_error_at(ps, ps->global_key_line[G_SESSION_STORE], -EINVAL,
+			       "session_store = memcached needs session_store_servers = HOST:PORT");
 	resolve_role_default(ps, &cfg->client_profile, CFG_ROLE_CLIENT, G_CLIENT_PROFILE);
 	resolve_role_default(ps, &cfg->server_profile, CFG_ROLE_SERVER, G_SERVER_PROFILE);
 	/* [kernel]'s are checked only: unset, they follow [global]'s. */

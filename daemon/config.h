@@ -64,6 +64,9 @@ struct cfg_kernel {
 	size_t n_keyrings;
 };
 
+enum cfg_session_store { CFG_STORE_NONE, CFG_STORE_MEMCACHED };
+#define CFG_STORE_DEFAULT_TIMEOUT_MS 100
+
 struct cfg {
 	char *path;			/* NULL when running on built-in defaults */
 	char *socket_path;
@@ -80,6 +83,10 @@ struct cfg {
 	char *client_profile;		/* used by client requests naming none */
 	char *server_profile;		/* server requests with no profile and no SNI match */
 	struct cfg_kernel kernel;
+	/* the shared TLS 1.2 session store (sessions/shared_store.h) */
+	enum cfg_session_store session_store;
+	char *session_store_servers;	/* "HOST:PORT[,...]" as written */
+	unsigned session_store_timeout_ms;
 	struct cfg_profile *profiles;
 	size_t n_profiles;
 };

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "config_internal.h"
 #include "log.h"
+#include "sessions/shared_store.h"
 
 #define MAX_WORKERS 1024
 #define MAX_MAX_HANDSHAKES 1000000
@@ -221,6 +222,38 @@ static int set_max_handshakes(void *target, const char *value, char *msg, size_t
 static int set_global_timeout(void *target, const char *value, char *msg, size_t len)
 {
 	return parse_timeout(value, &((struct cfg *)target)->handshake_timeout_ms, msg, len);
+}
+
+/* [global] the shared session store (sessions/shared_store.h) */
+
+static int set_session_store(void *target, const char *value, char *msg, size_t len)
+{
+	struct cfg *cfg = target;
+
+	if (strcmp(value, "none") == 0)
+		cfg->session_store = CFG_STORE_NONE;
+	else if (strcmp(value, "memcached") == 0)
+		cfg->session_store = CFG_STORE_MEMCACHED;
+	else
+		return bad_value(msg, len, "\"%s\" is not none or memcached", value);
+	return 0;
+}
+
+/* Checked here (syntax); resolved when the store opens. */
+static int set_session_store_servers(void *target, const char *value, char *msg, size_t len)
+{
+	struct shared_store_server list[SHARED_STORE_SERVERS_MAX];
+	size_t n;
+	int rc = shared_store_parse_servers(value, list, SHARED_STORE_SERVERS_MAX, &n, msg, len);
+
+	if (rc < 0)
+		return rc;
+	return set_string(&((struct cfg *)target)->session_store_servers, value, msg, len);
+}
+
+static int set_session_store_timeout(void *target, const char *value, char *msg, size_t len)
+{
+	return parse_timeout(value, &((struct cfg *)target)->session_store_timeout_ms, msg, len);
 }
 
 /* [global] denial-of-service limits: "auto" (derived from max_handshakes
@@ -656,6 +689,9 @@ const struct key_def global_keys[G_COUNT] = {
 	[G_MAX_HANDSHAKES_PER_UID] = { "max_handshakes_per_uid", set_max_handshakes_per_uid },
 	[G_MAX_WAITING_PER_UID] = { "max_waiting_per_uid", set_max_waiting_per_uid },
 	[G_KERNEL_RESERVE] = { "kernel_reserve", set_kernel_reserve },
+	[G_SESSION_STORE] = { "session_store", set_session_store },
+	[G_SESSION_STORE_SERVERS] = { "session_store_servers", set_session_store_servers },
+	[G_SESSION_STORE_TIMEOUT] = { "session_store_timeout", set_session_store_timeout },
 };
 
 const struct key_def kernel_keys[K_COUNT] = {

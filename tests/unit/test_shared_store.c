@@ -34,6 +34,7 @@
 
 #include <cmocka.h>
 
+#include "../../daemon/config.h"
 #include "../../daemon/sessions/shared_store.h"
 
 static const uint8_t key_a[32] = {
@@ -540,6 +541,54 @@ static void test_open_errors(void **state)
 	assert_int_equal(shared_store_open(&opt, key_a, &st, reason, sizeof(reason)), -EINVAL);
 }
 
+/* ---- the [global] keys (config_values.c) ---- */
+
+static int load_text(const char *text, struct cfg **cfg, char *err, size_t err_len)
+{
+	char path[] = "/tmp/ktlsd-test-store-XXXXXX";
+	int fd = mkstemp(path), rc;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	rc = cfg_load(path, cfg, err, err_len);
+	unlink(path);
+	return rc;
+}
+
+static void test_config_keys(void **state)
+{
+	struct cfg *cfg;
+	char err[512];
+
+	assert_int_equal(load_text("[profile a]\n", &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg->session_store, CFG_STORE_NONE);
+	assert_int_equal(cfg->session_store_timeout_ms, CFG_STORE_DEFAULT_TIMEOUT_MS);
+	assert_null(cfg->session_store_servers);
+	cfg_free(cfg);
+	assert_int_equal(load_text("[global]\nsession_store = memcached\n"
+				   "session_store_servers = 10.1.1.1:11211, [::1]:11212\n"
+				   "session_store_timeout = 50ms\n[profile a]\n",
+				   &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg->session_store, CFG_STORE_MEMCACHED);
+	assert_string_equal(cfg->session_store_servers, "10.1.1.1:11211, [::1]:11212");
+	assert_int_equal(cfg->session_store_timeout_ms, 50);
+	cfg_free(cfg);
+	/* errors name the line */
+	assert_int_equal(load_text("[global]\nsession_store = redis\n[profile a]\n", &cfg, err,
+				   sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":2: "));
+	assert_int_equal(load_text("[global]\nsession_store_servers = cache\n[profile a]\n", &cfg,
+				   err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "HOST:PORT"));
+	assert_int_equal(load_text("[global]\nsession_store_timeout = 0\n[profile a]\n", &cfg,
+				   err, sizeof(err)), -EINVAL);
+	/* on, with nowhere to go */
+	assert_int_equal(load_text("[global]\nsession_store = memcached\n[profile a]\n", &cfg, err,
+				   sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "needs session_store_servers"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -553,6 +602,7 @@ int main(void)
 		cmocka_unit_test(test_once_name),
 		cmocka_unit_test(test_parse_servers),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_config_keys),
 		cmocka_unit_test_setup_teardown(test_live_put_get_remove, live_setup,
 						live_teardown),
 		cmocka_unit_test_setup_teardown(test_live_moved_entry, live_setup, live_teardown),
