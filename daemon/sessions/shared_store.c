@@ -33,7 +33,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "log.h"
+#include "process/log.h"
 #include "sessions/shared_store.h"
 
 #define STORE_POOL_MAX 64

@@ -34,7 +34,7 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/config.h"
+#include "../../daemon/config/config.h"
 #include "../../daemon/sessions/shared_store.h"
 
 static const uint8_t key_a[32] = {
