@@ -18,6 +18,7 @@
 
 #include "admission.h"
 #include "fd_budget.h"
+#include "sessions/session_stats.h"
 #include "stats.h"
 
 /* errno values are small on Linux (< 150); anything larger is counted as
@@ -163,4 +164,5 @@ void stats_snapshot(struct ktls_status_reply *st)
 	snapshot_failures(st);
 	snapshot_latency(st);
 	snapshot_profiles(st);
+	session_stats_snapshot(st);
 }
