@@ -15,9 +15,8 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/ktlsd.h"
-#include "../../daemon/stats.h"
-#include "../../daemon/sessions/session_stats.h"
+#include "engine/stats.h"
+#include "sessions/session_stats.h"
 
 static struct ktls_status_reply st;
 
