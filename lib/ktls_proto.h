@@ -85,6 +85,10 @@ enum ktls_tlv {
 	KTLS_TLV_ST_KERNEL_RESERVE = 83,		/* u32: of those, kernel only */
 	KTLS_TLV_ST_PER_UID_MAX = 84,			/* u32: in flight per app uid */
 	KTLS_TLV_ST_FD_LIMIT = 85,			/* u64: soft RLIMIT_NOFILE */
+	/* session resumption (ktlsd's daemon/sessions/), 100-109 */
+	KTLS_TLV_ST_SESSIONS = 100,			/* list of (u8 len, name, u8 n,
+							 * u64 count[n]): per profile, the
+							 * counters in the order below */
 };
 
 #define KTLS_NAME_MAX 256	/* server name, profile, identity (incl. NUL) */
@@ -149,6 +153,24 @@ struct ktls_status_profile {
 	uint64_t ok, failed;
 };
 
+/* Session counters per profile, in this order on the wire.  A sender with
+ * more counters than a receiver knows is fine: the receiver keeps the first
+ * KTLS_STATUS_SESSION_COUNTERS and skips the rest; fewer read as 0. */
+enum ktls_status_session_counter {
+	KTLS_SESSION_RESUMED,		/* handshakes that resumed a session */
+	KTLS_SESSION_FULL,		/* handshakes that did not */
+	KTLS_SESSION_CACHE_HIT,		/* a cached session found */
+	KTLS_SESSION_CACHE_MISS,	/* looked up, none usable */
+	KTLS_SESSION_CACHE_EVICT,	/* dropped unused: room, age, reload */
+	KTLS_SESSION_STORE_ERROR,	/* the shared store failed or timed out */
+};
+#define KTLS_STATUS_SESSION_COUNTERS 6
+
+struct ktls_status_sessions {
+	char name[KTLS_STATUS_NAME_MAX];
+	uint64_t count[KTLS_STATUS_SESSION_COUNTERS];
+};
+
 /* Counters are since the daemon started.  The latency histogram is NOT
  * cumulative: latency[i].count handshakes took more than latency[i-1].key
  * and at most latency[i].key ms. */
@@ -171,6 +193,8 @@ struct ktls_status_reply {
 	uint64_t refused_busy, accept_no_fd;	/* since start */
 	uint32_t max_handshakes, kernel_reserve, per_uid_max;	/* limits in force */
 	uint64_t fd_limit;
+	struct ktls_status_sessions sessions[KTLS_STATUS_MAX_PROFILES];
+	uint16_t n_sessions;
 };
 
 /* Encoders return the message length, or -errno (-EMSGSIZE, -EINVAL).
