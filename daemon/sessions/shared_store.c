@@ -52,6 +52,8 @@ struct shared_store {
 	uint64_t errors_at_down;
 	time_t last_log;
 	time_t last_foreign_log;
+	void (*count_error)(void *arg, const char *name);
+	void *count_arg;
 };
 
 /* ---- servers ---- */
@@ -234,6 +236,8 @@ int shared_store_open(const struct shared_store_options *opt,
 	if (rc < 0)
 		goto fail;
 	memcpy(st->key, key, SHARED_STORE_KEY_LEN);
+	st->count_error = opt->count_error;
+	st->count_arg = opt->count_arg;
 	pthread_mutex_init(&st->lock, NULL);
 	*out = st;
 	return 0;
@@ -299,11 +303,19 @@ static void conn_put(struct shared_store *st, memcached_st *mc)
 
 /* ---- health: log the first failure, then the recovery ---- */
 
-static void store_failed(struct shared_store *st, const char *op, const char *why)
+static void count(struct shared_store *st, const char *name)
+{
+	atomic_fetch_add(&st->errors, 1);
+	if (st->count_error)
+		st->count_error(st->count_arg, name);
+}
+
+static void store_failed(struct shared_store *st, const char *name, const char *op,
+			 const char *why)
 {
 	time_t now = time(NULL);
 
-	atomic_fetch_add(&st->errors, 1);
+	count(st, name);
 	pthread_mutex_lock(&st->lock);
 	if (!atomic_load(&st->down)) {
 		atomic_store(&st->down, 1);
@@ -340,7 +352,7 @@ static void store_foreign(struct shared_store *st, const char *name, int rc)
 {
 	time_t now = time(NULL);
 
-	atomic_fetch_add(&st->errors, 1);
+	count(st, name);
 	pthread_mutex_lock(&st->lock);
 	if (now - st->last_foreign_log >= STORE_REMIND_S) {
 		st->last_foreign_log = now;
@@ -354,7 +366,7 @@ static void store_foreign(struct shared_store *st, const char *name, int rc)
 /* The result of one call: 0, -ENOENT (miss), -EEXIST (add found it), or a
  * failure, counted and logged. */
 static int store_result(struct shared_store *st, memcached_st *mc, memcached_return_t mrc,
-			const char *op)
+			const char *name, const char *op)
 {
 	/* (libmemcached's enum: if, not a switch that would have to name its
 	 * fifty values) */
@@ -366,7 +378,7 @@ static int store_result(struct shared_store *st, memcached_st *mc, memcached_ret
 		/* NOTSTORED: add found the name */
 		return mrc == MEMCACHED_NOTFOUND ? -ENOENT : -EEXIST;
 	}
-	store_failed(st, op, memcached_strerror(mc, mrc));
+	store_failed(st, name, op, memcached_strerror(mc, mrc));
 	return mrc == MEMCACHED_TIMEOUT ? -ETIMEDOUT : -EIO;
 }
 
@@ -383,9 +395,9 @@ static int valid_name(const char *name)
 	return 1;
 }
 
-static int pool_busy(struct shared_store *st, const char *op)
+static int pool_busy(struct shared_store *st, const char *name, const char *op)
 {
-	store_failed(st, op, "no free connection (all workers are waiting on the store)");
+	store_failed(st, name, op, "no free connection (all workers are waiting on the store)");
 	return -EBUSY;
 }
 
@@ -415,11 +427,11 @@ int shared_store_put(struct shared_store *st, const char *name, const uint8_t *d
 	if (rc == 0) {
 		mc = conn_get(st);
 		if (!mc) {
-			rc = pool_busy(st, "store");
+			rc = pool_busy(st, name, "store");
 		} else {
 			rc = store_result(st, mc, memcached_set(mc, name, strlen(name),
 								(const char *)sealed, sealed_len,
-								(time_t)ttl_s, 0), "store");
+								(time_t)ttl_s, 0), name, "store");
 			conn_put(st, mc);
 		}
 	}
@@ -471,9 +483,9 @@ int shared_store_get(struct shared_store *st, const char *name, uint8_t **data, 
 		return -EINVAL;
 	mc = conn_get(st);
 	if (!mc)
-		return pool_busy(st, "fetch");
+		return pool_busy(st, name, "fetch");
 	value = memcached_get(mc, name, strlen(name), &value_len, &flags, &mrc);
-	rc = store_result(st, mc, mrc, "fetch");
+	rc = store_result(st, mc, mrc, name, "fetch");
 	conn_put(st, mc);
 	if (rc == 0 && !value)
 		rc = -ENOENT;
@@ -492,8 +504,9 @@ int shared_store_remove(struct shared_store *st, const char *name)
 		return -EINVAL;
 	mc = conn_get(st);
 	if (!mc)
-		return pool_busy(st, "remove");
-	rc = store_result(st, mc, memcached_delete(mc, name, strlen(name), 0), "remove");
+		return pool_busy(st, name, "remove");
+	rc = store_result(st, mc, memcached_delete(mc, name, strlen(name), 0), name,
+			  "remove");
 	conn_put(st, mc);
 	return rc == -ENOENT ? 0 : rc;
 }
@@ -513,9 +526,9 @@ int shared_store_add_once(struct shared_store *st, const char *ns, const uint8_t
 		return rc;
 	mc = conn_get(st);
 	if (!mc)
-		return pool_busy(st, "add");
+		return pool_busy(st, name, "add");
 	rc = store_result(st, mc, memcached_add(mc, name, strlen(name), "1", 1,
-						(time_t)clamp_ttl(ttl_s), 0), "add");
+						(time_t)clamp_ttl(ttl_s), 0), name, "add");
 	conn_put(st, mc);
 	return rc == -ENOENT ? -EIO : rc;
 }

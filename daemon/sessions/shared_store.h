@@ -48,6 +48,10 @@ struct shared_store;
 struct shared_store_options {
 	const char *servers;		/* "HOST:PORT[,HOST:PORT...]" ([v6]:PORT) */
 	unsigned timeout_ms;		/* connect and each I/O wait */
+	/* Called (any thread) for each failure, with the entry's name: the
+	 * daemon counts it per profile.  NULL: only shared_store_errors(). */
+	void (*count_error)(void *arg, const char *name);
+	void *count_arg;
 };
 
 /* Resolves the servers (host names only here: call before the sandbox)

@@ -276,10 +276,20 @@ static const char *memcached_path(void)
 	return NULL;
 }
 
+/* what the daemon's per-profile counter would get */
+static unsigned counted;
+static char counted_name[SHARED_STORE_NAME_MAX + 1];
+
+static void count_error(void *arg, const char *name)
+{
+	counted++;
+	snprintf(counted_name, sizeof(counted_name), "%s", name);
+}
+
 static int live_setup(void **state)
 {
 	const char *path = memcached_path();
-	struct shared_store_options opt = { .timeout_ms = 200 };
+	struct shared_store_options opt = { .timeout_ms = 200, .count_error = count_error };
 	struct live *lv = calloc(1, sizeof(*lv));
 	char port[16], reason[200];
 
@@ -303,6 +313,7 @@ static int live_setup(void **state)
 		return -1;
 	snprintf(lv->servers, sizeof(lv->servers), "localhost:%d", lv->port);
 	opt.servers = lv->servers;
+	counted = 0;
 	if (shared_store_open(&opt, key_a, &lv->st, reason, sizeof(reason)) < 0) {
 		fprintf(stderr, "open: %s\n", reason);
 		return -1;
@@ -523,6 +534,9 @@ static void test_live_down(void **state)
 	fprintf(stderr, "# store down: 52 calls in %.0f ms\n", now_ms() - t0);
 	assert_true(now_ms() - t0 < 2000);
 	assert_true(shared_store_errors(lv->st) >= before + 52);
+	/* each failure reached the daemon's counter, with the entry's name */
+	assert_int_equal(counted, shared_store_errors(lv->st));
+	assert_non_null(strstr(counted_name, "ktlsd1o:"));
 }
 
 static void test_open_errors(void **state)
