@@ -264,6 +264,21 @@ void shared_store_close(struct shared_store *st)
 	free(st);
 }
 
+void shared_store_set_key(struct shared_store *st, const uint8_t key[SHARED_STORE_KEY_LEN])
+{
+	pthread_mutex_lock(&st->lock);
+	memcpy(st->key, key, SHARED_STORE_KEY_LEN);
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* Each call works on its own copy: a rotation may swap st->key meanwhile. */
+static void key_copy(struct shared_store *st, uint8_t out[SHARED_STORE_KEY_LEN])
+{
+	pthread_mutex_lock(&st->lock);
+	memcpy(out, st->key, SHARED_STORE_KEY_LEN);
+	pthread_mutex_unlock(&st->lock);
+}
+
 uint64_t shared_store_errors(const struct shared_store *st)
 {
 	return st ? atomic_load(&st->errors) : 0;
@@ -412,6 +427,7 @@ int shared_store_put(struct shared_store *st, const char *name, const uint8_t *d
 		     size_t len, unsigned ttl_s)
 {
 	size_t sealed_len = len + SHARED_STORE_OVERHEAD;
+	uint8_t key[SHARED_STORE_KEY_LEN];
 	uint8_t *sealed;
 	memcached_st *mc;
 	int rc;
@@ -422,8 +438,10 @@ int shared_store_put(struct shared_store *st, const char *name, const uint8_t *d
 	sealed = malloc(sealed_len);
 	if (!sealed)
 		return -ENOMEM;
-	rc = shared_store_seal(st->key, name, (uint64_t)time(NULL) + ttl_s, NULL, data, len,
-			       sealed, sealed_len);
+	key_copy(st, key);
+	rc = shared_store_seal(key, name, (uint64_t)time(NULL) + ttl_s, NULL, data, len, sealed,
+			       sealed_len);
+	gnutls_memset(key, 0, sizeof(key));
 	if (rc == 0) {
 		mc = conn_get(st);
 		if (!mc) {
@@ -442,6 +460,7 @@ int shared_store_put(struct shared_store *st, const char *name, const uint8_t *d
 static int open_entry(struct shared_store *st, const char *name, const uint8_t *sealed,
 		      size_t sealed_len, uint8_t **data, size_t *len)
 {
+	uint8_t key[SHARED_STORE_KEY_LEN];
 	uint8_t *plain;
 	size_t plain_len;
 	int rc;
@@ -455,8 +474,10 @@ static int open_entry(struct shared_store *st, const char *name, const uint8_t *
 	plain = malloc(plain_len ? plain_len : 1);
 	if (!plain)
 		return -ENOMEM;
-	rc = shared_store_unseal(st->key, name, (uint64_t)time(NULL), sealed, sealed_len,
-				 plain, plain_len);
+	key_copy(st, key);
+	rc = shared_store_unseal(key, name, (uint64_t)time(NULL), sealed, sealed_len, plain,
+				 plain_len);
+	gnutls_memset(key, 0, sizeof(key));
 	if (rc < 0) {
 		free(plain);	/* unseal wiped it */
 		if (rc != -ESTALE)

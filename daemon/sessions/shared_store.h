@@ -60,6 +60,9 @@ struct shared_store_options {
 int shared_store_open(const struct shared_store_options *opt,
 		      const uint8_t key[SHARED_STORE_KEY_LEN], struct shared_store **out,
 		      char *reason, size_t reason_len);
+/* A new sealing key (the ticket key file was rotated): calls that start
+ * after it seal and open with the new key. */
+void shared_store_set_key(struct shared_store *st, const uint8_t key[SHARED_STORE_KEY_LEN]);
 /* No call may be running (after the workers stopped).  Wipes the key. */
 void shared_store_close(struct shared_store *st);
 

@@ -407,6 +407,28 @@ static void test_live_moved_entry(void **state)
 	free(data);
 }
 
+/* A rotated ticket key: what the old key sealed no longer opens (a full
+ * handshake, counted), what the new one seals does. */
+static void test_live_rotation(void **state)
+{
+	struct live *lv = *state;
+	uint8_t key_b[32], *data;
+	size_t len;
+
+	NEED_MEMCACHED(lv);
+	assert_int_equal(shared_store_put(lv->st, name_a, (const uint8_t *)plain, PLAIN_LEN, 60),
+			 0);
+	memcpy(key_b, key_a, sizeof(key_b));
+	key_b[0] ^= 0xff;
+	shared_store_set_key(lv->st, key_b);
+	assert_int_equal(shared_store_get(lv->st, name_a, &data, &len), -ENOENT);
+	assert_int_equal(shared_store_errors(lv->st), 1);
+	assert_int_equal(shared_store_put(lv->st, name_a, (const uint8_t *)plain, PLAIN_LEN, 60),
+			 0);
+	assert_int_equal(shared_store_get(lv->st, name_a, &data, &len), 0);
+	free(data);
+}
+
 static void test_live_add_once(void **state)
 {
 	static const uint8_t id[] = "client hello binder";
@@ -620,6 +642,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_live_put_get_remove, live_setup,
 						live_teardown),
 		cmocka_unit_test_setup_teardown(test_live_moved_entry, live_setup, live_teardown),
+		cmocka_unit_test_setup_teardown(test_live_rotation, live_setup, live_teardown),
 		cmocka_unit_test_setup_teardown(test_live_add_once, live_setup, live_teardown),
 		cmocka_unit_test_setup_teardown(test_live_add_once_race, live_setup,
 						live_teardown),
