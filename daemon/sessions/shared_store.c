@@ -50,7 +50,8 @@ struct shared_store {
 	atomic_uint_fast64_t errors;
 	atomic_int down;		/* read without the lock on the fast path */
 	uint64_t errors_at_down;
-	time_t last_log;
+	int down_logged;		/* this outage's failure was logged */
+	time_t last_log;		/* of a failure or reminder */
 	time_t last_foreign_log;
 	void (*count_error)(void *arg, const char *name);
 	void *count_arg;
@@ -335,11 +336,17 @@ static void store_failed(struct shared_store *st, const char *name, const char *
 	if (!atomic_load(&st->down)) {
 		atomic_store(&st->down, 1);
 		st->errors_at_down = atomic_load(&st->errors) - 1;
-		st->last_log = now;
-		log_warnx("session store (memcached %s): %s failed: %s; full handshakes until it "
-			  "answers again", st->servers, op, why);
+		/* A store that flaps says so once a reminder period, not at
+		 * every turn; its recovery is said only if its failure was. */
+		st->down_logged = !st->last_log || now - st->last_log >= STORE_REMIND_S;
+		if (st->down_logged) {
+			st->last_log = now;
+			log_warnx("session store (memcached %s): %s failed: %s; full handshakes "
+				  "until it answers again", st->servers, op, why);
+		}
 	} else if (now - st->last_log >= STORE_REMIND_S) {
 		st->last_log = now;
+		st->down_logged = 1;
 		log_warnx("session store (memcached %s) still failing: %llu errors so far (%s)",
 			  st->servers,
 			  (unsigned long long)(atomic_load(&st->errors) - st->errors_at_down), why);
@@ -354,9 +361,11 @@ static void store_answered(struct shared_store *st)
 	pthread_mutex_lock(&st->lock);
 	if (atomic_load(&st->down)) {
 		atomic_store(&st->down, 0);
-		log_info("session store (memcached %s) answers again after %llu errors",
-			 st->servers,
-			 (unsigned long long)(atomic_load(&st->errors) - st->errors_at_down));
+		if (st->down_logged)
+			log_info("session store (memcached %s) answers again after %llu errors",
+				 st->servers,
+				 (unsigned long long)(atomic_load(&st->errors) -
+						      st->errors_at_down));
 	}
 	pthread_mutex_unlock(&st->lock);
 }
