@@ -76,7 +76,7 @@ endif
 LIB_SRCS := $(filter-out %gnutls.c lib/support_%.c,$(wildcard lib/*.c))
 SUPPORT_SRCS := $(wildcard lib/support_*.c)
 GLUE_SRCS := $(wildcard lib/*gnutls.c)
-DAEMON_SRCS := $(wildcard daemon/*.c)
+DAEMON_SRCS := $(wildcard daemon/*.c daemon/sessions/*.c)
 TOOL_SRCS := $(wildcard tools/*.c)
 BENCH_SRCS := $(wildcard bench/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

@@ -115,6 +115,7 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->group);
 	free(cfg->client_profile);
 	free(cfg->server_profile);
+	free(cfg->ticket_key_file);
 	free(cfg->kernel.client_profile);
 	free(cfg->kernel.server_profile);
 	for (size_t i = 0; i < cfg->kernel.n_keyrings; i++)
@@ -175,6 +176,8 @@ static int cfg_load_defaults(struct cfg **out, char *err, size_t errlen)
 	p->verify = KTLS_VERIFY_REQUIRED;
 	p->handshake_timeout_ms = cfg->handshake_timeout_ms;
 	p->ticket_wait_ms = CFG_TICKET_WAIT_AUTO;
+	p->session_tickets = p->session_ids = 1;
+	p->session_lifetime_s = CFG_SESSION_LIFETIME_DEFAULT;
 	*out = cfg;
 	return 0;
 }
@@ -413,6 +416,14 @@ static void apply_profile_defaults(const struct cfg *cfg, struct cfg_profile *p,
 		p->handshake_timeout_ms = cfg->handshake_timeout_ms;
 	if (!at->key[P_TICKET_WAIT])
 		p->ticket_wait_ms = CFG_TICKET_WAIT_AUTO;
+	/* Resumption on: tickets are stateless and TLS 1.3 resumption keeps
+	 * (EC)DHE, so forward secrecy holds; see ktlsd.conf(5). */
+	if (!at->key[P_SESSION_TICKETS])
+		p->session_tickets = 1;
+	if (!at->key[P_SESSION_IDS])
+		p->session_ids = 1;
+	if (!at->key[P_SESSION_LIFETIME])
+		p->session_lifetime_s = CFG_SESSION_LIFETIME_DEFAULT;
 	if (!at->key[P_VERIFY])
 		p->verify = p->roles == CFG_ROLE_CLIENT ? KTLS_VERIFY_REQUIRED :
 			    p->roles == CFG_ROLE_SERVER ? KTLS_VERIFY_NONE : KTLS_VERIFY_DEFAULT;

@@ -23,6 +23,8 @@
 #define CFG_TICKET_WAIT_MAX_MS 5000
 #define CFG_KEYRING_NAME_MAX 128
 #define CFG_LIMIT_AUTO ((unsigned)-1)	/* a limit derived from the others (admission.c) */
+#define CFG_SESSION_LIFETIME_DEFAULT 3600	/* s: server tickets and session IDs */
+#define CFG_SESSION_LIFETIME_MAX 604800		/* s: RFC 8446 4.6.1, seven days */
 
 struct creds;	/* creds.h: GnuTLS credentials built from a profile */
 
@@ -53,6 +55,12 @@ struct cfg_profile {
 	int acl_default;		/* key or PSK, no ACL: root and ktlsd's ids only */
 	unsigned handshake_timeout_ms;
 	int ticket_wait_ms;		/* client, TLS 1.3: CFG_TICKET_WAIT_AUTO or a fixed wait */
+	/* Server resumption (sessions/server_resume.c): issue and accept
+	 * tickets (TLS 1.2 RFC 5077 and TLS 1.3), keep TLS 1.2 session IDs,
+	 * for session_lifetime_s; PSK-only (no (EC)DHE) TLS 1.3 resumption
+	 * only when resumption_psk_only. */
+	int session_tickets, session_ids, resumption_psk_only;
+	unsigned session_lifetime_s;
 	struct creds *creds;		/* filled by creds_load_all() */
 };
 
@@ -79,6 +87,7 @@ struct cfg {
 	char *user, *group;		/* drop to these when started as root */
 	char *client_profile;		/* used by client requests naming none */
 	char *server_profile;		/* server requests with no profile and no SNI match */
+	char *ticket_key_file;		/* NULL: a random ticket key per process */
 	struct cfg_kernel kernel;
 	struct cfg_profile *profiles;
 	size_t n_profiles;

@@ -639,6 +639,58 @@ static int set_profile_timeout(void *target, const char *value, char *msg, size_
 			     msg, len);
 }
 
+/* ---- server resumption ---- */
+
+static int set_ticket_key_file(void *target, const char *value, char *msg, size_t len)
+{
+	return set_path(&((struct cfg *)target)->ticket_key_file, value, msg, len);
+}
+
+static int parse_on_off(const char *value, int *out, char *msg, size_t len)
+{
+	if (strcmp(value, "on") == 0 || strcmp(value, "yes") == 0)
+		*out = 1;
+	else if (strcmp(value, "off") == 0 || strcmp(value, "no") == 0)
+		*out = 0;
+	else
+		return bad_value(msg, len, "\"%s\" is not on or off", value);
+	return 0;
+}
+
+static int set_session_tickets(void *target, const char *value, char *msg, size_t len)
+{
+	return parse_on_off(value, &((struct cfg_profile *)target)->session_tickets, msg, len);
+}
+
+static int set_session_ids(void *target, const char *value, char *msg, size_t len)
+{
+	return parse_on_off(value, &((struct cfg_profile *)target)->session_ids, msg, len);
+}
+
+static int set_resumption_psk_only(void *target, const char *value, char *msg, size_t len)
+{
+	return parse_on_off(value, &((struct cfg_profile *)target)->resumption_psk_only, msg,
+			    len);
+}
+
+/* Seconds (a plain number, or with "s"), 1 to seven days. */
+static int set_session_lifetime(void *target, const char *value, char *msg, size_t len)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(value, &end, 10);
+	if (end != value && *end == 's')
+		end++;
+	if (errno || end == value || *end || value[0] == '-' || v == 0 ||
+	    v > CFG_SESSION_LIFETIME_MAX)
+		return bad_value(msg, len, "\"%s\" is not a number of seconds from 1 to %u",
+				 value, CFG_SESSION_LIFETIME_MAX);
+	((struct cfg_profile *)target)->session_lifetime_s = (unsigned)v;
+	return 0;
+}
+
 /* ---- key tables ---- */
 
 
@@ -656,6 +708,7 @@ const struct key_def global_keys[G_COUNT] = {
 	[G_MAX_HANDSHAKES_PER_UID] = { "max_handshakes_per_uid", set_max_handshakes_per_uid },
 	[G_MAX_WAITING_PER_UID] = { "max_waiting_per_uid", set_max_waiting_per_uid },
 	[G_KERNEL_RESERVE] = { "kernel_reserve", set_kernel_reserve },
+	[G_TICKET_KEY_FILE] = { "ticket_key_file", set_ticket_key_file },
 };
 
 const struct key_def kernel_keys[K_COUNT] = {
@@ -679,6 +732,10 @@ const struct key_def profile_keys[P_COUNT] = {
 	[P_HANDSHAKE_TIMEOUT] = { "handshake_timeout", set_profile_timeout },
 	[P_TICKET_WAIT] = { "ticket_wait", set_ticket_wait },
 	[P_PSK_FALLBACK] = { "psk_fallback", set_psk_fallback },
+	[P_SESSION_TICKETS] = { "session_tickets", set_session_tickets },
+	[P_SESSION_IDS] = { "session_ids", set_session_ids },
+	[P_SESSION_LIFETIME] = { "session_lifetime", set_session_lifetime },
+	[P_RESUMPTION_PSK_ONLY] = { "resumption_psk_only", set_resumption_psk_only },
 };
 
 /* ---- key names, for tests that hold the documentation to the parser ---- */

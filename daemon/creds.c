@@ -23,6 +23,7 @@
 
 #include "creds.h"
 #include "creds_internal.h"
+#include "sessions/ticket_keys.h"
 #include "keyproc.h"
 #include "log.h"
 
@@ -75,6 +76,8 @@ static const char *file_kind_name(enum kp_file kind)
 		return "ca_file";
 	case KP_FILE_PSK:
 		return "psk file";
+	case KP_FILE_TICKET_KEY:
+		return "ticket_key_file";
 	}
 	return "file";
 }
@@ -520,6 +523,13 @@ int creds_load_all(struct cfg *cfg, char *err, size_t errlen)
 				keyproc_drop(generation);
 			return rc;
 		}
+	}
+	/* Last: installing the ticket key cannot be undone (and need not be:
+	 * a config that gets this far is the one that will serve). */
+	rc = ticket_key_load(cfg, generation, err, errlen);
+	if (rc < 0) {
+		creds_free_all(cfg);
+		return rc;
 	}
 	return 0;
 }

@@ -31,6 +31,8 @@
 #include "privdrop.h"
 #include "sandbox.h"
 #include "sd_notify.h"
+#include "sessions/session_db.h"
+#include "sessions/ticket_keys.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -67,7 +69,23 @@ static void usage(FILE *out)
 		"  -w, --workers N     handshake worker threads (default: one per CPU)\n"
 		"  -d, --debug         debug logging\n"
 		"      --no-netlink    do not serve the kernel's handshake upcall\n"
+		"      --generate-ticket-key FILE  write a new session ticket key file "
+		"(mode 0600) for ticket_key_file, then exit\n"
 		"  -V, --version       print the version\n");
+}
+
+/* --generate-ticket-key FILE: the exit status. */
+static int generate_ticket_key(const char *path)
+{
+	char err[512] = "";
+
+	if (gnutls_global_init() < 0 || ticket_key_generate_file(path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ktlsd: %s\n", err[0] ? err : "cannot generate a ticket key");
+		return 1;
+	}
+	printf("ktlsd: wrote a new ticket key to %s (give every host that shares tickets "
+	       "this file as [global] ticket_key_file)\n", path);
+	return 0;
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
@@ -82,6 +100,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "no-netlink", no_argument, NULL, 'N' },	/* long form only */
+		{ "generate-ticket-key", required_argument, NULL, 'T' },	/* long only */
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -95,6 +114,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'n': o->check_only = 1; break;
 		case 'd': o->debug = 1; break;
 		case 'N': o->no_netlink = 1; break;
+		case 'T': exit(generate_ticket_key(optarg));
 		case 'w':
 			o->workers = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || o->workers > 1024) {
@@ -383,6 +403,8 @@ int main(int argc, char **argv)
 	log_init("ktlsd", 0, opt.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	if (gnutls_global_init() < 0)
 		fatalx("cannot initialise GnuTLS");
+	if (session_db_init(SESSION_DB_DEFAULT_ENTRIES, SESSION_DB_DEFAULT_BYTES) < 0)
+		fatalx("cannot set up the session cache");
 	if (probe_kernel_ciphers(!opt.check_only) < 0)
 		return 1;
 	cfg = read_config(opt.config_path);
@@ -446,6 +468,8 @@ int main(int argc, char **argv)
 	door_unix_close(listen_fd, socket_path);
 	cfg_ref_install(NULL);		/* drops the last key generation */
 	keyproc_stop();
+	session_db_shutdown();		/* wipes the cached sessions */
+	ticket_keys_wipe();
 	gnutls_global_deinit();
 	return rc < 0 ? 1 : 0;
 }

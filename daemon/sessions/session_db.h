@@ -88,4 +88,7 @@ struct session_db_counts {
 };
 void session_db_get_counts(struct session_db_counts *out);
 
+/* The clock of expiry (CLOCK_MONOTONIC ms); tests replace it. */
+extern uint64_t (*session_db_now_ms)(void);
+
 #endif
