@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../config.h"
-#include "server_resume.h"
-#include "session_db.h"
-#include "ticket_keys.h"
+#include "config/config.h"
+#include "sessions/server_resume.h"
+#include "sessions/session_db.h"
+#include "sessions/ticket_keys.h"
 
 #define TAG_MAX 255
 

@@ -19,8 +19,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../config.h"
-#include "session_db.h"
+#include "config/config.h"
+#include "sessions/session_db.h"
 
 struct entry {
 	struct entry *hnext;		/* hash chain */

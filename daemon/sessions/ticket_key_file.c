@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../creds_internal.h"
-#include "../keyproc.h"
-#include "ticket_keys.h"
+#include "keys/creds_internal.h"
+#include "keys/keyproc.h"
+#include "sessions/ticket_keys.h"
 
 int ticket_key_load(const struct cfg *cfg, uint32_t generation, char *err, size_t errlen)
 {

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ticket_keys.h"
+#include "sessions/ticket_keys.h"
 
 #define TICKET_KEY_SALT "ktlsd ticket key v1"
 

@@ -34,12 +34,13 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/config.h"
-#include "../../daemon/creds.h"
-#include "../../daemon/handshake.h"
-#include "../../daemon/ktlsd.h"
-#include "../../daemon/sessions/session_db.h"
-#include "../../daemon/sessions/ticket_keys.h"
+#include "config/config.h"
+#include "keys/creds.h"
+#include "engine/handshake.h"
+#include "base/clock.h"
+#include "engine/job.h"
+#include "sessions/session_db.h"
+#include "sessions/ticket_keys.h"
 #include "unit_files.h"
 
 #define STEP_LIMIT_MS 10000
@@ -153,7 +154,7 @@ static int teardown(void **state)
 
 static int drive(struct hs_job *job, char *reason, size_t len)
 {
-	uint64_t give_up = now_ms() + STEP_LIMIT_MS;
+	uint64_t give_up = clock_now_ms() + STEP_LIMIT_MS;
 	int rc = hs_start(job, reason, len);
 
 	while (rc == 0 || rc == -EAGAIN) {
@@ -163,11 +164,11 @@ static int drive(struct hs_job *job, char *reason, size_t len)
 		rc = hs_step(job, reason, len);
 		if (rc != -EAGAIN)
 			return rc;
-		if (now_ms() > give_up)
+		if (clock_now_ms() > give_up)
 			return -ETIMEDOUT;
 		pfd.events = hs_wants_write(job) ? POLLOUT : POLLIN;
 		if (job->wake_ms) {
-			uint64_t now = now_ms();
+			uint64_t now = clock_now_ms();
 			wait_ms = job->wake_ms > now ? (int)(job->wake_ms - now) : 0;
 			job->wake_ms = 0;
 		}
@@ -196,7 +197,7 @@ static int serve(const char *profile, enum ktls_verify verify, struct client *c)
 	if (profile)
 		snprintf(job->req.profile, sizeof(job->req.profile), "%s", profile);
 	job->cfg = &cfg_ref;
-	job->started_ms = now_ms();
+	job->started_ms = clock_now_ms();
 	job->deadline_ms = job->started_ms + STEP_LIMIT_MS;
 	job->profile = cfg_select_profile(cfg_ref.cfg, KTLS_ROLE_SERVER, profile, NULL);
 	assert_non_null(job->profile);

@@ -23,10 +23,10 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/config.h"
-#include "../../daemon/sessions/server_resume.h"
-#include "../../daemon/sessions/session_db.h"
-#include "../../daemon/sessions/ticket_keys.h"
+#include "config/config.h"
+#include "sessions/server_resume.h"
+#include "sessions/session_db.h"
+#include "sessions/ticket_keys.h"
 #include "unit_files.h"
 
 static uint64_t fake_now = 1000000;
