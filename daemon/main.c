@@ -33,6 +33,8 @@
 #include "process/sd_notify.h"
 #include "engine/stats.h"
 #include "engine/worker.h"
+#include "sessions/client_cache.h"
+#include "sessions/client_session.h"
 
 #ifndef KTLSD_VERSION
 #define KTLSD_VERSION "0.1.0"
@@ -252,6 +254,7 @@ static void reload(const char *path)
 		return;
 	}
 	cfg_ref_install(ref);
+	client_session_apply_config(ref->cfg);
 	log_info("configuration reloaded from %s", path ? path : "built-in defaults");
 	sd_notify_ready("configuration reloaded");
 }
@@ -409,6 +412,7 @@ int main(int argc, char **argv)
 		log_set_level((enum log_level)ref->cfg->log_level);
 	fd_budget_apply(ref->cfg);	/* may clamp max_handshakes, with a warning */
 	cfg_ref_install(ref);
+	client_session_apply_config(ref->cfg);
 	socket_path = socket_path_for(&opt, ref->cfg);
 	sfd = signals_open();
 	if (sfd < 0)
@@ -441,6 +445,7 @@ int main(int argc, char **argv)
 	rc = main_loop(listen_fd, sfd, netlink_fd, opt.config_path);
 	sd_notify_stopping();
 	workers_stop();
+	client_cache_clear();		/* wipes the sessions' secrets */
 	if (netlink_fd >= 0)
 		door_netlink_close();	/* after the workers' last DONEs */
 	door_unix_close(listen_fd, socket_path);

@@ -53,6 +53,7 @@ struct cfg_profile {
 	int acl_default;		/* key or PSK, no ACL: root and ktlsd's ids only */
 	unsigned handshake_timeout_ms;
 	int ticket_wait_ms;		/* client, TLS 1.3: CFG_TICKET_WAIT_AUTO or a fixed wait */
+	int session_cache;		/* client: keep and resume sessions (sessions/) */
 	struct creds *creds;		/* filled by creds_load_all() */
 };
 
@@ -73,6 +74,9 @@ struct cfg {
 	unsigned max_handshakes_per_uid;	/* in flight per application uid */
 	unsigned max_waiting_per_uid;		/* connections yet to send a request */
 	unsigned kernel_reserve;		/* of max_handshakes, only for the kernel */
+	/* The client session cache (sessions/client_cache.h), host-wide */
+	unsigned session_cache_entries;		/* 0: off */
+	unsigned session_cache_bytes;
 	unsigned handshake_timeout_ms;	/* default for profiles */
 	int log_syslog;
 	int log_level;			/* enum log_level */
