@@ -35,6 +35,8 @@
 #include "sessions/session_db.h"
 #include "sessions/ticket_keys.h"
 #include "engine/worker.h"
+#include "sessions/client_cache.h"
+#include "sessions/client_session.h"
 
 #ifndef KTLSD_VERSION
 #define KTLSD_VERSION "0.1.0"
@@ -272,6 +274,7 @@ static void reload(const char *path)
 		return;
 	}
 	cfg_ref_install(ref);
+	client_session_apply_config(ref->cfg);
 	log_info("configuration reloaded from %s", path ? path : "built-in defaults");
 	sd_notify_ready("configuration reloaded");
 }
@@ -431,6 +434,7 @@ int main(int argc, char **argv)
 		log_set_level((enum log_level)ref->cfg->log_level);
 	fd_budget_apply(ref->cfg);	/* may clamp max_handshakes, with a warning */
 	cfg_ref_install(ref);
+	client_session_apply_config(ref->cfg);
 	socket_path = socket_path_for(&opt, ref->cfg);
 	sfd = signals_open();
 	if (sfd < 0)
@@ -463,6 +467,7 @@ int main(int argc, char **argv)
 	rc = main_loop(listen_fd, sfd, netlink_fd, opt.config_path);
 	sd_notify_stopping();
 	workers_stop();
+	client_cache_clear();		/* wipes the sessions' secrets */
 	if (netlink_fd >= 0)
 		door_netlink_close();	/* after the workers' last DONEs */
 	door_unix_close(listen_fd, socket_path);

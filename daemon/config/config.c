@@ -36,6 +36,8 @@
 #define DEFAULT_PROFILE_NAME "default"
 #define DEFAULT_MAX_HANDSHAKES 4096
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
+#define DEFAULT_SESSION_CACHE_ENTRIES 1024	/* = CLIENT_CACHE_DEFAULT_ENTRIES */
+#define DEFAULT_SESSION_CACHE_BYTES (4u << 20)	/* 4 MiB */
 
 /* Where things were said, for errors found after the whole file is read.
  * 0: not set. */
@@ -140,6 +142,8 @@ static struct cfg *cfg_new_with_globals(void)
 	cfg->handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
 	cfg->log_syslog = 0;
 	cfg->log_level = LOG_LVL_INFO;
+	cfg->session_cache_entries = DEFAULT_SESSION_CACHE_ENTRIES;
+	cfg->session_cache_bytes = DEFAULT_SESSION_CACHE_BYTES;
 	return cfg;
 }
 
@@ -178,6 +182,7 @@ static int cfg_load_defaults(struct cfg **out, char *err, size_t errlen)
 	p->ticket_wait_ms = CFG_TICKET_WAIT_AUTO;
 	p->session_tickets = p->session_ids = 1;
 	p->session_lifetime_s = CFG_SESSION_LIFETIME_DEFAULT;
+	p->session_cache = 1;
 	*out = cfg;
 	return 0;
 }
@@ -424,6 +429,8 @@ static void apply_profile_defaults(const struct cfg *cfg, struct cfg_profile *p,
 		p->session_ids = 1;
 	if (!at->key[P_SESSION_LIFETIME])
 		p->session_lifetime_s = CFG_SESSION_LIFETIME_DEFAULT;
+	if (!at->key[P_SESSION_CACHE])
+		p->session_cache = 1;
 	if (!at->key[P_VERIFY])
 		p->verify = p->roles == CFG_ROLE_CLIENT ? KTLS_VERIFY_REQUIRED :
 			    p->roles == CFG_ROLE_SERVER ? KTLS_VERIFY_NONE : KTLS_VERIFY_DEFAULT;

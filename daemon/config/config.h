@@ -61,6 +61,7 @@ struct cfg_profile {
 	 * only when resumption_psk_only. */
 	int session_tickets, session_ids, resumption_psk_only;
 	unsigned session_lifetime_s;
+	int session_cache;		/* client: keep and resume sessions (sessions/) */
 	struct creds *creds;		/* filled by creds_load_all() */
 };
 
@@ -81,6 +82,9 @@ struct cfg {
 	unsigned max_handshakes_per_uid;	/* in flight per application uid */
 	unsigned max_waiting_per_uid;		/* connections yet to send a request */
 	unsigned kernel_reserve;		/* of max_handshakes, only for the kernel */
+	/* The client session cache (sessions/client_cache.h), host-wide */
+	unsigned session_cache_entries;		/* 0: off */
+	unsigned session_cache_bytes;
 	unsigned handshake_timeout_ms;	/* default for profiles */
 	int log_syslog;
 	int log_level;			/* enum log_level */

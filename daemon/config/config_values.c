@@ -260,6 +260,23 @@ static int set_kernel_reserve(void *target, const char *value, char *msg, size_t
 	return parse_limit(value, 0, &((struct cfg *)target)->kernel_reserve, msg, len);
 }
 
+/* The client session cache's bounds: entries (0 turns it off) and bytes of
+ * session data and peer certificates held. */
+#define MAX_SESSION_CACHE_ENTRIES 1000000u
+#define MAX_SESSION_CACHE_BYTES (1u << 30)
+
+static int set_session_cache_entries(void *target, const char *value, char *msg, size_t len)
+{
+	return parse_count(value, 0, MAX_SESSION_CACHE_ENTRIES,
+			   &((struct cfg *)target)->session_cache_entries, msg, len);
+}
+
+static int set_session_cache_bytes(void *target, const char *value, char *msg, size_t len)
+{
+	return parse_count(value, 4096, MAX_SESSION_CACHE_BYTES,
+			   &((struct cfg *)target)->session_cache_bytes, msg, len);
+}
+
 static int set_log(void *target, const char *value, char *msg, size_t len)
 {
 	struct cfg *cfg = target;
@@ -633,6 +650,21 @@ static int set_psk_fallback(void *target, const char *value, char *msg, size_t l
 	return 0;
 }
 
+/* "on" (the default) or "off": keep the sessions this client profile
+ * receives and resume with them (sessions/client_cache.h). */
+static int set_session_cache(void *target, const char *value, char *msg, size_t len)
+{
+	struct cfg_profile *p = target;
+
+	if (strcmp(value, "on") == 0)
+		p->session_cache = 1;
+	else if (strcmp(value, "off") == 0)
+		p->session_cache = 0;
+	else
+		return bad_value(msg, len, "\"%s\" is not on or off", value);
+	return 0;
+}
+
 static int set_profile_timeout(void *target, const char *value, char *msg, size_t len)
 {
 	return parse_timeout(value, &((struct cfg_profile *)target)->handshake_timeout_ms,
@@ -709,6 +741,8 @@ const struct key_def global_keys[G_COUNT] = {
 	[G_MAX_WAITING_PER_UID] = { "max_waiting_per_uid", set_max_waiting_per_uid },
 	[G_KERNEL_RESERVE] = { "kernel_reserve", set_kernel_reserve },
 	[G_TICKET_KEY_FILE] = { "ticket_key_file", set_ticket_key_file },
+	[G_SESSION_CACHE_ENTRIES] = { "session_cache_entries", set_session_cache_entries },
+	[G_SESSION_CACHE_BYTES] = { "session_cache_bytes", set_session_cache_bytes },
 };
 
 const struct key_def kernel_keys[K_COUNT] = {
@@ -736,6 +770,7 @@ const struct key_def profile_keys[P_COUNT] = {
 	[P_SESSION_IDS] = { "session_ids", set_session_ids },
 	[P_SESSION_LIFETIME] = { "session_lifetime", set_session_lifetime },
 	[P_RESUMPTION_PSK_ONLY] = { "resumption_psk_only", set_resumption_psk_only },
+	[P_SESSION_CACHE] = { "session_cache", set_session_cache },
 };
 
 /* ---- key names, for tests that hold the documentation to the parser ---- */

@@ -9,17 +9,23 @@
  * when the handshake ends nothing past the peer's Finished has left the
  * kernel: early application data stays queued for kTLS RX to decrypt.
  *
- * TLS 1.3 NewSessionTicket: GNUTLS_NO_TICKETS is not enough, since servers
- * (OpenSSL, gnutls-serv) send tickets anyway.  As a client we drain them
+ * TLS 1.3 NewSessionTicket: servers (OpenSSL, gnutls-serv) send tickets
+ * even to a client that set GNUTLS_NO_TICKETS.  As a client we drain them
  * before the handoff (drain_tickets() below) so an application's plain
  * read() does not fail with EIO; ktls_recv() consumes any that come later.
+ * With the profile's session cache on (sessions/client_session.h) the
+ * tickets drained, TLS 1.2 tickets and session IDs are kept, and the next
+ * handshake to the same server resumes with them.
  *
  * As a server we issue tickets and keep TLS 1.2 session IDs where the
  * profile says so (sessions/server_resume.c).  Every NewSessionTicket is
  * written inside gnutls_handshake(): TLS 1.2's before our Finished, TLS
- * 1.3's right after the client's Finished is checked, before the call
- * returns success.  So all of them have left GnuTLS's record layer (with
- * its sequence numbers) before hs_complete() reads the state for kTLS.
+ * 1.3's right after our Finished (GnuTLS 3.7 sends them before it reads
+ * the client's Finished when it asked for no client certificate, after it
+ * otherwise), always before the call returns success.  So all of them
+ * have gone through GnuTLS's record layer (and its sequence numbers)
+ * before hs_complete() reads the state for kTLS; t_resume_server.sh
+ * checks data after resumption both ways.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,6 +44,7 @@
 #include "ktls_gnutls.h"
 #include "process/log.h"
 #include "engine/record_peek.h"
+#include "sessions/client_session.h"
 #include "base/clock.h"
 #include "sessions/server_resume.h"
 
@@ -60,6 +67,7 @@ struct hs_session {
 	unsigned tickets_drained;
 	ssize_t read_budget;		/* bytes GnuTLS may read; -1: unlimited */
 	struct srv_resume resume;	/* server: tickets and session IDs */
+	struct client_session sess;	/* client: the session cache's part */
 };
 
 static ssize_t transport_push(gnutls_transport_ptr_t ptr, const void *data, size_t len)
@@ -325,6 +333,18 @@ static int override_psk_lookup(gnutls_session_t session, const gnutls_datum_t *u
 	return 0;
 }
 
+/* A NewSessionTicket was processed (TLS 1.3 during the drain, TLS 1.2 in
+ * the handshake): the session cache wants its lifetime. */
+static int on_session_ticket(gnutls_session_t session, unsigned htype, unsigned when,
+			     unsigned incoming, const gnutls_datum_t *msg)
+{
+	struct hs_job *job = gnutls_transport_get_ptr(session);
+
+	if (incoming && htype == GNUTLS_HANDSHAKE_NEW_SESSION_TICKET)
+		client_session_ticket(&job->hs->sess, msg);
+	return 0;
+}
+
 static int setup_client(struct hs_session *hs, char *reason, size_t len)
 {
 	struct hs_job *job = hs->job;
@@ -347,7 +367,14 @@ static int setup_client(struct hs_session *hs, char *reason, size_t len)
 	rc = setup_client_psk(hs, reason, len);
 	if (rc < 0)
 		return rc;
-	return set_alpn(hs->session, job->req.alpn, job->req.alpn_len) < 0 ? -EINVAL : 0;
+	if (set_alpn(hs->session, job->req.alpn, job->req.alpn_len) < 0)
+		return -EINVAL;
+	if (client_session_eligible(job, uses_psk(hs, job->profile->creds))) {
+		gnutls_handshake_set_hook_function(hs->session, GNUTLS_HANDSHAKE_NEW_SESSION_TICKET,
+						   GNUTLS_HOOK_POST, on_session_ticket);
+		client_session_begin(&hs->sess, job, hs->session, effective_verify(job));
+	}
+	return 0;
 }
 
 static int server_alpn(struct hs_session *hs)
@@ -498,7 +525,12 @@ int hs_start(struct hs_job *job, char *reason, size_t len)
 	hs->job = job;
 	hs->role = job->req.role;
 	hs->read_budget = -1;
-	flags |= hs->role == KTLS_ROLE_SERVER ? GNUTLS_SERVER : GNUTLS_CLIENT | GNUTLS_NO_TICKETS;
+	/* A client asks for tickets only when it will keep them. */
+	if (hs->role == KTLS_ROLE_SERVER)
+		flags |= GNUTLS_SERVER;
+	else
+		flags |= GNUTLS_CLIENT | (client_session_eligible(job, uses_psk(hs,
+					  job->profile->creds)) ? 0 : GNUTLS_NO_TICKETS);
 	rc = check_request_fits(job, job->profile, "", reason, len);
 	if (rc < 0)
 		return rc;
@@ -939,6 +971,10 @@ int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, siz
 	ktls_params_wipe(&rx);
 	if (rc == 0)
 		describe_session(hs, rep);
+	if (rc == 0 && hs->role == KTLS_ROLE_CLIENT)
+		client_session_end(&hs->sess, job, hs->session, rep);
+	if (rc == 0 && hs->role == KTLS_ROLE_SERVER)
+		srv_resume_done(&hs->resume, job->profile, rep->resumed);
 	return rc;
 }
 
@@ -952,5 +988,6 @@ void hs_free(struct hs_session *hs)
 		gnutls_psk_free_client_credentials(hs->psk_client);
 	if (hs->psk_server)
 		gnutls_psk_free_server_credentials(hs->psk_server);
+	client_session_free(&hs->sess);
 	free(hs);
 }

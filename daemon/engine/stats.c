@@ -20,6 +20,7 @@
 #include "engine/fd_budget.h"
 #include "engine/stats.h"
 #include "base/clock.h"
+#include "sessions/session_stats.h"
 
 struct ktlsd_stats ktlsd_stats;
 
@@ -166,4 +167,5 @@ void stats_snapshot(struct ktls_status_reply *st)
 	snapshot_failures(st);
 	snapshot_latency(st);
 	snapshot_profiles(st);
+	session_stats_snapshot(st);
 }

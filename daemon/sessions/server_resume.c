@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "sessions/server_resume.h"
 #include "sessions/session_db.h"
+#include "sessions/session_stats.h"
 #include "sessions/ticket_keys.h"
 
 #define TAG_MAX 255
@@ -72,8 +73,12 @@ static gnutls_datum_t db_retrieve(void *ptr, gnutls_datum_t key)
 	char tag[TAG_MAX + 1], now_tag[TAG_MAX + 1];
 	int now_len;
 
-	if (!r->allowed || session_db_fetch(r->start, key.data, key.size, &blob, &len) < 0)
+	if (!r->allowed)
 		return out;
+	if (session_db_fetch(r->start, key.data, key.size, &blob, &len) < 0) {
+		session_stats_count(r->start->name, SESSION_STAT_CACHE_MISS);
+		return out;
+	}
 	tag_len = len ? blob[0] : 0;
 	if (len < 2 || tag_len == 0 || 1 + tag_len >= len)
 		goto done;
@@ -95,6 +100,10 @@ static gnutls_datum_t db_retrieve(void *ptr, gnutls_datum_t key)
 	memcpy(out.data, blob + 1 + tag_len, out.size);
 	r->resumed_from = made;
 done:
+	/* Found but unusable (its profile gone or its trust changed) is a
+	 * miss too. */
+	session_stats_count(r->start->name, out.data ? SESSION_STAT_CACHE_HIT :
+						       SESSION_STAT_CACHE_MISS);
 	explicit_bzero(blob, len);
 	free(blob);
 	return out;
@@ -151,4 +160,10 @@ int srv_resume_profile(gnutls_session_t s, struct srv_resume *r, const struct cf
 		rc = -EINVAL;
 	explicit_bzero(key, sizeof(key));
 	return rc;
+}
+
+void srv_resume_done(const struct srv_resume *r, const struct cfg_profile *p, int resumed)
+{
+	(void)r;
+	session_stats_count(p->name, resumed ? SESSION_STAT_RESUMED : SESSION_STAT_FULL);
 }

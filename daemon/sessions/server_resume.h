@@ -54,4 +54,8 @@ const struct cfg_profile *srv_resume_pinned(gnutls_session_t s, const struct srv
  * name the same profile: -EPROTO otherwise).  0 or -errno. */
 int srv_resume_profile(gnutls_session_t s, struct srv_resume *r, const struct cfg_profile *p);
 
+/* A server handshake succeeded (kTLS installed): count it, resumed or full,
+ * for the profile it ended under (session_stats.h). */
+void srv_resume_done(const struct srv_resume *r, const struct cfg_profile *p, int resumed);
+
 #endif

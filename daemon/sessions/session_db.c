@@ -21,6 +21,7 @@
 
 #include "config/config.h"
 #include "sessions/session_db.h"
+#include "sessions/session_stats.h"
 
 struct entry {
 	struct entry *hnext;		/* hash chain */
@@ -29,6 +30,7 @@ struct entry {
 	size_t len;
 	uint8_t *data;
 	char key[SESSION_DB_KEY_MAX];
+	char profile[68];		/* for the eviction counters */
 };
 
 /* What an entry costs beyond its data, for the byte bound. */
@@ -177,12 +179,14 @@ static void make_room(size_t len)
 {
 	while (lru_tail && (counts.entries + 1 > max_entries ||
 			    counts.bytes + len + ENTRY_OVERHEAD > max_bytes)) {
+		session_stats_count(lru_tail->profile, SESSION_STAT_CACHE_EVICT);
 		drop(lru_tail);
 		counts.evictions++;
 	}
 }
 
-static int local_store(const char *key, const uint8_t *data, size_t len, unsigned ttl_s)
+static int local_store(const char *profile, const char *key, const uint8_t *data, size_t len,
+		       unsigned ttl_s)
 {
 	struct entry *e, **pp;
 	int rc;
@@ -198,6 +202,7 @@ static int local_store(const char *key, const uint8_t *data, size_t len, unsigne
 	memcpy(e->data, data, len);
 	e->len = len;
 	snprintf(e->key, sizeof(e->key), "%s", key);
+	snprintf(e->profile, sizeof(e->profile), "%s", profile);
 	e->expires_ms = session_db_now_ms() + (uint64_t)ttl_s * 1000u;
 
 	pthread_mutex_lock(&db_lock);
@@ -232,6 +237,7 @@ static int local_fetch(const char *key, uint8_t **data, size_t *len)
 	pthread_mutex_lock(&db_lock);
 	e = buckets ? *find_slot(key) : NULL;
 	if (e && e->expires_ms <= session_db_now_ms()) {
+		session_stats_count(e->profile, SESSION_STAT_CACHE_EVICT);
 		drop(e);
 		counts.expired++;
 		e = NULL;
@@ -286,7 +292,7 @@ int session_db_store(const struct cfg_profile *p, const uint8_t *id, size_t id_l
 	rc = session_db_key(p, id, id_len, key);
 	if (rc < 0)
 		return rc;
-	rc = local_store(key, data, len, ttl_s);
+	rc = local_store(p->name, key, data, len, ttl_s);
 	if (b && b->store)
 		(void)b->store(b->ctx, key, data, len, ttl_s);	/* counted by the backend */
 	return rc;
@@ -324,7 +330,7 @@ int session_db_fetch(const struct cfg_profile *p, const uint8_t *id, size_t id_l
 		*len = 0;
 		return -ENOENT;
 	}
-	(void)local_store(key, *data, *len, p->session_lifetime_s);
+	(void)local_store(p->name, key, *data, *len, p->session_lifetime_s);
 	return 0;
 }
 

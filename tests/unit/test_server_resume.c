@@ -40,6 +40,7 @@
 #include "base/clock.h"
 #include "engine/job.h"
 #include "sessions/session_db.h"
+#include "sessions/session_stats.h"
 #include "sessions/ticket_keys.h"
 #include "unit_files.h"
 
@@ -306,6 +307,38 @@ static void test_tls12_session_id_resumes_sni_profile(void **state)
 	assert_true(resumes(NULL, NULL, TLS13, 0));
 }
 
+/* session_stats: session-ID lookups count as cache hits or misses for the
+ * profile.  (Resumed and full handshakes count once kTLS is installed, in
+ * hs_complete(): t_resume_server.sh reads them from `ktls status`.) */
+static uint64_t stat_of(const char *profile, enum session_stat what)
+{
+	static struct ktls_status_reply st;
+
+	memset(&st, 0, sizeof(st));
+	session_stats_snapshot(&st);
+	for (unsigned i = 0; i < st.n_sessions; i++)
+		if (strcmp(st.sessions[i].name, profile) == 0)
+			return st.sessions[i].count[what];
+	return 0;
+}
+
+static void test_counters(void **state)
+{
+	uint64_t hit, miss;
+
+	(void)state;
+	load_profiles("", "");
+	hit = stat_of("b", SESSION_STAT_CACHE_HIT);
+	miss = stat_of("b", SESSION_STAT_CACHE_MISS);
+	assert_true(resumes("b", "b", TLS12, GNUTLS_NO_TICKETS));
+	assert_int_equal(stat_of("b", SESSION_STAT_CACHE_HIT), hit + 1);
+	assert_int_equal(stat_of("b", SESSION_STAT_CACHE_MISS), miss);
+	/* a session ID of profile b offered under a: a miss for a */
+	miss = stat_of("a", SESSION_STAT_CACHE_MISS);
+	assert_false(resumes("b", "a", TLS12, GNUTLS_NO_TICKETS));
+	assert_int_equal(stat_of("a", SESSION_STAT_CACHE_MISS), miss + 1);
+}
+
 /* ---- attackers: sessions do not cross profiles ---- */
 
 static void test_ticket_does_not_cross_profiles(void **state)
@@ -467,6 +500,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_tls12_ticket_resumes, teardown),
 		cmocka_unit_test_teardown(test_tls12_session_id_resumes, teardown),
 		cmocka_unit_test_teardown(test_tls12_session_id_resumes_sni_profile, teardown),
+		cmocka_unit_test_teardown(test_counters, teardown),
 		cmocka_unit_test_teardown(test_ticket_does_not_cross_profiles, teardown),
 		cmocka_unit_test_teardown(test_reload_changing_verify_voids_sessions, teardown),
 		cmocka_unit_test_teardown(test_request_verify_override_not_resumed, teardown),
