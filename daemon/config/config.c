@@ -407,6 +407,11 @@ static void check_profile_credentials(struct parser *ps, const struct cfg_profil
 	if (!(p->roles & CFG_ROLE_SERVER) && p->n_server_names)
 		parse_error_at(ps, at->key[P_SERVER_NAMES], -EINVAL,
 			       "server_names needs role = server or both in [profile %s]", p->name);
+	/* A client whose priority has PSK key exchanges would offer them
+	 * (see creds.c): only a pure server profile may opt in. */
+	if (p->resumption_psk_only && p->roles != CFG_ROLE_SERVER)
+		parse_error_at(ps, at->key[P_RESUMPTION_PSK_ONLY], -EINVAL,
+			       "resumption_psk_only needs role = server in [profile %s]", p->name);
 }
 
 /* A role-specific default when verify is not set; a profile serving both

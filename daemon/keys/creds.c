@@ -412,8 +412,13 @@ static int build_priority(struct creds *c, const struct cfg_profile *p, char *er
 
 	if (rc < 0)
 		set_error(err, errlen, "out of memory");
+	/* resumption_psk_only (server profiles only, config.c): the PSK key
+	 * exchanges become acceptable for TLS 1.3 resumption, so a client
+	 * that prefers psk_ke gets it; with no PSK credentials they serve
+	 * nothing else.  Without it GnuTLS resumes with psk_dhe_ke only. */
 	if (rc == 0)
-		rc = init_priority(&c->priority, p, "", err, errlen);
+		rc = init_priority(&c->priority, p, p->resumption_psk_only ?
+				   ":+ECDHE-PSK:+DHE-PSK:+PSK" : "", err, errlen);
 	if (rc == 0)
 		rc = init_priority(&c->priority_psk, p, only, err, errlen);
 	if (rc == 0 && p->psk_fallback == CFG_PSK_FALLBACK_CERTIFICATE)

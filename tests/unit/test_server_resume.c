@@ -491,6 +491,36 @@ static void test_psk_only_client_gets_full_handshake(void **state)
 	(void)state;
 	load_profiles("", "");
 	assert_false(resumes("a", "a", TLS13_PSK_ONLY, 0));
+	/* and TLS 1.2 keeps working with the opt-in's priority */
+	load_profiles("resumption_psk_only = on", "");
+	assert_true(resumes("a", "a", TLS12, 0));
+}
+
+/* The opt-in: resumption_psk_only lets that client resume without a key
+ * share (its cost: no forward secrecy for the resumed connection beyond
+ * the ticket key's). */
+static void test_psk_only_opt_in(void **state)
+{
+	struct client first = { .priority = TLS13_PSK_ONLY }, second = { .priority = TLS13_PSK_ONLY };
+	struct client normal1 = { .priority = TLS13 }, normal2 = { .priority = TLS13 };
+
+	(void)state;
+	load_profiles("resumption_psk_only = on", "");
+	assert_int_equal(serve("a", KTLS_VERIFY_DEFAULT, &first), 0);
+	second.in = first.out;
+	assert_int_equal(serve("a", KTLS_VERIFY_DEFAULT, &second), 0);
+	assert_true(second.resumed);
+	assert_int_equal(second.group, 0);	/* no key share: PSK only */
+	/* a usual client (psk_dhe_ke) still gets (EC)DHE from the same profile */
+	assert_int_equal(serve("a", KTLS_VERIFY_DEFAULT, &normal1), 0);
+	normal2.in = normal1.out;
+	assert_int_equal(serve("a", KTLS_VERIFY_DEFAULT, &normal2), 0);
+	assert_true(normal2.resumed);
+	assert_int_not_equal(normal2.group, 0);
+	gnutls_free(first.out.data);
+	gnutls_free(second.out.data);
+	gnutls_free(normal1.out.data);
+	gnutls_free(normal2.out.data);
 }
 
 int main(void)
@@ -509,6 +539,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_expired_not_resumed, teardown),
 		cmocka_unit_test_teardown(test_tls13_resumption_keeps_ecdhe, teardown),
 		cmocka_unit_test_teardown(test_psk_only_client_gets_full_handshake, teardown),
+		cmocka_unit_test_teardown(test_psk_only_opt_in, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
