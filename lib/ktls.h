@@ -186,6 +186,7 @@ enum ktls_option {
 	KTLS_VERIFY = 4,		/* int: enum ktls_verify */
 	KTLS_PSK_IDENTITY = 5,		/* char[]: TLS 1.3 PSK identity */
 	KTLS_HANDSHAKE_TIMEOUT = 6,	/* int: milliseconds */
+	KTLS_NO_RESUME = 8,		/* int: 1 = a full handshake, no cached session */
 	/* read after the handshake */
 	KTLS_VERSION = 16,		/* int: enum ktls_version */
 	KTLS_CIPHER = 17,		/* int: enum ktls_cipher */

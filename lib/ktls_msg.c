@@ -65,6 +65,7 @@ static const struct tlv_field request_fields[] = {
 	      .min = KTLS_VERIFY_DEFAULT, .max = KTLS_VERIFY_NONE, .always = true),
 	FIELD(ktls_hs_request, KTLS_TLV_PSK_IDENTITY, SHAPE_STRING, psk_identity),
 	FIELD(ktls_hs_request, KTLS_TLV_TIMEOUT_MS, SHAPE_U32, timeout_ms),
+	FIELD(ktls_hs_request, KTLS_TLV_NO_RESUME, SHAPE_U8, no_resume, .min = 0, .max = 1),
 };
 
 static const struct tlv_field reply_fields[] = {

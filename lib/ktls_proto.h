@@ -49,6 +49,9 @@ enum ktls_tlv {
 	KTLS_TLV_VERIFY = 5 | KTLS_TLV_CRITICAL,	/* u8 enum ktls_verify */
 	KTLS_TLV_PSK_IDENTITY = 6 | KTLS_TLV_CRITICAL,	/* string */
 	KTLS_TLV_TIMEOUT_MS = 7,			/* u32 */
+	KTLS_TLV_NO_RESUME = 9,				/* u8 1: offer no cached session;
+							 * not critical: a daemon that does
+							 * not know it never resumes */
 
 	KTLS_TLV_STATUS = 32,				/* u32: 0 or a positive errno */
 	KTLS_TLV_REASON = 33,				/* string */
@@ -101,6 +104,7 @@ struct ktls_hs_request {
 	uint8_t role;			/* enum ktls_role */
 	uint8_t verify;			/* enum ktls_verify */
 	uint32_t timeout_ms;		/* 0: the profile's default */
+	uint8_t no_resume;		/* 1: a full handshake (client session cache) */
 	char server_name[KTLS_NAME_MAX];
 	char profile[KTLS_NAME_MAX];
 	char psk_identity[KTLS_NAME_MAX];

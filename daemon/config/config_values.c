@@ -293,6 +293,23 @@ static int set_kernel_reserve(void *target, const char *value, char *msg, size_t
 	return parse_limit(value, 0, &((struct cfg *)target)->kernel_reserve, msg, len);
 }
 
+/* The client session cache's bounds: entries (0 turns it off) and bytes of
+ * session data and peer certificates held. */
+#define MAX_SESSION_CACHE_ENTRIES 1000000u
+#define MAX_SESSION_CACHE_BYTES (1u << 30)
+
+static int set_session_cache_entries(void *target, const char *value, char *msg, size_t len)
+{
+	return parse_count(value, 0, MAX_SESSION_CACHE_ENTRIES,
+			   &((struct cfg *)target)->session_cache_entries, msg, len);
+}
+
+static int set_session_cache_bytes(void *target, const char *value, char *msg, size_t len)
+{
+	return parse_count(value, 4096, MAX_SESSION_CACHE_BYTES,
+			   &((struct cfg *)target)->session_cache_bytes, msg, len);
+}
+
 static int set_log(void *target, const char *value, char *msg, size_t len)
 {
 	struct cfg *cfg = target;
@@ -666,10 +683,77 @@ static int set_psk_fallback(void *target, const char *value, char *msg, size_t l
 	return 0;
 }
 
+/* "on" (the default) or "off": keep the sessions this client profile
+ * receives and resume with them (sessions/client_cache.h). */
+static int set_session_cache(void *target, const char *value, char *msg, size_t len)
+{
+	struct cfg_profile *p = target;
+
+	if (strcmp(value, "on") == 0)
+		p->session_cache = 1;
+	else if (strcmp(value, "off") == 0)
+		p->session_cache = 0;
+	else
+		return bad_value(msg, len, "\"%s\" is not on or off", value);
+	return 0;
+}
+
 static int set_profile_timeout(void *target, const char *value, char *msg, size_t len)
 {
 	return parse_timeout(value, &((struct cfg_profile *)target)->handshake_timeout_ms,
 			     msg, len);
+}
+
+/* ---- server resumption ---- */
+
+static int set_ticket_key_file(void *target, const char *value, char *msg, size_t len)
+{
+	return set_path(&((struct cfg *)target)->ticket_key_file, value, msg, len);
+}
+
+static int parse_on_off(const char *value, int *out, char *msg, size_t len)
+{
+	if (strcmp(value, "on") == 0 || strcmp(value, "yes") == 0)
+		*out = 1;
+	else if (strcmp(value, "off") == 0 || strcmp(value, "no") == 0)
+		*out = 0;
+	else
+		return bad_value(msg, len, "\"%s\" is not on or off", value);
+	return 0;
+}
+
+static int set_session_tickets(void *target, const char *value, char *msg, size_t len)
+{
+	return parse_on_off(value, &((struct cfg_profile *)target)->session_tickets, msg, len);
+}
+
+static int set_session_ids(void *target, const char *value, char *msg, size_t len)
+{
+	return parse_on_off(value, &((struct cfg_profile *)target)->session_ids, msg, len);
+}
+
+static int set_resumption_psk_only(void *target, const char *value, char *msg, size_t len)
+{
+	return parse_on_off(value, &((struct cfg_profile *)target)->resumption_psk_only, msg,
+			    len);
+}
+
+/* Seconds (a plain number, or with "s"), 1 to seven days. */
+static int set_session_lifetime(void *target, const char *value, char *msg, size_t len)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(value, &end, 10);
+	if (end != value && *end == 's')
+		end++;
+	if (errno || end == value || *end || value[0] == '-' || v == 0 ||
+	    v > CFG_SESSION_LIFETIME_MAX)
+		return bad_value(msg, len, "\"%s\" is not a number of seconds from 1 to %u",
+				 value, CFG_SESSION_LIFETIME_MAX);
+	((struct cfg_profile *)target)->session_lifetime_s = (unsigned)v;
+	return 0;
 }
 
 /* ---- key tables ---- */
@@ -692,6 +776,9 @@ const struct key_def global_keys[G_COUNT] = {
 	[G_SESSION_STORE] = { "session_store", set_session_store },
 	[G_SESSION_STORE_SERVERS] = { "session_store_servers", set_session_store_servers },
 	[G_SESSION_STORE_TIMEOUT] = { "session_store_timeout", set_session_store_timeout },
+	[G_TICKET_KEY_FILE] = { "ticket_key_file", set_ticket_key_file },
+	[G_SESSION_CACHE_ENTRIES] = { "session_cache_entries", set_session_cache_entries },
+	[G_SESSION_CACHE_BYTES] = { "session_cache_bytes", set_session_cache_bytes },
 };
 
 const struct key_def kernel_keys[K_COUNT] = {
@@ -715,6 +802,11 @@ const struct key_def profile_keys[P_COUNT] = {
 	[P_HANDSHAKE_TIMEOUT] = { "handshake_timeout", set_profile_timeout },
 	[P_TICKET_WAIT] = { "ticket_wait", set_ticket_wait },
 	[P_PSK_FALLBACK] = { "psk_fallback", set_psk_fallback },
+	[P_SESSION_TICKETS] = { "session_tickets", set_session_tickets },
+	[P_SESSION_IDS] = { "session_ids", set_session_ids },
+	[P_SESSION_LIFETIME] = { "session_lifetime", set_session_lifetime },
+	[P_RESUMPTION_PSK_ONLY] = { "resumption_psk_only", set_resumption_psk_only },
+	[P_SESSION_CACHE] = { "session_cache", set_session_cache },
 };
 
 /* ---- key names, for tests that hold the documentation to the parser ---- */
