@@ -33,6 +33,7 @@
 #include "process/sd_notify.h"
 #include "engine/stats.h"
 #include "sessions/session_db.h"
+#include "sessions/shared_store_daemon.h"
 #include "sessions/ticket_keys.h"
 #include "engine/worker.h"
 #include "sessions/client_cache.h"
@@ -275,6 +276,7 @@ static void reload(const char *path)
 	}
 	cfg_ref_install(ref);
 	client_session_apply_config(ref->cfg);
+	shared_store_daemon_rekey(ref->cfg);	/* ticket_key_file may have rotated */
 	log_info("configuration reloaded from %s", path ? path : "built-in defaults");
 	sd_notify_ready("configuration reloaded");
 }
@@ -435,6 +437,8 @@ int main(int argc, char **argv)
 	fd_budget_apply(ref->cfg);	/* may clamp max_handshakes, with a warning */
 	cfg_ref_install(ref);
 	client_session_apply_config(ref->cfg);
+	/* after the ticket key (with_creds), before the sandbox: it resolves */
+	shared_store_daemon_start(ref->cfg);
 	socket_path = socket_path_for(&opt, ref->cfg);
 	sfd = signals_open();
 	if (sfd < 0)
@@ -467,6 +471,7 @@ int main(int argc, char **argv)
 	rc = main_loop(listen_fd, sfd, netlink_fd, opt.config_path);
 	sd_notify_stopping();
 	workers_stop();
+	shared_store_daemon_stop();
 	client_cache_clear();		/* wipes the sessions' secrets */
 	if (netlink_fd >= 0)
 		door_netlink_close();	/* after the workers' last DONEs */
