@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -467,6 +468,31 @@ static void test_expired_not_resumed(void **state)
 	}
 }
 
+/* GnuTLS's time-based subkeys (one per 3 x session_lifetime, on wall-clock
+ * boundaries): a ticket issued just before a boundary, still within its
+ * lifetime after it, resumes (GnuTLS tries the previous subkey too). */
+static void test_ticket_across_subkey_rotation(void **state)
+{
+	struct client first = { .priority = TLS13 }, second = { .priority = TLS13 };
+	struct timespec ts;
+
+	(void)state;
+	load_profiles("session_lifetime = 2", "");	/* subkey period: 6 s */
+	do {					/* 0.3 s before a boundary */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		usleep(20000);
+	} while (ts.tv_sec % 6 != 5 || ts.tv_nsec < 600000000);
+	assert_int_equal(serve("a", KTLS_VERIFY_DEFAULT, &first), 0);
+	usleep(800000);				/* past the boundary, age < 2 s */
+	second.in = first.out;
+	assert_int_equal(serve("a", KTLS_VERIFY_DEFAULT, &second), 0);
+	assert_int_equal(second.rc, 0);
+	print_message("# resumed across the subkey boundary: %d\n", second.resumed);
+	assert_true(second.resumed);
+	gnutls_free(first.out.data);
+	gnutls_free(second.out.data);
+}
+
 /* ---- forward secrecy ---- */
 
 static void test_tls13_resumption_keeps_ecdhe(void **state)
@@ -537,6 +563,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_shared_key_resumes_other_key_does_not, teardown),
 		cmocka_unit_test_teardown(test_switched_off, teardown),
 		cmocka_unit_test_teardown(test_expired_not_resumed, teardown),
+		cmocka_unit_test_teardown(test_ticket_across_subkey_rotation, teardown),
 		cmocka_unit_test_teardown(test_tls13_resumption_keeps_ecdhe, teardown),
 		cmocka_unit_test_teardown(test_psk_only_client_gets_full_handshake, teardown),
 		cmocka_unit_test_teardown(test_psk_only_opt_in, teardown),
