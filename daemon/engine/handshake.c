@@ -322,8 +322,8 @@ static int override_psk_lookup(gnutls_session_t session, const gnutls_datum_t *u
 	return 0;
 }
 
-/* A NewSessionTicket was processed (TLS 1.3 during the drain, TLS 1.2 in
- * the handshake): the session cache wants its lifetime. */
+/* A NewSessionTicket arrived (TLS 1.3 during the drain, TLS 1.2 in the
+ * handshake): the session cache wants its lifetime. */
 static int on_session_ticket(gnutls_session_t session, unsigned htype, unsigned when,
 			     unsigned incoming, const gnutls_datum_t *msg)
 {
@@ -359,8 +359,10 @@ static int setup_client(struct hs_session *hs, char *reason, size_t len)
 	if (set_alpn(hs->session, job->req.alpn, job->req.alpn_len) < 0)
 		return -EINVAL;
 	if (client_session_eligible(job, uses_psk(hs, job->profile->creds))) {
+		/* PRE: GnuTLS 3.7 hands the POST hook of a TLS 1.3 ticket the
+		 * message already parsed (its extensions only). */
 		gnutls_handshake_set_hook_function(hs->session, GNUTLS_HANDSHAKE_NEW_SESSION_TICKET,
-						   GNUTLS_HOOK_POST, on_session_ticket);
+						   GNUTLS_HOOK_PRE, on_session_ticket);
 		client_session_begin(&hs->sess, job, hs->session, effective_verify(job));
 	}
 	return 0;
