@@ -140,7 +140,7 @@ static void load_config(const char *text)
 	err[0] = '\0';
 	if (cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, err, sizeof(err)) < 0)
 		fail_msg("config: %s", err);
-	if (creds_load_all(cfg, err, sizeof(err)) < 0)
+	if (creds_load_all(cfg, false, err, sizeof(err)) < 0)
 		fail_msg("credentials: %s", err);
 	cfg_ref.cfg = cfg;
 	atomic_store(&cfg_ref.refs, 1000);	/* never freed by a job */
