@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Worker threads.  Each owns an epoll set with its jobs' sockets and request
- * connections, an eventfd through which the main thread hands over jobs, and
- * the deadlines of its jobs.  A job lives on exactly one worker from submit
- * to reply, so no job state is shared between threads.
+ * Worker threads: who owns what and how jobs move between threads is the
+ * concurrency model in docs/architecture.md.  Here, how a worker does it:
+ * an epoll set with its jobs' sockets and request connections, an eventfd
+ * and an inbox (a list under a lock) for jobs handed over, and deadlines.
  *
  * epoll keeps a registration while ANY descriptor of the file is open, and
  * the application holds another descriptor of the same socket, so every

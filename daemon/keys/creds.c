@@ -82,12 +82,12 @@ int creds_read_file(const struct creds *c, const struct cfg_profile *p, uint32_t
 
 	if (!c->keyproc_generation)
 		return kind == KP_FILE_PSK ?
-		       read_secret_file(file_kind_name(kind), path, out, reason, reason_len) :
-		       read_public_file(file_kind_name(kind), path, out, reason, reason_len);
+		       secret_file_read(file_kind_name(kind), path, out, reason, reason_len) :
+		       secret_file_read_public(file_kind_name(kind), path, out, reason, reason_len);
 	fd = keyproc_open(c->keyproc_generation, index, p->name, kind, reason, reason_len);
 	if (fd < 0)
 		return fd;
-	rc = read_file_fd(fd, path, out, reason, reason_len);
+	rc = secret_file_read_fd(fd, path, out, reason, reason_len);
 	close(fd);
 	return rc;
 }
@@ -101,9 +101,9 @@ static int load_key_pair_here(struct creds *c, const struct cfg_profile *p, char
 	char why[256];
 	int rc;
 
-	rc = read_public_file("certificate", p->cert_file, &cert, why, sizeof(why));
+	rc = secret_file_read_public("certificate", p->cert_file, &cert, why, sizeof(why));
 	if (rc == 0)
-		rc = read_secret_file("key file", p->key_file, &key, why, sizeof(why));
+		rc = secret_file_read("key file", p->key_file, &key, why, sizeof(why));
 	if (rc < 0) {
 		reason_set(reason, reason_len, "profile %s: %s", p->name, why);
 		wipe_datum(&cert);

@@ -3,8 +3,8 @@
  * The key process: started by main() before any credential is loaded and
  * before the privilege drop, so it is forked from a single-threaded
  * process that has read no key and no peer input yet.  It then drops to
- * ktlsd's user with no capabilities (privdrop_apply), keeps only stderr and
- * its socket, and answers LOAD / SIGN_DATA / SIGN_HASH / DROP one at a time.
+ * ktlsd's user with no capabilities (privdrop_apply), keeps only fds 0-2
+ * (logging) and its socket, and answers LOAD / SIGN_DATA / SIGN_HASH / DROP one at a time.
  *
  * It reads key files itself, with secret_file.c's checks, so that the
  * network process never opens them.  It trusts its peer no more than a
@@ -147,7 +147,7 @@ static int find_profile(const struct kp_request *rq, const struct cfg_profile **
 
 static int open_config_file(const char *path, char *reason, size_t reason_len)
 {
-	return open_public_fd("configuration", path, reason, reason_len);
+	return secret_file_open_public("configuration", path, reason, reason_len);
 }
 
 /* The first CONFIG binds the configuration both processes parsed before
@@ -260,8 +260,8 @@ static int do_open(const struct kp_request *rq, int *fd, char *reason, size_t re
 		reason_set(reason, reason_len, "profile %s has no %s", p->name, kind);
 		return -ENOENT;
 	}
-	rc = rq->file == KP_FILE_PSK ? open_secret_fd(kind, path, reason, reason_len) :
-				       open_public_fd(kind, path, reason, reason_len);
+	rc = rq->file == KP_FILE_PSK ? secret_file_open(kind, path, reason, reason_len) :
+				       secret_file_open_public(kind, path, reason, reason_len);
 	if (rc < 0)
 		return rc;
 	if (is_a_key_file(find_config(rq->generation), rc)) {
@@ -296,7 +296,7 @@ static int do_load(const struct kp_request *rq, struct kp_reply *rp, char *reaso
 		reason_set(reason, reason_len, "profile %s has no key", p->name);
 		return -ENOENT;
 	}
-	rc = read_secret_file("key file", path, &pem, reason, reason_len);
+	rc = secret_file_read("key file", path, &pem, reason, reason_len);
 	if (rc < 0)
 		return rc;
 	rc = gnutls_privkey_init(&s.key);

@@ -93,14 +93,14 @@ static int open_secret_file(const char *kind, const char *path, char *reason, si
 	return fd;
 }
 
-int open_secret_fd(const char *kind, const char *path, char *reason, size_t reason_len)
+int secret_file_open(const char *kind, const char *path, char *reason, size_t reason_len)
 {
 	return open_secret_file(kind, path, reason, reason_len);
 }
 
 /* Public files for the key process to pass on: a regular file, opened
  * without blocking (a FIFO swapped in must not stall the key process). */
-int open_public_fd(const char *kind, const char *path, char *reason, size_t reason_len)
+int secret_file_open_public(const char *kind, const char *path, char *reason, size_t reason_len)
 {
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), rc;
@@ -118,7 +118,7 @@ int open_public_fd(const char *kind, const char *path, char *reason, size_t reas
 	return fd;
 }
 
-int creds_check_secret_file(const char *path, char *reason, size_t reason_len)
+int secret_file_check(const char *path, char *reason, size_t reason_len)
 {
 	int fd = open_secret_file("key file", path, reason, reason_len);
 
@@ -178,8 +178,8 @@ static int read_fd(int fd, const char *path, size_t max, gnutls_datum_t *out, ch
 	return 0;
 }
 
-int read_public_file(const char *kind, const char *path, gnutls_datum_t *out,
-		     char *reason, size_t reason_len)
+int secret_file_read_public(const char *kind, const char *path, gnutls_datum_t *out,
+			    char *reason, size_t reason_len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), rc;
 
@@ -193,12 +193,13 @@ int read_public_file(const char *kind, const char *path, gnutls_datum_t *out,
 	return rc;
 }
 
-int read_file_fd(int fd, const char *path, gnutls_datum_t *out, char *reason, size_t reason_len)
+int secret_file_read_fd(int fd, const char *path, gnutls_datum_t *out, char *reason,
+			size_t reason_len)
 {
 	return read_fd(fd, path, PUBLIC_FILE_MAX, out, reason, reason_len);
 }
 
-int read_secret_file(const char *kind, const char *path, gnutls_datum_t *out,
+int secret_file_read(const char *kind, const char *path, gnutls_datum_t *out,
 		     char *reason, size_t reason_len)
 {
 	int fd = open_secret_file(kind, path, reason, reason_len), rc;

@@ -141,7 +141,7 @@ static void test_secret_mode_0640_refused(void **state)
 	unit_write_text("k0640", "secret", 0640);
 	snprintf(want, sizeof(want), "key file %s is readable by group/others (mode 0640); "
 		 "chmod 600 it", unit_tmp_path("k0640"));
-	assert_int_equal(creds_check_secret_file(unit_tmp_path("k0640"), err, sizeof(err)), -EPERM);
+	assert_int_equal(secret_file_check(unit_tmp_path("k0640"), err, sizeof(err)), -EPERM);
 	assert_string_equal(err, want);
 }
 
@@ -159,7 +159,7 @@ static void test_secret_other_modes_refused(void **state)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		unit_write_text("kmode", "secret", cases[i].mode);
-		assert_int_equal(creds_check_secret_file(unit_tmp_path("kmode"), err, sizeof(err)),
+		assert_int_equal(secret_file_check(unit_tmp_path("kmode"), err, sizeof(err)),
 				 -EPERM);
 		assert_non_null(strstr(err, cases[i].phrase));
 	}
@@ -168,9 +168,9 @@ static void test_secret_other_modes_refused(void **state)
 static void test_secret_0600_and_0400_accepted(void **state)
 {
 	unit_write_text("k0600", "secret", 0600);
-	assert_int_equal(creds_check_secret_file(unit_tmp_path("k0600"), err, sizeof(err)), 0);
+	assert_int_equal(secret_file_check(unit_tmp_path("k0600"), err, sizeof(err)), 0);
 	unit_write_text("k0400", "secret", 0400);
-	assert_int_equal(creds_check_secret_file(unit_tmp_path("k0400"), err, sizeof(err)), 0);
+	assert_int_equal(secret_file_check(unit_tmp_path("k0400"), err, sizeof(err)), 0);
 }
 
 static void test_secret_symlink_refused(void **state)
@@ -178,7 +178,7 @@ static void test_secret_symlink_refused(void **state)
 	unit_write_text("real.key", "secret", 0600);
 	unlink(unit_tmp_path("link.key"));
 	assert_int_equal(symlink(unit_tmp_path("real.key"), unit_tmp_path("link.key")), 0);
-	assert_int_equal(creds_check_secret_file(unit_tmp_path("link.key"), err, sizeof(err)), -EPERM);
+	assert_int_equal(secret_file_check(unit_tmp_path("link.key"), err, sizeof(err)), -EPERM);
 	assert_non_null(strstr(err, "is a symbolic link"));
 }
 
@@ -188,7 +188,7 @@ static void test_secret_not_owned_refused(void **state)
 		skip();	/* only root can give a file away */
 	unit_write_text("nobody.key", "secret", 0600);
 	assert_int_equal(chown(unit_tmp_path("nobody.key"), 65534, 65534), 0);
-	assert_int_equal(creds_check_secret_file(unit_tmp_path("nobody.key"), err, sizeof(err)),
+	assert_int_equal(secret_file_check(unit_tmp_path("nobody.key"), err, sizeof(err)),
 			 -EPERM);
 	assert_non_null(strstr(err, "is owned by uid 65534"));
 	assert_non_null(strstr(err, "chown it"));
@@ -196,17 +196,17 @@ static void test_secret_not_owned_refused(void **state)
 
 static void test_secret_missing_and_special(void **state)
 {
-	assert_int_equal(creds_check_secret_file(unit_tmp_path("absent.key"), err, sizeof(err)),
+	assert_int_equal(secret_file_check(unit_tmp_path("absent.key"), err, sizeof(err)),
 			 -ENOENT);
 	assert_non_null(strstr(err, "No such file or directory"));
 
 	mkdir(unit_tmp_path("dir.key"), 0700);
-	assert_int_equal(creds_check_secret_file(unit_tmp_path("dir.key"), err, sizeof(err)), -EPERM);
+	assert_int_equal(secret_file_check(unit_tmp_path("dir.key"), err, sizeof(err)), -EPERM);
 	assert_non_null(strstr(err, "is not a regular file"));
 
 	unlink(unit_tmp_path("fifo.key"));
 	assert_int_equal(mkfifo(unit_tmp_path("fifo.key"), 0600), 0);
-	assert_int_equal(creds_check_secret_file(unit_tmp_path("fifo.key"), err, sizeof(err)), -EPERM);
+	assert_int_equal(secret_file_check(unit_tmp_path("fifo.key"), err, sizeof(err)), -EPERM);
 	assert_non_null(strstr(err, "is not a regular file"));
 }
 
