@@ -713,12 +713,14 @@ static int parse_on_off(const char *value, int *out, char *reason, size_t reason
 
 static int set_session_tickets(void *target, const char *value, char *reason, size_t reason_len)
 {
-	return parse_on_off(value, &((struct cfg_profile *)target)->session_tickets, reason, reason_len);
+	return parse_on_off(value, &((struct cfg_profile *)target)->session_tickets, reason,
+			    reason_len);
 }
 
 static int set_session_ids(void *target, const char *value, char *reason, size_t reason_len)
 {
-	return parse_on_off(value, &((struct cfg_profile *)target)->session_ids, reason, reason_len);
+	return parse_on_off(value, &((struct cfg_profile *)target)->session_ids, reason,
+			    reason_len);
 }
 
 static int set_resumption_psk_only(void *target, const char *value, char *reason, size_t reason_len)
@@ -739,8 +741,9 @@ static int set_session_lifetime(void *target, const char *value, char *reason, s
 		end++;
 	if (errno || end == value || *end || value[0] == '-' || v == 0 ||
 	    v > CFG_SESSION_LIFETIME_MAX)
-		return reason_fail(reason, reason_len, -EINVAL, "\"%s\" is not a number of seconds from 1 to %u",
-				 value, CFG_SESSION_LIFETIME_MAX);
+		return reason_fail(reason, reason_len, -EINVAL,
+				   "\"%s\" is not a number of seconds from 1 to %u", value,
+				   CFG_SESSION_LIFETIME_MAX);
 	((struct cfg_profile *)target)->session_lifetime_s = (unsigned)v;
 	return 0;
 }

@@ -220,7 +220,7 @@ static int open_ticket_key(const struct kp_request *rq, int *fd, char *reason,
 		reason_set(reason, reason_len, "the configuration names no ticket_key_file");
 		return -ENOENT;
 	}
-	rc = open_secret_fd("ticket_key_file", cfg->ticket_key_file, reason, reason_len);
+	rc = secret_file_open("ticket_key_file", cfg->ticket_key_file, reason, reason_len);
 	if (rc < 0)
 		return rc;
 	if (is_a_key_file(cfg, rc)) {

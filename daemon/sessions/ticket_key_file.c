@@ -31,11 +31,11 @@ int ticket_key_load(const struct cfg *cfg, uint32_t generation, char *reason, si
 				  sizeof(why));
 		rc = fd;
 		if (fd >= 0) {
-			rc = read_file_fd(fd, cfg->ticket_key_file, &text, why, sizeof(why));
+			rc = secret_file_read_fd(fd, cfg->ticket_key_file, &text, why, sizeof(why));
 			close(fd);
 		}
 	} else {
-		rc = read_secret_file("ticket_key_file", cfg->ticket_key_file, &text, why,
+		rc = secret_file_read("ticket_key_file", cfg->ticket_key_file, &text, why,
 				      sizeof(why));
 	}
 	if (rc == 0)

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/reason.h"
 #include "sessions/ticket_keys.h"
 
 #define TICKET_KEY_SALT "ktlsd ticket key v1"
@@ -22,12 +23,6 @@ static pthread_mutex_t master_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t master[TICKET_KEY_SIZE];
 static uint8_t random_master[TICKET_KEY_SIZE];
 static int have_master, have_random, master_from_file;
-
-static void set_err(char *reason, size_t reason_len, const char *msg)
-{
-	if (reason && reason_len)
-		snprintf(reason, reason_len, "%s", msg);
-}
 
 static int hexval(char c)
 {
@@ -74,7 +69,7 @@ int ticket_key_parse(const char *text, size_t len, uint8_t out[TICKET_KEY_SIZE],
 	int found = 0, rc;
 
 	if (!text || len > TICKET_KEY_FILE_MAX) {
-		set_err(reason, reason_len, "ticket key file is larger than a key file can be");
+		reason_set(reason, reason_len, "ticket key file is larger than a key file can be");
 		return -EINVAL;
 	}
 	while (pos < len) {
@@ -83,21 +78,23 @@ int ticket_key_parse(const char *text, size_t len, uint8_t out[TICKET_KEY_SIZE],
 
 		lineno++;
 		if (memchr(text + pos, '\0', n)) {
-			set_err(reason, reason_len, "ticket key file holds a NUL byte: not a key file");
+			reason_set(reason, reason_len,
+				   "ticket key file holds a NUL byte: not a key file");
 			rc = -EINVAL;
 			goto out;
 		}
 		rc = parse_line(text + pos, n, key);
 		if (rc < 0) {
-			if (reason && reason_len)
-				snprintf(reason, reason_len, "ticket key file, line %zu: expected one line "
-					 "of %d hex digits (make one with ktlsd "
-					 "--generate-ticket-key FILE)", lineno, 2 * TICKET_KEY_SIZE);
+			reason_set(reason, reason_len,
+				   "ticket key file, line %zu: expected one line of %d hex digits "
+				   "(make one with ktlsd --generate-ticket-key FILE)", lineno,
+				   2 * TICKET_KEY_SIZE);
 			goto out;
 		}
 		if (rc == 0) {
 			if (found) {
-				set_err(reason, reason_len, "ticket key file holds more than one key");
+				reason_set(reason, reason_len,
+					   "ticket key file holds more than one key");
 				rc = -EINVAL;
 				goto out;
 			}
@@ -108,7 +105,7 @@ int ticket_key_parse(const char *text, size_t len, uint8_t out[TICKET_KEY_SIZE],
 	}
 	rc = 0;
 	if (!found) {
-		set_err(reason, reason_len, "ticket key file holds no key (make one with ktlsd "
+		reason_set(reason, reason_len, "ticket key file holds no key (make one with ktlsd "
 			"--generate-ticket-key FILE)");
 		rc = -EINVAL;
 	}
@@ -130,7 +127,7 @@ int ticket_key_generate_file(const char *path, char *reason, size_t reason_len)
 	int fd, rc = 0;
 
 	if (gnutls_rnd(GNUTLS_RND_KEY, key, sizeof(key)) < 0) {
-		set_err(reason, reason_len, "no random bytes from GnuTLS");
+		reason_set(reason, reason_len, "no random bytes from GnuTLS");
 		return -EIO;
 	}
 	memcpy(text, head, sizeof(head) - 1);
@@ -142,9 +139,8 @@ int ticket_key_generate_file(const char *path, char *reason, size_t reason_len)
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		rc = -errno;
-		if (reason && reason_len)
-			snprintf(reason, reason_len, "%s: %s%s", path, strerror(-rc),
-				 rc == -EEXIST ? " (not overwritten: remove it first)" : "");
+		reason_set(reason, reason_len, "%s: %s%s", path, strerror(-rc),
+			   rc == -EEXIST ? " (not overwritten: remove it first)" : "");
 		goto out;
 	}
 	/* The umask may have taken bits away, never added any: 0600 exactly. */
@@ -165,8 +161,7 @@ int ticket_key_generate_file(const char *path, char *reason, size_t reason_len)
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
 	if (rc < 0) {
-		if (reason && reason_len)
-			snprintf(reason, reason_len, "%s: %s", path, strerror(-rc));
+		reason_set(reason, reason_len, "%s: %s", path, strerror(-rc));
 		(void)unlink(path);
 	}
 out:

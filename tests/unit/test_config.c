@@ -304,7 +304,8 @@ static void test_server_resumption_keys(void **state)
 	assert_null(cfg->ticket_key_file);
 	cfg_free(cfg);
 	cfg = load_ok("[global]\nticket_key_file = /etc/ktlsd/t.key\n"
-		      "[profile a]\nrole = server\n" CERT_KEY "session_tickets = off\nsession_ids = no\n"
+		      "[profile a]\nrole = server\n" CERT_KEY
+		      "session_tickets = off\nsession_ids = no\n"
 		      "session_lifetime = 604800s\nresumption_psk_only = on\n");
 	assert_string_equal(cfg->ticket_key_file, "/etc/ktlsd/t.key");
 	assert_int_equal(cfg->profiles[0].session_tickets, 0);

@@ -527,7 +527,8 @@ static void test_psk_only_client_gets_full_handshake(void **state)
  * the ticket key's). */
 static void test_psk_only_opt_in(void **state)
 {
-	struct client first = { .priority = TLS13_PSK_ONLY }, second = { .priority = TLS13_PSK_ONLY };
+	struct client first = { .priority = TLS13_PSK_ONLY };
+	struct client second = { .priority = TLS13_PSK_ONLY };
 	struct client normal1 = { .priority = TLS13 }, normal2 = { .priority = TLS13 };
 
 	(void)state;
