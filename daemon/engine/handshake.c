@@ -398,12 +398,15 @@ static int server_alpn(struct hs_session *hs)
  * request's own (the kernel's keyring keys), and the profile's own verify
  * policy (a resumed session inherits the original's client verification,
  * so a request that asks for more than the profile must see it done).
+ * And only for applications: the kernel's peers (NFS, NVMe over TLS) do
+ * not resume, and a TLS 1.3 ticket would be one more record for the peer's
+ * kernel to meet after its handoff.
  */
 static int resumption_allowed(const struct hs_session *hs, const struct cfg_profile *p)
 {
 	const struct hs_job *job = hs->job;
 
-	return !job->override && psk_mode(hs, p) == PSK_NONE &&
+	return job->origin == JOB_FROM_APP && !job->override && psk_mode(hs, p) == PSK_NONE &&
 	       (job->req.verify == KTLS_VERIFY_DEFAULT ||
 		job->req.verify == profile_verify(job, p));
 }

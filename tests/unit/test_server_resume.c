@@ -121,6 +121,7 @@ static void *run_client(void *arg)
 
 static struct cfg_ref cfg_ref;
 static char err[1024];
+static enum job_origin origin = JOB_FROM_APP;	/* of the next serve() */
 
 static void unload(void)
 {
@@ -195,6 +196,7 @@ static int serve(const char *profile, enum ktls_verify verify, struct client *c)
 	job->sock_fd = fds[0];
 	job->conn_fd = STDIN_FILENO;	/* an application request (only "is it set") */
 	job->req.role = KTLS_ROLE_SERVER;
+	job->origin = origin;
 	job->req.verify = (uint8_t)verify;
 	if (profile)
 		snprintf(job->req.profile, sizeof(job->req.profile), "%s", profile);
@@ -400,6 +402,19 @@ static void test_request_verify_override_not_resumed(void **state)
 	gnutls_free(second.out.data);
 }
 
+/* Kernel requests (the netlink door) neither issue nor accept: a ticket
+ * made for an application does not resume there. */
+static void test_kernel_requests_not_resumed(void **state)
+{
+	(void)state;
+	load_profiles("", "");
+	origin = JOB_FROM_KERNEL;
+	assert_false(resumes("a", "a", TLS13, 0));
+	assert_false(resumes("a", "a", TLS12, GNUTLS_NO_TICKETS));
+	origin = JOB_FROM_APP;
+	assert_true(resumes("a", "a", TLS13, 0));
+}
+
 /* ---- ticket keys: shared file, other key ---- */
 
 static void test_shared_key_resumes_other_key_does_not(void **state)
@@ -561,6 +576,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_ticket_does_not_cross_profiles, teardown),
 		cmocka_unit_test_teardown(test_reload_changing_verify_voids_sessions, teardown),
 		cmocka_unit_test_teardown(test_request_verify_override_not_resumed, teardown),
+		cmocka_unit_test_teardown(test_kernel_requests_not_resumed, teardown),
 		cmocka_unit_test_teardown(test_shared_key_resumes_other_key_does_not, teardown),
 		cmocka_unit_test_teardown(test_switched_off, teardown),
 		cmocka_unit_test_teardown(test_expired_not_resumed, teardown),
