@@ -106,10 +106,10 @@ struct cfg {
 
 /* path NULL: built-in defaults.  Returns 0 or -errno; on error err holds
  * "file:line: message" (or "file: message"). */
-int cfg_load(const char *path, struct cfg **out, char *err, size_t errlen);
+int cfg_load(const char *path, struct cfg **out, char *reason, size_t reason_len);
 /* The same from an open descriptor of path's file (read from its offset;
  * fd stays open): path names it in messages and in cfg->path. */
-int cfg_load_fd(int fd, const char *path, struct cfg **out, char *err, size_t errlen);
+int cfg_load_fd(int fd, const char *path, struct cfg **out, char *reason, size_t reason_len);
 void cfg_free(struct cfg *cfg);
 
 const struct cfg_profile *cfg_find_profile(const struct cfg *cfg, const char *name);

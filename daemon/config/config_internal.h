@@ -11,7 +11,7 @@
 #define PROFILE_NAME_MAX 64
 
 /* Setters return 0, or -EINVAL/-ENOMEM with the reason in msg. */
-typedef int key_setter(void *target, const char *value, char *msg, size_t len);
+typedef int key_setter(void *target, const char *value, char *reason, size_t reason_len);
 
 struct key_def {
 	const char *name;

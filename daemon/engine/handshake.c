@@ -41,6 +41,7 @@
 
 #include "keys/creds.h"
 #include "engine/handshake.h"
+#include "engine/hs_failure.h"
 #include "ktls_gnutls.h"
 #include "process/log.h"
 #include "engine/record_peek.h"
@@ -186,7 +187,8 @@ static int use_profile(struct hs_session *hs, const struct cfg_profile *p)
 		break;
 	}
 	gnutls_credentials_clear(hs->session);
-	rc = priority ? gnutls_priority_set(hs->session, priority) : GNUTLS_E_NO_PRIORITIES_WERE_SET;
+	rc = priority ? gnutls_priority_set(hs->session,
+					    priority) : GNUTLS_E_NO_PRIORITIES_WERE_SET;
 	if (rc == 0 && mode != PSK_ONLY)
 		rc = gnutls_credentials_set(hs->session, GNUTLS_CRD_CERTIFICATE,
 					    ov && ov->x509 ? ov->x509 : c->x509);
@@ -218,7 +220,7 @@ static enum ktls_verify effective_verify(const struct hs_job *job)
 
 /* A request may tighten the profile's verification, never loosen it. */
 static int check_verify_request(const struct hs_job *job, const struct cfg_profile *p,
-				const char *how, char *reason, size_t len)
+				const char *how, char *reason, size_t reason_len)
 {
 	enum ktls_verify asked = job->req.verify, profile = profile_verify(job, p);
 
@@ -226,7 +228,7 @@ static int check_verify_request(const struct hs_job *job, const struct cfg_profi
 		return 0;
 	if (asked == KTLS_VERIFY_NONE || (asked == KTLS_VERIFY_OPTIONAL &&
 					  profile == KTLS_VERIFY_REQUIRED)) {
-		snprintf(reason, len, "profile \"%s\"%s requires peer verification; "
+		snprintf(reason, reason_len, "profile \"%s\"%s requires peer verification; "
 			 "the request may not turn it off", p->name, how);
 		return -EPERM;
 	}
@@ -242,23 +244,23 @@ static int check_verify_request(const struct hs_job *job, const struct cfg_profi
  * and PSK identity choose within what the profile allows).
  */
 static int check_request_fits(const struct hs_job *job, const struct cfg_profile *p,
-			      const char *how, char *reason, size_t len)
+			      const char *how, char *reason, size_t reason_len)
 {
 	const struct peer_cred *who = &job->caller;
 
 	if (job->conn_fd >= 0 &&
 	    !cfg_peer_allowed(p, who->uid, who->gid, who->groups, who->n_groups)) {
-		snprintf(reason, len, "uid %u gid %u may not use profile \"%s\"%s%s",
+		snprintf(reason, reason_len, "uid %u gid %u may not use profile \"%s\"%s%s",
 			 (unsigned)who->uid, (unsigned)who->gid, p->name, how,
 			 who->groups_over ? " (the caller is in more than " PEER_GROUPS_MAX_STR
 					    " groups: only its primary group counts)" : "");
 		return -EPERM;
 	}
-	return check_verify_request(job, p, how, reason, len);
+	return check_verify_request(job, p, how, reason, reason_len);
 }
 
 static int use_client_psk(struct hs_session *hs, const char *identity,
-			  const gnutls_datum_t *key, char *reason, size_t len)
+			  const gnutls_datum_t *key, char *reason, size_t reason_len)
 {
 	int rc = gnutls_psk_allocate_client_credentials(&hs->psk_client);
 
@@ -268,7 +270,7 @@ static int use_client_psk(struct hs_session *hs, const char *identity,
 	if (rc == 0)
 		rc = gnutls_credentials_set(hs->session, GNUTLS_CRD_PSK, hs->psk_client);
 	if (rc < 0) {
-		snprintf(reason, len, "PSK setup: %s", gnutls_strerror(rc));
+		snprintf(reason, reason_len, "PSK setup: %s", gnutls_strerror(rc));
 		return -ENOMEM;
 	}
 	return 0;
@@ -276,7 +278,7 @@ static int use_client_psk(struct hs_session *hs, const char *identity,
 
 /* A per-request key (kernel) wins; else the identity the application asked
  * for, from the profile's PSK file. */
-static int setup_client_psk(struct hs_session *hs, char *reason, size_t len)
+static int setup_client_psk(struct hs_session *hs, char *reason, size_t reason_len)
 {
 	const struct hs_override *ov = hs->job->override;
 	const char *identity = hs->job->req.psk_identity;
@@ -286,7 +288,7 @@ static int setup_client_psk(struct hs_session *hs, char *reason, size_t len)
 	if (ov && ov->psk_key_len) {
 		key.data = (unsigned char *)(uintptr_t)ov->psk_key;
 		key.size = ov->psk_key_len;
-		return use_client_psk(hs, ov->psk_identity, &key, reason, len);
+		return use_client_psk(hs, ov->psk_identity, &key, reason, reason_len);
 	}
 	if (!identity[0]) {	/* the profile's PSK file: its first identity */
 		const struct creds *c = hs->job->profile->creds;
@@ -295,11 +297,11 @@ static int setup_client_psk(struct hs_session *hs, char *reason, size_t len)
 	}
 	psk = creds_find_psk(hs->job->profile->creds, identity);
 	if (!psk) {
-		snprintf(reason, len, "profile \"%s\" has no PSK with identity \"%s\"",
+		snprintf(reason, reason_len, "profile \"%s\" has no PSK with identity \"%s\"",
 			 hs->job->profile->name, identity);
 		return -ENOKEY;
 	}
-	return use_client_psk(hs, psk->identity, &psk->key, reason, len);
+	return use_client_psk(hs, psk->identity, &psk->key, reason, reason_len);
 }
 
 /* GnuTLS server PSK callback for per-request keys (struct hs_override). */
@@ -333,8 +335,8 @@ static int override_psk_lookup(gnutls_session_t session, const gnutls_datum_t *u
 	return 0;
 }
 
-/* A NewSessionTicket was processed (TLS 1.3 during the drain, TLS 1.2 in
- * the handshake): the session cache wants its lifetime. */
+/* A NewSessionTicket arrived (TLS 1.3 during the drain, TLS 1.2 in the
+ * handshake): the session cache wants its lifetime. */
 static int on_session_ticket(gnutls_session_t session, unsigned htype, unsigned when,
 			     unsigned incoming, const gnutls_datum_t *msg)
 {
@@ -345,7 +347,7 @@ static int on_session_ticket(gnutls_session_t session, unsigned htype, unsigned 
 	return 0;
 }
 
-static int setup_client(struct hs_session *hs, char *reason, size_t len)
+static int setup_client(struct hs_session *hs, char *reason, size_t reason_len)
 {
 	struct hs_job *job = hs->job;
 	const char *name = job->req.server_name;
@@ -357,21 +359,24 @@ static int setup_client(struct hs_session *hs, char *reason, size_t len)
 	 * With psk_fallback a certificate is checked like any other. */
 	if (effective_verify(job) != KTLS_VERIFY_NONE && !hs->psk_only) {
 		if (!name[0]) {
-			snprintf(reason, len, "a server name is required to verify the server "
+			snprintf(reason, reason_len,
+				 "a server name is required to verify the server "
 				 "(set KTLS_SERVER_NAME, or KTLS_VERIFY none where allowed)");
 			return -EINVAL;
 		}
 		gnutls_session_set_verify_cert(hs->session, name, 0);
 		hs->verifies_cert = 1;
 	}
-	rc = setup_client_psk(hs, reason, len);
+	rc = setup_client_psk(hs, reason, reason_len);
 	if (rc < 0)
 		return rc;
 	if (set_alpn(hs->session, job->req.alpn, job->req.alpn_len) < 0)
 		return -EINVAL;
 	if (client_session_eligible(job, uses_psk(hs, job->profile->creds))) {
+		/* PRE: GnuTLS 3.7 hands the POST hook of a TLS 1.3 ticket the
+		 * message already parsed (its extensions only). */
 		gnutls_handshake_set_hook_function(hs->session, GNUTLS_HANDSHAKE_NEW_SESSION_TICKET,
-						   GNUTLS_HOOK_POST, on_session_ticket);
+						   GNUTLS_HOOK_PRE, on_session_ticket);
 		client_session_begin(&hs->sess, job, hs->session, effective_verify(job));
 	}
 	return 0;
@@ -393,12 +398,15 @@ static int server_alpn(struct hs_session *hs)
  * request's own (the kernel's keyring keys), and the profile's own verify
  * policy (a resumed session inherits the original's client verification,
  * so a request that asks for more than the profile must see it done).
+ * And only for applications: the kernel's peers (NFS, NVMe over TLS) do
+ * not resume, and a TLS 1.3 ticket would be one more record for the peer's
+ * kernel to meet after its handoff.
  */
 static int resumption_allowed(const struct hs_session *hs, const struct cfg_profile *p)
 {
 	const struct hs_job *job = hs->job;
 
-	return !job->override && psk_mode(hs, p) == PSK_NONE &&
+	return job->origin == JOB_FROM_APP && !job->override && psk_mode(hs, p) == PSK_NONE &&
 	       (job->req.verify == KTLS_VERIFY_DEFAULT ||
 		job->req.verify == profile_verify(job, p));
 }
@@ -511,14 +519,14 @@ static int setup_server(struct hs_session *hs)
 	return server_alpn(hs) < 0 ? -EINVAL : 0;
 }
 
-int hs_start(struct hs_job *job, char *reason, size_t len)
+int hs_start(struct hs_job *job, char *reason, size_t reason_len)
 {
 	struct hs_session *hs = calloc(1, sizeof(*hs));
 	unsigned flags = GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL;
 	int rc;
 
 	if (!hs) {
-		snprintf(reason, len, "out of memory");
+		snprintf(reason, reason_len, "out of memory");
 		return -ENOMEM;
 	}
 	job->hs = hs;
@@ -531,18 +539,18 @@ int hs_start(struct hs_job *job, char *reason, size_t len)
 	else
 		flags |= GNUTLS_CLIENT | (client_session_eligible(job, uses_psk(hs,
 					  job->profile->creds)) ? 0 : GNUTLS_NO_TICKETS);
-	rc = check_request_fits(job, job->profile, "", reason, len);
+	rc = check_request_fits(job, job->profile, "", reason, reason_len);
 	if (rc < 0)
 		return rc;
 	if (hs->role == KTLS_ROLE_SERVER && job->override && job->override->psk_lookup) {
 		if (gnutls_psk_allocate_server_credentials(&hs->psk_server) < 0) {
-			snprintf(reason, len, "out of memory");
+			snprintf(reason, reason_len, "out of memory");
 			return -ENOMEM;
 		}
 		gnutls_psk_set_server_credentials_function2(hs->psk_server, override_psk_lookup);
 	}
 	if (gnutls_init(&hs->session, flags) < 0 || use_profile(hs, job->profile) < 0) {
-		snprintf(reason, len, "cannot set up a TLS session for profile \"%s\"",
+		snprintf(reason, reason_len, "cannot set up a TLS session for profile \"%s\"",
 			 job->profile->name);
 		return -ENOMEM;
 	}
@@ -553,9 +561,9 @@ int hs_start(struct hs_job *job, char *reason, size_t len)
 	if (hs->role == KTLS_ROLE_SERVER)
 		(void)srv_resume_start(hs->session, &hs->resume, job->cfg->cfg, job->profile,
 				       resumption_allowed(hs, job->profile));
-	rc = hs->role == KTLS_ROLE_SERVER ? setup_server(hs) : setup_client(hs, reason, len);
+	rc = hs->role == KTLS_ROLE_SERVER ? setup_server(hs) : setup_client(hs, reason, reason_len);
 	if (rc < 0 && !reason[0])
-		snprintf(reason, len, "bad ALPN list in request");
+		snprintf(reason, reason_len, "bad ALPN list in request");
 	return rc;
 }
 
@@ -569,121 +577,22 @@ int hs_wants_read(const struct hs_job *job)
 	return !hs_wants_write(job) && !job->hs->wait_for_timer;
 }
 
-/* errno + reason for a failed certificate check: each cause distinct. */
-static int verify_failure(struct hs_session *hs, char *reason, size_t len)
+/* GnuTLS error -> -errno and reason (hs_failure.c), from what this session
+ * knows about why. */
+static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t reason_len)
 {
-	unsigned status = hs->verify_status ? hs->verify_status
-					    : gnutls_session_get_verify_cert_status(hs->session);
-	const char *who = hs->role == KTLS_ROLE_CLIENT ? "server" : "client";
+	const struct hs_failure_facts facts = {
+		.failure = hs->failure,
+		.failure_errno = hs->failure_errno,
+		.psk_only = hs->psk_only,
+		.peer = hs->role == KTLS_ROLE_CLIENT ? "server" : "client",
+		.server_name = hs->job->req.server_name,
+		.verify_status = hs->verify_status ? hs->verify_status
+						   : gnutls_session_get_verify_cert_status(hs->session),
+		.alert = (int)gnutls_alert_get(hs->session),
+	};
 
-	if (status & GNUTLS_CERT_UNEXPECTED_OWNER) {
-		snprintf(reason, len, "%s certificate does not match the name \"%s\"", who,
-			 hs->job->req.server_name);
-		return -EACCES;
-	}
-	if (status & (GNUTLS_CERT_EXPIRED | GNUTLS_CERT_NOT_ACTIVATED)) {
-		snprintf(reason, len, "%s certificate %s", who, status & GNUTLS_CERT_EXPIRED
-			 ? "has expired" : "is not yet valid");
-		return -EKEYEXPIRED;
-	}
-	if (status & GNUTLS_CERT_REVOKED) {
-		snprintf(reason, len, "%s certificate is revoked", who);
-		return -EKEYREVOKED;
-	}
-	if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA)) {
-		snprintf(reason, len, "%s certificate is not signed by a trusted CA", who);
-		return -EKEYREJECTED;
-	}
-	snprintf(reason, len, "%s certificate verification failed (status 0x%x)", who, status);
-	return -EKEYREJECTED;
-}
-
-static int alert_failure(struct hs_session *hs, char *reason, size_t len)
-{
-	gnutls_alert_description_t alert = gnutls_alert_get(hs->session);
-
-	snprintf(reason, len, "peer sent fatal alert %s", ktls_alert_name((uint8_t)alert));
-	switch ((int)alert) {
-	case GNUTLS_A_BAD_CERTIFICATE:
-	case GNUTLS_A_UNKNOWN_CA:
-	case GNUTLS_A_CERTIFICATE_REQUIRED:
-	case GNUTLS_A_CERTIFICATE_UNKNOWN:
-	case GNUTLS_A_DECRYPT_ERROR:
-	case GNUTLS_A_ACCESS_DENIED:
-		return -EACCES;
-	case GNUTLS_A_UNKNOWN_PSK_IDENTITY:
-		return -ENOKEY;
-	case GNUTLS_A_PROTOCOL_VERSION:
-	case GNUTLS_A_HANDSHAKE_FAILURE:
-	case GNUTLS_A_INSUFFICIENT_SECURITY:
-		return -EPROTONOSUPPORT;
-	default:
-		return -ECONNREFUSED;
-	}
-}
-
-/* GnuTLS error -> -errno and reason; never lets a GnuTLS code escape. */
-static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t len)
-{
-	if (hs->failure[0]) {
-		snprintf(reason, len, "%s", hs->failure);
-		return -hs->failure_errno;
-	}
-	/* A PSK-only session has no certificate credentials: this is how
-	 * GnuTLS says the peer wanted to use a certificate instead. */
-	if (hs->psk_only && gerr == GNUTLS_E_INSUFFICIENT_CREDENTIALS) {
-		snprintf(reason, len, "the profile authenticates by PSK only, and the %s did not "
-			 "use a known PSK (psk_fallback = certificate would accept a certificate)",
-			 hs->role == KTLS_ROLE_CLIENT ? "server" : "client");
-		return -EACCES;
-	}
-	switch (gerr) {
-	case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
-	case GNUTLS_E_CERTIFICATE_ERROR:
-		return verify_failure(hs, reason, len);
-	case GNUTLS_E_NO_CERTIFICATE_FOUND:
-	case GNUTLS_E_CERTIFICATE_REQUIRED:	/* TLS 1.3's way of saying the same */
-		snprintf(reason, len, "client sent no certificate but the profile requires one");
-		return -EACCES;
-	case GNUTLS_E_FATAL_ALERT_RECEIVED:
-		return alert_failure(hs, reason, len);
-	case GNUTLS_E_PREMATURE_TERMINATION:
-	case GNUTLS_E_PUSH_ERROR:
-	case GNUTLS_E_PULL_ERROR:
-		snprintf(reason, len, "peer closed the connection during the handshake");
-		return -ECONNRESET;
-	case GNUTLS_E_UNEXPECTED_PACKET_LENGTH:
-	case GNUTLS_E_UNEXPECTED_PACKET:
-	case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
-	case GNUTLS_E_RECORD_OVERFLOW:
-		snprintf(reason, len, "peer does not speak TLS (%s)", gnutls_strerror(gerr));
-		return -EPROTO;
-	case GNUTLS_E_NO_CIPHER_SUITES:
-	case GNUTLS_E_INSUFFICIENT_CREDENTIALS:
-	case GNUTLS_E_NO_PRIORITIES_WERE_SET:
-	case GNUTLS_E_UNSUPPORTED_SIGNATURE_ALGORITHM:
-		snprintf(reason, len, "no common TLS version/cipher/credentials with the peer (%s)",
-			 gnutls_strerror(gerr));
-		return -EPROTONOSUPPORT;
-	case GNUTLS_E_DECRYPTION_FAILED:
-	case GNUTLS_E_KEY_USAGE_VIOLATION:
-		snprintf(reason, len, "handshake authentication failed (%s) - wrong PSK?",
-			 gnutls_strerror(gerr));
-		return -EACCES;
-	case GNUTLS_E_SRP_PWD_ERROR:	/* our PSK callback found no such identity */
-		snprintf(reason, len, "unknown PSK identity");
-		return -EKEYREJECTED;
-	case GNUTLS_E_NO_APPLICATION_PROTOCOL:
-		snprintf(reason, len, "no common ALPN protocol with the peer");
-		return -ENOPROTOOPT;
-	case GNUTLS_E_PK_SIGN_FAILED:	/* our key process did not answer (keyproc_client.c) */
-		snprintf(reason, len, "could not sign with the profile's key: the key process "
-			 "did not sign (see ktlsd's log)");
-		return -EIO;
-	default:
-		snprintf(reason, len, "TLS handshake failed: %s", gnutls_strerror(gerr));
-		return -EPROTO;
-	}
+	return hs_failure_map(&facts, gerr, reason, reason_len);
 }
 
 /*
@@ -738,7 +647,7 @@ static int wants_drain(const struct hs_session *hs)
 }
 
 /* Let GnuTLS process exactly one queued record of record_len bytes. */
-static int consume_ticket(struct hs_session *hs, size_t record_len, char *reason, size_t len)
+static int consume_ticket(struct hs_session *hs, size_t record_len, char *reason, size_t reason_len)
 {
 	char scratch[64];
 	ssize_t n;
@@ -748,11 +657,11 @@ static int consume_ticket(struct hs_session *hs, size_t record_len, char *reason
 	hs->read_budget = -1;
 	if (n > 0) {	/* cannot happen: the record's inner type was handshake */
 		explicit_bzero(scratch, sizeof(scratch));
-		snprintf(reason, len, "application data was read during the ticket drain");
+		snprintf(reason, reason_len, "application data was read during the ticket drain");
 		return -EPROTO;
 	}
 	if (n < 0 && n != GNUTLS_E_AGAIN && gnutls_error_is_fatal((int)n))
-		return map_failure(hs, (int)n, reason, len);
+		return map_failure(hs, (int)n, reason, reason_len);
 	hs->tickets_drained++;
 	/* Servers send a burst (OpenSSL: two, written separately): wait a
 	 * little for the next one, not the whole window. */
@@ -763,7 +672,7 @@ static int consume_ticket(struct hs_session *hs, size_t record_len, char *reason
 
 /* A fatal alert fails the handshake with its meaning; close_notify lets
  * the handoff go on (the application then reads EOF). */
-static int consume_alert(struct hs_session *hs, size_t record_len, char *reason, size_t len)
+static int consume_alert(struct hs_session *hs, size_t record_len, char *reason, size_t reason_len)
 {
 	char scratch[64];
 	ssize_t n;
@@ -772,7 +681,7 @@ static int consume_alert(struct hs_session *hs, size_t record_len, char *reason,
 	n = gnutls_record_recv(hs->session, scratch, sizeof(scratch));
 	hs->read_budget = -1;
 	if (n < 0 && gnutls_error_is_fatal((int)n))
-		return map_failure(hs, (int)n, reason, len);
+		return map_failure(hs, (int)n, reason, reason_len);
 	return 0;
 }
 
@@ -802,7 +711,7 @@ static int wait_for_partial(struct hs_job *job)
 	return -EAGAIN;
 }
 
-static int drain_tickets(struct hs_job *job, char *reason, size_t len)
+static int drain_tickets(struct hs_job *job, char *reason, size_t reason_len)
 {
 	struct hs_session *hs = job->hs;
 	size_t record_len;
@@ -820,10 +729,10 @@ static int drain_tickets(struct hs_job *job, char *reason, size_t len)
 			return -EAGAIN;
 		}
 		if (type == KTLS_RECORD_ALERT)
-			return consume_alert(hs, record_len, reason, len);
+			return consume_alert(hs, record_len, reason, reason_len);
 		if (type != KTLS_RECORD_HANDSHAKE)
 			return 0;	/* data, EOF, or not ours to open */
-		rc = consume_ticket(hs, record_len, reason, len);
+		rc = consume_ticket(hs, record_len, reason, reason_len);
 		if (rc < 0)
 			return rc;
 		if (clock_now_ms() >= drain_limit_ms(job, UINT64_MAX))
@@ -839,28 +748,28 @@ static int drain_tickets(struct hs_job *job, char *reason, size_t len)
  * anything else (no certificate credentials, PSK key exchange only); this
  * makes sure that no peer holding no PSK ever gets a session.
  */
-static int check_peer_auth(struct hs_session *hs, char *reason, size_t len)
+static int check_peer_auth(struct hs_session *hs, char *reason, size_t reason_len)
 {
 	const char *who = hs->role == KTLS_ROLE_CLIENT ? "server" : "client";
 
 	if (!hs->psk_only || gnutls_auth_get_type(hs->session) == GNUTLS_CRD_PSK)
 		return 0;
 	if (hs->failure[0]) {	/* e.g. our lookup knew no such identity */
-		snprintf(reason, len, "%s", hs->failure);
+		snprintf(reason, reason_len, "%s", hs->failure);
 		return -hs->failure_errno;
 	}
-	snprintf(reason, len, "the profile authenticates by PSK, but the %s did not use a "
+	snprintf(reason, reason_len, "the profile authenticates by PSK, but the %s did not use a "
 		 "known PSK (psk_fallback = certificate allows certificates)", who);
 	return -EACCES;
 }
 
-int hs_step(struct hs_job *job, char *reason, size_t len)
+int hs_step(struct hs_job *job, char *reason, size_t reason_len)
 {
 	struct hs_session *hs = job->hs;
 	int rc;
 
 	if (hs->handshake_done)
-		return drain_tickets(job, reason, len);
+		return drain_tickets(job, reason, reason_len);
 	rc = gnutls_handshake(hs->session);
 	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED ||
 	    (rc < 0 && !gnutls_error_is_fatal(rc)))
@@ -872,9 +781,9 @@ int hs_step(struct hs_job *job, char *reason, size_t len)
 			(void)gnutls_alert_send(hs->session, GNUTLS_AL_FATAL, hs->alert);
 		else
 			(void)gnutls_alert_send_appropriate(hs->session, rc);
-		return map_failure(hs, rc, reason, len);
+		return map_failure(hs, rc, reason, reason_len);
 	}
-	rc = check_peer_auth(hs, reason, len);
+	rc = check_peer_auth(hs, reason, reason_len);
 	if (rc < 0) {
 		(void)gnutls_alert_send(hs->session, GNUTLS_AL_FATAL, GNUTLS_A_HANDSHAKE_FAILURE);
 		return rc;
@@ -883,7 +792,7 @@ int hs_step(struct hs_job *job, char *reason, size_t len)
 		return 0;
 	hs->handshake_done = 1;
 	hs->drain_until_ms = clock_now_ms() + drain_window_ms(job);
-	return drain_tickets(job, reason, len);
+	return drain_tickets(job, reason, reason_len);
 }
 
 static void copy_str(char *dst, size_t cap, const char *src)
@@ -944,7 +853,7 @@ static void describe_session(struct hs_session *hs, struct ktls_hs_reply *rep)
 	describe_peer_cert(s, rep);
 }
 
-int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, size_t len)
+int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, size_t reason_len)
 {
 	struct hs_session *hs = job->hs;
 	struct ktls_crypto_params tx, rx;
@@ -952,7 +861,8 @@ int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, siz
 
 	/* Decrypted-but-unread data would be lost: kTLS starts after it. */
 	if (gnutls_record_check_pending(hs->session) > 0) {
-		snprintf(reason, len, "peer data was buffered in userspace during the handshake");
+		snprintf(reason, reason_len,
+			 "peer data was buffered in userspace during the handshake");
 		return -EPROTO;
 	}
 	rc = ktls_params_from_gnutls(hs->session, KTLS_DIR_TX, &tx);
@@ -961,11 +871,12 @@ int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, siz
 	if (rc == 0 && ktls_install_both(job->sock_fd, &tx, &rx) < 0)
 		rc = -errno;
 	if (rc == -ENOTCONN) {	/* e.g. a TLS 1.3 server rejecting our certificate */
-		snprintf(reason, len, "the peer closed the connection right after the handshake "
+		snprintf(reason, reason_len,
+			 "the peer closed the connection right after the handshake "
 			 "(it may have rejected our certificate)");
 		rc = -ECONNRESET;
 	} else if (rc < 0) {
-		snprintf(reason, len, "installing kernel TLS: %s", ktls_errmsg());
+		snprintf(reason, reason_len, "installing kernel TLS: %s", ktls_errmsg());
 	}
 	ktls_params_wipe(&tx);
 	ktls_params_wipe(&rx);

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The next TLS 1.3 record's inner content type, peeked from a socket
+ * (record_peek.c); the opening itself is record_open.h. */
 #ifndef KTLSD_RECORD_PEEK_H
 #define KTLSD_RECORD_PEEK_H
 

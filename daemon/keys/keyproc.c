@@ -3,8 +3,8 @@
  * The key process: started by main() before any credential is loaded and
  * before the privilege drop, so it is forked from a single-threaded
  * process that has read no key and no peer input yet.  It then drops to
- * ktlsd's user with no capabilities (privdrop_apply), keeps only stderr and
- * its socket, and answers LOAD / SIGN_DATA / SIGN_HASH / DROP one at a time.
+ * ktlsd's user with no capabilities (privdrop_apply), keeps only fds 0-2
+ * (logging) and its socket, and answers LOAD / SIGN_DATA / SIGN_HASH / DROP one at a time.
  *
  * It reads key files itself, with secret_file.c's checks, so that the
  * network process never opens them.  It trusts its peer no more than a
@@ -30,9 +30,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "keys/creds_internal.h"
+#include "base/reason.h"
+#include "base/wipe.h"
 #include "keys/keyproc.h"
 #include "keys/keyproc_proto.h"
+#include "keys/secret_file.h"
 #include "ktls_proto.h"
 #include "process/log.h"
 #include "process/privdrop.h"
@@ -127,16 +129,16 @@ static int find_profile(const struct kp_request *rq, const struct cfg_profile **
 	const struct cfg_profile *p;
 
 	if (!cfg) {
-		set_error(reason, reason_len, "key process: no configuration for generation %u",
-			  rq->generation);
+		reason_set(reason, reason_len, "key process: no configuration for generation %u",
+			   rq->generation);
 		return -ENOKEY;
 	}
 	p = rq->index < cfg->n_profiles ? &cfg->profiles[rq->index] : NULL;
 	if (!p || strlen(p->name) != rq->data_len || memcmp(p->name, rq->data, rq->data_len)) {
-		set_error(reason, reason_len, "key process: profile %u of %s is not \"%.*s\" "
-			  "(did the file change during the reload? reload again)", rq->index,
-			  cfg->path ? cfg->path : "the built-in defaults", (int)rq->data_len,
-			  (const char *)rq->data);
+		reason_set(reason, reason_len, "key process: profile %u of %s is not \"%.*s\" "
+			   "(did the file change during the reload? reload again)", rq->index,
+			   cfg->path ? cfg->path : "the built-in defaults", (int)rq->data_len,
+			   (const char *)rq->data);
 		return -ESTALE;
 	}
 	*out = p;
@@ -145,7 +147,7 @@ static int find_profile(const struct kp_request *rq, const struct cfg_profile **
 
 static int open_config_file(const char *path, char *reason, size_t reason_len)
 {
-	return open_public_fd("configuration", path, reason, reason_len);
+	return secret_file_open_public("configuration", path, reason, reason_len);
 }
 
 /* The first CONFIG binds the configuration both processes parsed before
@@ -210,20 +212,20 @@ static int open_ticket_key(const struct kp_request *rq, int *fd, char *reason,
 	int rc;
 
 	if (!cfg) {
-		set_error(reason, reason_len, "key process: no configuration for generation %u",
+		reason_set(reason, reason_len, "key process: no configuration for generation %u",
 			  rq->generation);
 		return -ENOKEY;
 	}
 	if (!cfg->ticket_key_file) {
-		set_error(reason, reason_len, "the configuration names no ticket_key_file");
+		reason_set(reason, reason_len, "the configuration names no ticket_key_file");
 		return -ENOENT;
 	}
-	rc = open_secret_fd("ticket_key_file", cfg->ticket_key_file, reason, reason_len);
+	rc = secret_file_open("ticket_key_file", cfg->ticket_key_file, reason, reason_len);
 	if (rc < 0)
 		return rc;
 	if (is_a_key_file(cfg, rc)) {
 		close(rc);
-		set_error(reason, reason_len, "ticket_key_file %s is also a private key file",
+		reason_set(reason, reason_len, "ticket_key_file %s is also a private key file",
 			  cfg->ticket_key_file);
 		return -EPERM;
 	}
@@ -255,17 +257,17 @@ static int do_open(const struct kp_request *rq, int *fd, char *reason, size_t re
 		kind = "psk file";
 	}
 	if (!path) {
-		set_error(reason, reason_len, "profile %s has no %s", p->name, kind);
+		reason_set(reason, reason_len, "profile %s has no %s", p->name, kind);
 		return -ENOENT;
 	}
-	rc = rq->file == KP_FILE_PSK ? open_secret_fd(kind, path, reason, reason_len) :
-				       open_public_fd(kind, path, reason, reason_len);
+	rc = rq->file == KP_FILE_PSK ? secret_file_open(kind, path, reason, reason_len) :
+				       secret_file_open_public(kind, path, reason, reason_len);
 	if (rc < 0)
 		return rc;
 	if (is_a_key_file(find_config(rq->generation), rc)) {
 		close(rc);
-		set_error(reason, reason_len, "%s %s is also a private key file: give the key "
-			  "its own file (the network process never reads key files)", kind, path);
+		reason_set(reason, reason_len, "%s %s is also a private key file: give the key "
+			   "its own file (the network process never reads key files)", kind, path);
 		return -EPERM;
 	}
 	*fd = rc;
@@ -291,10 +293,10 @@ static int do_load(const struct kp_request *rq, struct kp_reply *rp, char *reaso
 		return rc;
 	path = p->key_file;
 	if (!path) {
-		set_error(reason, reason_len, "profile %s has no key", p->name);
+		reason_set(reason, reason_len, "profile %s has no key", p->name);
 		return -ENOENT;
 	}
-	rc = read_secret_file("key file", path, &pem, reason, reason_len);
+	rc = secret_file_read("key file", path, &pem, reason, reason_len);
 	if (rc < 0)
 		return rc;
 	rc = gnutls_privkey_init(&s.key);
@@ -302,7 +304,7 @@ static int do_load(const struct kp_request *rq, struct kp_reply *rp, char *reaso
 		rc = gnutls_privkey_import_x509_raw(s.key, &pem, GNUTLS_X509_FMT_PEM, NULL, 0);
 	wipe_datum(&pem);
 	if (rc < 0) {
-		set_error(reason, reason_len, "key file %s: %s", path, gnutls_strerror(rc));
+		reason_set(reason, reason_len, "key file %s: %s", path, gnutls_strerror(rc));
 		gnutls_privkey_deinit(s.key);
 		return -EINVAL;
 	}
@@ -746,7 +748,7 @@ void keyproc_stop(void)
 	kp_child = 0;
 }
 
-int keyproc_active(void)
+bool keyproc_active(void)
 {
 	return kp_sock >= 0;
 }

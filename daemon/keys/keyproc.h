@@ -37,7 +37,7 @@ int keyproc_start(const struct cfg *cfg, int use_syslog);
 /* Closes our end (the key process exits on EOF) and reaps it. */
 void keyproc_stop(void);
 
-int keyproc_active(void);	/* started, and not seen dead */
+bool keyproc_active(void);	/* started, and not yet stopped */
 pid_t keyproc_pid(void);	/* 0 when none */
 
 /* SIGCHLD: 1 if the key process died (reaped and logged), else 0.  From
@@ -57,24 +57,24 @@ uint32_t keyproc_new_generation(void);
  * defaults, for the network process to parse the same text without
  * opening it.  The generation is kept for the next creds_load_all().
  * 0, or -errno with err set (the key process's reason: a bad file). */
-int keyproc_config(uint32_t *generation, int *config_fd, char *err, size_t errlen);
+int keyproc_config(uint32_t *generation, int *config_fd, char *reason, size_t reason_len);
 
 /* For creds_load_all(): the generation keyproc_config() prepared, else a
  * new one made the same way.  0 or -errno with err set. */
-int keyproc_load_generation(uint32_t *generation, char *err, size_t errlen);
+int keyproc_load_generation(uint32_t *generation, char *reason, size_t reason_len);
 
 /* Asks the key process to load the key of profile index (named name, which
  * it checks) of generation's configuration, and makes *out, a privkey that
  * signs through it.  0, or -errno with err set (the key process's own
  * reason for a refused file). */
 int keyproc_privkey(uint32_t generation, uint32_t index, const char *name,
-		    gnutls_privkey_t *out, char *err, size_t errlen);
+		    gnutls_privkey_t *out, char *reason, size_t reason_len);
 
 /* A read-only descriptor of profile index's certificate, CA or PSK file in
  * generation's configuration, opened by the key process (never a key
  * file).  fd, or -errno with err set. */
 int keyproc_open(uint32_t generation, uint32_t index, const char *name, enum kp_file kind,
-		 char *err, size_t errlen);
+		 char *reason, size_t reason_len);
 
 /* Forget every key of generation (best effort: logged on failure). */
 void keyproc_drop(uint32_t generation);

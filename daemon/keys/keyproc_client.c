@@ -229,18 +229,19 @@ static int sign_in_parts(struct kp_request *rq, uint8_t *buf, struct kp_reply *r
 }
 
 /* The key process's refusal as text: its reason, else errno's. */
-static int refusal(const struct kp_reply *rp, int rc, const char *what, char *err,
-		   size_t errlen)
+static int refusal(const struct kp_reply *rp, int rc, const char *what, char *reason,
+		   size_t reason_len)
 {
 	if (rc == 0 && rp->status < 0) {
 		if (rp->data_len)
-			snprintf(err, errlen, "%.*s", (int)rp->data_len, (const char *)rp->data);
+			snprintf(reason, reason_len, "%.*s", (int)rp->data_len,
+				 (const char *)rp->data);
 		else
-			snprintf(err, errlen, "%s: %s", what, strerror(-rp->status));
+			snprintf(reason, reason_len, "%s: %s", what, strerror(-rp->status));
 		return rp->status;
 	}
 	if (rc < 0)
-		snprintf(err, errlen, "%s: the key process %s", what,
+		snprintf(reason, reason_len, "%s: the key process %s", what,
 			 rc == -EINVAL ? "cannot take so long a name" : "does not answer");
 	return rc;
 }
@@ -310,7 +311,7 @@ static void ext_deinit(gnutls_privkey_t key, void *userdata)
 
 static uint32_t prepared_generation;	/* from keyproc_config(), main thread */
 
-int keyproc_config(uint32_t *generation, int *config_fd, char *err, size_t errlen)
+int keyproc_config(uint32_t *generation, int *config_fd, char *reason, size_t reason_len)
 {
 	struct kp_request rq = { .type = KP_CONFIG, .generation = keyproc_new_generation() };
 	uint8_t buf[KP_REP_MAX];
@@ -318,7 +319,7 @@ int keyproc_config(uint32_t *generation, int *config_fd, char *err, size_t errle
 	int fd = -1, rc = round_trip(&rq, buf, &rp, &fd);
 
 	if (rc < 0 || rp.status < 0)
-		return refusal(&rp, rc, "configuration", err, errlen);
+		return refusal(&rp, rc, "configuration", reason, reason_len);
 	*generation = rq.generation;
 	prepared_generation = rq.generation;
 	if (config_fd)
@@ -328,20 +329,20 @@ int keyproc_config(uint32_t *generation, int *config_fd, char *err, size_t errle
 	return 0;
 }
 
-int keyproc_load_generation(uint32_t *generation, char *err, size_t errlen)
+int keyproc_load_generation(uint32_t *generation, char *reason, size_t reason_len)
 {
 	if (prepared_generation) {
 		*generation = prepared_generation;
 		prepared_generation = 0;
 		return 0;
 	}
-	if (keyproc_config(generation, NULL, err, errlen) < 0)
+	if (keyproc_config(generation, NULL, reason, reason_len) < 0)
 		return -EIO;
 	prepared_generation = 0;
 	return 0;
 }
 
-static int load(struct kp_key *k, const char *name, char *err, size_t errlen)
+static int load(struct kp_key *k, const char *name, char *reason, size_t reason_len)
 {
 	struct kp_request rq = { .type = KP_LOAD, .generation = k->generation,
 				 .index = k->index, .data = (const uint8_t *)name,
@@ -351,14 +352,14 @@ static int load(struct kp_key *k, const char *name, char *err, size_t errlen)
 	int rc = round_trip(&rq, buf, &rp, NULL);
 
 	if (rc < 0 || rp.status < 0)
-		return refusal(&rp, rc, "key file", err, errlen);
+		return refusal(&rp, rc, "key file", reason, reason_len);
 	k->pk = (gnutls_pk_algorithm_t)rp.pk_algo;
 	k->bits = rp.bits;
 	return 0;
 }
 
 int keyproc_open(uint32_t generation, uint32_t index, const char *name, enum kp_file kind,
-		 char *err, size_t errlen)
+		 char *reason, size_t reason_len)
 {
 	struct kp_request rq = { .type = KP_OPEN, .generation = generation, .index = index,
 				 .file = (uint32_t)kind, .data = (const uint8_t *)name,
@@ -368,35 +369,35 @@ int keyproc_open(uint32_t generation, uint32_t index, const char *name, enum kp_
 	int fd = -1, rc = round_trip(&rq, buf, &rp, &fd);
 
 	if (rc < 0 || rp.status < 0)
-		return refusal(&rp, rc, "file", err, errlen);
+		return refusal(&rp, rc, "file", reason, reason_len);
 	if (fd < 0) {
-		snprintf(err, errlen, "the key process sent no file for profile %s", name);
+		snprintf(reason, reason_len, "the key process sent no file for profile %s", name);
 		return -EBADMSG;
 	}
 	return fd;
 }
 
 int keyproc_privkey(uint32_t generation, uint32_t index, const char *name,
-		    gnutls_privkey_t *out, char *err, size_t errlen)
+		    gnutls_privkey_t *out, char *reason, size_t reason_len)
 {
 	struct kp_key *k = calloc(1, sizeof(*k));
 	gnutls_privkey_t key;
 	int rc;
 
 	if (!k) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(reason, reason_len, "out of memory");
 		return -ENOMEM;
 	}
 	k->generation = generation;
 	k->index = index;
-	rc = load(k, name, err, errlen);
+	rc = load(k, name, reason, reason_len);
 	if (rc < 0) {
 		free(k);
 		return rc;
 	}
 	if (gnutls_privkey_init(&key) < 0) {
 		free(k);
-		snprintf(err, errlen, "out of memory");
+		snprintf(reason, reason_len, "out of memory");
 		return -ENOMEM;
 	}
 	rc = gnutls_privkey_import_ext4(key, k, ext_sign_data, ext_sign_hash, NULL, ext_deinit,
@@ -404,7 +405,7 @@ int keyproc_privkey(uint32_t generation, uint32_t index, const char *name,
 	if (rc < 0) {
 		gnutls_privkey_deinit(key);
 		free(k);
-		snprintf(err, errlen, "profile %s's key: %s", name, gnutls_strerror(rc));
+		snprintf(reason, reason_len, "profile %s's key: %s", name, gnutls_strerror(rc));
 		return -EINVAL;
 	}
 	*out = key;

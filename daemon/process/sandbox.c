@@ -40,7 +40,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "keys/keyproc.h"
 #include "process/log.h"
 #include "process/sandbox.h"
 #include "process/seccomp_filter.h"
@@ -469,7 +468,7 @@ static void note_store_ports(const struct cfg *cfg)
 		 "where Landlock can say so)", store_ports[0], n > 1 ? " and the others listed" : "");
 }
 
-int sandbox_network_process(const struct cfg *cfg, const char *socket_dir)
+int sandbox_network_process(const struct cfg *cfg, bool key_process, const char *socket_dir)
 {
 	int rc;
 
@@ -479,7 +478,7 @@ int sandbox_network_process(const struct cfg *cfg, const char *socket_dir)
 	 * session keys we hold (ptrace, /proc/PID/mem), and no core file. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		log_warn("cannot make the network process non-dumpable");
-	if (!keyproc_active()) {
+	if (!key_process) {
 		/* KTLSD_KEYPROC=0: keys are here anyway, and a reload reads its
 		 * files here, which the sandbox would forbid. */
 		log_warnx("no key process: private keys live in the network process, which "

@@ -25,7 +25,6 @@
 #include <libmemcached/memcached.h>
 #include <netdb.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +32,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "base/reason.h"
 #include "process/log.h"
 #include "sessions/shared_store.h"
 
@@ -59,18 +59,7 @@ struct shared_store {
 
 /* ---- servers ---- */
 
-static int bad_servers(char *reason, size_t reason_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int bad_servers(char *reason, size_t reason_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(reason, reason_len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
+#define bad_servers(reason, reason_len, ...) reason_fail(reason, reason_len, -EINVAL, __VA_ARGS__)
 
 /* One "host:port" or "[v6]:port" of len bytes. */
 static int parse_server(const char *s, size_t len, struct shared_store_server *out,

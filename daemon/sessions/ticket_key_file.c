@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * [global] ticket_key_file, read the way every secret of ktlsd is read
- * (creds_internal.h): by the key process when there is one (the network
+ * (keys/secret_file.h): by the key process when there is one (the network
  * process's sandbox opens no file after start-up, and a reload must work
  * like the start), else here, after the owner/mode checks.
  */
@@ -11,11 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "keys/creds_internal.h"
+#include "base/reason.h"
+#include "config/config.h"
 #include "keys/keyproc.h"
+#include "keys/secret_file.h"
 #include "sessions/ticket_keys.h"
 
-int ticket_key_load(const struct cfg *cfg, uint32_t generation, char *err, size_t errlen)
+int ticket_key_load(const struct cfg *cfg, uint32_t generation, char *reason, size_t reason_len)
 {
 	gnutls_datum_t text = { NULL, 0 };
 	uint8_t key[TICKET_KEY_SIZE];
@@ -29,21 +31,24 @@ int ticket_key_load(const struct cfg *cfg, uint32_t generation, char *err, size_
 				  sizeof(why));
 		rc = fd;
 		if (fd >= 0) {
-			rc = read_file_fd(fd, cfg->ticket_key_file, &text, why, sizeof(why));
+			rc = secret_file_read_fd(fd, cfg->ticket_key_file, &text, why, sizeof(why));
 			close(fd);
 		}
 	} else {
-		rc = read_secret_file("ticket_key_file", cfg->ticket_key_file, &text, why,
+		rc = secret_file_read("ticket_key_file", cfg->ticket_key_file, &text, why,
 				      sizeof(why));
 	}
 	if (rc == 0)
 		rc = ticket_key_parse((const char *)text.data, text.size, key, why, sizeof(why));
-	wipe_datum(&text);
+	if (text.data) {
+		gnutls_memset(text.data, 0, text.size);
+		gnutls_free(text.data);
+	}
 	if (rc == 0)
 		rc = ticket_keys_install(key);
 	explicit_bzero(key, sizeof(key));
 	if (rc < 0)
-		set_error(err, errlen, "%s: %s", cfg->ticket_key_file,
-			  why[0] ? why : strerror(-rc));
+		reason_set(reason, reason_len, "%s: %s", cfg->ticket_key_file,
+			   why[0] ? why : strerror(-rc));
 	return rc;
 }

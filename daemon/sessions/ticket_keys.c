@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/reason.h"
 #include "sessions/ticket_keys.h"
 
 #define TICKET_KEY_SALT "ktlsd ticket key v1"
@@ -22,12 +23,6 @@ static pthread_mutex_t master_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t master[TICKET_KEY_SIZE];
 static uint8_t random_master[TICKET_KEY_SIZE];
 static int have_master, have_random, master_from_file;
-
-static void set_err(char *err, size_t errlen, const char *msg)
-{
-	if (err && errlen)
-		snprintf(err, errlen, "%s", msg);
-}
 
 static int hexval(char c)
 {
@@ -66,15 +61,15 @@ static int parse_line(const char *s, size_t n, uint8_t out[TICKET_KEY_SIZE])
 	return 0;
 }
 
-int ticket_key_parse(const char *text, size_t len, uint8_t out[TICKET_KEY_SIZE], char *err,
-		     size_t errlen)
+int ticket_key_parse(const char *text, size_t len, uint8_t out[TICKET_KEY_SIZE], char *reason,
+		     size_t reason_len)
 {
 	uint8_t key[TICKET_KEY_SIZE];
 	size_t pos = 0, lineno = 0;
 	int found = 0, rc;
 
 	if (!text || len > TICKET_KEY_FILE_MAX) {
-		set_err(err, errlen, "ticket key file is larger than a key file can be");
+		reason_set(reason, reason_len, "ticket key file is larger than a key file can be");
 		return -EINVAL;
 	}
 	while (pos < len) {
@@ -83,21 +78,23 @@ int ticket_key_parse(const char *text, size_t len, uint8_t out[TICKET_KEY_SIZE],
 
 		lineno++;
 		if (memchr(text + pos, '\0', n)) {
-			set_err(err, errlen, "ticket key file holds a NUL byte: not a key file");
+			reason_set(reason, reason_len,
+				   "ticket key file holds a NUL byte: not a key file");
 			rc = -EINVAL;
 			goto out;
 		}
 		rc = parse_line(text + pos, n, key);
 		if (rc < 0) {
-			if (err && errlen)
-				snprintf(err, errlen, "ticket key file, line %zu: expected one line "
-					 "of %d hex digits (make one with ktlsd "
-					 "--generate-ticket-key FILE)", lineno, 2 * TICKET_KEY_SIZE);
+			reason_set(reason, reason_len,
+				   "ticket key file, line %zu: expected one line of %d hex digits "
+				   "(make one with ktlsd --generate-ticket-key FILE)", lineno,
+				   2 * TICKET_KEY_SIZE);
 			goto out;
 		}
 		if (rc == 0) {
 			if (found) {
-				set_err(err, errlen, "ticket key file holds more than one key");
+				reason_set(reason, reason_len,
+					   "ticket key file holds more than one key");
 				rc = -EINVAL;
 				goto out;
 			}
@@ -108,7 +105,7 @@ int ticket_key_parse(const char *text, size_t len, uint8_t out[TICKET_KEY_SIZE],
 	}
 	rc = 0;
 	if (!found) {
-		set_err(err, errlen, "ticket key file holds no key (make one with ktlsd "
+		reason_set(reason, reason_len, "ticket key file holds no key (make one with ktlsd "
 			"--generate-ticket-key FILE)");
 		rc = -EINVAL;
 	}
@@ -119,7 +116,7 @@ out:
 	return rc;
 }
 
-int ticket_key_generate_file(const char *path, char *err, size_t errlen)
+int ticket_key_generate_file(const char *path, char *reason, size_t reason_len)
 {
 	static const char head[] = "# ktlsd session ticket key (ktlsd --generate-ticket-key).\n"
 				   "# Secret: mode 0600, owned by ktlsd's user or root.  Every "
@@ -130,7 +127,7 @@ int ticket_key_generate_file(const char *path, char *err, size_t errlen)
 	int fd, rc = 0;
 
 	if (gnutls_rnd(GNUTLS_RND_KEY, key, sizeof(key)) < 0) {
-		set_err(err, errlen, "no random bytes from GnuTLS");
+		reason_set(reason, reason_len, "no random bytes from GnuTLS");
 		return -EIO;
 	}
 	memcpy(text, head, sizeof(head) - 1);
@@ -142,9 +139,8 @@ int ticket_key_generate_file(const char *path, char *err, size_t errlen)
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		rc = -errno;
-		if (err && errlen)
-			snprintf(err, errlen, "%s: %s%s", path, strerror(-rc),
-				 rc == -EEXIST ? " (not overwritten: remove it first)" : "");
+		reason_set(reason, reason_len, "%s: %s%s", path, strerror(-rc),
+			   rc == -EEXIST ? " (not overwritten: remove it first)" : "");
 		goto out;
 	}
 	/* The umask may have taken bits away, never added any: 0600 exactly. */
@@ -165,8 +161,7 @@ int ticket_key_generate_file(const char *path, char *err, size_t errlen)
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
 	if (rc < 0) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		reason_set(reason, reason_len, "%s: %s", path, strerror(-rc));
 		(void)unlink(path);
 	}
 out:

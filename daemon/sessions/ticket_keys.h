@@ -34,11 +34,11 @@
 /* The file: '#' comment lines and blank lines, and one line of exactly 128
  * hex digits (upper or lower case), spaces around it allowed.  0, or
  * -EINVAL with a reason (never quoting the key). */
-int ticket_key_parse(const char *text, size_t len, uint8_t out[TICKET_KEY_SIZE], char *err,
-		     size_t errlen);
+int ticket_key_parse(const char *text, size_t len, uint8_t out[TICKET_KEY_SIZE], char *reason,
+		     size_t reason_len);
 
-/* A new key file at path (O_EXCL, mode 0600): 0 or -errno with err set. */
-int ticket_key_generate_file(const char *path, char *err, size_t errlen);
+/* A new key file at path (O_EXCL, mode 0600): 0 or -errno with reason set. */
+int ticket_key_generate_file(const char *path, char *reason, size_t reason_len);
 
 /* The derivation above from a given master: 0 or -errno. */
 int ticket_key_derive_from(const uint8_t master[TICKET_KEY_SIZE], const void *info,
@@ -62,6 +62,6 @@ struct cfg;
 /* ticket_key_file.c: cfg's ticket_key_file (through the key process when
  * generation is not 0), parsed and installed; none named: the random
  * key.  0, or -errno with err set. */
-int ticket_key_load(const struct cfg *cfg, uint32_t generation, char *err, size_t errlen);
+int ticket_key_load(const struct cfg *cfg, uint32_t generation, char *reason, size_t reason_len);
 
 #endif

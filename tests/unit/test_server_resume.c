@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -120,6 +121,7 @@ static void *run_client(void *arg)
 
 static struct cfg_ref cfg_ref;
 static char err[1024];
+static enum job_origin origin = JOB_FROM_APP;	/* of the next serve() */
 
 static void unload(void)
 {
@@ -139,7 +141,7 @@ static void load_config(const char *text)
 	err[0] = '\0';
 	if (cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, err, sizeof(err)) < 0)
 		fail_msg("config: %s", err);
-	if (creds_load_all(cfg, err, sizeof(err)) < 0)
+	if (creds_load_all(cfg, false, err, sizeof(err)) < 0)
 		fail_msg("credentials: %s", err);
 	cfg_ref.cfg = cfg;
 	atomic_store(&cfg_ref.refs, 1000);	/* never freed by a job */
@@ -194,6 +196,7 @@ static int serve(const char *profile, enum ktls_verify verify, struct client *c)
 	job->sock_fd = fds[0];
 	job->conn_fd = STDIN_FILENO;	/* an application request (only "is it set") */
 	job->req.role = KTLS_ROLE_SERVER;
+	job->origin = origin;
 	job->req.verify = (uint8_t)verify;
 	if (profile)
 		snprintf(job->req.profile, sizeof(job->req.profile), "%s", profile);
@@ -399,6 +402,19 @@ static void test_request_verify_override_not_resumed(void **state)
 	gnutls_free(second.out.data);
 }
 
+/* Kernel requests (the netlink door) neither issue nor accept: a ticket
+ * made for an application does not resume there. */
+static void test_kernel_requests_not_resumed(void **state)
+{
+	(void)state;
+	load_profiles("", "");
+	origin = JOB_FROM_KERNEL;
+	assert_false(resumes("a", "a", TLS13, 0));
+	assert_false(resumes("a", "a", TLS12, GNUTLS_NO_TICKETS));
+	origin = JOB_FROM_APP;
+	assert_true(resumes("a", "a", TLS13, 0));
+}
+
 /* ---- ticket keys: shared file, other key ---- */
 
 static void test_shared_key_resumes_other_key_does_not(void **state)
@@ -467,6 +483,31 @@ static void test_expired_not_resumed(void **state)
 	}
 }
 
+/* GnuTLS's time-based subkeys (one per 3 x session_lifetime, on wall-clock
+ * boundaries): a ticket issued just before a boundary, still within its
+ * lifetime after it, resumes (GnuTLS tries the previous subkey too). */
+static void test_ticket_across_subkey_rotation(void **state)
+{
+	struct client first = { .priority = TLS13 }, second = { .priority = TLS13 };
+	struct timespec ts;
+
+	(void)state;
+	load_profiles("session_lifetime = 2", "");	/* subkey period: 6 s */
+	do {					/* 0.3 s before a boundary */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		usleep(20000);
+	} while (ts.tv_sec % 6 != 5 || ts.tv_nsec < 600000000);
+	assert_int_equal(serve("a", KTLS_VERIFY_DEFAULT, &first), 0);
+	usleep(800000);				/* past the boundary, age < 2 s */
+	second.in = first.out;
+	assert_int_equal(serve("a", KTLS_VERIFY_DEFAULT, &second), 0);
+	assert_int_equal(second.rc, 0);
+	print_message("# resumed across the subkey boundary: %d\n", second.resumed);
+	assert_true(second.resumed);
+	gnutls_free(first.out.data);
+	gnutls_free(second.out.data);
+}
+
 /* ---- forward secrecy ---- */
 
 static void test_tls13_resumption_keeps_ecdhe(void **state)
@@ -501,7 +542,8 @@ static void test_psk_only_client_gets_full_handshake(void **state)
  * the ticket key's). */
 static void test_psk_only_opt_in(void **state)
 {
-	struct client first = { .priority = TLS13_PSK_ONLY }, second = { .priority = TLS13_PSK_ONLY };
+	struct client first = { .priority = TLS13_PSK_ONLY };
+	struct client second = { .priority = TLS13_PSK_ONLY };
 	struct client normal1 = { .priority = TLS13 }, normal2 = { .priority = TLS13 };
 
 	(void)state;
@@ -534,9 +576,11 @@ int main(void)
 		cmocka_unit_test_teardown(test_ticket_does_not_cross_profiles, teardown),
 		cmocka_unit_test_teardown(test_reload_changing_verify_voids_sessions, teardown),
 		cmocka_unit_test_teardown(test_request_verify_override_not_resumed, teardown),
+		cmocka_unit_test_teardown(test_kernel_requests_not_resumed, teardown),
 		cmocka_unit_test_teardown(test_shared_key_resumes_other_key_does_not, teardown),
 		cmocka_unit_test_teardown(test_switched_off, teardown),
 		cmocka_unit_test_teardown(test_expired_not_resumed, teardown),
+		cmocka_unit_test_teardown(test_ticket_across_subkey_rotation, teardown),
 		cmocka_unit_test_teardown(test_tls13_resumption_keeps_ecdhe, teardown),
 		cmocka_unit_test_teardown(test_psk_only_client_gets_full_handshake, teardown),
 		cmocka_unit_test_teardown(test_psk_only_opt_in, teardown),

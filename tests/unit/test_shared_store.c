@@ -35,8 +35,8 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/config/config.h"
-#include "../../daemon/sessions/shared_store.h"
+#include "config/config.h"
+#include "sessions/shared_store.h"
 
 static const uint8_t key_a[32] = {
 	0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e,
