@@ -251,6 +251,12 @@ fetch a5 "$PORT_a" -tls1_2 -no_ticket -sess_out "$W/id4.sess" || diag "$(cat "$W
 failed_before=$(failed_handshakes b)
 mark=$(wc -l < "$W/b.log")
 kill -STOP "$MC_PID"
+# stopped for sure (the signal is asynchronous) before the first handshake
+for ((i = 0; i < 100; i++)); do
+	[ "$(sed 's/.*) //' "/proc/$MC_PID/stat" | cut -c1)" = T ] && break
+	sleep 0.05
+done
+sleep 0.1
 ok=0
 for i in 1 2 3; do
 	fetch "slow-b$i" "$PORT_b" -tls1_2 -no_ticket -sess_in "$W/id4.sess" &&

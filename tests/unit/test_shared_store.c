@@ -266,6 +266,34 @@ static int port_answers(int port)
 	return ok;
 }
 
+/* SIGSTOP is delivered asynchronously: wait until pid shows stopped
+ * ("T" in /proc/PID/stat), or a thread of a loaded memcached may still
+ * answer the first request. */
+static void wait_stopped(pid_t pid)
+{
+	char path[64], line[512];
+
+	for (int i = 0; i < 200; i++) {
+		int running = 1;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		f = fopen(path, "re");
+		if (!f)
+			return;
+		if (fgets(line, sizeof(line), f)) {
+			char *end = strrchr(line, ')');
+
+			running = !end || end[1] != ' ' || end[2] != 'T';
+		}
+		fclose(f);
+		if (!running)
+			break;
+		usleep(10000);
+	}
+	usleep(50000);	/* its other threads: the group stop is one event */
+}
+
 static const char *memcached_path(void)
 {
 	static const char *const paths[] = { "/usr/bin/memcached", "/usr/sbin/memcached",
@@ -520,6 +548,7 @@ static void test_live_slow_then_back(void **state)
 	assert_int_equal(shared_store_put(lv->st, name_a, (const uint8_t *)plain, PLAIN_LEN, 60),
 			 0);
 	assert_int_equal(kill(lv->pid, SIGSTOP), 0);
+	wait_stopped(lv->pid);
 	for (int i = 0; i < 5; i++) {
 		t0 = now_ms();
 		rc = shared_store_get(lv->st, name_a, &data, &len);
