@@ -65,7 +65,10 @@ NL_CFLAGS := $(call pc,--cflags,libnl-genl-3.0)
 NL_LIBS := $(call pc,--libs,libnl-genl-3.0)
 INIH_LIBS := $(call pc,--libs,inih)
 CMOCKA_LIBS := $(call pc,--libs,cmocka)
-CPPFLAGS += $(GNUTLS_CFLAGS) $(NL_CFLAGS)
+# the shared session store's memcached client (daemon/sessions/shared_store.c)
+MEMCACHED_CFLAGS := $(call pc,--cflags,libmemcached)
+MEMCACHED_LIBS := $(call pc,--libs,libmemcached)
+CPPFLAGS += $(GNUTLS_CFLAGS) $(NL_CFLAGS) $(MEMCACHED_CFLAGS)
 
 ifeq ($(V),1)
 Q :=
@@ -154,12 +157,12 @@ $(KTLS_CLI): $(call obj,$(TOOL_SRCS)) $(LIBKTLS_A) $(SUPPORT_A)
 $(BUILD)/ktlsd: $(DAEMON_OBJS) $(LIBKTLS_A) $(GLUE_A)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(GLUE_A) $(LIBKTLS_A) \
-		$(GNUTLS_LIBS) $(NL_LIBS) $(INIH_LIBS) -lkeyutils -lpthread
+		$(GNUTLS_LIBS) $(NL_LIBS) $(INIH_LIBS) $(MEMCACHED_LIBS) -lkeyutils -lpthread
 $(BUILD)/tests/ktlsd-attack: $(DAEMON_OBJS) $(BUILD)/tests/integration/attack/attack_probe.o \
 			     $(LIBKTLS_A) $(GLUE_A)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(BUILD)/tests/integration/attack/attack_probe.o \
-		$(GLUE_A) $(LIBKTLS_A) $(GNUTLS_LIBS) $(NL_LIBS) $(INIH_LIBS) -lkeyutils -lpthread
+		$(GLUE_A) $(LIBKTLS_A) $(GNUTLS_LIBS) $(NL_LIBS) $(INIH_LIBS) $(MEMCACHED_LIBS) -lkeyutils -lpthread
 $(BUILD)/ktls-bench: $(call obj,$(BENCH_SRCS)) $(LIBKTLS_A) $(GLUE_A) $(SUPPORT_A)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(call obj,$(BENCH_SRCS)) $(GLUE_A) $(LIBKTLS_A) $(SUPPORT_A) \
@@ -179,7 +182,7 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPER_OBJS) $(BUILD)/libk
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJS) $(BUILD)/libktlsd-core.a \
 		$(BUILD)/libktls-tools.a \
 		$(foreach s,$(shell cat tests/unit/$*.wrap 2>/dev/null),-Wl,--wrap=$(s)) \
-		$(GLUE_A) $(LIB_OBJS) $(SUPPORT_A) $(CMOCKA_LIBS) $(GNUTLS_LIBS) $(NL_LIBS) $(INIH_LIBS) -lkeyutils -lpthread
+		$(GLUE_A) $(LIB_OBJS) $(SUPPORT_A) $(CMOCKA_LIBS) $(GNUTLS_LIBS) $(NL_LIBS) $(INIH_LIBS) $(MEMCACHED_LIBS) -lkeyutils -lpthread
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(INTEG_SUPPORT_OBJS) \
 			      $(GLUE_A) $(LIBKTLS_A) $(SUPPORT_A)
 	$(call say,LD,$@)

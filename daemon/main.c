@@ -32,7 +32,12 @@
 #include "process/sandbox.h"
 #include "process/sd_notify.h"
 #include "engine/stats.h"
+#include "sessions/session_db.h"
+#include "sessions/shared_store_daemon.h"
+#include "sessions/ticket_keys.h"
 #include "engine/worker.h"
+#include "sessions/client_cache.h"
+#include "sessions/client_session.h"
 
 #ifndef KTLSD_VERSION
 #define KTLSD_VERSION "0.1.0"
@@ -67,7 +72,23 @@ static void usage(FILE *out)
 		"  -w, --workers N     handshake worker threads (default: one per CPU)\n"
 		"  -d, --debug         debug logging\n"
 		"      --no-netlink    do not serve the kernel's handshake upcall\n"
+		"      --generate-ticket-key FILE  write a new session ticket key file "
+		"(mode 0600) for ticket_key_file, then exit\n"
 		"  -V, --version       print the version\n");
+}
+
+/* --generate-ticket-key FILE: the exit status. */
+static int generate_ticket_key(const char *path)
+{
+	char err[512] = "";
+
+	if (gnutls_global_init() < 0 || ticket_key_generate_file(path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ktlsd: %s\n", err[0] ? err : "cannot generate a ticket key");
+		return 1;
+	}
+	printf("ktlsd: wrote a new ticket key to %s (give every host that shares tickets "
+	       "this file as [global] ticket_key_file)\n", path);
+	return 0;
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
@@ -82,6 +103,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "no-netlink", no_argument, NULL, 'N' },	/* long form only */
+		{ "generate-ticket-key", required_argument, NULL, 'T' },	/* long only */
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -95,6 +117,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'n': o->check_only = 1; break;
 		case 'd': o->debug = 1; break;
 		case 'N': o->no_netlink = 1; break;
+		case 'T': exit(generate_ticket_key(optarg));
 		case 'w':
 			o->workers = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || o->workers > 1024) {
@@ -266,6 +289,8 @@ static void reload(const char *path)
 		return;
 	}
 	cfg_ref_install(ref);
+	client_session_apply_config(ref->cfg);
+	shared_store_daemon_rekey(ref->cfg);	/* ticket_key_file may have rotated */
 	log_info("configuration reloaded from %s", path ? path : "built-in defaults");
 	sd_notify_ready("configuration reloaded");
 }
@@ -397,6 +422,8 @@ int main(int argc, char **argv)
 	log_init("ktlsd", 0, opt.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	if (gnutls_global_init() < 0)
 		fatalx("cannot initialise GnuTLS");
+	if (session_db_init(SESSION_DB_DEFAULT_ENTRIES, SESSION_DB_DEFAULT_BYTES) < 0)
+		fatalx("cannot set up the session cache");
 	if (probe_kernel_ciphers(!opt.check_only) < 0)
 		return 1;
 	cfg = read_config(opt.config_path);
@@ -424,6 +451,9 @@ int main(int argc, char **argv)
 		log_set_level((enum log_level)ref->cfg->log_level);
 	fd_budget_apply(ref->cfg);	/* may clamp max_handshakes, with a warning */
 	cfg_ref_install(ref);
+	client_session_apply_config(ref->cfg);
+	/* after the ticket key (with_creds), before the sandbox: it resolves */
+	shared_store_daemon_start(ref->cfg);
 	socket_path = socket_path_for(&opt, ref->cfg);
 	sfd = signals_open();
 	if (sfd < 0)
@@ -456,11 +486,15 @@ int main(int argc, char **argv)
 	rc = main_loop(listen_fd, sfd, netlink_fd, opt.config_path);
 	sd_notify_stopping();
 	workers_stop();
+	shared_store_daemon_stop();
+	client_cache_clear();		/* wipes the sessions' secrets */
 	if (netlink_fd >= 0)
 		door_netlink_close();	/* after the workers' last DONEs */
 	door_unix_close(listen_fd, socket_path);
 	cfg_ref_install(NULL);		/* drops the last key generation */
 	keyproc_stop();
+	session_db_shutdown();		/* wipes the cached sessions */
+	ticket_keys_wipe();
 	gnutls_global_deinit();
 	return rc < 0 ? 1 : 0;
 }

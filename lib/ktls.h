@@ -190,6 +190,7 @@ enum ktls_option {
 					 * ktls_recv() (client role): ktlsd need not
 					 * wait for TLS 1.3 tickets before handing
 					 * the socket over (see libktls(3)) */
+	KTLS_NO_RESUME = 8,		/* int: 1 = a full handshake, no cached session */
 	/* read after the handshake */
 	KTLS_VERSION = 16,		/* int: enum ktls_version */
 	KTLS_CIPHER = 17,		/* int: enum ktls_cipher */

@@ -30,6 +30,8 @@ enum tlv_shape {
 	SHAPE_COUNTS,	/* struct ktls_status_count[]: (u32, u64)*; u16 count in aux */
 	SHAPE_PROFILES,	/* struct ktls_status_profile[]: (u8 len, name, u64, u64)*;
 			 * u16 count in aux */
+	SHAPE_SESSIONS,	/* struct ktls_status_sessions[]: (u8 len, name, u8 n,
+			 * u64 count[n])*; u16 count in aux */
 };
 
 struct tlv_field {
@@ -38,7 +40,7 @@ struct tlv_field {
 	size_t offset;		/* of the value in the struct */
 	size_t size;		/* of the value's storage in the struct */
 	size_t aux_offset;	/* BYTES/ALPN: u16 length; FIXED: u8 presence flag;
-				 * COUNTS/PROFILES: u16 number of entries */
+				 * COUNTS/PROFILES/SESSIONS: u16 number of entries */
 	uint32_t min, max;	/* U8 only: accepted range */
 	bool always;		/* emitted even when zero, and required on decode */
 };
@@ -64,6 +66,7 @@ static const struct tlv_field request_fields[] = {
 	FIELD(ktls_hs_request, KTLS_TLV_PSK_IDENTITY, SHAPE_STRING, psk_identity),
 	FIELD(ktls_hs_request, KTLS_TLV_TIMEOUT_MS, SHAPE_U32, timeout_ms),
 	FIELD(ktls_hs_request, KTLS_TLV_REQ_FLAGS, SHAPE_U32, flags),
+	FIELD(ktls_hs_request, KTLS_TLV_NO_RESUME, SHAPE_U8, no_resume, .min = 0, .max = 1),
 };
 
 static const struct tlv_field reply_fields[] = {
@@ -110,13 +113,15 @@ static const struct tlv_field status_fields[] = {
 	FIELD(ktls_status_reply, KTLS_TLV_ST_KERNEL_RESERVE, SHAPE_U32, kernel_reserve),
 	FIELD(ktls_status_reply, KTLS_TLV_ST_PER_UID_MAX, SHAPE_U32, per_uid_max),
 	FIELD(ktls_status_reply, KTLS_TLV_ST_FD_LIMIT, SHAPE_U64, fd_limit),
+	FIELD(ktls_status_reply, KTLS_TLV_ST_SESSIONS, SHAPE_SESSIONS, sessions,
+	      .aux_offset = offsetof(struct ktls_status_reply, n_sessions)),
 };
 
 #define N_FIELDS(table) (sizeof(table) / sizeof((table)[0]))
 
-/* The decoder remembers which rows it has seen in a 32-bit mask. */
-_Static_assert(N_FIELDS(request_fields) <= 32 && N_FIELDS(reply_fields) <= 32 &&
-	       N_FIELDS(status_fields) <= 32, "too many fields for the seen-mask");
+/* The decoder remembers which rows it has seen in a 64-bit mask. */
+_Static_assert(N_FIELDS(request_fields) <= 64 && N_FIELDS(reply_fields) <= 64 &&
+	       N_FIELDS(status_fields) <= 64, "too many fields for the seen-mask");
 /* A TLV length is a u16; every field must be expressible. */
 _Static_assert(KTLS_PEER_CERT_MAX <= UINT16_MAX && KTLS_ALPN_MAX <= UINT16_MAX,
 	       "field larger than a TLV can carry");
@@ -124,11 +129,14 @@ _Static_assert(KTLS_PEER_CERT_MAX <= UINT16_MAX && KTLS_ALPN_MAX <= UINT16_MAX,
 #define TLV_HDR_LEN 4
 #define COUNT_WIRE_LEN 12		/* u32 key, u64 count */
 #define PROFILE_COUNTS_WIRE_LEN 16	/* u64 ok, u64 failed, after the name */
+#define SESSION_COUNTS_WIRE_LEN (1 + 8 * KTLS_STATUS_SESSION_COUNTERS)	/* as sent */
 
 /* A whole status list must fit one TLV. */
 _Static_assert(KTLS_STATUS_MAX_PROFILES * (1 + (KTLS_STATUS_NAME_MAX - 1) +
 					   PROFILE_COUNTS_WIRE_LEN) <= UINT16_MAX &&
-	       KTLS_STATUS_MAX_FAILURES * COUNT_WIRE_LEN <= UINT16_MAX,
+	       KTLS_STATUS_MAX_FAILURES * COUNT_WIRE_LEN <= UINT16_MAX &&
+	       KTLS_STATUS_MAX_PROFILES * (1 + (KTLS_STATUS_NAME_MAX - 1) +
+					   SESSION_COUNTS_WIRE_LEN) <= UINT16_MAX,
 	       "status list larger than a TLV can carry");
 
 /* ---- big-endian helpers ---------------------------------------------------- */
@@ -233,12 +241,28 @@ static const struct ktls_status_profile *profiles_in(const struct tlv_field *f,
 	return (const struct ktls_status_profile *)(const void *)(base + f->offset);
 }
 
+static const struct ktls_status_sessions *sessions_in(const struct tlv_field *f,
+						       const uint8_t *base)
+{
+	return (const struct ktls_status_sessions *)(const void *)(base + f->offset);
+}
+
+/* The name of a PROFILES or SESSIONS list entry. */
+static const char *entry_name(const struct tlv_field *f, const uint8_t *base, size_t i)
+{
+	return f->shape == SHAPE_SESSIONS ? sessions_in(f, base)[i].name :
+					    profiles_in(f, base)[i].name;
+}
+
 /* The wire length of a list; -EINVAL for what the decoder would refuse:
  * more entries than the array holds, an empty or unterminated name. */
 static int list_wire_len(const struct tlv_field *f, const uint8_t *base, size_t *len)
 {
 	size_t n = list_entries(f, base), name_len;
-	const struct ktls_status_profile *profiles;
+	size_t entry_size = f->shape == SHAPE_SESSIONS ? sizeof(struct ktls_status_sessions) :
+							 sizeof(struct ktls_status_profile);
+	size_t counts_len = f->shape == SHAPE_SESSIONS ? SESSION_COUNTS_WIRE_LEN :
+							 PROFILE_COUNTS_WIRE_LEN;
 
 	*len = 0;
 	if (f->shape == SHAPE_COUNTS) {
@@ -247,14 +271,13 @@ static int list_wire_len(const struct tlv_field *f, const uint8_t *base, size_t 
 		*len = n * COUNT_WIRE_LEN;
 		return 0;
 	}
-	if (n > f->size / sizeof(struct ktls_status_profile))
+	if (n > f->size / entry_size)
 		return -EINVAL;
-	profiles = profiles_in(f, base);
 	for (size_t i = 0; i < n; i++) {
-		name_len = strnlen(profiles[i].name, sizeof(profiles[i].name));
-		if (name_len == 0 || name_len == sizeof(profiles[i].name))
+		name_len = strnlen(entry_name(f, base, i), KTLS_STATUS_NAME_MAX);
+		if (name_len == 0 || name_len == KTLS_STATUS_NAME_MAX)
 			return -EINVAL;
-		*len += 1 + name_len + PROFILE_COUNTS_WIRE_LEN;
+		*len += 1 + name_len + counts_len;
 	}
 	return 0;
 }
@@ -270,10 +293,16 @@ static void put_list(const struct tlv_field *f, const uint8_t *base, uint8_t *ou
 			out += COUNT_WIRE_LEN;
 			continue;
 		}
-		name_len = strlen(profiles_in(f, base)[i].name);
+		name_len = strlen(entry_name(f, base, i));
 		*out = (uint8_t)name_len;
-		memcpy(out + 1, profiles_in(f, base)[i].name, name_len);
+		memcpy(out + 1, entry_name(f, base, i), name_len);
 		out += 1 + name_len;
+		if (f->shape == SHAPE_SESSIONS) {
+			*out++ = KTLS_STATUS_SESSION_COUNTERS;
+			for (size_t c = 0; c < KTLS_STATUS_SESSION_COUNTERS; c++, out += 8)
+				put_u64(out, sessions_in(f, base)[i].count[c]);
+			continue;
+		}
 		put_u64(out, profiles_in(f, base)[i].ok);
 		put_u64(out + 8, profiles_in(f, base)[i].failed);
 		out += PROFILE_COUNTS_WIRE_LEN;
@@ -321,11 +350,42 @@ static int store_profiles(const struct tlv_field *f, const uint8_t *value, size_
 	return (int)n;
 }
 
+/* A newer sender may carry more counters than we know (kept: the first
+ * KTLS_STATUS_SESSION_COUNTERS), an older one fewer (the rest stay 0). */
+static int store_sessions(const struct tlv_field *f, const uint8_t *value, size_t len,
+			  uint8_t *base)
+{
+	struct ktls_status_sessions *sessions =
+		(struct ktls_status_sessions *)(void *)(base + f->offset);
+	size_t off = 0, n = 0, name_len, n_counts;
+
+	while (off < len) {
+		if (n == f->size / sizeof(*sessions))
+			return -EBADMSG;
+		name_len = value[off];
+		if (name_len == 0 || name_len >= sizeof(sessions[n].name) ||
+		    len - off - 1 < name_len + 1 || memchr(value + off + 1, '\0', name_len))
+			return -EBADMSG;
+		memcpy(sessions[n].name, value + off + 1, name_len);
+		sessions[n].name[name_len] = '\0';
+		off += 1 + name_len;
+		n_counts = value[off++];
+		if ((len - off) / 8 < n_counts)
+			return -EBADMSG;
+		for (size_t c = 0; c < n_counts; c++, off += 8)
+			if (c < KTLS_STATUS_SESSION_COUNTERS)
+				sessions[n].count[c] = get_u64(value + off);
+		n++;
+	}
+	return (int)n;
+}
+
 static int store_list(const struct tlv_field *f, const uint8_t *value, size_t len,
 		      uint8_t *base)
 {
 	int n = f->shape == SHAPE_COUNTS ? store_counts(f, value, len, base) :
-					   store_profiles(f, value, len, base);
+		f->shape == SHAPE_SESSIONS ? store_sessions(f, value, len, base) :
+					     store_profiles(f, value, len, base);
 	uint16_t n16;
 
 	if (n < 0)
@@ -426,6 +486,7 @@ static int field_view(const struct tlv_field *f, const uint8_t *base, struct fie
 		return 0;
 	case SHAPE_COUNTS:
 	case SHAPE_PROFILES:
+	case SHAPE_SESSIONS:
 		return list_wire_len(f, base, &view->len);
 	}
 	return -EINVAL;
@@ -453,6 +514,7 @@ static void put_value(const struct tlv_field *f, const struct field_view *view,
 		return;
 	case SHAPE_COUNTS:
 	case SHAPE_PROFILES:
+	case SHAPE_SESSIONS:
 		put_list(f, base, out);
 		return;
 	case SHAPE_U8:
@@ -556,6 +618,7 @@ static int store_value(const struct tlv_field *f, const uint8_t *value, size_t l
 		return 0;
 	case SHAPE_COUNTS:
 	case SHAPE_PROFILES:
+	case SHAPE_SESSIONS:
 		return store_list(f, value, len, base);
 	case SHAPE_STRING:
 		if (len >= f->size || memchr(value, '\0', len))
@@ -586,13 +649,13 @@ static int store_value(const struct tlv_field *f, const uint8_t *value, size_t l
 
 /* Only the role of a request and the status of a reply are mandatory: a
  * message without them cannot be acted upon. */
-static bool required_seen(const struct tlv_field *fields, size_t n_fields, uint32_t seen)
+static bool required_seen(const struct tlv_field *fields, size_t n_fields, uint64_t seen)
 {
 	for (size_t i = 0; i < n_fields; i++) {
 		bool required = fields[i].type == KTLS_TLV_ROLE ||
 				fields[i].type == KTLS_TLV_STATUS;
 
-		if (required && !(seen & (UINT32_C(1) << i)))
+		if (required && !(seen & (UINT64_C(1) << i)))
 			return false;
 	}
 	return true;
@@ -602,7 +665,7 @@ static int decode_tlvs(const struct tlv_field *fields, size_t n_fields, const ui
 		       size_t len, uint8_t *base)
 {
 	size_t off = KTLS_MSG_HDR_LEN, index = 0;
-	uint32_t seen = 0;
+	uint64_t seen = 0;
 
 	while (off < len) {
 		const struct tlv_field *f;
@@ -619,9 +682,9 @@ static int decode_tlvs(const struct tlv_field *fields, size_t n_fields, const ui
 		if (!f && (type & KTLS_TLV_CRITICAL))
 			return -EBADMSG;
 		if (f) {
-			if (seen & (UINT32_C(1) << index))
+			if (seen & (UINT64_C(1) << index))
 				return -EBADMSG;
-			seen |= UINT32_C(1) << index;
+			seen |= UINT64_C(1) << index;
 			if (store_value(f, buf + off, value_len, base) < 0)
 				return -EBADMSG;
 		}

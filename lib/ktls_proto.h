@@ -51,6 +51,9 @@ enum ktls_tlv {
 	KTLS_TLV_TIMEOUT_MS = 7,			/* u32 */
 	KTLS_TLV_REQ_FLAGS = 8,				/* u32: KTLS_REQ_* bits; unknown
 							 * bits are ignored, so not critical */
+	KTLS_TLV_NO_RESUME = 9,				/* u8 1: offer no cached session;
+							 * not critical: a daemon that does
+							 * not know it never resumes */
 
 	KTLS_TLV_STATUS = 32,				/* u32: 0 or a positive errno */
 	KTLS_TLV_REASON = 33,				/* string */
@@ -87,6 +90,10 @@ enum ktls_tlv {
 	KTLS_TLV_ST_KERNEL_RESERVE = 83,		/* u32: of those, kernel only */
 	KTLS_TLV_ST_PER_UID_MAX = 84,			/* u32: in flight per app uid */
 	KTLS_TLV_ST_FD_LIMIT = 85,			/* u64: soft RLIMIT_NOFILE */
+	/* session resumption (ktlsd's daemon/sessions/), 100-109 */
+	KTLS_TLV_ST_SESSIONS = 100,			/* list of (u8 len, name, u8 n,
+							 * u64 count[n]): per profile, the
+							 * counters in the order below */
 };
 
 #define KTLS_NAME_MAX 256	/* server name, profile, identity (incl. NUL) */
@@ -106,6 +113,7 @@ struct ktls_hs_request {
 	uint8_t verify;			/* enum ktls_verify */
 	uint32_t timeout_ms;		/* 0: the profile's default */
 	uint32_t flags;			/* KTLS_REQ_* */
+	uint8_t no_resume;		/* 1: a full handshake (client session cache) */
 	char server_name[KTLS_NAME_MAX];
 	char profile[KTLS_NAME_MAX];
 	char psk_identity[KTLS_NAME_MAX];
@@ -158,6 +166,24 @@ struct ktls_status_profile {
 	uint64_t ok, failed;
 };
 
+/* Session counters per profile, in this order on the wire.  A sender with
+ * more counters than a receiver knows is fine: the receiver keeps the first
+ * KTLS_STATUS_SESSION_COUNTERS and skips the rest; fewer read as 0. */
+enum ktls_status_session_counter {
+	KTLS_SESSION_RESUMED,		/* handshakes that resumed a session */
+	KTLS_SESSION_FULL,		/* handshakes that did not */
+	KTLS_SESSION_CACHE_HIT,		/* a cached session found */
+	KTLS_SESSION_CACHE_MISS,	/* looked up, none usable */
+	KTLS_SESSION_CACHE_EVICT,	/* dropped unused: room, age, reload */
+	KTLS_SESSION_STORE_ERROR,	/* the shared store failed or timed out */
+};
+#define KTLS_STATUS_SESSION_COUNTERS 6
+
+struct ktls_status_sessions {
+	char name[KTLS_STATUS_NAME_MAX];
+	uint64_t count[KTLS_STATUS_SESSION_COUNTERS];
+};
+
 /* Counters are since the daemon started.  The latency histogram is NOT
  * cumulative: latency[i].count handshakes took more than latency[i-1].key
  * and at most latency[i].key ms. */
@@ -180,6 +206,8 @@ struct ktls_status_reply {
 	uint64_t refused_busy, accept_no_fd;	/* since start */
 	uint32_t max_handshakes, kernel_reserve, per_uid_max;	/* limits in force */
 	uint64_t fd_limit;
+	struct ktls_status_sessions sessions[KTLS_STATUS_MAX_PROFILES];
+	uint16_t n_sessions;
 };
 
 /* Encoders return the message length, or -errno (-EMSGSIZE, -EINVAL).

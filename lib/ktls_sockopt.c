@@ -67,6 +67,7 @@ struct sock_entry {
 	int verify;
 	int timeout_ms;
 	int recv_tickets;		/* KTLS_RECV_TICKETS */
+	int no_resume;
 	/* the last handshake: results on success, error on failure */
 	struct sock_results *results;
 	char error[KTLS_REASON_MAX];
@@ -240,6 +241,7 @@ int ktls_store_begin(int fd, enum ktls_role role, struct ktls_hs_request *req)
 		req->timeout_ms = (uint32_t)e->timeout_ms;
 		if (e->recv_tickets)
 			req->flags |= KTLS_REQ_RECV_TICKETS;
+		req->no_resume = (uint8_t)e->no_resume;
 		memcpy(req->server_name, e->server_name, sizeof(req->server_name));
 		memcpy(req->profile, e->profile, sizeof(req->profile));
 		memcpy(req->psk_identity, e->psk_identity, sizeof(req->psk_identity));
@@ -407,6 +409,8 @@ static int parse_option(int optname, const void *optval, socklen_t optlen,
 				 "KTLS_HANDSHAKE_TIMEOUT");
 	case KTLS_RECV_TICKETS:
 		return parse_int(optval, optlen, 0, 1, &v->number, "KTLS_RECV_TICKETS");
+	case KTLS_NO_RESUME:
+		return parse_int(optval, optlen, 0, 1, &v->number, "KTLS_NO_RESUME");
 	case KTLS_VERSION:
 	case KTLS_CIPHER:
 	case KTLS_ALPN_SELECTED:
@@ -448,6 +452,9 @@ static void apply_option(struct sock_entry *e, int optname, const struct staged_
 		break;
 	case KTLS_RECV_TICKETS:
 		e->recv_tickets = v->number;
+		break;
+	case KTLS_NO_RESUME:
+		e->no_resume = v->number;
 		break;
 	}
 }
@@ -556,6 +563,7 @@ static int get_result(const struct sock_results *r, int optname, void *optval,
 	case KTLS_PSK_IDENTITY:
 	case KTLS_HANDSHAKE_TIMEOUT:
 	case KTLS_RECV_TICKETS:
+	case KTLS_NO_RESUME:
 	case KTLS_ERROR:
 		break;	/* not results; get_option handles them */
 	}
@@ -580,6 +588,8 @@ static int get_option(const struct sock_entry *e, int optname, void *optval,
 		return put_int(optval, optlen, e->timeout_ms);
 	case KTLS_RECV_TICKETS:
 		return put_int(optval, optlen, e->recv_tickets);
+	case KTLS_NO_RESUME:
+		return put_int(optval, optlen, e->no_resume);
 	case KTLS_ERROR:
 		return put_string(optval, optlen, e->error);
 	case KTLS_VERSION:

@@ -53,6 +53,7 @@ struct get_options {
 	const char *alpn;
 	const char *profile;
 	int insecure;
+	int no_resume;		/* a full handshake, not a session ktlsd kept */
 	int timeout_ms;
 	int timeout_given;	/* else the profile's handshake timeout applies */
 };
@@ -121,6 +122,7 @@ static void print_help(void)
 	       "      --alpn LIST     ALPN protocols to offer (default: " DEFAULT_ALPN ")\n"
 	       "      --profile NAME  ktlsd client profile (its ca_file decides trust)\n"
 	       "  -k, --insecure      do not verify the server (the profile must allow it)\n"
+	       "      --no-resume     a full handshake: do not resume a session ktlsd kept\n"
 	       "      --timeout MS    give up when connecting, the handshake or any read\n"
 	       "                      or write stalls this long (default %d)\n"
 	       "\nNegotiated parameters go to stderr.  Exit status: 0 HTTP 2xx, 1 other\n"
@@ -128,7 +130,7 @@ static void print_help(void)
 	       DEFAULT_TIMEOUT_MS);
 }
 
-enum { OPT_SNI = 256, OPT_CAFILE, OPT_ALPN, OPT_PROFILE, OPT_TIMEOUT };
+enum { OPT_SNI = 256, OPT_CAFILE, OPT_ALPN, OPT_PROFILE, OPT_TIMEOUT, OPT_NO_RESUME };
 
 /* Returns -1 to go on, else the exit status. */
 static int parse_options(int argc, char **argv, struct get_options *opt)
@@ -140,6 +142,7 @@ static int parse_options(int argc, char **argv, struct get_options *opt)
 		{ "alpn", required_argument, NULL, OPT_ALPN },
 		{ "profile", required_argument, NULL, OPT_PROFILE },
 		{ "insecure", no_argument, NULL, 'k' },
+		{ "no-resume", no_argument, NULL, OPT_NO_RESUME },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -156,6 +159,7 @@ static int parse_options(int argc, char **argv, struct get_options *opt)
 		case OPT_ALPN: opt->alpn = optarg; break;
 		case OPT_PROFILE: opt->profile = optarg; break;
 		case 'k': opt->insecure = 1; break;
+		case OPT_NO_RESUME: opt->no_resume = 1; break;
 		case OPT_TIMEOUT:
 			if (parse_timeout(optarg, &opt->timeout_ms) < 0)
 				return usage_error("--timeout wants milliseconds (a positive number)");
@@ -380,6 +384,12 @@ static int set_handshake_options(int fd, const struct get_options *opt, const st
 	if (opt->insecure &&
 	    ktls_setsockopt(fd, SOL_KTLS, KTLS_VERIFY, &verify_none, sizeof(verify_none)) < 0) {
 		fprintf(stderr, "ktls get: --insecure: %s\n", ktls_errmsg());
+		return -1;
+	}
+	if (opt->no_resume &&
+	    ktls_setsockopt(fd, SOL_KTLS, KTLS_NO_RESUME, &opt->no_resume,
+			    sizeof(opt->no_resume)) < 0) {
+		fprintf(stderr, "ktls get: --no-resume: %s\n", ktls_errmsg());
 		return -1;
 	}
 	return 0;

@@ -211,6 +211,33 @@ static void print_limits(const struct ktls_status_reply *st)
 	       (unsigned long long)st->accept_no_fd);
 }
 
+/* Names of the session counters, in wire order (ktls_proto.h): the column
+ * heads here and the Prometheus "event" label. */
+static const char *const session_counter_names[KTLS_STATUS_SESSION_COUNTERS] = {
+	[KTLS_SESSION_RESUMED] = "resumed",
+	[KTLS_SESSION_FULL] = "full",
+	[KTLS_SESSION_CACHE_HIT] = "cache_hit",
+	[KTLS_SESSION_CACHE_MISS] = "cache_miss",
+	[KTLS_SESSION_CACHE_EVICT] = "cache_evict",
+	[KTLS_SESSION_STORE_ERROR] = "store_error",
+};
+
+static void print_sessions(const struct ktls_status_reply *st)
+{
+	if (!st->n_sessions)
+		return;
+	printf("sessions:   %-24s", "PROFILE");
+	for (unsigned c = 0; c < KTLS_STATUS_SESSION_COUNTERS; c++)
+		printf(" %11s", session_counter_names[c]);
+	printf("\n");
+	for (unsigned i = 0; i < st->n_sessions; i++) {
+		printf("            %-24s", st->sessions[i].name);
+		for (unsigned c = 0; c < KTLS_STATUS_SESSION_COUNTERS; c++)
+			printf(" %11llu", (unsigned long long)st->sessions[i].count[c]);
+		printf("\n");
+	}
+}
+
 static void print_text(const struct ktls_status_reply *st)
 {
 	printf("ktlsd %s, up ", st->daemon_version[0] ? st->daemon_version : "(unknown version)");
@@ -239,6 +266,7 @@ static void print_text(const struct ktls_status_reply *st)
 			       (unsigned long long)st->profiles[i].ok,
 			       (unsigned long long)st->profiles[i].failed);
 	}
+	print_sessions(st);
 }
 
 /* ---- Prometheus text format 0.0.4 ---- */
@@ -348,6 +376,17 @@ static void print_prometheus(const struct ktls_status_reply *st)
 		printf("ktlsd_profile_handshakes_total{profile=\"");
 		print_label_value(st->profiles[i].name);
 		printf("\",result=\"failed\"} %llu\n", (unsigned long long)st->profiles[i].failed);
+	}
+	metric_header("ktlsd_session_events_total", "counter",
+		      "Session resumption by profile: resumed and full handshakes, session "
+		      "cache hits, misses, evictions, shared store errors.");
+	for (unsigned i = 0; i < st->n_sessions; i++) {
+		for (unsigned c = 0; c < KTLS_STATUS_SESSION_COUNTERS; c++) {
+			printf("ktlsd_session_events_total{profile=\"");
+			print_label_value(st->sessions[i].name);
+			printf("\",event=\"%s\"} %llu\n", session_counter_names[c],
+			       (unsigned long long)st->sessions[i].count[c]);
+		}
 	}
 }
 

@@ -36,6 +36,8 @@
 #define DEFAULT_PROFILE_NAME "default"
 #define DEFAULT_MAX_HANDSHAKES 16384	/* the design's 10,000 in flight, with room */
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
+#define DEFAULT_SESSION_CACHE_ENTRIES 1024	/* = CLIENT_CACHE_DEFAULT_ENTRIES */
+#define DEFAULT_SESSION_CACHE_BYTES (4u << 20)	/* 4 MiB */
 
 /* Where things were said, for errors found after the whole file is read.
  * 0: not set. */
@@ -115,6 +117,8 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->group);
 	free(cfg->client_profile);
 	free(cfg->server_profile);
+	free(cfg->session_store_servers);
+	free(cfg->ticket_key_file);
 	free(cfg->kernel.client_profile);
 	free(cfg->kernel.server_profile);
 	for (size_t i = 0; i < cfg->kernel.n_keyrings; i++)
@@ -139,6 +143,9 @@ static struct cfg *cfg_new_with_globals(void)
 	cfg->handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
 	cfg->log_syslog = 0;
 	cfg->log_level = LOG_LVL_INFO;
+	cfg->session_store_timeout_ms = CFG_STORE_DEFAULT_TIMEOUT_MS;
+	cfg->session_cache_entries = DEFAULT_SESSION_CACHE_ENTRIES;
+	cfg->session_cache_bytes = DEFAULT_SESSION_CACHE_BYTES;
 	return cfg;
 }
 
@@ -175,6 +182,9 @@ static int cfg_load_defaults(struct cfg **out, char *reason, size_t reason_len)
 	p->verify = KTLS_VERIFY_REQUIRED;
 	p->handshake_timeout_ms = cfg->handshake_timeout_ms;
 	p->ticket_wait_ms = CFG_TICKET_WAIT_AUTO;
+	p->session_tickets = p->session_ids = 1;
+	p->session_lifetime_s = CFG_SESSION_LIFETIME_DEFAULT;
+	p->session_cache = 1;
 	*out = cfg;
 	return 0;
 }
@@ -401,6 +411,11 @@ static void check_profile_credentials(struct parser *ps, const struct cfg_profil
 	if (!(p->roles & CFG_ROLE_SERVER) && p->n_server_names)
 		parse_error_at(ps, at->key[P_SERVER_NAMES], -EINVAL,
 			       "server_names needs role = server or both in [profile %s]", p->name);
+	/* A client whose priority has PSK key exchanges would offer them
+	 * (see creds.c): only a pure server profile may opt in. */
+	if (p->resumption_psk_only && p->roles != CFG_ROLE_SERVER)
+		parse_error_at(ps, at->key[P_RESUMPTION_PSK_ONLY], -EINVAL,
+			       "resumption_psk_only needs role = server in [profile %s]", p->name);
 }
 
 /* A role-specific default when verify is not set; a profile serving both
@@ -415,6 +430,16 @@ static void apply_profile_defaults(const struct cfg *cfg, struct cfg_profile *p,
 		p->handshake_timeout_ms = cfg->handshake_timeout_ms;
 	if (!at->key[P_TICKET_WAIT])
 		p->ticket_wait_ms = CFG_TICKET_WAIT_AUTO;
+	/* Resumption on: tickets are stateless and TLS 1.3 resumption keeps
+	 * (EC)DHE, so forward secrecy holds; see ktlsd.conf(5). */
+	if (!at->key[P_SESSION_TICKETS])
+		p->session_tickets = 1;
+	if (!at->key[P_SESSION_IDS])
+		p->session_ids = 1;
+	if (!at->key[P_SESSION_LIFETIME])
+		p->session_lifetime_s = CFG_SESSION_LIFETIME_DEFAULT;
+	if (!at->key[P_SESSION_CACHE])
+		p->session_cache = 1;
 	if (!at->key[P_VERIFY])
 		p->verify = p->roles == CFG_ROLE_CLIENT ? KTLS_VERIFY_REQUIRED :
 			    p->roles == CFG_ROLE_SERVER ? KTLS_VERIFY_NONE : KTLS_VERIFY_DEFAULT;
@@ -512,6 +537,9 @@ static void finish_config(struct parser *ps)
 		apply_acl_default(&cfg->profiles[i]);
 	}
 	check_server_names_unique(ps);
+	if (cfg->session_store == CFG_STORE_MEMCACHED && !cfg->session_store_servers)
+		parse_error_at(ps, ps->global_key_line[G_SESSION_STORE], -EINVAL,
+			       "session_store = memcached needs session_store_servers = HOST:PORT");
 	resolve_role_default(ps, &cfg->client_profile, CFG_ROLE_CLIENT, G_CLIENT_PROFILE);
 	resolve_role_default(ps, &cfg->server_profile, CFG_ROLE_SERVER, G_SERVER_PROFILE);
 	/* [kernel]'s are checked only: unset, they follow [global]'s. */

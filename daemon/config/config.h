@@ -25,6 +25,8 @@
 #define CFG_LIMIT_AUTO ((unsigned)-1)	/* a limit derived from the others (admission.c) */
 #define CFG_SIGNERS_AUTO 0		/* signers: one per worker (keyproc.c) */
 #define CFG_SIGNERS_MAX 64		/* = KP_SIGNERS_MAX */
+#define CFG_SESSION_LIFETIME_DEFAULT 3600	/* s: server tickets and session IDs */
+#define CFG_SESSION_LIFETIME_MAX 604800		/* s: RFC 8446 4.6.1, seven days */
 
 struct creds;	/* creds.h: GnuTLS credentials built from a profile */
 
@@ -55,6 +57,13 @@ struct cfg_profile {
 	int acl_default;		/* key or PSK, no ACL: root and ktlsd's ids only */
 	unsigned handshake_timeout_ms;
 	int ticket_wait_ms;		/* client, TLS 1.3: CFG_TICKET_WAIT_AUTO or a fixed wait */
+	/* Server resumption (sessions/server_resume.c): issue and accept
+	 * tickets (TLS 1.2 RFC 5077 and TLS 1.3), keep TLS 1.2 session IDs,
+	 * for session_lifetime_s; PSK-only (no (EC)DHE) TLS 1.3 resumption
+	 * only when resumption_psk_only. */
+	int session_tickets, session_ids, resumption_psk_only;
+	unsigned session_lifetime_s;
+	int session_cache;		/* client: keep and resume sessions (sessions/) */
 	struct creds *creds;		/* filled by creds_load_all() */
 };
 
@@ -66,6 +75,9 @@ struct cfg_kernel {
 	size_t n_keyrings;
 };
 
+enum cfg_session_store { CFG_STORE_NONE, CFG_STORE_MEMCACHED };
+#define CFG_STORE_DEFAULT_TIMEOUT_MS 100
+
 struct cfg {
 	char *path;			/* NULL when running on built-in defaults */
 	char *socket_path;
@@ -76,13 +88,21 @@ struct cfg {
 	unsigned max_handshakes_per_uid;	/* in flight per application uid */
 	unsigned max_waiting_per_uid;		/* connections yet to send a request */
 	unsigned kernel_reserve;		/* of max_handshakes, only for the kernel */
+	/* The client session cache (sessions/client_cache.h), host-wide */
+	unsigned session_cache_entries;		/* 0: off */
+	unsigned session_cache_bytes;
 	unsigned handshake_timeout_ms;	/* default for profiles */
 	int log_syslog;
 	int log_level;			/* enum log_level */
 	char *user, *group;		/* drop to these when started as root */
 	char *client_profile;		/* used by client requests naming none */
 	char *server_profile;		/* server requests with no profile and no SNI match */
+	char *ticket_key_file;		/* NULL: a random ticket key per process */
 	struct cfg_kernel kernel;
+	/* the shared TLS 1.2 session store (sessions/shared_store.h) */
+	enum cfg_session_store session_store;
+	char *session_store_servers;	/* "HOST:PORT[,...]" as written */
+	unsigned session_store_timeout_ms;
 	struct cfg_profile *profiles;
 	size_t n_profiles;
 };

@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "config/config_internal.h"
 #include "process/log.h"
+#include "sessions/shared_store.h"
 
 #define MAX_WORKERS 1024
 #define MAX_MAX_HANDSHAKES 1000000
@@ -234,6 +235,44 @@ static int set_global_timeout(void *target, const char *value, char *reason, siz
 			     reason_len);
 }
 
+/* [global] the shared session store (sessions/shared_store.h) */
+
+static int set_session_store(void *target, const char *value, char *reason, size_t reason_len)
+{
+	struct cfg *cfg = target;
+
+	if (strcmp(value, "none") == 0)
+		cfg->session_store = CFG_STORE_NONE;
+	else if (strcmp(value, "memcached") == 0)
+		cfg->session_store = CFG_STORE_MEMCACHED;
+	else
+		return reason_fail(reason, reason_len, -EINVAL, "\"%s\" is not none or memcached",
+				   value);
+	return 0;
+}
+
+/* Checked here (syntax); resolved when the store opens. */
+static int set_session_store_servers(void *target, const char *value, char *reason,
+				     size_t reason_len)
+{
+	struct shared_store_server list[SHARED_STORE_SERVERS_MAX];
+	size_t n;
+	int rc = shared_store_parse_servers(value, list, SHARED_STORE_SERVERS_MAX, &n, reason,
+					    reason_len);
+
+	if (rc < 0)
+		return rc;
+	return set_string(&((struct cfg *)target)->session_store_servers, value, reason,
+			  reason_len);
+}
+
+static int set_session_store_timeout(void *target, const char *value, char *reason,
+				     size_t reason_len)
+{
+	return parse_timeout(value, &((struct cfg *)target)->session_store_timeout_ms, reason,
+			     reason_len);
+}
+
 /* [global] denial-of-service limits: "auto" (derived from max_handshakes
  * and the fd limit by admission.c) or a number. */
 
@@ -274,6 +313,25 @@ static int set_max_waiting_per_uid(void *target, const char *value, char *reason
 static int set_kernel_reserve(void *target, const char *value, char *reason, size_t reason_len)
 {
 	return parse_limit(value, 0, &((struct cfg *)target)->kernel_reserve, reason, reason_len);
+}
+
+/* The client session cache's bounds: entries (0 turns it off) and bytes of
+ * session data and peer certificates held. */
+#define MAX_SESSION_CACHE_ENTRIES 1000000u
+#define MAX_SESSION_CACHE_BYTES (1u << 30)
+
+static int set_session_cache_entries(void *target, const char *value, char *reason,
+				     size_t reason_len)
+{
+	return parse_count(value, 0, MAX_SESSION_CACHE_ENTRIES,
+			   &((struct cfg *)target)->session_cache_entries, reason, reason_len);
+}
+
+static int set_session_cache_bytes(void *target, const char *value, char *reason,
+				     size_t reason_len)
+{
+	return parse_count(value, 4096, MAX_SESSION_CACHE_BYTES,
+			   &((struct cfg *)target)->session_cache_bytes, reason, reason_len);
 }
 
 static int set_log(void *target, const char *value, char *reason, size_t reason_len)
@@ -669,10 +727,80 @@ static int set_psk_fallback(void *target, const char *value, char *reason, size_
 	return 0;
 }
 
+/* "on" (the default) or "off": keep the sessions this client profile
+ * receives and resume with them (sessions/client_cache.h). */
+static int set_session_cache(void *target, const char *value, char *reason, size_t reason_len)
+{
+	struct cfg_profile *p = target;
+
+	if (strcmp(value, "on") == 0)
+		p->session_cache = 1;
+	else if (strcmp(value, "off") == 0)
+		p->session_cache = 0;
+	else
+		return reason_fail(reason, reason_len, -EINVAL, "\"%s\" is not on or off", value);
+	return 0;
+}
+
 static int set_profile_timeout(void *target, const char *value, char *reason, size_t reason_len)
 {
 	return parse_timeout(value, &((struct cfg_profile *)target)->handshake_timeout_ms,
 			     reason, reason_len);
+}
+
+/* ---- server resumption ---- */
+
+static int set_ticket_key_file(void *target, const char *value, char *reason, size_t reason_len)
+{
+	return set_path(&((struct cfg *)target)->ticket_key_file, value, reason, reason_len);
+}
+
+static int parse_on_off(const char *value, int *out, char *reason, size_t reason_len)
+{
+	if (strcmp(value, "on") == 0 || strcmp(value, "yes") == 0)
+		*out = 1;
+	else if (strcmp(value, "off") == 0 || strcmp(value, "no") == 0)
+		*out = 0;
+	else
+		return reason_fail(reason, reason_len, -EINVAL, "\"%s\" is not on or off", value);
+	return 0;
+}
+
+static int set_session_tickets(void *target, const char *value, char *reason, size_t reason_len)
+{
+	return parse_on_off(value, &((struct cfg_profile *)target)->session_tickets, reason,
+			    reason_len);
+}
+
+static int set_session_ids(void *target, const char *value, char *reason, size_t reason_len)
+{
+	return parse_on_off(value, &((struct cfg_profile *)target)->session_ids, reason,
+			    reason_len);
+}
+
+static int set_resumption_psk_only(void *target, const char *value, char *reason, size_t reason_len)
+{
+	return parse_on_off(value, &((struct cfg_profile *)target)->resumption_psk_only, reason,
+			    reason_len);
+}
+
+/* Seconds (a plain number, or with "s"), 1 to seven days. */
+static int set_session_lifetime(void *target, const char *value, char *reason, size_t reason_len)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(value, &end, 10);
+	if (end != value && *end == 's')
+		end++;
+	if (errno || end == value || *end || value[0] == '-' || v == 0 ||
+	    v > CFG_SESSION_LIFETIME_MAX)
+		return reason_fail(reason, reason_len, -EINVAL,
+				   "\"%s\" is not a number of seconds from 1 to %u", value,
+				   CFG_SESSION_LIFETIME_MAX);
+	((struct cfg_profile *)target)->session_lifetime_s = (unsigned)v;
+	return 0;
 }
 
 /* ---- key tables ---- */
@@ -693,6 +821,12 @@ const struct key_def global_keys[G_COUNT] = {
 	[G_MAX_WAITING_PER_UID] = { "max_waiting_per_uid", set_max_waiting_per_uid },
 	[G_KERNEL_RESERVE] = { "kernel_reserve", set_kernel_reserve },
 	[G_SIGNERS] = { "signers", set_signers },
+	[G_SESSION_STORE] = { "session_store", set_session_store },
+	[G_SESSION_STORE_SERVERS] = { "session_store_servers", set_session_store_servers },
+	[G_SESSION_STORE_TIMEOUT] = { "session_store_timeout", set_session_store_timeout },
+	[G_TICKET_KEY_FILE] = { "ticket_key_file", set_ticket_key_file },
+	[G_SESSION_CACHE_ENTRIES] = { "session_cache_entries", set_session_cache_entries },
+	[G_SESSION_CACHE_BYTES] = { "session_cache_bytes", set_session_cache_bytes },
 };
 
 const struct key_def kernel_keys[K_COUNT] = {
@@ -716,6 +850,11 @@ const struct key_def profile_keys[P_COUNT] = {
 	[P_HANDSHAKE_TIMEOUT] = { "handshake_timeout", set_profile_timeout },
 	[P_TICKET_WAIT] = { "ticket_wait", set_ticket_wait },
 	[P_PSK_FALLBACK] = { "psk_fallback", set_psk_fallback },
+	[P_SESSION_TICKETS] = { "session_tickets", set_session_tickets },
+	[P_SESSION_IDS] = { "session_ids", set_session_ids },
+	[P_SESSION_LIFETIME] = { "session_lifetime", set_session_lifetime },
+	[P_RESUMPTION_PSK_ONLY] = { "resumption_psk_only", set_resumption_psk_only },
+	[P_SESSION_CACHE] = { "session_cache", set_session_cache },
 };
 
 /* ---- key names, for tests that hold the documentation to the parser ---- */

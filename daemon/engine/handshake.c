@@ -9,11 +9,23 @@
  * when the handshake ends nothing past the peer's Finished has left the
  * kernel: early application data stays queued for kTLS RX to decrypt.
  *
- * TLS 1.3 NewSessionTicket: GNUTLS_NO_TICKETS is not enough, since servers
- * (OpenSSL, gnutls-serv) send tickets anyway.  As a client we drain them
+ * TLS 1.3 NewSessionTicket: servers (OpenSSL, gnutls-serv) send tickets
+ * even to a client that set GNUTLS_NO_TICKETS.  As a client we drain them
  * before the handoff (drain_tickets() below) so an application's plain
  * read() does not fail with EIO; ktls_recv() consumes any that come later.
- * As a server we never issue tickets.
+ * With the profile's session cache on (sessions/client_session.h) the
+ * tickets drained, TLS 1.2 tickets and session IDs are kept, and the next
+ * handshake to the same server resumes with them.
+ *
+ * As a server we issue tickets and keep TLS 1.2 session IDs where the
+ * profile says so (sessions/server_resume.c).  Every NewSessionTicket is
+ * written inside gnutls_handshake(): TLS 1.2's before our Finished, TLS
+ * 1.3's right after our Finished (GnuTLS 3.7 sends them before it reads
+ * the client's Finished when it asked for no client certificate, after it
+ * otherwise), always before the call returns success.  So all of them
+ * have gone through GnuTLS's record layer (and its sequence numbers)
+ * before hs_complete() reads the state for kTLS; t_resume_server.sh
+ * checks data after resumption both ways.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,7 +45,9 @@
 #include "ktls_gnutls.h"
 #include "process/log.h"
 #include "engine/record_peek.h"
+#include "sessions/client_session.h"
 #include "base/clock.h"
+#include "sessions/server_resume.h"
 
 struct hs_session {
 	gnutls_session_t session;
@@ -53,6 +67,8 @@ struct hs_session {
 	uint64_t drain_until_ms;
 	unsigned tickets_drained;
 	ssize_t read_budget;		/* bytes GnuTLS may read; -1: unlimited */
+	struct srv_resume resume;	/* server: tickets and session IDs */
+	struct client_session sess;	/* client: the session cache's part */
 };
 
 /*
@@ -329,6 +345,18 @@ static int override_psk_lookup(gnutls_session_t session, const gnutls_datum_t *u
 	return 0;
 }
 
+/* A NewSessionTicket arrived (TLS 1.3 during the drain, TLS 1.2 in the
+ * handshake): the session cache wants its lifetime. */
+static int on_session_ticket(gnutls_session_t session, unsigned htype, unsigned when,
+			     unsigned incoming, const gnutls_datum_t *msg)
+{
+	struct hs_job *job = gnutls_transport_get_ptr(session);
+
+	if (incoming && htype == GNUTLS_HANDSHAKE_NEW_SESSION_TICKET)
+		client_session_ticket(&job->hs->sess, msg);
+	return 0;
+}
+
 static int setup_client(struct hs_session *hs, char *reason, size_t reason_len)
 {
 	struct hs_job *job = hs->job;
@@ -352,7 +380,16 @@ static int setup_client(struct hs_session *hs, char *reason, size_t reason_len)
 	rc = setup_client_psk(hs, reason, reason_len);
 	if (rc < 0)
 		return rc;
-	return set_alpn(hs->session, job->req.alpn, job->req.alpn_len) < 0 ? -EINVAL : 0;
+	if (set_alpn(hs->session, job->req.alpn, job->req.alpn_len) < 0)
+		return -EINVAL;
+	if (client_session_eligible(job, uses_psk(hs, job->profile->creds))) {
+		/* PRE: GnuTLS 3.7 hands the POST hook of a TLS 1.3 ticket the
+		 * message already parsed (its extensions only). */
+		gnutls_handshake_set_hook_function(hs->session, GNUTLS_HANDSHAKE_NEW_SESSION_TICKET,
+						   GNUTLS_HOOK_PRE, on_session_ticket);
+		client_session_begin(&hs->sess, job, hs->session, effective_verify(job));
+	}
+	return 0;
 }
 
 static int server_alpn(struct hs_session *hs)
@@ -362,6 +399,26 @@ static int server_alpn(struct hs_session *hs)
 	if (hs->job->req.alpn_len)
 		return set_alpn(hs->session, hs->job->req.alpn, hs->job->req.alpn_len);
 	return c->n_alpn ? gnutls_alpn_set_protocols(hs->session, c->alpn, c->n_alpn, 0) : 0;
+}
+
+/*
+ * Server resumption only where a resumed session means what a full one
+ * would: a certificate profile (a PSK session's ticket would let its
+ * holder skip the PSK lookup this request may depend on), no keys of the
+ * request's own (the kernel's keyring keys), and the profile's own verify
+ * policy (a resumed session inherits the original's client verification,
+ * so a request that asks for more than the profile must see it done).
+ * And only for applications: the kernel's peers (NFS, NVMe over TLS) do
+ * not resume, and a TLS 1.3 ticket would be one more record for the peer's
+ * kernel to meet after its handoff.
+ */
+static int resumption_allowed(const struct hs_session *hs, const struct cfg_profile *p)
+{
+	const struct hs_job *job = hs->job;
+
+	return job->origin == JOB_FROM_APP && !job->override && psk_mode(hs, p) == PSK_NONE &&
+	       (job->req.verify == KTLS_VERIFY_DEFAULT ||
+		job->req.verify == profile_verify(job, p));
 }
 
 /* GNUTLS_CERT_REQUEST plus gnutls_session_set_verify_cert() fails a client
@@ -417,31 +474,52 @@ static int on_client_hello(gnutls_session_t session)
 {
 	struct hs_job *job = gnutls_transport_get_ptr(session);
 	struct hs_session *hs = job->hs;
-	char sni[KTLS_NAME_MAX] = "", how[KTLS_NAME_MAX + 32];
+	char sni[KTLS_NAME_MAX] = "", how[KTLS_NAME_MAX + 48];
 	size_t sni_len = sizeof(sni) - 1;
 	unsigned type;
-	const struct cfg_profile *p;
+	const struct cfg_profile *p = srv_resume_pinned(session, &hs->resume);
 
-	if (job->req.profile[0])
-		return 0;
-	if (gnutls_server_name_get(session, sni, &sni_len, &type, 0) < 0 ||
-	    type != GNUTLS_NAME_DNS)
-		sni[0] = '\0';
-	p = cfg_select_profile(job->cfg->cfg, KTLS_ROLE_SERVER, NULL, sni);
-	if (!p) {
-		snprintf(hs->failure, sizeof(hs->failure),
-			 "no server profile answers the name \"%s\"", sni);
-		return fail_in_callback(hs, ENOENT, GNUTLS_A_UNRECOGNIZED_NAME);
+	if (p) {
+		/* A TLS 1.2 session ID resumed: GnuTLS parses no SNI then; the
+		 * session keeps the profile it was made under. */
+		snprintf(how, sizeof(how), " (a resumed session made under it)");
+		if (job->req.profile[0] && p != job->profile) {
+			snprintf(hs->failure, sizeof(hs->failure), "a resumed session belongs "
+				 "to profile \"%s\", not to the requested one", p->name);
+			return fail_in_callback(hs, EPERM, GNUTLS_A_HANDSHAKE_FAILURE);
+		}
+	} else if (job->req.profile[0]) {
+		p = job->profile;
+	} else {
+		if (gnutls_server_name_get(session, sni, &sni_len, &type, 0) < 0 ||
+		    type != GNUTLS_NAME_DNS)
+			sni[0] = '\0';
+		p = cfg_select_profile(job->cfg->cfg, KTLS_ROLE_SERVER, NULL, sni);
+		if (!p) {
+			snprintf(hs->failure, sizeof(hs->failure),
+				 "no server profile answers the name \"%s\"", sni);
+			return fail_in_callback(hs, ENOENT, GNUTLS_A_UNRECOGNIZED_NAME);
+		}
+		snprintf(how, sizeof(how), " (selected by SNI \"%s\")", sni);
 	}
-	if (p == job->profile)
-		return 0;
-	snprintf(how, sizeof(how), " (selected by SNI \"%s\")", sni);
-	if (check_request_fits(job, p, how, hs->failure, sizeof(hs->failure)) < 0)
-		return fail_in_callback(hs, EPERM, GNUTLS_A_ACCESS_DENIED);
-	if (use_profile(hs, p) < 0)
-		return GNUTLS_E_INTERNAL_ERROR;
-	server_cert_policy(hs);
-	return server_alpn(hs) < 0 ? GNUTLS_E_INTERNAL_ERROR : 0;
+	if (p != job->profile) {
+		if (check_request_fits(job, p, how, hs->failure, sizeof(hs->failure)) < 0)
+			return fail_in_callback(hs, EPERM, GNUTLS_A_ACCESS_DENIED);
+		if (use_profile(hs, p) < 0)
+			return GNUTLS_E_INTERNAL_ERROR;
+		server_cert_policy(hs);
+		if (server_alpn(hs) < 0)
+			return GNUTLS_E_INTERNAL_ERROR;
+	}
+	/* The profile is final: tickets under its own key, if it and this
+	 * request allow resumption at all. */
+	hs->resume.allowed = resumption_allowed(hs, p);
+	if (srv_resume_pinned(session, &hs->resume) && !hs->resume.allowed) {
+		snprintf(hs->failure, sizeof(hs->failure), "a session of profile \"%s\" may not "
+			 "be resumed by this request", p->name);
+		return fail_in_callback(hs, EPERM, GNUTLS_A_HANDSHAKE_FAILURE);
+	}
+	return srv_resume_profile(session, &hs->resume, p) < 0 ? GNUTLS_E_INTERNAL_ERROR : 0;
 }
 
 static int setup_server(struct hs_session *hs)
@@ -465,7 +543,12 @@ int hs_start(struct hs_job *job, char *reason, size_t reason_len)
 	hs->job = job;
 	hs->role = job->req.role;
 	hs->read_budget = -1;
-	flags |= hs->role == KTLS_ROLE_SERVER ? GNUTLS_SERVER : GNUTLS_CLIENT | GNUTLS_NO_TICKETS;
+	/* A client asks for tickets only when it will keep them. */
+	if (hs->role == KTLS_ROLE_SERVER)
+		flags |= GNUTLS_SERVER;
+	else
+		flags |= GNUTLS_CLIENT | (client_session_eligible(job, uses_psk(hs,
+					  job->profile->creds)) ? 0 : GNUTLS_NO_TICKETS);
 	rc = check_request_fits(job, job->profile, "", reason, reason_len);
 	if (rc < 0)
 		return rc;
@@ -485,6 +568,9 @@ int hs_start(struct hs_job *job, char *reason, size_t reason_len)
 	gnutls_transport_set_vec_push_function(hs->session, transport_vec_push);
 	gnutls_transport_set_pull_function(hs->session, transport_pull);
 	gnutls_transport_set_pull_timeout_function(hs->session, transport_pull_timeout);
+	if (hs->role == KTLS_ROLE_SERVER)
+		(void)srv_resume_start(hs->session, &hs->resume, job->cfg->cfg, job->profile,
+				       resumption_allowed(hs, job->profile));
 	rc = hs->role == KTLS_ROLE_SERVER ? setup_server(hs) : setup_client(hs, reason, reason_len);
 	if (rc < 0 && !reason[0])
 		snprintf(reason, reason_len, "bad ALPN list in request");
@@ -826,6 +912,10 @@ int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, siz
 	ktls_params_wipe(&rx);
 	if (rc == 0)
 		describe_session(hs, rep);
+	if (rc == 0 && hs->role == KTLS_ROLE_CLIENT)
+		client_session_end(&hs->sess, job, hs->session, rep);
+	if (rc == 0 && hs->role == KTLS_ROLE_SERVER)
+		srv_resume_done(&hs->resume, job->profile, rep->resumed);
 	return rc;
 }
 
@@ -839,5 +929,6 @@ void hs_free(struct hs_session *hs)
 		gnutls_psk_free_client_credentials(hs->psk_client);
 	if (hs->psk_server)
 		gnutls_psk_free_server_credentials(hs->psk_server);
+	client_session_free(&hs->sess);
 	free(hs);
 }

@@ -18,6 +18,7 @@
 
 #include "engine/stats.h"
 #include "base/clock.h"
+#include "sessions/session_stats.h"
 
 struct ktlsd_stats ktlsd_stats;
 
@@ -147,4 +148,5 @@ void stats_snapshot(struct ktls_status_reply *st)
 	snapshot_failures(st);
 	snapshot_latency(st);
 	snapshot_profiles(st);
+	session_stats_snapshot(st);
 }

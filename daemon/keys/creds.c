@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include "keys/creds_internal.h"
 #include "keys/keyproc.h"
 #include "keys/secret_file.h"
+#include "sessions/ticket_keys.h"
 #include "process/log.h"
 
 #define DEFAULT_KERNEL_CIPHERS \
@@ -58,6 +60,8 @@ static const char *file_kind_name(enum kp_file kind)
 		return "ca_file";
 	case KP_FILE_PSK:
 		return "psk file";
+	case KP_FILE_TICKET_KEY:
+		return "ticket_key_file";
 	}
 	return "file";
 }
@@ -105,6 +109,7 @@ static int load_key_pair_here(struct creds *c, const struct cfg_profile *p, char
 		wipe_datum(&cert);
 		return rc;
 	}
+	(void)gnutls_hash_fast(GNUTLS_DIG_SHA256, cert.data, cert.size, c->cert_digest);
 	rc = gnutls_certificate_set_x509_key_mem2(c->x509, &cert, &key, GNUTLS_X509_FMT_PEM,
 						  NULL, 0);
 	wipe_datum(&key);
@@ -140,6 +145,7 @@ static int load_key_pair_keyproc(struct creds *c, const struct cfg_profile *p,
 		reason_set(reason, reason_len, "profile %s: %s", p->name, why);
 		return rc;
 	}
+	(void)gnutls_hash_fast(GNUTLS_DIG_SHA256, cert.data, cert.size, c->cert_digest);
 	rc = gnutls_pcert_list_import_x509_raw(chain, &n, &cert, GNUTLS_X509_FMT_PEM,
 					       GNUTLS_X509_CRT_LIST_SORT);
 	wipe_datum(&cert);
@@ -208,6 +214,7 @@ static int load_trust(struct creds *c, const struct cfg_profile *p, uint32_t ind
 		reason_set(reason, reason_len, "profile %s: %s", p->name, why);
 		return n;
 	}
+	(void)gnutls_hash_fast(GNUTLS_DIG_SHA256, pem.data, pem.size, c->ca_digest);
 	n = gnutls_certificate_set_x509_trust_mem(c->x509, &pem, GNUTLS_X509_FMT_PEM);
 	wipe_datum(&pem);
 	if (n > 0)
@@ -398,8 +405,13 @@ static int build_priority(struct creds *c, const struct cfg_profile *p, char *re
 
 	if (rc < 0)
 		reason_set(reason, reason_len, "out of memory");
+	/* resumption_psk_only (server profiles only, config.c): the PSK key
+	 * exchanges become acceptable for TLS 1.3 resumption, so a client
+	 * that prefers psk_ke gets it; with no PSK credentials they serve
+	 * nothing else.  Without it GnuTLS resumes with psk_dhe_ke only. */
 	if (rc == 0)
-		rc = init_priority(&c->priority, p, "", reason, reason_len);
+		rc = init_priority(&c->priority, p, p->resumption_psk_only ?
+				   ":+ECDHE-PSK:+DHE-PSK:+PSK" : "", reason, reason_len);
 	if (rc == 0)
 		rc = init_priority(&c->priority_psk, p, only, reason, reason_len);
 	if (rc == 0 && p->psk_fallback == CFG_PSK_FALLBACK_CERTIFICATE)
@@ -460,6 +472,41 @@ static void creds_free(struct creds *c)
 	free(c);
 }
 
+static void digest_string(gnutls_hash_hd_t h, const char *s)
+{
+	uint32_t len = s ? (uint32_t)strlen(s) + 1 : 0;	/* NULL and "" differ */
+
+	gnutls_hash(h, &len, sizeof(len));
+	if (s)
+		gnutls_hash(h, s, len);
+}
+
+/* The profile's trust, for the client session cache (creds.h).  The system
+ * trust store (no ca_file) is not read here: a change to it is picked up
+ * as entries expire, not at reload. */
+static void trust_digest(struct creds *c, const struct cfg_profile *p)
+{
+	gnutls_hash_hd_t h;
+	int verify = p->verify, fallback = p->psk_fallback;
+
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0) {
+		/* cannot happen short of a broken GnuTLS: a digest no
+		 * config produces, so no entry made under it matches later */
+		memset(c->trust_digest, 0xff, sizeof(c->trust_digest));
+		return;
+	}
+	gnutls_hash(h, &verify, sizeof(verify));
+	gnutls_hash(h, &fallback, sizeof(fallback));
+	digest_string(h, p->priority);
+	digest_string(h, p->ca_file);
+	digest_string(h, p->cert_file);
+	digest_string(h, p->key_file);
+	digest_string(h, p->psk_file);
+	gnutls_hash(h, c->ca_digest, sizeof(c->ca_digest));
+	gnutls_hash(h, c->cert_digest, sizeof(c->cert_digest));
+	gnutls_hash_deinit(h, c->trust_digest);
+}
+
 static int creds_load_profile(const struct cfg_profile *p, uint32_t index, uint32_t generation,
 			      struct creds **out, char *reason, size_t reason_len)
 {
@@ -487,6 +534,7 @@ static int creds_load_profile(const struct cfg_profile *p, uint32_t index, uint3
 		creds_free(c);
 		return rc;
 	}
+	trust_digest(c, p);
 	*out = c;
 	return 0;
 }
@@ -513,6 +561,13 @@ int creds_load_all(struct cfg *cfg, bool key_process, char *reason, size_t reaso
 				keyproc_drop(generation);
 			return rc;
 		}
+	}
+	/* Last: installing the ticket key cannot be undone (and need not be:
+	 * a config that gets this far is the one that will serve). */
+	rc = ticket_key_load(cfg, generation, reason, reason_len);
+	if (rc < 0) {
+		creds_free_all(cfg);
+		return rc;
 	}
 	return 0;
 }

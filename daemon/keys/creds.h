@@ -25,6 +25,11 @@ struct creds {
 	struct psk_entry *psk;			/* identity -> key, wiped on free */
 	size_t n_psk;
 	uint32_t keyproc_generation;		/* 0: own key in this process */
+	/* SHA-256 over what decides what "verified" means for this profile
+	 * (verify, priority, CA and client certificate paths and contents):
+	 * the client session cache drops entries whose digest changed. */
+	uint8_t trust_digest[32];
+	uint8_t ca_digest[32], cert_digest[32];	/* of the files' bytes, as read */
 };
 
 struct psk_entry {

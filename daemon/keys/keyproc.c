@@ -224,15 +224,47 @@ static int is_a_key_file(const struct cfg *cfg, int fd)
 	return 0;
 }
 
+static int open_ticket_key(const struct kp_request *rq, int *fd, char *reason,
+			   size_t reason_len)
+{
+	const struct cfg *cfg = find_config(rq->generation);
+	int rc;
+
+	if (!cfg) {
+		reason_set(reason, reason_len, "key process: no configuration for generation %u",
+			  rq->generation);
+		return -ENOKEY;
+	}
+	if (!cfg->ticket_key_file) {
+		reason_set(reason, reason_len, "the configuration names no ticket_key_file");
+		return -ENOENT;
+	}
+	rc = secret_file_open("ticket_key_file", cfg->ticket_key_file, reason, reason_len);
+	if (rc < 0)
+		return rc;
+	if (is_a_key_file(cfg, rc)) {
+		close(rc);
+		reason_set(reason, reason_len, "ticket_key_file %s is also a private key file",
+			  cfg->ticket_key_file);
+		return -EPERM;
+	}
+	*fd = rc;
+	return 0;
+}
+
 static int do_open(const struct kp_request *rq, int *fd, char *reason, size_t reason_len)
 {
 	const struct cfg_profile *p;
 	const char *path, *kind;
-	int rc = find_profile(rq, &p, reason, reason_len);
+	int rc;
 
+	/* The ticket key is the config's, not a profile's. */
+	if (rq->file == KP_FILE_TICKET_KEY)
+		return open_ticket_key(rq, fd, reason, reason_len);
+	rc = find_profile(rq, &p, reason, reason_len);
 	if (rc < 0)
 		return rc;
-	/* The decoder allows only these three; never the key_file. */
+	/* The decoder allows only these four; never the key_file. */
 	if (rq->file == KP_FILE_CERT) {
 		path = p->cert_file;
 		kind = "certificate";

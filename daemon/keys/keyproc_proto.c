@@ -64,7 +64,7 @@ static int request_body_ok(const struct kp_request *r)
 	case KP_LOAD:
 		return name_ok(r);
 	case KP_OPEN:
-		if (r->file < KP_FILE_CERT || r->file > KP_FILE_PSK)
+		if (r->file < KP_FILE_CERT || r->file > KP_FILE_TICKET_KEY)
 			return -EBADMSG;
 		return name_ok(r);
 	case KP_SIGN_DATA:

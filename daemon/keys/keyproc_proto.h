@@ -74,6 +74,7 @@ enum kp_file {
 	KP_FILE_CERT = 1,		/* certificate (chain), public */
 	KP_FILE_CA = 2,			/* ca_file, public */
 	KP_FILE_PSK = 3,		/* psk_file, with the secret-file checks */
+	KP_FILE_TICKET_KEY = 4,		/* [global] ticket_key_file, secret; profile ignored */
 };
 
 struct kp_request {

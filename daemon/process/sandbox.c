@@ -43,6 +43,7 @@
 #include "process/log.h"
 #include "process/sandbox.h"
 #include "process/seccomp_filter.h"
+#include "sessions/shared_store.h"
 
 #ifndef LANDLOCK_ACCESS_FS_REFER
 #define LANDLOCK_ACCESS_FS_REFER (1ULL << 13)
@@ -61,6 +62,13 @@
 #define FS_ABI1 ((1ULL << 13) - 1)	/* EXECUTE .. MAKE_SYM */
 #define FS_READ (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
 
+/* Landlock ABI 4's TCP port rule (kernel 6.7; older headers lack it). */
+#define KTLSD_LANDLOCK_RULE_NET_PORT 2
+struct ktlsd_landlock_net_port_attr {
+	uint64_t allowed_access;
+	uint64_t port;
+};
+
 /* Landlock's ruleset attribute as of ABI 4 (handled_access_net); older
  * kernels get the ABI 1 size. */
 struct ruleset_attr {
@@ -70,6 +78,10 @@ struct ruleset_attr {
 
 static unsigned protections;
 static int landlock_abi;
+/* session_store = memcached: the network process connects out over TCP,
+ * to these ports only (shared_store.c), so it may create TCP sockets. */
+static uint16_t store_ports[SHARED_STORE_SERVERS_MAX];
+static size_t n_store_ports;
 
 /* Public trees: libraries (glibc's name services dlopen modules on a
  * reload's user lookup) and the usual system trust stores. */
@@ -158,6 +170,16 @@ static int build_ruleset(int abi, const char *socket_dir)
 	/* Shutdown unlinks the application socket ktlsd bound itself. */
 	if (rc == 0 && socket_dir)
 		rc = allow_path(ruleset, socket_dir, LANDLOCK_ACCESS_FS_REMOVE_FILE);
+	for (size_t i = 0; rc == 0 && abi >= 4 && i < n_store_ports; i++) {
+		struct ktlsd_landlock_net_port_attr port = {
+			.allowed_access = LANDLOCK_ACCESS_NET_CONNECT_TCP,
+			.port = store_ports[i],
+		};
+
+		if (syscall(SYS_landlock_add_rule, ruleset, KTLSD_LANDLOCK_RULE_NET_PORT, &port,
+			    0) < 0)
+			rc = -errno;
+	}
 	if (rc < 0) {
 		close(ruleset);
 		return rc;
@@ -178,7 +200,9 @@ static int build_ruleset(int abi, const char *socket_dir)
  * process (ptrace, process_vm_*, kill), or open a socket to anywhere
  * (only AF_UNIX, for syslog and sd_notify, and AF_NETLINK, for the
  * handshake door, are created; TCP sockets arrive from the kernel and
- * from applications already connected).  mount, bpf, perf_event_open,
+ * from applications already connected; with session_store = memcached,
+ * TCP sockets too, which Landlock ABI 4+ lets connect to the store's
+ * ports only).  mount, bpf, perf_event_open,
  * module loading, kexec and the rest are simply not listed.
  *
  * Unlisted calls kill the process (SIGSYS, like the key process): they
@@ -338,12 +362,22 @@ static int network_syscalls(struct seccomp_allow *out, size_t max, pid_t self)
 		SECCOMP_FAIL(process_vm_readv, EPERM),
 		SECCOMP_FAIL(process_vm_writev, EPERM),
 	};
-	size_t n = sizeof(list) / sizeof(list[0]);
+	/* With a session store, TCP sockets for memcached: before the
+	 * catch-all socket refusal (the first matching entry decides). */
+	const struct seccomp_allow store[] = {
+		SECCOMP_ALLOW_ARG(socket, 0, ANY_BITS, AF_INET),
+		SECCOMP_ALLOW_ARG(socket, 0, ANY_BITS, AF_INET6),
+	};
+	size_t n = sizeof(list) / sizeof(list[0]), extra = n_store_ports ? 2 : 0, at = 0;
 
-	if (n > max)
+	if (n + extra > max)
 		return -E2BIG;
-	memcpy(out, list, sizeof(list));
-	return (int)n;
+	while (at < n && !(list[at].nr == __NR_socket && list[at].fail_errno))
+		at++;
+	memcpy(out, list, at * sizeof(list[0]));
+	memcpy(out + at, store, extra * sizeof(store[0]));
+	memcpy(out + at + extra, list + at, (n - at) * sizeof(list[0]));
+	return (int)(n + extra);
 }
 
 int sandbox_network_seccomp(void)
@@ -416,9 +450,29 @@ static int apply_seccomp(void)
 	return 0;
 }
 
+/* The store's ports, from the configuration (syntax checked at load). */
+static void note_store_ports(const struct cfg *cfg)
+{
+	struct shared_store_server list[SHARED_STORE_SERVERS_MAX];
+	char reason[128];
+	size_t n = 0;
+
+	n_store_ports = 0;
+	if (cfg->session_store != CFG_STORE_MEMCACHED ||
+	    shared_store_parse_servers(cfg->session_store_servers, list,
+				       SHARED_STORE_SERVERS_MAX, &n, reason, sizeof(reason)) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_ports[n_store_ports++] = list[i].port;
+	log_info("session store: the network process may open TCP connections (to port %u%s "
+		 "where Landlock can say so)", store_ports[0], n > 1 ? " and the others listed" : "");
+}
+
 int sandbox_network_process(const struct cfg *cfg, bool key_process, const char *socket_dir)
 {
 	int rc;
+
+	note_store_ports(cfg);
 
 	/* Not dumpable: no other process of our uid reads the PSKs and
 	 * session keys we hold (ptrace, /proc/PID/mem), and no core file. */

@@ -306,6 +306,44 @@ static void test_signers(void **state)
 	expect_error("[global]\nsigners = many\n[profile a]\n", 2, "is not auto or a number");
 }
 
+/* Server resumption keys: defaults, values, bounds, who may opt in. */
+
+#define CERT_KEY "certificate = /etc/ktlsd/c.pem\nkey = /etc/ktlsd/c.key\n"
+static void test_server_resumption_keys(void **state)
+{
+	struct cfg *cfg;
+
+	(void)state;
+	cfg = load_ok("[profile a]\nrole = server\n" CERT_KEY "");
+	assert_int_equal(cfg->profiles[0].session_tickets, 1);
+	assert_int_equal(cfg->profiles[0].session_ids, 1);
+	assert_int_equal(cfg->profiles[0].session_lifetime_s, CFG_SESSION_LIFETIME_DEFAULT);
+	assert_int_equal(cfg->profiles[0].resumption_psk_only, 0);
+	assert_null(cfg->ticket_key_file);
+	cfg_free(cfg);
+	cfg = load_ok("[global]\nticket_key_file = /etc/ktlsd/t.key\n"
+		      "[profile a]\nrole = server\n" CERT_KEY
+		      "session_tickets = off\nsession_ids = no\n"
+		      "session_lifetime = 604800s\nresumption_psk_only = on\n");
+	assert_string_equal(cfg->ticket_key_file, "/etc/ktlsd/t.key");
+	assert_int_equal(cfg->profiles[0].session_tickets, 0);
+	assert_int_equal(cfg->profiles[0].session_ids, 0);
+	assert_int_equal(cfg->profiles[0].session_lifetime_s, 604800);
+	assert_int_equal(cfg->profiles[0].resumption_psk_only, 1);
+	cfg_free(cfg);
+	expect_error("[profile a]\nrole = server\n" CERT_KEY "session_lifetime = 0\n", 5,
+		     "is not a number of seconds");
+	expect_error("[profile a]\nrole = server\n" CERT_KEY "session_lifetime = 604801\n", 5,
+		     "is not a number of seconds");
+	expect_error("[profile a]\nrole = server\n" CERT_KEY "session_lifetime = -5\n", 5,
+		     "is not a number of seconds");
+	expect_error("[profile a]\nrole = server\n" CERT_KEY "session_tickets = maybe\n", 5,
+		     "is not on or off");
+	expect_error("[profile a]\nrole = both\n" CERT_KEY "resumption_psk_only = on\n", 5,
+		     "needs role = server");
+	expect_error("[global]\nticket_key_file = t.key\n[profile a]\n", 2, "");
+}
+
 static void test_missing_file(void **state)
 {
 	struct cfg *cfg = (struct cfg *)0x1;
@@ -787,6 +825,7 @@ int main(void)
 		cmocka_unit_test(test_timeouts),
 		cmocka_unit_test(test_ticket_wait),
 		cmocka_unit_test(test_signers),
+		cmocka_unit_test(test_server_resumption_keys),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_directory_is_an_error),
 		cmocka_unit_test(test_errors_sections),

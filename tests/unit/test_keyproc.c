@@ -43,6 +43,7 @@
 #include "keys/creds.h"
 #include "keys/keyproc.h"
 #include "keys/keyproc_proto.h"
+#include "sessions/ticket_keys.h"
 #include "unit_files.h"
 
 static struct cfg *base_cfg;	/* keyproc_start's: profiles naming the test keys */
@@ -309,6 +310,51 @@ static void test_open_by_id(void **state)
 			 -ENOKEY);
 	keyproc_drop(gen);
 	assert_int_equal(keyproc_open(gen, 0, "ec", KP_FILE_CERT, err, sizeof(err)), -ENOKEY);
+}
+
+/* ticket_key_file: the key process opens the one its own config names
+ * (secret-file checks: a file others can read is refused), and a reload
+ * gets the key through it, as the sandboxed network process must. */
+static void test_ticket_key_file_through_key_process(void **state)
+{
+	static const char key_hex[] =
+		"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+		"202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f\n";
+	struct cfg *cfg = NULL;
+	char conf[1024], err[512];
+	uint32_t gen;
+	int fd;
+
+	(void)state;
+	unit_write_text("ticket.key", key_hex, 0600);
+	snprintf(conf, sizeof(conf), "[global]\nticket_key_file = %s\n"
+		 "[profile web]\nrole = server\ncertificate = %s\nkey = %s\n",
+		 unit_tmp_path("ticket.key"), unit_tmp_path("ec.crt"), unit_tmp_path("ec.key"));
+	unit_write_file("ktlsd.conf", conf, strlen(conf), 0644);
+	gen = new_generation();
+	fd = keyproc_open(gen, 0, "ticket_key_file", KP_FILE_TICKET_KEY, err, sizeof(err));
+	assert_true(fd >= 0);
+	close(fd);
+	keyproc_drop(gen);
+	/* creds_load_all installs it (through a generation of its own) */
+	assert_int_equal(ticket_keys_install(NULL), 0);
+	assert_int_equal(cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, err, sizeof(err)), 0);
+	assert_int_equal(creds_load_all(cfg, keyproc_active(), err, sizeof(err)), 0);
+	assert_true(ticket_keys_from_file());
+	creds_free_all(cfg);
+	/* readable by others: refused, and the load with it */
+	assert_int_equal(chmod(unit_tmp_path("ticket.key"), 0644), 0);
+	gen = new_generation();
+	assert_int_equal(keyproc_open(gen, 0, "ticket_key_file", KP_FILE_TICKET_KEY, err,
+				      sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "chmod 600"));
+	keyproc_drop(gen);
+	assert_int_equal(ticket_keys_install(NULL), 0);
+	assert_true(creds_load_all(cfg, keyproc_active(), err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "ticket.key"));
+	assert_false(ticket_keys_from_file());
+	cfg_free(cfg);
+	write_base_config();
 }
 
 /* Raw messages on a socketpair served by keyproc_serve in a child. */
@@ -1020,6 +1066,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_info_from_key_process, start, stop),
 		cmocka_unit_test_setup_teardown(test_key_process_refuses, start, stop),
 		cmocka_unit_test_setup_teardown(test_open_by_id, start, stop),
+		cmocka_unit_test_setup_teardown(test_ticket_key_file_through_key_process, start,
+						stop),
 		cmocka_unit_test(test_serve_refuses_malformed),
 		cmocka_unit_test_setup_teardown(test_parallel_signers, start, stop),
 		cmocka_unit_test_setup_teardown(test_key_process_is_filtered, start, stop),

@@ -109,7 +109,8 @@ static void test_request_golden(void **state)
 	assert_memory_equal(buf, golden_config, sizeof(golden_config));
 }
 
-/* OPEN names a file kind (never a key) and a profile; CONFIG nothing. */
+/* OPEN names a file kind (never a key; the ticket key file is the
+ * config's) and a profile; CONFIG nothing. */
 static void test_open_config(void **state)
 {
 	uint8_t buf[64];
@@ -126,7 +127,7 @@ static void test_open_config(void **state)
 		memcpy(buf, golden_open, sizeof(golden_open));
 		buf[16] = (uint8_t)kind;
 		assert_int_equal(kp_request_decode(buf, sizeof(golden_open), &r),
-				 kind >= KP_FILE_CERT && kind <= KP_FILE_PSK ? 0 : -EBADMSG);
+				 kind >= KP_FILE_CERT && kind <= KP_FILE_TICKET_KEY ? 0 : -EBADMSG);
 	}
 	for (size_t n = 0; n <= KP_REQ_HDR_LEN + 4; n++)	/* no kind, or no name */
 		assert_int_not_equal(kp_request_decode(golden_open, n, &r), 0);

@@ -105,7 +105,8 @@ static int decode_tlvs(const uint8_t *tlvs, size_t len, struct ktls_status_reply
 		static const uint8_t tlvs_[] = { STATUS_TLV, __VA_ARGS__ };   \
 		static struct ktls_status_reply st_;                          \
 		assert_int_equal(decode_tlvs(tlvs_, sizeof(tlvs_), &st_), -EBADMSG); \
-		assert_int_equal(st_.n_profiles + st_.n_failures + st_.n_latency, 0); \
+		assert_int_equal(st_.n_profiles + st_.n_failures + st_.n_latency + \
+				 st_.n_sessions, 0);                          \
 	} while (0)
 
 static void test_encode_golden(void **state)
@@ -298,10 +299,79 @@ static void test_round_trip_full(void **state)
 		st.profiles[i].failed = i;
 	}
 	st.n_profiles = KTLS_STATUS_MAX_PROFILES;
+	for (unsigned i = 0; i < KTLS_STATUS_MAX_PROFILES; i++) {
+		memset(st.sessions[i].name, 'A' + (int)(i % 26), KTLS_STATUS_NAME_MAX - 1);
+		for (unsigned c = 0; c < KTLS_STATUS_SESSION_COUNTERS; c++)
+			st.sessions[i].count[c] = UINT64_MAX - i * 8 - c;
+	}
+	st.n_sessions = KTLS_STATUS_MAX_PROFILES;
 	len = ktls_msg_encode_status(&st, buf, sizeof(buf));
 	assert_true(len > 0);
 	assert_int_equal(ktls_msg_decode_status(buf, (size_t)len, &back), 0);
 	assert_memory_equal(&st, &back, sizeof(st));
+}
+
+/* The session counters list (TLV 100): exact bytes, and a sender with more
+ * or fewer counters than this build knows still decodes. */
+static void test_sessions_list(void **state)
+{
+	static struct ktls_status_reply st, back;
+	static const uint8_t want[] = {
+		STATUS_TLV,
+		0x00, 0x64, 0x00, 0x35, 0x03, 'w', 'e', 'b', 0x06,
+		U64(7), U64(3), U64(6), U64(4), U64(1), U64(2),
+	};
+	static const uint8_t more[] = {
+		STATUS_TLV,
+		0x00, 0x64, 0x00, 0x3b, 0x01, 'a', 0x07,
+		U64(1), U64(2), U64(3), U64(4), U64(5), U64(6), U64(99),
+	};
+	static const uint8_t fewer[] = {
+		STATUS_TLV,
+		0x00, 0x64, 0x00, 0x0e, 0x01, 'b', 0x01, U64(5),
+		0x01, 'c', 0x00,
+	};
+	uint8_t buf[256];
+
+	memset(&st, 0, sizeof(st));
+	strcpy(st.sessions[0].name, "web");
+	st.sessions[0].count[KTLS_SESSION_RESUMED] = 7;
+	st.sessions[0].count[KTLS_SESSION_FULL] = 3;
+	st.sessions[0].count[KTLS_SESSION_CACHE_HIT] = 6;
+	st.sessions[0].count[KTLS_SESSION_CACHE_MISS] = 4;
+	st.sessions[0].count[KTLS_SESSION_CACHE_EVICT] = 1;
+	st.sessions[0].count[KTLS_SESSION_STORE_ERROR] = 2;
+	st.n_sessions = 1;
+	assert_int_equal(ktls_msg_encode_status(&st, buf, sizeof(buf)),
+			 KTLS_MSG_HDR_LEN + sizeof(want));
+	assert_memory_equal(buf + KTLS_MSG_HDR_LEN, want, sizeof(want));
+	assert_int_equal(decode_tlvs(want, sizeof(want), &back), 0);
+	assert_memory_equal(&st, &back, sizeof(st));
+
+	assert_int_equal(decode_tlvs(more, sizeof(more), &back), 0);
+	assert_int_equal(back.n_sessions, 1);
+	assert_string_equal(back.sessions[0].name, "a");
+	for (unsigned c = 0; c < KTLS_STATUS_SESSION_COUNTERS; c++)
+		assert_int_equal(back.sessions[0].count[c], c + 1);
+
+	assert_int_equal(decode_tlvs(fewer, sizeof(fewer), &back), 0);
+	assert_int_equal(back.n_sessions, 2);
+	assert_int_equal(back.sessions[0].count[0], 5);
+	assert_int_equal(back.sessions[0].count[1], 0);
+	assert_string_equal(back.sessions[1].name, "c");
+
+	/* counts cut short, count byte missing, empty name, NUL in name */
+	assert_status_rejected(0x00, 0x64, 0x00, 0x0b, 0x01, 'a', 0x02, U64(1));
+	assert_status_rejected(0x00, 0x64, 0x00, 0x02, 0x01, 'a');
+	assert_status_rejected(0x00, 0x64, 0x00, 0x02, 0x00, 0x00);
+	assert_status_rejected(0x00, 0x64, 0x00, 0x04, 0x02, 'a', 0x00, 0x00);
+
+	/* the encoder refuses what the decoder would */
+	st.n_sessions = KTLS_STATUS_MAX_PROFILES + 1;
+	assert_int_equal(ktls_msg_encode_status(&st, buf, sizeof(buf)), -EINVAL);
+	st.n_sessions = 1;
+	st.sessions[0].name[0] = '\0';
+	assert_int_equal(ktls_msg_encode_status(&st, buf, sizeof(buf)), -EINVAL);
 }
 
 int main(void)
@@ -316,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_decode_needs_status),
 		cmocka_unit_test(test_decode_too_many_entries),
 		cmocka_unit_test(test_round_trip_full),
+		cmocka_unit_test(test_sessions_list),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
