@@ -26,7 +26,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
 KTLSD=${KTLSD:-$BUILD/ktlsd}
 FLOOD=$BUILD/tests/integration/dos_flood
 CLIENT=$BUILD/tests/integration/daemon_client
-KO=$BUILD/kmod/hs_trigger.ko
+KO=$(hs_trigger_ko)
 NOFILE=${DOS_NOFILE:-128}
 FLOOD_UID=4001 OTHER_UID=4002
 EMFILE_LIMIT=8

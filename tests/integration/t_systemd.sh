@@ -57,7 +57,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
 KTLSD=$(realpath -m "$BUILD/ktlsd")
 ATTACK=$(realpath -m "$BUILD/tests/ktlsd-attack")
 KTLS=$(realpath -m "$BUILD/ktls")
-KO=$(realpath -m "$BUILD/kmod/hs_trigger.ko")
+KO=$(realpath -m "$(hs_trigger_ko)")
 PY=/usr/bin/python3
 UNITS=/etc/systemd/system
 ETC=/etc/ktlsd
