@@ -273,13 +273,6 @@ static void assert_not_connected(int fd)
 	assert_int_equal(errno, ENOTCONN);
 }
 
-#define assert_fails(call, err)                                               \
-	do {                                                                  \
-		errno = 0;                                                    \
-		assert_int_equal((call), -1);                                 \
-		assert_int_equal(errno, (err));                               \
-	} while (0)
-
 /* ---- success ---------------------------------------------------------------- */
 
 static void set_client_options(int fd)

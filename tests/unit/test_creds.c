@@ -29,8 +29,9 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/config.h"
-#include "../../daemon/creds.h"
+#include "config/config.h"
+#include "keys/creds.h"
+#include "keys/secret_file.h"
 #include "unit_files.h"
 
 #define KEY_HEX_16 "00112233445566778899aabbccddeeff"
@@ -100,7 +101,7 @@ static int load(const char *conf, struct cfg **out)
 	rc = cfg_load(unit_tmp_path("ktlsd.conf"), out, err, sizeof(err));
 	if (rc != 0)
 		fail_msg("cfg_load: %s", err);
-	return creds_load_all(*out, err, sizeof(err));
+	return creds_load_all(*out, false, err, sizeof(err));
 }
 
 static void unload(struct cfg *cfg)
@@ -140,7 +141,7 @@ static void test_secret_mode_0640_refused(void **state)
 	unit_write_text("k0640", "secret", 0640);
 	snprintf(want, sizeof(want), "key file %s is readable by group/others (mode 0640); "
 		 "chmod 600 it", unit_tmp_path("k0640"));
-	assert_int_equal(creds_check_secret_file(unit_tmp_path("k0640"), err, sizeof(err)), -EPERM);
+	assert_int_equal(secret_file_check(unit_tmp_path("k0640"), err, sizeof(err)), -EPERM);
 	assert_string_equal(err, want);
 }
 
@@ -158,7 +159,7 @@ static void test_secret_other_modes_refused(void **state)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		unit_write_text("kmode", "secret", cases[i].mode);
-		assert_int_equal(creds_check_secret_file(unit_tmp_path("kmode"), err, sizeof(err)),
+		assert_int_equal(secret_file_check(unit_tmp_path("kmode"), err, sizeof(err)),
 				 -EPERM);
 		assert_non_null(strstr(err, cases[i].phrase));
 	}
@@ -167,9 +168,9 @@ static void test_secret_other_modes_refused(void **state)
 static void test_secret_0600_and_0400_accepted(void **state)
 {
 	unit_write_text("k0600", "secret", 0600);
-	assert_int_equal(creds_check_secret_file(unit_tmp_path("k0600"), err, sizeof(err)), 0);
+	assert_int_equal(secret_file_check(unit_tmp_path("k0600"), err, sizeof(err)), 0);
 	unit_write_text("k0400", "secret", 0400);
-	assert_int_equal(creds_check_secret_file(unit_tmp_path("k0400"), err, sizeof(err)), 0);
+	assert_int_equal(secret_file_check(unit_tmp_path("k0400"), err, sizeof(err)), 0);
 }
 
 static void test_secret_symlink_refused(void **state)
@@ -177,7 +178,7 @@ static void test_secret_symlink_refused(void **state)
 	unit_write_text("real.key", "secret", 0600);
 	unlink(unit_tmp_path("link.key"));
 	assert_int_equal(symlink(unit_tmp_path("real.key"), unit_tmp_path("link.key")), 0);
-	assert_int_equal(creds_check_secret_file(unit_tmp_path("link.key"), err, sizeof(err)), -EPERM);
+	assert_int_equal(secret_file_check(unit_tmp_path("link.key"), err, sizeof(err)), -EPERM);
 	assert_non_null(strstr(err, "is a symbolic link"));
 }
 
@@ -187,7 +188,7 @@ static void test_secret_not_owned_refused(void **state)
 		skip();	/* only root can give a file away */
 	unit_write_text("nobody.key", "secret", 0600);
 	assert_int_equal(chown(unit_tmp_path("nobody.key"), 65534, 65534), 0);
-	assert_int_equal(creds_check_secret_file(unit_tmp_path("nobody.key"), err, sizeof(err)),
+	assert_int_equal(secret_file_check(unit_tmp_path("nobody.key"), err, sizeof(err)),
 			 -EPERM);
 	assert_non_null(strstr(err, "is owned by uid 65534"));
 	assert_non_null(strstr(err, "chown it"));
@@ -195,17 +196,17 @@ static void test_secret_not_owned_refused(void **state)
 
 static void test_secret_missing_and_special(void **state)
 {
-	assert_int_equal(creds_check_secret_file(unit_tmp_path("absent.key"), err, sizeof(err)),
+	assert_int_equal(secret_file_check(unit_tmp_path("absent.key"), err, sizeof(err)),
 			 -ENOENT);
 	assert_non_null(strstr(err, "No such file or directory"));
 
 	mkdir(unit_tmp_path("dir.key"), 0700);
-	assert_int_equal(creds_check_secret_file(unit_tmp_path("dir.key"), err, sizeof(err)), -EPERM);
+	assert_int_equal(secret_file_check(unit_tmp_path("dir.key"), err, sizeof(err)), -EPERM);
 	assert_non_null(strstr(err, "is not a regular file"));
 
 	unlink(unit_tmp_path("fifo.key"));
 	assert_int_equal(mkfifo(unit_tmp_path("fifo.key"), 0600), 0);
-	assert_int_equal(creds_check_secret_file(unit_tmp_path("fifo.key"), err, sizeof(err)), -EPERM);
+	assert_int_equal(secret_file_check(unit_tmp_path("fifo.key"), err, sizeof(err)), -EPERM);
 	assert_non_null(strstr(err, "is not a regular file"));
 }
 
@@ -347,7 +348,7 @@ static void test_bad_priority_string(void **state)
 	assert_int_equal(cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, err, sizeof(err)), 0);
 	free(cfg->profiles[0].priority);
 	cfg->profiles[0].priority = strdup("NORMAL:+NO-SUCH-THING");
-	rc = creds_load_all(cfg, err, sizeof(err));
+	rc = creds_load_all(cfg, false, err, sizeof(err));
 	assert_int_equal(rc, -EINVAL);
 	assert_non_null(strstr(err, "profile c: priority \"NORMAL:+NO-SUCH-THING\" is invalid "
 				    "at position 7 (\"+NO-SUCH-THING"));

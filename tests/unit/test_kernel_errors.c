@@ -134,12 +134,6 @@ static void stale_error(void)
 	ktls_fail(E2BIG, "stale reason from an earlier call");
 }
 
-static void assert_fails(int rc, int err)
-{
-	assert_int_equal(rc, -1);
-	assert_int_equal(errno, err);
-}
-
 /* ---- ktls_attach_ulp ----------------------------------------------------- */
 
 static void test_attach_ulp_success(void **state)

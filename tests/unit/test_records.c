@@ -134,12 +134,6 @@ static void expect_recvmsg(int flags, const struct recv_reply *reply)
 	will_return(__wrap_recvmsg, reply);
 }
 
-static void assert_fails(ssize_t rc, int err)
-{
-	assert_int_equal(rc, -1);
-	assert_int_equal(errno, err);
-}
-
 /* The last sendmsg carried exactly one cmsg, SOL_TLS/TLS_SET_RECORD_TYPE,
  * holding record_type, and no address. */
 static void assert_sent_record_type(uint8_t record_type)

@@ -195,13 +195,6 @@ static const uint8_t key_update[] = { 24, 0, 0, 1, 0 };
 
 static uint8_t big_buf[20000];	/* more than a record (16 KiB) */
 
-#define assert_fails(call, err)                                               \
-	do {                                                                  \
-		errno = 0;                                                    \
-		assert_int_equal((call), -1);                                 \
-		assert_int_equal(errno, (err));                               \
-	} while (0)
-
 static void test_data(void **state)
 {
 	char small[3];

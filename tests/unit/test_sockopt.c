@@ -84,13 +84,6 @@ static void assert_int_opt(int fd, int opt, int expected)
 	assert_int_equal(len, sizeof(int));
 }
 
-#define assert_fails(call, err)                                               \
-	do {                                                                  \
-		errno = 0;                                                    \
-		assert_int_equal((call), -1);                                 \
-		assert_int_equal(errno, (err));                               \
-	} while (0)
-
 /* ---- pre-handshake options ------------------------------------------------- */
 
 static void test_defaults(void **state)

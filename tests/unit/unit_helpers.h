@@ -29,6 +29,15 @@ size_t unit_uapi_crypto_info(const struct ktls_crypto_params *params,
 /* The uapi TLS_CIPHER_* number for one of ours. */
 uint16_t unit_uapi_cipher_type(enum ktls_cipher cipher);
 
+/* A libktls public call fails as its API says: -1 with errno err (errno
+ * cleared first, so a stale value cannot pass). */
+#define assert_fails(call, err)                                               \
+	do {                                                                  \
+		errno = 0;                                                    \
+		assert_int_equal((call), -1);                                 \
+		assert_int_equal(errno, (err));                               \
+	} while (0)
+
 /* Fails the running test unless ktls_errmsg() contains needle. */
 #define assert_errmsg_contains(needle) \
 	unit_assert_errmsg_contains((needle), __FILE__, __LINE__)
