@@ -5,9 +5,12 @@
 # Usage: scripts/install-deps.sh [--no-vm]
 #
 # Installs whichever of PACKAGES are missing (apt-get update first, only then),
-# then prepares the test VM kernel image (tests/vm/build-image).  Idempotent;
-# with everything present it only asks dpkg, and finishes well under a second.
-#   --no-vm   skip VM_ONLY_PACKAGES and the VM image (build-only machines)
+# then prepares the test VM kernel image of every kernel lane
+# (tests/vm/lanes.sh: 6.12, 7.3 from trixie-backports through a private apt
+# config, 6.1; tests/vm/build-image --kernel LANE).  KTLSD_LANES="6.12"
+# limits the lanes.  Idempotent; with everything present it only asks dpkg
+# and finds the images ready, and finishes in about a second.
+#   --no-vm   skip VM_ONLY_PACKAGES and the VM images (build-only machines)
 # Exit status: 0 ready, 1 failure (the reason is printed).
 set -euo pipefail
 
@@ -24,9 +27,12 @@ PACKAGES=(
   gnutls-bin keyutils openssl curl nginx-light iproute2 gnuplot-nox gzip
   # test VM (tests/vm): see VM_ONLY_PACKAGES
   qemu-system-x86 busybox-static kmod cpio xz-utils zstd nfs-kernel-server
+  # the 7.3 lane: its archive's signing keys; libelf for its objtool
+  debian-archive-keyring libelf1
 )
 # The subset of PACKAGES that only the test VM needs (skipped by --no-vm).
-VM_ONLY_PACKAGES=(qemu-system-x86 busybox-static kmod cpio xz-utils zstd nfs-kernel-server)
+VM_ONLY_PACKAGES=(qemu-system-x86 busybox-static kmod cpio xz-utils zstd nfs-kernel-server
+                  debian-archive-keyring libelf1)
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly REPO_ROOT
@@ -109,7 +115,14 @@ main() {
     install_packages "${missing[@]}"
   fi
   if [ "$WITH_VM" = 1 ]; then
-    "$REPO_ROOT/tests/vm/build-image" || die "VM image preparation failed (tests/vm/build-image)"
+    local lane lanes
+    # shellcheck source=tests/vm/lanes.sh
+    . "$REPO_ROOT/tests/vm/lanes.sh"
+    lanes=${KTLSD_LANES:-${VM_LANES[*]}}
+    for lane in $lanes; do
+      "$REPO_ROOT/tests/vm/build-image" --kernel "$lane" ||
+        die "VM image preparation failed for kernel lane $lane (tests/vm/build-image --kernel $lane)"
+    done
   fi
 }
 

@@ -12,7 +12,9 @@
 #          the EXIT trap, so register cleanups here instead of trapping)
 # Procs:   stop_pid PID | stop_bg_pids (the caller's PIDS array)
 # Network: pick_port | port_listening PORT | wait_for_port PORT [SECONDS [PID]]
-# Kernel:  tls_stat NAME (a /proc/net/tls_stat counter, -1 if unknown)
+# Kernel:  tls_stat NAME (a /proc/net/tls_stat counter, -1 if unknown) |
+#          hs_trigger_ko (the test module's path for the running kernel) |
+#          has_handshake_family (the kernel's genl "handshake" family exists)
 # Misc:    sha256_of FILE | make_pattern_file FILE MIB | need_cmd CMD...
 # systemd: boot_and_judge TARGET [UNIT...] (all of it: the next five) |
 #          boot_systemd TARGET [UNIT...] | systemd_state PID [UNIT...] |
@@ -232,6 +234,29 @@ sha256_of() {
 	local sum
 	sum=$(sha256sum < "$1") || return 1
 	printf '%s\n' "${sum%% *}"
+}
+
+# hs_trigger_ko: where tests/kmod/build.sh put the test module for the
+# running kernel ($BUILD/kmod/<release>/, one per VM lane), else the
+# default lane's $BUILD/kmod/hs_trigger.ko (the caller checks its vermagic).
+hs_trigger_ko() {
+	local ko
+	ko=$BUILD/kmod/$(uname -r)/hs_trigger.ko
+	[ -f "$ko" ] || ko=$BUILD/kmod/hs_trigger.ko
+	printf '%s\n' "$ko"
+}
+
+# has_handshake_family: does this kernel have the generic netlink family
+# "handshake" (CONFIG_NET_HANDSHAKE, Linux 6.5+; not Debian 12's 6.1)?
+# Asks `ktls check`; exit 2 when that cannot answer.
+has_handshake_family() {
+	local out
+	out=$("$BUILD/ktls" check 2>/dev/null | grep 'genl "handshake" family') || return 2
+	case "$out" in
+	*present*) return 0 ;;
+	*absent*) return 1 ;;
+	*) return 2 ;;
+	esac
 }
 
 # need_cmd CMD...: succeed if all are installed, else name the missing ones.

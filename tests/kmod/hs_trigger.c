@@ -125,7 +125,8 @@ static int listen_on(int p, int backlog, struct socket **lsock)
 	if (ret)
 		return ret;
 	sock_set_reuseaddr((*lsock)->sk);
-	ret = kernel_bind(*lsock, (struct sockaddr *)&sin, sizeof(sin));
+	/* void *: struct sockaddr * before Linux 6.19, sockaddr_unsized * after */
+	ret = kernel_bind(*lsock, (void *)&sin, sizeof(sin));
 	if (ret == 0)
 		ret = kernel_listen(*lsock, backlog);
 	if (ret) {
@@ -142,7 +143,7 @@ static int connect_to(int p, struct socket **sock)
 
 	if (ret)
 		return ret;
-	ret = kernel_connect(*sock, (struct sockaddr *)&sin, sizeof(sin), 0);
+	ret = kernel_connect(*sock, (void *)&sin, sizeof(sin), 0);
 	if (ret) {
 		sock_release(*sock);
 		*sock = NULL;
