@@ -19,12 +19,16 @@ PACKAGES=(
   # build + daemon libraries
   build-essential pkg-config libgnutls28-dev libnl-3-dev libnl-genl-3-dev
   libinih-dev libsystemd-dev libkeyutils-dev
+  # the shared session store's client (daemon/sessions/shared_store.c)
+  libmemcached-dev
   # unit tests
   libcmocka-dev
   # the install-manifest guard and the Debian packages (make deb, lintian)
   git dpkg-dev debhelper lintian
   # integration tests, demo, benchmarks
   gnutls-bin keyutils openssl curl nginx-light iproute2 gnuplot-nox gzip
+  # the shared store's server (t_resume_fleet, test_shared_store); captures (t_perf)
+  memcached tcpdump
   # test VM (tests/vm): see VM_ONLY_PACKAGES
   qemu-system-x86 busybox-static kmod cpio xz-utils zstd nfs-kernel-server
   # the 7.3 lane: its archive's signing keys; libelf for its objtool
