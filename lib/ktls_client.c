@@ -166,13 +166,14 @@ static int read_reply(int fd, int handle, struct reply_buffer *rb)
 		return fail_reply(&rb->rep);
 	if (ktls_store_succeeded(fd, &rb->rep) < 0)
 		return -1;
-	/* No secrets (TLS 1.2, an older ktlsd): fd simply cannot rekey, and
-	 * ktls_rekey/ktls_recv say so when it comes to that. */
+	/* No secrets (TLS 1.2, an older ktlsd), or none we could keep (no
+	 * locked memory left): the handshake still succeeded, fd just cannot
+	 * rekey, and ktls_rekey/ktls_recv say so when it comes to that. */
 	ktls_secrets_drop(fd);
 	if (rb->rep.traffic_secrets_len > 0 &&
 	    ktls_secrets_keep(fd, rb->rep.version, rb->rep.cipher, rb->rep.traffic_secrets,
 			      rb->rep.traffic_secrets_len) < 0)
-		return -1;
+		ktls_clear_error();
 	return 0;
 }
 

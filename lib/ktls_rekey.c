@@ -355,8 +355,8 @@ static struct secret_slot *lock_slot(int fd, int err, const char *what)
 	if (!s) {
 		pthread_mutex_unlock(&secrets_lock);
 		ktls_fail(err, "%s: libktls holds no TLS 1.3 traffic secret for fd %d (not a "
-			       "TLS 1.3 handshake through ktlsd, ktlsd too old, or forgotten)",
-			  what, fd);
+			       "TLS 1.3 handshake through ktlsd, ktlsd too old, no locked "
+			       "memory left (RLIMIT_MEMLOCK), or forgotten)", what, fd);
 	}
 	return s;
 }
