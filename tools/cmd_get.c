@@ -35,6 +35,7 @@
 #include "cli.h"
 #include "http.h"
 #include "ktls.h"
+#include "support_io.h"
 
 #define COMMAND "get"
 #define DEFAULT_ALPN "http/1.1"
@@ -502,7 +503,7 @@ static int send_request(const struct fetch *f)
 			sizeof(request));
 		return -1;
 	}
-	if (http_write_all(f->fd, request, (size_t)len) < 0) {
+	if (io_write_all(f->fd, request, (size_t)len) < 0) {
 		fprintf(stderr, "ktls get: sending the request: %s\n",
 			errno == EAGAIN ? "timed out" : strerror(errno));
 		return -1;
@@ -568,7 +569,7 @@ static int sink_write(struct body_sink *sink, const char *buf, size_t len)
 	if (sink->fd < 0 || pass == 0)
 		return 0;
 	sink->limit -= sink->limit == SIZE_MAX ? 0 : pass;
-	if (http_write_all(sink->fd, buf, pass) < 0) {
+	if (io_write_all(sink->fd, buf, pass) < 0) {
 		fprintf(stderr, "ktls get: writing the body: %s\n", strerror(errno));
 		return -1;
 	}

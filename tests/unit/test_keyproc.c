@@ -38,10 +38,10 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/config.h"
-#include "../../daemon/creds.h"
-#include "../../daemon/keyproc.h"
-#include "../../daemon/keyproc_proto.h"
+#include "config/config.h"
+#include "keys/creds.h"
+#include "keys/keyproc.h"
+#include "keys/keyproc_proto.h"
 #include "unit_files.h"
 
 static struct cfg *base_cfg;	/* keyproc_start's: profiles naming the test keys */
@@ -89,13 +89,13 @@ static uint32_t new_generation(void)
 }
 
 /* keyproc_privkey for the profile that names key_name. */
-static int privkey_for(uint32_t gen, const char *key_name, gnutls_privkey_t *key, char *err,
-		       size_t errlen)
+static int privkey_for(uint32_t gen, const char *key_name, gnutls_privkey_t *key, char *reason,
+		       size_t reason_len)
 {
 	for (size_t i = 0; i < sizeof(key_profiles) / sizeof(key_profiles[0]); i++)
 		if (strcmp(key_profiles[i].key, key_name) == 0)
 			return keyproc_privkey(gen, key_profiles[i].index, key_profiles[i].profile,
-					       key, err, errlen);
+					       key, reason, reason_len);
 	fail_msg("no profile for %s", key_name);
 	return -1;
 }
@@ -470,7 +470,7 @@ static void test_dead_key_process(void **state)
 
 /* ---- credentials and handshakes ---- */
 
-static struct cfg *load_server(const char *cert, const char *key, char *err, size_t errlen,
+static struct cfg *load_server(const char *cert, const char *key, char *reason, size_t reason_len,
 			       int *rc)
 {
 	struct cfg *cfg = NULL;
@@ -479,8 +479,8 @@ static struct cfg *load_server(const char *cert, const char *key, char *err, siz
 	snprintf(conf, sizeof(conf), "[profile web]\nrole = server\ncertificate = %s\n"
 		 "key = %s\n", unit_tmp_path(cert), unit_tmp_path(key));
 	unit_write_file("ktlsd.conf", conf, strlen(conf), 0644);
-	assert_int_equal(cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, err, errlen), 0);
-	*rc = creds_load_all(cfg, err, errlen);
+	assert_int_equal(cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, reason, reason_len), 0);
+	*rc = creds_load_all(cfg, keyproc_active(), reason, reason_len);
 	return cfg;
 }
 
@@ -663,7 +663,7 @@ static void test_tls12_client_cert_over_64k(void **state)
 		 "key = %s\nverify = none\n", unit_tmp_path("ed.crt"), unit_tmp_path("ed.key"));
 	unit_write_file("ktlsd.conf", conf, strlen(conf), 0644);
 	assert_int_equal(cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, err, sizeof(err)), 0);
-	if (creds_load_all(cfg, err, sizeof(err)) < 0)
+	if (creds_load_all(cfg, true, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	assert_int_not_equal(cfg->profiles[0].creds->keyproc_generation, 0);
 	big_server_creds(&srv.x509, 70000);
@@ -721,7 +721,8 @@ static void test_sign_data_over_64k(void **state)
 		if (privkey_for(gen, cases[i].key, &key, err, sizeof(err)) < 0)
 			fail_msg("%s: %s", cases[i].key, err);
 		if (gnutls_privkey_sign_data2(key, cases[i].algo, 0, &data, &sig) < 0)
-			fail_msg("%s over %u bytes: not signed", gnutls_sign_get_name(cases[i].algo),
+			fail_msg("%s over %u bytes: not signed",
+				 gnutls_sign_get_name(cases[i].algo),
 				 data.size);
 		assert_int_equal(gnutls_pubkey_verify_data2(pub, cases[i].algo, 0, &data, &sig), 0);
 		data.data[0] ^= 1;	/* falsifiable */
@@ -837,7 +838,7 @@ static void test_handshake_cost(void **state)
 		assert_int_equal(start_bound(), 0);
 		/* via_cfg's generation was in the old key process: reload it */
 		creds_free_all(via_cfg);
-		assert_int_equal(creds_load_all(via_cfg, err, sizeof(err)), 0);
+		assert_int_equal(creds_load_all(via_cfg, true, err, sizeof(err)), 0);
 
 		handshake_us(via_cfg->profiles[0].creds, prio, 3);
 		handshake_us(local_cfg->profiles[0].creds, prio, 3);

@@ -40,11 +40,12 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/config.h"
-#include "../../daemon/creds.h"
-#include "../../daemon/handshake.h"
-#include "../../daemon/ktlsd.h"
-#include "../../daemon/worker.h"
+#include "config/config.h"
+#include "keys/creds.h"
+#include "engine/handshake.h"
+#include "base/clock.h"
+#include "engine/job.h"
+#include "engine/worker.h"
 #include "unit_files.h"
 
 #define SPLIT_PAUSE_MS 200
@@ -54,13 +55,13 @@
 
 static atomic_uint steps;
 
-int __real_hs_step(struct hs_job *job, char *reason, size_t len);
-int __wrap_hs_step(struct hs_job *job, char *reason, size_t len);
+int __real_hs_step(struct hs_job *job, char *reason, size_t reason_len);
+int __wrap_hs_step(struct hs_job *job, char *reason, size_t reason_len);
 
-int __wrap_hs_step(struct hs_job *job, char *reason, size_t len)
+int __wrap_hs_step(struct hs_job *job, char *reason, size_t reason_len)
 {
 	atomic_fetch_add(&steps, 1);
-	return __real_hs_step(job, reason, len);
+	return __real_hs_step(job, reason, reason_len);
 }
 
 /* ---- the server and the relay in front of it ---- */
@@ -204,7 +205,7 @@ static void job_done(struct hs_job *job, const struct ktls_hs_reply *rep)
 	out->status = rep->status;
 	snprintf(out->reason, sizeof(out->reason), "%s", rep->reason);
 	out->left_queued = n;
-	out->ms = now_ms() - job->started_ms;
+	out->ms = clock_now_ms() - job->started_ms;
 	out->done = 1;
 	pthread_cond_broadcast(&done_cond);
 	pthread_mutex_unlock(&done_lock);
@@ -340,7 +341,7 @@ static int setup(void **state)
 			"[profile slow]\nrole = client\nverify = none\n"
 			"priority = NORMAL:-VERS-ALL:+VERS-TLS1.3\nticket_wait = 5000ms\n", 0600);
 	if (cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, err, sizeof(err)) < 0 ||
-	    creds_load_all(cfg, err, sizeof(err)) < 0) {
+	    creds_load_all(cfg, false, err, sizeof(err)) < 0) {
 		print_error("%s\n", err);
 		return -1;
 	}
