@@ -209,6 +209,27 @@ static void test_secret_store(void **state)
 	assert_int_equal(ktls_rekey(-1, 0), -1);
 }
 
+/* A socket closed without ktls_forget(): a new socket that gets the same
+ * number must not inherit the old connection's secrets. */
+static void test_secrets_not_inherited(void **state)
+{
+	uint8_t secrets[64];
+	int fd = socket(AF_INET, SOCK_STREAM, 0), again;
+
+	(void)state;
+	assert_true(fd >= 0);
+	memset(secrets, 0x33, sizeof(secrets));
+	assert_int_equal(ktls_secrets_keep(fd, KTLS_VERSION_1_3, KTLS_CIPHER_AES_128_GCM,
+					   secrets, sizeof(secrets)), 0);
+	close(fd);
+	again = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(again, fd);	/* the lowest free number */
+	assert_int_equal(ktls_peer_key_update(again, 0), -1);
+	assert_int_equal(errno, EKEYEXPIRED);
+	assert_errmsg_contains("no TLS 1.3 traffic secret");
+	close(again);
+}
+
 /* The reply TLV round-trips, and nothing larger than two SHA-384
  * secrets is accepted from the wire. */
 static void test_reply_secrets_tlv(void **state)
@@ -240,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_schedule_limits),
 		cmocka_unit_test(test_aead_limits),
 		cmocka_unit_test(test_secret_store),
+		cmocka_unit_test(test_secrets_not_inherited),
 		cmocka_unit_test(test_reply_secrets_tlv),
 	};
 
