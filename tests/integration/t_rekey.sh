@@ -47,6 +47,8 @@ write_config() {
 	socket = $W/ktlsd.sock
 	server_profile = web
 	client_profile = local
+	# an emulated CPU shared with other VMs: s_server can be slow to answer
+	handshake_timeout = 60s
 
 	[profile web]
 	role = server
@@ -113,6 +115,8 @@ wait_until() {
 }
 
 grep_q() { grep -q -- "$1" "$2" 2>/dev/null; }
+# count_is N PATTERN FILE: PATTERN is on at least N lines of FILE
+count_is() { [ "$(grep -c -- "$2" "$3" 2>/dev/null)" -ge "$1" ]; }
 size_is() { [ "$(stat -c %s "$2" 2>/dev/null || echo -1)" -ge "$1" ]; }
 # gone PID: our child PID has ended (a zombie not yet reaped counts)
 gone() {
@@ -206,22 +210,33 @@ sserver_start() {
 	wait_for_port "$SPORT" 20 "$SSERVER_PID"
 }
 
-# sserver_feed [HEAD]: HEAD, then the stream in four pieces with k, K, k
-# typed between them, each alone (s_server takes a command only from the
-# start of one read of its stdin, so the pauses matter).
+# sserver_feed PID OUT [HEAD]: HEAD, then the stream in four pieces with
+# k, K, k typed between them.  s_server takes a command only from the
+# start of one read of its stdin, so each letter must be alone in the pipe:
+# we type it only once the client (PID, writing what it got to OUT) has
+# all the data so far -- s_server has read everything before it -- and
+# send the next piece only once the kernel saw the KeyUpdate
+# (TlsRxRekeyReceived; on kernels without it, once the client is gone).
 sserver_feed() {
-	local head=${1:-} p letters=(k K k) i=0
-	for p in "$W"/piece.0[0-3]; do
+	local pid=$1 out=$2 head=${3:-} letters=(k K k) i seen
+	for ((i = 0; i < 4; i++)); do
 		if [ "$i" -eq 0 ]; then
-			{ printf '%b' "$head"; cat "$p"; } >&3 2>/dev/null || return 1
+			{ printf '%b' "$head"; cat "$W/piece.00"; } >&3 2>/dev/null || return 1
 		else
-			sleep 1.5
-			printf '%s\n' "${letters[i - 1]}" >&3 2>/dev/null || return 1
-			sleep 1.5
-			cat "$p" >&3 2>/dev/null || return 1
+			cat "$W/piece.0$i" >&3 2>/dev/null || return 1
 		fi
-		i=$((i + 1))
+		wait_until "$T" size_is_or_gone $(((i + 1) * BYTES / 4)) "$out" "$pid"
+		[ "$i" -lt 3 ] || break
+		gone "$pid" && return 1
+		seen=$(tls_stat TlsRxRekeyReceived)
+		printf '%s\n' "${letters[i]}" >&3 2>/dev/null || return 1
+		wait_until 60 rekey_seen_or_gone "$seen" "$pid"
 	done
+}
+
+# rekey_seen_or_gone BEFORE PID: TlsRxRekeyReceived passed BEFORE, or PID ended
+rekey_seen_or_gone() {
+	[ "$(tls_stat TlsRxRekeyReceived)" -gt "$1" ] || gone "$2"
 }
 
 sserver_stop() {
@@ -248,8 +263,7 @@ test_sserver_peer() {
 		sserver_stop
 		return
 	fi
-	sserver_feed
-	wait_until "$T" size_is_or_gone "$BYTES" "$W/c_out" "$pid"
+	sserver_feed "$pid" "$W/c_out"
 	[ "$REKEY" = yes ] && wait_until 30 grep_q "$say" "$W/s_out"
 	sserver_stop
 	wait "$pid"
@@ -289,7 +303,8 @@ test_sserver_get() {
 		sserver_stop
 		return
 	fi
-	sserver_feed "$head"
+	sserver_feed "$pid" "$W/get_out" "$head"
+	wait_until "$T" gone "$pid"
 	wait "$pid"
 	rc=$?
 	sserver_stop
@@ -339,10 +354,13 @@ test_sclient_to_serve() {
 	PIDS+=("$pid")
 	exec 4> "$W/cfifo"
 	printf 'GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n' >&4
-	sleep 1
+	# each letter alone in one read of s_client's stdin: the next one only
+	# after s_client said it sent the last ("KEYUPDATE" on stderr)
+	wait_until 60 size_is 1 "$W/sc_out"
 	printf 'k\n' >&4
-	sleep 1.5
+	wait_until 60 count_is 1 KEYUPDATE "$W/sc_err"
 	printf 'K\n' >&4
+	wait_until 60 count_is 2 KEYUPDATE "$W/sc_err"
 	wait_until "$T" size_is_or_gone $((4 * 1024 * 1024)) "$W/sc_out" "$pid"
 	sleep 1
 	# the next request on the same connection: served under the new keys
