@@ -179,6 +179,13 @@ static ssize_t send_piece(struct bench_conn *c, int file_fd, size_t off, size_t 
 	case ARM_KTLS_SENDFILE_ZC:
 		if (want > SENDFILE_CHUNK)
 			want = SENDFILE_CHUNK;
+		/* kTLS: stay below the AEAD limit (a KeyUpdate when it nears) */
+		if (c->arm != ARM_TCP_SENDFILE) {
+			got = ktls_tx_prepare(c->send_fd, want);
+			if (got < 0)
+				return -1;
+			want = (size_t)got;
+		}
 		return io_sendfile_all(c->send_fd, file_fd, (off_t)off, want) < want ? -1
 										     : (ssize_t)want;
 	case ARM_TCP_WRITE:

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "keys/creds.h"
+#include "ktls_rekey.h"
 #include "doors/door_netlink.h"
 #include "doors/door_unix.h"
 #include "engine/fd_budget.h"
@@ -176,6 +177,12 @@ static int probe_kernel_ciphers(int must_work)
 	}
 	creds_set_kernel_ciphers(suffix);
 	log_info("kernel kTLS ciphers: %s", suffix + strlen(":-CIPHER-ALL:+"));
+	/* Applications' TLS 1.3 connections rekey only where this says yes. */
+	if (ktls_kernel_can_rekey())
+		log_info("kernel kTLS rekey (TLS 1.3 KeyUpdate after the handoff): yes");
+	else
+		log_info("kernel kTLS rekey (TLS 1.3 KeyUpdate after the handoff): no, "
+			 "Linux 6.14 or later needed (%s)", ktls_errmsg());
 	return 0;
 }
 

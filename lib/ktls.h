@@ -216,17 +216,57 @@ int ktls_accept(int fd);
 int ktls_handshake_start(int fd, enum ktls_role role);
 int ktls_handshake_finish(int fd, int handle);
 
-/* recv() for kTLS sockets: returns application data only.  NewSessionTicket
- * and other handshake records are consumed; close_notify reads as EOF (0);
- * any other alert fails with ECONNRESET and ktls_errmsg() names it; a peer
- * KeyUpdate fails with EKEYEXPIRED (the kernel cannot rekey RX). */
+/* recv() for kTLS sockets: returns application data only.  NewSessionTickets
+ * are consumed; close_notify reads as EOF (0); any other alert fails with
+ * ECONNRESET and ktls_errmsg() names it.  A peer's TLS 1.3 KeyUpdate is
+ * handled in passing: the next RX key is installed and, if the peer asked
+ * for it, our own KeyUpdate is sent and the next TX key installed (so do not
+ * write from another thread while reading).  Where that cannot be done
+ * (Linux < 6.14, no traffic secret kept for fd) it fails with EKEYEXPIRED
+ * and ktls_errmsg() says why; the connection is then over.  Other
+ * handshake messages, or a malformed KeyUpdate, fail with EPROTO. */
 ssize_t ktls_recv(int fd, void *buf, size_t len, int flags);
+
+/* For callers that read with plain read()/recv(): when that fails with EIO
+ * (a record that is not data, e.g. a ticket or a KeyUpdate, is next) or
+ * EKEYEXPIRED (the kernel waits for the next receive key), call this, then
+ * read again.  It handles at most one pending record, without blocking.
+ * 0: read again; 1: the peer closed (close_notify or FIN); -1 + errno as
+ * for ktls_recv(). */
+int ktls_handle_record(int fd);
+
+/* ---- TLS 1.3 key updates and AEAD limits (see libktls(3)) ------------------ */
+/* Send a KeyUpdate and switch our sending side to the next key; with
+ * request_peer_update the peer is asked to update its key too (its
+ * KeyUpdate is handled by ktls_recv/ktls_handle_record).  Needs Linux 6.14+
+ * and a TLS 1.3 handshake through ktlsd: EOPNOTSUPP otherwise, before
+ * anything is sent.  No other thread may write to fd meanwhile. */
+int ktls_rekey(int fd, int request_peer_update);
+
+/* Records one key of cipher may seal (RFC 8446 5.5 style limits). */
+uint64_t ktls_aead_limit(int cipher);
+
+/* Records sealed under fd's current TX key (the kernel's record sequence
+ * number); *cipher (may be NULL) gets the TX cipher. */
+int ktls_tx_records(int fd, uint64_t *records, int *cipher);
+
+/* Before sending len bytes: renews the TX key (ktls_rekey) when the AEAD
+ * limit is near and returns how many of the len bytes may go out under the
+ * current key (at least 1).  -1 + EKEYEXPIRED when the limit is reached and
+ * the key cannot be renewed (old kernel, TLS 1.2): close the connection
+ * cleanly (ktls_shutdown) instead of sending. */
+ssize_t ktls_tx_prepare(int fd, size_t len);
+
+/* ktls_forget(fd) (which wipes fd's traffic secrets), then close(fd). */
+int ktls_close(int fd);
 
 /* Send close_notify, then shutdown(how). */
 int ktls_shutdown(int fd, int how);
 
-/* Drop the options libktls keeps for fd (call before close() if you like;
- * reuse of the fd number by another socket is detected anyway). */
+/* Drop the options and wipe the traffic secrets libktls keeps for fd (call
+ * before close(), or use ktls_close(); reuse of the fd number by another
+ * socket is detected anyway, and the secrets of closed sockets are wiped
+ * when their memory is needed). */
 void ktls_forget(int fd);
 
 #pragma GCC visibility pop

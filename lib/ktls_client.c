@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ktls_internal.h"
+#include "ktls_rekey.h"
 #include "ktls_sockopt.h"
 
 /* How long ktls_connect waits beyond the handshake timeout: the daemon
@@ -163,7 +164,17 @@ static int read_reply(int fd, int handle, struct reply_buffer *rb)
 		return ktls_fail(EBADMSG, "malformed reply from ktlsd");
 	if (rb->rep.status != 0)
 		return fail_reply(&rb->rep);
-	return ktls_store_succeeded(fd, &rb->rep);
+	if (ktls_store_succeeded(fd, &rb->rep) < 0)
+		return -1;
+	/* No secrets (TLS 1.2, an older ktlsd), or none we could keep (no
+	 * locked memory left): the handshake still succeeded, fd just cannot
+	 * rekey, and ktls_rekey/ktls_recv say so when it comes to that. */
+	ktls_secrets_drop(fd);
+	if (rb->rep.traffic_secrets_len > 0 &&
+	    ktls_secrets_keep(fd, rb->rep.version, rb->rep.cipher, rb->rep.traffic_secrets,
+			      rb->rep.traffic_secrets_len) < 0)
+		ktls_clear_error();
+	return 0;
 }
 
 int ktls_handshake_finish(int fd, int handle)
@@ -179,6 +190,8 @@ int ktls_handshake_finish(int fd, int handle)
 		rc = ktls_fail(ENOMEM, "out of memory for the ktlsd reply");
 	else
 		rc = read_reply(fd, handle, rb);
+	if (rb)
+		explicit_bzero(rb, sizeof(*rb));	/* the traffic secrets */
 	free(rb);
 	if (rc < 0) {
 		int err = errno;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <errno.h>
+#include <gnutls/crypto.h>
 #include <string.h>
 
 #include "ktls_gnutls.h"
@@ -91,4 +92,18 @@ int ktls_params_from_gnutls(gnutls_session_t session, enum ktls_direction dir,
 	rc = ktls_params_from_record_state(version, gnutls_cipher_get(session), &key, &iv, seq, out);
 	explicit_bzero(seq, sizeof(seq));
 	return rc;
+}
+
+int ktls_hmac_gnutls(unsigned hash_len, const uint8_t *key, size_t key_len,
+		     const uint8_t *data, size_t data_len, uint8_t *out)
+{
+	gnutls_mac_algorithm_t mac;
+
+	if (hash_len == 32)
+		mac = GNUTLS_MAC_SHA256;
+	else if (hash_len == 48)
+		mac = GNUTLS_MAC_SHA384;
+	else
+		return -EINVAL;
+	return gnutls_hmac_fast(mac, key, key_len, data, data_len, out) < 0 ? -EIO : 0;
 }

@@ -10,6 +10,8 @@
 #define KTLS_GNUTLS_H
 
 #include <gnutls/gnutls.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "ktls.h"
 
@@ -26,5 +28,11 @@ int ktls_params_from_record_state(enum ktls_version version, gnutls_cipher_algor
 /* Read one direction of a session that finished its handshake. */
 int ktls_params_from_gnutls(gnutls_session_t session, enum ktls_direction dir,
 			    struct ktls_crypto_params *out);
+
+/* HMAC-SHA256/384 by GnuTLS, in the shape of ktls_hmac_fn (ktls_hkdf.h):
+ * the daemon checks the secrets it hands out with it, and the host unit
+ * tests (no AF_ALG there) run the key schedule over it. */
+int ktls_hmac_gnutls(unsigned hash_len, const uint8_t *key, size_t key_len,
+		     const uint8_t *data, size_t data_len, uint8_t *out);
 
 #endif /* KTLS_GNUTLS_H */

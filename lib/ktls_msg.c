@@ -85,6 +85,8 @@ static const struct tlv_field reply_fields[] = {
 	FIELD(ktls_hs_reply, KTLS_TLV_PEER_VERIFIED, SHAPE_U8, peer_verified,
 	      .min = 0, .max = 1),
 	FIELD(ktls_hs_reply, KTLS_TLV_SERVER_NAME_SEEN, SHAPE_STRING, server_name),
+	FIELD(ktls_hs_reply, KTLS_TLV_TRAFFIC_SECRETS, SHAPE_BYTES, traffic_secrets,
+	      .aux_offset = offsetof(struct ktls_hs_reply, traffic_secrets_len)),
 };
 
 static const struct tlv_field status_fields[] = {

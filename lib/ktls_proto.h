@@ -67,6 +67,9 @@ enum ktls_tlv {
 	KTLS_TLV_RESUMED = 41,				/* u8 */
 	KTLS_TLV_PEER_VERIFIED = 42,			/* u8 */
 	KTLS_TLV_SERVER_NAME_SEEN = 43,			/* string: SNI the client sent */
+	/* TLS 1.3, application door only: the caller's TX then RX application
+	 * traffic secret (2 x hash length), for KeyUpdate (lib/ktls_rekey.c) */
+	KTLS_TLV_TRAFFIC_SECRETS = 44,			/* bytes, wiped after use */
 
 	/* STATUS_REPLY (`ktls status`), with STATUS and REASON above:
 	 * EPERM when the caller is neither root nor in ktlsd's group. */
@@ -133,6 +136,8 @@ struct ktls_hs_reply {
 	uint8_t has_fingerprint, resumed, peer_verified;
 	uint16_t peer_cert_len;
 	uint8_t peer_cert[KTLS_PEER_CERT_MAX];
+	uint16_t traffic_secrets_len;		/* 0, 64 or 96 */
+	uint8_t traffic_secrets[96];
 };
 
 /* ---- status (`ktls status`) ---- */

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 #include "ktls_internal.h"
+#include "ktls_rekey.h"
 
 #define RECORD_PLAINTEXT_MAX 16384	/* RFC 8446 section 5.1: 2^14 */
 
@@ -56,24 +57,55 @@ static void next_record(int fd, void *buf, size_t len, int flags,
 		read_record(fd, control, RECORD_PLAINTEXT_MAX, flags & ~MSG_PEEK, rec);
 }
 
-/* Walk the handshake messages (u8 type, u24 length, body) of one record.  A
- * message cut at the record's end is not looked into: only tickets are that
- * large, and the next record's continuation is not a message start. */
-static bool has_key_update(const uint8_t *msgs, size_t len)
+#define HANDSHAKE_NEW_SESSION_TICKET 4
+
+/*
+ * The handshake messages (u8 type, u24 length, body) of one post-handshake
+ * record.  A TLS 1.3 peer may send only NewSessionTicket (consumed: the
+ * daemon keeps no state for them after the handoff) and KeyUpdate, whose
+ * body is exactly one byte (0 or 1) and which must end its record (RFC 8446
+ * 5.1: a key change aligns with a record boundary).  Anything else, or a
+ * message cut at the record's end, is a protocol error: guessing at it
+ * could desynchronise the keys.
+ *   0: nothing for us; 1: a KeyUpdate, *requested set; -1 + errno.
+ */
+static int parse_handshake(const uint8_t *msgs, size_t len, int *requested)
 {
 	size_t off = 0;
 
-	while (len - off >= 4) {
-		size_t body_len = (size_t)msgs[off + 1] << 16 | (size_t)msgs[off + 2] << 8 |
-				  msgs[off + 3];
+	while (off < len) {
+		size_t body_len;
+		uint8_t type = msgs[off];
 
-		if (msgs[off] == HANDSHAKE_KEY_UPDATE)
-			return true;
+		if (len - off < 4)
+			return ktls_fail(EPROTO, "truncated post-handshake message header "
+						 "(%zu bytes)", len - off);
+		body_len = (size_t)msgs[off + 1] << 16 | (size_t)msgs[off + 2] << 8 |
+			   msgs[off + 3];
 		if (body_len > len - off - 4)
+			return ktls_fail(EPROTO, "post-handshake message type %u (%zu bytes) "
+						 "crosses its record's end", type, body_len);
+		switch (type) {
+		case HANDSHAKE_NEW_SESSION_TICKET:
 			break;
+		case HANDSHAKE_KEY_UPDATE:
+			if (body_len != 1 || msgs[off + 4] > 1)
+				return ktls_fail(EPROTO, "malformed KeyUpdate (length %zu, "
+							 "request_update %u)", body_len,
+						 body_len ? msgs[off + 4] : 0);
+			if (off + 5 != len)
+				return ktls_fail(EPROTO, "KeyUpdate is not the last message "
+							 "of its record");
+			*requested = msgs[off + 4];
+			return 1;
+		default:
+			return ktls_fail(EPROTO, "unexpected post-handshake message type %u "
+						 "(only NewSessionTicket and KeyUpdate are "
+						 "handled)", type);
+		}
 		off += 4 + body_len;
 	}
-	return false;
+	return 0;
 }
 
 static int alert_result(const struct record *rec)
@@ -85,11 +117,33 @@ static int alert_result(const struct record *rec)
 		return ktls_fail(EPROTO, "malformed alert record (%zd bytes)", rec->len);
 	description = rec->bytes[1];
 	if (description == ALERT_CLOSE_NOTIFY)
-		return 0;
+		return 1;
 	name = ktls_alert_name(description);
 	if (!strcmp(name, "unknown_alert"))
 		return ktls_fail(ECONNRESET, "peer sent fatal alert %s (%u)", name, description);
 	return ktls_fail(ECONNRESET, "peer sent fatal alert %s", name);
+}
+
+/* A record that is not application data: 0 go on reading, 1 the peer
+ * closed (close_notify), -1 + errno. */
+static int handle_control(int fd, const struct record *rec)
+{
+	int requested = 0, rc;
+
+	switch ((enum ktls_record_type)rec->type) {
+	case KTLS_RECORD_ALERT:
+		return alert_result(rec);
+	case KTLS_RECORD_HANDSHAKE:
+		rc = parse_handshake(rec->bytes, (size_t)rec->len, &requested);
+		if (rc <= 0)
+			return rc;
+		return ktls_peer_key_update(fd, requested);
+	case KTLS_RECORD_CHANGE_CIPHER_SPEC:
+		return 0;	/* TLS 1.3 middlebox compatibility noise */
+	case KTLS_RECORD_APPLICATION_DATA:
+		break;
+	}
+	return ktls_fail(EPROTO, "unexpected TLS record type %u", rec->type);
 }
 
 ssize_t ktls_recv(int fd, void *buf, size_t len, int flags)
@@ -98,26 +152,41 @@ ssize_t ktls_recv(int fd, void *buf, size_t len, int flags)
 
 	for (;;) {
 		struct record rec;
+		int rc;
 
 		next_record(fd, buf, len, flags, control, &rec);
 		if (rec.len < 0)
 			return -1;	/* errno and reason from ktls_recv_record */
-		switch ((enum ktls_record_type)rec.type) {
-		case KTLS_RECORD_APPLICATION_DATA:
+		if (rec.type == KTLS_RECORD_APPLICATION_DATA)
 			return rec.len;		/* 0: the peer closed TCP */
-		case KTLS_RECORD_ALERT:
-			return alert_result(&rec);
-		case KTLS_RECORD_HANDSHAKE:
-			if (has_key_update(rec.bytes, (size_t)rec.len))
-				return ktls_fail(EKEYEXPIRED,
-						 "peer sent a TLS 1.3 KeyUpdate, but this kernel "
-						 "cannot take new receive keys; close the connection");
-			continue;	/* NewSessionTicket and the like: not for us */
-		case KTLS_RECORD_CHANGE_CIPHER_SPEC:
-			continue;	/* TLS 1.3 middlebox compatibility noise */
-		}
-		return ktls_fail(EPROTO, "unexpected TLS record type %u", rec.type);
+		rc = handle_control(fd, &rec);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;	/* close_notify reads as EOF */
 	}
+}
+
+int ktls_handle_record(int fd)
+{
+	uint8_t control[RECORD_PLAINTEXT_MAX];
+	struct record rec;
+	uint8_t probe;
+
+	ktls_clear_error();
+	read_record(fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT, &rec);
+	if (rec.len < 0 && errno == EKEYEXPIRED)
+		/* The KeyUpdate was read by someone else: its request_update is
+		 * lost, but the kernel waits for the next RX key all the same. */
+		return ktls_peer_key_update(fd, 0);
+	if (rec.len < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		ktls_clear_error();
+		return 0;	/* nothing pending: read again */
+	}
+	if (rec.len <= 0 || rec.type == KTLS_RECORD_APPLICATION_DATA)
+		return rec.len < 0 ? -1 : (rec.len == 0 ? 1 : 0);
+	read_record(fd, control, sizeof(control), 0, &rec);
+	if (rec.len < 0)
+		return -1;
+	return handle_control(fd, &rec);
 }
 
 /* TX keys installed?  The kernel answers the 4-byte version/cipher header

@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 
 #include "ktls_internal.h"
+#include "ktls_rekey.h"
 #include "ktls_sockopt.h"
 
 /* ktls_connect waits this much longer than the handshake timeout, so the
@@ -220,6 +221,7 @@ void ktls_forget(int fd)
 	if (*link)
 		unlink_entry(link);
 	pthread_mutex_unlock(&store_lock);
+	ktls_secrets_drop(fd);
 }
 
 /* ---- the handshake's view (ktls_client.c) --------------------------------- */

@@ -382,18 +382,33 @@ static int send_head(struct client *c, struct exchange *ex, int64_t content_leng
 	return io_write_all(c->fd, head, (size_t)len);
 }
 
-/* sendfile() from the page cache into kTLS until size bytes are out. */
+/* sendfile() from the page cache into kTLS until size bytes are out, in
+ * pieces that keep the TX key below its AEAD limit: ktls_tx_prepare renews
+ * the key (TLS 1.3 KeyUpdate) when the limit nears, or, where it cannot,
+ * says so and we stop; the caller then closes with close_notify, so the
+ * client sees a clean, short response rather than a key used past its
+ * limit. */
 static int send_file_body(struct client *c, struct exchange *ex)
 {
 	size_t size = (size_t)ex->file_size;
-	size_t sent = io_sendfile_all(c->fd, ex->file_fd, 0, size);
 
-	ex->body_sent += sent;
-	if (sent == size)
-		return 0;
-	if (!errno)
-		errno = ENODATA;	/* the file shrank under us */
-	return -1;
+	while (ex->body_sent < size) {
+		ssize_t allowed = ktls_tx_prepare(c->fd, size - (size_t)ex->body_sent);
+		size_t sent;
+
+		if (allowed < 0) {
+			log_client(c, "stopping the response: %s", ktls_errmsg());
+			return -1;
+		}
+		sent = io_sendfile_all(c->fd, ex->file_fd, (off_t)ex->body_sent, (size_t)allowed);
+		ex->body_sent += sent;
+		if (sent != (size_t)allowed) {
+			if (!errno)
+				errno = ENODATA;	/* the file shrank under us */
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int send_file_response(struct client *c, struct exchange *ex)
@@ -427,6 +442,8 @@ static const char *send_error_reason(int err)
 		return "client stopped reading (send timed out)";
 	case ENODATA:
 		return "file shrank while being sent";
+	case EKEYEXPIRED:
+		return "AEAD limit reached and the key cannot be renewed here";
 	}
 	return strerror(err);
 }

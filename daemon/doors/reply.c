@@ -25,6 +25,7 @@ void reply_send(int conn_fd, const struct ktls_hs_reply *rep)
 		log_warnx("cannot encode reply: %s", strerror(-len));
 	else if (send(conn_fd, buf, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		log_debug("reply not delivered (caller gone?): %s", strerror(errno));
+	explicit_bzero(buf, KTLS_MSG_MAX);	/* may carry traffic secrets */
 	free(buf);
 	close(conn_fd);
 }

@@ -43,6 +43,7 @@
 #include "engine/handshake.h"
 #include "engine/hs_failure.h"
 #include "ktls_gnutls.h"
+#include "ktls_hkdf.h"
 #include "process/log.h"
 #include "engine/record_peek.h"
 #include "sessions/client_session.h"
@@ -69,6 +70,9 @@ struct hs_session {
 	ssize_t read_budget;		/* bytes GnuTLS may read; -1: unlimited */
 	struct srv_resume resume;	/* server: tickets and session IDs */
 	struct client_session sess;	/* client: the session cache's part */
+	/* TLS 1.3 application traffic secrets (keylog), for the app's KeyUpdate */
+	uint8_t client_secret[KTLS_SECRET_MAX], server_secret[KTLS_SECRET_MAX];
+	unsigned client_secret_len, server_secret_len;
 };
 
 /*
@@ -529,6 +533,31 @@ static int setup_server(struct hs_session *hs)
 	return server_alpn(hs) < 0 ? -EINVAL : 0;
 }
 
+/* GnuTLS names every secret it derives here (this also keeps
+ * SSLKEYLOGFILE from writing ours anywhere).  We keep the two that start
+ * the application traffic key chains; everything else is ignored. */
+static int keep_traffic_secret(gnutls_session_t session, const char *label,
+			       const gnutls_datum_t *secret)
+{
+	struct hs_job *job = gnutls_transport_get_ptr(session);
+	struct hs_session *hs = job->hs;
+	uint8_t *dst = NULL;
+	unsigned *dst_len = NULL;
+
+	if (!strcmp(label, "CLIENT_TRAFFIC_SECRET_0")) {
+		dst = hs->client_secret;
+		dst_len = &hs->client_secret_len;
+	} else if (!strcmp(label, "SERVER_TRAFFIC_SECRET_0")) {
+		dst = hs->server_secret;
+		dst_len = &hs->server_secret_len;
+	}
+	if (dst && secret->size <= KTLS_SECRET_MAX) {
+		memcpy(dst, secret->data, secret->size);
+		*dst_len = secret->size;
+	}
+	return 0;
+}
+
 int hs_start(struct hs_job *job, char *reason, size_t reason_len)
 {
 	struct hs_session *hs = calloc(1, sizeof(*hs));
@@ -571,6 +600,7 @@ int hs_start(struct hs_job *job, char *reason, size_t reason_len)
 	if (hs->role == KTLS_ROLE_SERVER)
 		(void)srv_resume_start(hs->session, &hs->resume, job->cfg->cfg, job->profile,
 				       resumption_allowed(hs, job->profile));
+	gnutls_session_set_keylog_function(hs->session, keep_traffic_secret);
 	rc = hs->role == KTLS_ROLE_SERVER ? setup_server(hs) : setup_client(hs, reason, reason_len);
 	if (rc < 0 && !reason[0])
 		snprintf(reason, reason_len, "bad ALPN list in request");
@@ -883,6 +913,47 @@ static void describe_session(struct hs_session *hs, struct ktls_hs_reply *rep)
 	describe_peer_cert(s, rep);
 }
 
+/* The secret must be the one the installed key came from: a key the
+ * application derives from a wrong secret would fail at its first KeyUpdate
+ * with a MAC error, far from here.  A mismatch just means no KeyUpdate. */
+static int secret_matches(const uint8_t *secret, unsigned secret_len,
+			  const struct ktls_crypto_params *p)
+{
+	uint8_t key[KTLS_MAX_KEY_LEN], iv[KTLS_MAX_SALT_LEN + KTLS_MAX_IV_LEN];
+	size_t iv_len = (size_t)p->salt_len + p->iv_len;
+	int ok = ktls_traffic_key_iv(ktls_hmac_gnutls, secret, secret_len, key, p->key_len,
+				     iv, iv_len) == 0 &&
+		 !memcmp(key, p->key, p->key_len) && !memcmp(iv, p->salt, p->salt_len) &&
+		 !memcmp(iv + p->salt_len, p->iv, p->iv_len);
+
+	explicit_bzero(key, sizeof(key));
+	explicit_bzero(iv, sizeof(iv));
+	return ok;
+}
+
+/* Application door, TLS 1.3: the caller's TX then RX secret into the
+ * reply (the kernel door has no use for them and never gets them). */
+static void hand_over_secrets(struct hs_session *hs, const struct ktls_crypto_params *tx,
+			      const struct ktls_crypto_params *rx, struct ktls_hs_reply *rep)
+{
+	int client = hs->role == KTLS_ROLE_CLIENT;
+	const uint8_t *ours = client ? hs->client_secret : hs->server_secret;
+	const uint8_t *theirs = client ? hs->server_secret : hs->client_secret;
+	unsigned n = hs->client_secret_len;
+
+	if (hs->job->origin != JOB_FROM_APP || tx->version != KTLS_VERSION_1_3 || n == 0 ||
+	    n != hs->server_secret_len || 2 * n > sizeof(rep->traffic_secrets))
+		return;
+	if (!secret_matches(ours, n, tx) || !secret_matches(theirs, n, rx)) {
+		log_warnx("traffic secrets do not match the installed keys: "
+			  "this connection will not rekey");
+		return;
+	}
+	memcpy(rep->traffic_secrets, ours, n);
+	memcpy(rep->traffic_secrets + n, theirs, n);
+	rep->traffic_secrets_len = (uint16_t)(2 * n);
+}
+
 int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, size_t reason_len)
 {
 	struct hs_session *hs = job->hs;
@@ -908,6 +979,8 @@ int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, siz
 	} else if (rc < 0) {
 		snprintf(reason, reason_len, "installing kernel TLS: %s", ktls_errmsg());
 	}
+	if (rc == 0)
+		hand_over_secrets(hs, &tx, &rx, rep);
 	ktls_params_wipe(&tx);
 	ktls_params_wipe(&rx);
 	if (rc == 0)
@@ -930,5 +1003,6 @@ void hs_free(struct hs_session *hs)
 	if (hs->psk_server)
 		gnutls_psk_free_server_credentials(hs->psk_server);
 	client_session_free(&hs->sess);
+	explicit_bzero(hs, sizeof(*hs));
 	free(hs);
 }

@@ -169,6 +169,7 @@ static void job_succeed(struct worker *w, struct hs_job *job)
 		return;
 	}
 	job_finish(w, job, rep);
+	explicit_bzero(rep, sizeof(*rep));	/* traffic secrets */
 	free(rep);
 }
 

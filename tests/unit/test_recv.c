@@ -278,6 +278,54 @@ static void test_key_update(void **state)
 	assert_fails(ktls_recv(fake.fd, small, sizeof(small), 0), EKEYEXPIRED);
 }
 
+/* A peer that sends handshake messages ktls_recv must not guess at: each
+ * is refused with EPROTO before any key is touched. */
+static void test_key_update_malformed(void **state)
+{
+	static const uint8_t long_body[] = { 24, 0, 0, 2, 0, 0 };
+	static const uint8_t bad_request[] = { 24, 0, 0, 1, 2 };
+	static const uint8_t not_last[] = { 24, 0, 0, 1, 0, 4, 0, 0, 0 };
+	static const uint8_t cert_request[] = { 13, 0, 0, 0 };
+	static const uint8_t cut_header[] = { 4, 0 };
+	static const uint8_t cut_body[] = { 4, 0, 0, 9, 1, 2 };
+
+	push(KTLS_RECORD_HANDSHAKE, long_body, sizeof(long_body));
+	assert_fails(ktls_recv(fake.fd, big_buf, sizeof(big_buf), 0), EPROTO);
+	assert_errmsg_contains("malformed KeyUpdate");
+	push(KTLS_RECORD_HANDSHAKE, bad_request, sizeof(bad_request));
+	assert_fails(ktls_recv(fake.fd, big_buf, sizeof(big_buf), 0), EPROTO);
+	assert_errmsg_contains("request_update 2");
+	push(KTLS_RECORD_HANDSHAKE, not_last, sizeof(not_last));
+	assert_fails(ktls_recv(fake.fd, big_buf, sizeof(big_buf), 0), EPROTO);
+	assert_errmsg_contains("not the last message");
+	push(KTLS_RECORD_HANDSHAKE, cert_request, sizeof(cert_request));
+	assert_fails(ktls_recv(fake.fd, big_buf, sizeof(big_buf), 0), EPROTO);
+	assert_errmsg_contains("message type 13");
+	push(KTLS_RECORD_HANDSHAKE, cut_header, sizeof(cut_header));
+	assert_fails(ktls_recv(fake.fd, big_buf, sizeof(big_buf), 0), EPROTO);
+	push(KTLS_RECORD_HANDSHAKE, cut_body, sizeof(cut_body));
+	assert_fails(ktls_recv(fake.fd, big_buf, sizeof(big_buf), 0), EPROTO);
+	assert_errmsg_contains("crosses");
+}
+
+/* Without traffic secrets (this fake socket never had a ktlsd handshake)
+ * a well-formed KeyUpdate ends in EKEYEXPIRED with the reason, for
+ * ktls_recv and for ktls_handle_record alike. */
+static void test_key_update_without_secrets(void **state)
+{
+	push(KTLS_RECORD_HANDSHAKE, key_update, sizeof(key_update));
+	assert_fails(ktls_handle_record(fake.fd), EKEYEXPIRED);
+	assert_errmsg_contains("no TLS 1.3 traffic secret");
+	/* a ticket is handled and data is left for read() */
+	push(KTLS_RECORD_HANDSHAKE, "\x04\x00\x00\x00", 4);
+	push(KTLS_RECORD_APPLICATION_DATA, "d", 1);
+	assert_int_equal(ktls_handle_record(fake.fd), 0);
+	assert_int_equal(ktls_handle_record(fake.fd), 0);
+	assert_int_equal(ktls_recv(fake.fd, big_buf, sizeof(big_buf), 0), 1);
+	push(KTLS_RECORD_ALERT, "\x01\x00", 2);
+	assert_int_equal(ktls_handle_record(fake.fd), 1);
+}
+
 static void test_alerts(void **state)
 {
 	char small[1];
@@ -400,6 +448,8 @@ int main(void)
 		FAKE_TEST(test_tickets_consumed),
 		FAKE_TEST(test_largest_control_record),
 		FAKE_TEST(test_key_update),
+		FAKE_TEST(test_key_update_malformed),
+		FAKE_TEST(test_key_update_without_secrets),
 		FAKE_TEST(test_alerts),
 		FAKE_TEST(test_unexpected_type),
 		FAKE_TEST(test_dontwait_and_errors),

@@ -1,0 +1,3 @@
+build-merge/daemon/base/reason.o: daemon/base/reason.c \
+ daemon/base/reason.h
+daemon/base/reason.h:

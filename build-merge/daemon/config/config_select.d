@@ -1,0 +1,4 @@
+build-merge/daemon/config/config_select.o: daemon/config/config_select.c \
+ daemon/config/config.h lib/ktls.h
+daemon/config/config.h:
+lib/ktls.h:

@@ -1,0 +1,3 @@
+build-merge/daemon/doors/sd_listen.o: daemon/doors/sd_listen.c \
+ daemon/doors/sd_listen.h
+daemon/doors/sd_listen.h:

@@ -1,0 +1,10 @@
+build-merge/daemon/process/sandbox.o: daemon/process/sandbox.c \
+ daemon/process/log.h daemon/process/sandbox.h daemon/config/config.h \
+ lib/ktls.h lib/ktls_proto.h lib/ktls.h daemon/process/seccomp_filter.h
+daemon/process/log.h:
+daemon/process/sandbox.h:
+daemon/config/config.h:
+lib/ktls.h:
+lib/ktls_proto.h:
+lib/ktls.h:
+daemon/process/seccomp_filter.h:

@@ -1,0 +1,10 @@
+build-merge/tests/unit/test_keyproc.o: tests/unit/test_keyproc.c \
+ daemon/config/config.h lib/ktls.h daemon/keys/creds.h \
+ daemon/keys/keyproc.h daemon/keys/keyproc_proto.h \
+ tests/unit/unit_files.h
+daemon/config/config.h:
+lib/ktls.h:
+daemon/keys/creds.h:
+daemon/keys/keyproc.h:
+daemon/keys/keyproc_proto.h:
+tests/unit/unit_files.h:

@@ -1,0 +1,2 @@
+build-merge/tools/ktls.o: tools/ktls.c tools/cli.h
+tools/cli.h:
