@@ -12,7 +12,8 @@
 #
 # Sources are found by directory: lib/*.c is libktls (lib/*gnutls*.c is the
 # GnuTLS glue, kept out of libktls.so; lib/support_*.c, helpers the programs
-# share, is libktls-support.a), daemon/*.c is ktlsd, tools/*.c is the
+# share, is libktls-support.a), daemon/*.c and daemon/CONCERN/*.c are ktlsd
+# (included as "CONCERN/name.h", see docs/architecture.md), tools/*.c is the
 # ktls CLI, bench/*.c is ktls-bench, tests/unit/test_*.c are cmocka tests
 # (test_X.wrap may list symbols to wrap with -Wl,--wrap), tests/integration/*.c
 # are programs the VM suite runs (each linked with tests/integration/support/*.c).
@@ -76,7 +77,7 @@ endif
 LIB_SRCS := $(filter-out %gnutls.c lib/support_%.c,$(wildcard lib/*.c))
 SUPPORT_SRCS := $(wildcard lib/support_*.c)
 GLUE_SRCS := $(wildcard lib/*gnutls.c)
-DAEMON_SRCS := $(wildcard daemon/*.c)
+DAEMON_SRCS := $(wildcard daemon/*.c daemon/*/*.c)
 TOOL_SRCS := $(wildcard tools/*.c)
 BENCH_SRCS := $(wildcard bench/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -110,6 +111,8 @@ all: $(LIBKTLS_SO) $(BUILD)/libktls.so $(LIBKTLS_A) $(GLUE_A) $(BUILD)/libktls.p
      $(KTLS_CLI) $(KTLSD) $(BENCH)
 tests: all $(UNIT_BINS) $(INTEG_BINS) $(ATTACK)
 
+# Only the daemon and its tests see daemon headers, as "CONCERN/name.h".
+$(BUILD)/daemon/%.o $(BUILD)/tests/%.o: CPPFLAGS += -Idaemon
 $(BUILD)/%.o: %.c
 	$(call say,CC,$<)
 	@mkdir -p $(@D)
@@ -215,7 +218,7 @@ FUZZ_RUNS ?=
 FUZZ_MAX_LEN ?= 70000
 FUZZ_SRCS := $(if $(FUZZ),tests/fuzz/$(FUZZ).c,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	       -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Werror -Ilib \
+	       -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Werror -Ilib -Idaemon \
 	       $(NL_CFLAGS) $(GNUTLS_CFLAGS)
 FUZZ_LIBS := $(NL_LIBS) $(GNUTLS_LIBS) $(INIH_LIBS)
 FUZZ_LIMIT := $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS),-max_total_time=$(FUZZ_SECONDS))

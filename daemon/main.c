@@ -21,18 +21,18 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "creds.h"
-#include "door_netlink.h"
-#include "door_unix.h"
-#include "fd_budget.h"
-#include "keyproc.h"
-#include "ktlsd.h"
-#include "log.h"
-#include "privdrop.h"
-#include "sandbox.h"
-#include "sd_notify.h"
-#include "stats.h"
-#include "worker.h"
+#include "keys/creds.h"
+#include "doors/door_netlink.h"
+#include "doors/door_unix.h"
+#include "engine/fd_budget.h"
+#include "keys/keyproc.h"
+#include "engine/config_ref.h"
+#include "process/log.h"
+#include "process/privdrop.h"
+#include "process/sandbox.h"
+#include "process/sd_notify.h"
+#include "engine/stats.h"
+#include "engine/worker.h"
 
 #ifndef KTLSD_VERSION
 #define KTLSD_VERSION "0.1.0"

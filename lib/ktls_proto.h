@@ -130,7 +130,7 @@ struct ktls_hs_reply {
 #define KTLS_STATUS_LE_INF UINT32_MAX	/* the last bucket's bound: +Inf */
 
 /* What keeps private keys from a compromised network process (ktlsd's
- * daemon/sandbox.h); a bit that is clear is a protection this host lacks. */
+ * daemon/process/sandbox.h); a bit that is clear is a protection this host lacks. */
 #define KTLS_PROT_KEYPROC 0x01		/* keys in a separate key process */
 #define KTLS_PROT_KEYPROC_NODUMP 0x02	/* ... not dumpable: no ptrace, /proc/PID/mem */
 #define KTLS_PROT_LANDLOCK_FS 0x04	/* network process cannot open key/PSK files */

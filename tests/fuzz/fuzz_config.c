@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * libFuzzer harness for the ktlsd.conf parser (daemon/config.c,
+ * libFuzzer harness for the ktlsd.conf parser (daemon/config/config.c,
  * config_values.c, config_select.c and log.c for the level names, all
  * included whole; inih is the system's).  See tests/fuzz/README.md.
  *
@@ -31,10 +31,10 @@ static int fuzz_getgrnam_r(const char *name, struct group *gr, char *buf, size_t
 #define fopen fuzz_fopen
 #define getpwnam_r fuzz_getpwnam_r
 #define getgrnam_r fuzz_getgrnam_r
-#include "../../daemon/config.c"
-#include "../../daemon/config_select.c"
-#include "../../daemon/config_values.c"
-#include "../../daemon/log.c"
+#include "config/config.c"
+#include "config/config_select.c"
+#include "config/config_values.c"
+#include "process/log.c"
 #undef fopen
 #undef getpwnam_r
 #undef getgrnam_r

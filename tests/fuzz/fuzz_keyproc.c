@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * libFuzzer harness for the key process's wire format (daemon/keyproc_proto.c,
+ * libFuzzer harness for the key process's wire format (daemon/keys/keyproc_proto.c,
  * included whole so the harness needs nothing else).  See tests/fuzz/README.md.
  *
  * Every input is offered as a request (what the key process decodes) and
@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../../daemon/keyproc_proto.c"
+#include "keys/keyproc_proto.c"
 
 #include "fuzz_check.h"
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * libFuzzer harness for what the kernel's handshake family sends ktlsd
- * (daemon/door_netlink_msg.c, included whole; libnl does the attribute
+ * (daemon/doors/door_netlink_msg.c, included whole; libnl does the attribute
  * walking).  See tests/fuzz/README.md.
  *
  * Each input is one recv() buffer, walked the way door_netlink.c walks it
@@ -22,7 +22,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../daemon/door_netlink_msg.c"
+#include "doors/door_netlink_msg.c"
 
 #define FAMILY 0x21	/* any id: the kernel assigns it at boot */
 #define RECV_BUF 16384	/* door_netlink.c's buffer: larger is refused */

@@ -564,7 +564,7 @@ one_handshake() {
 	[ "$rc" -eq 0 ] && grep -q '^hello$' "$W/curl-$1.out"
 }
 
-# The key process's seccomp filter (keyproc_sandbox() in daemon/keyproc.c):
+# The key process's seccomp filter (keyproc_sandbox() in daemon/keys/keyproc.c):
 # on (Seccomp: 2), and what it allows is enough for its real work: the
 # same key process has LOADed at start and at the SIGHUP above and signed
 # the handshakes of test_status (ECDSA); now an RSA key is loaded by a

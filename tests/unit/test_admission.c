@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * daemon/admission.c and daemon/fd_budget.c: the limits that keep one
+ * daemon/engine/admission.c and daemon/engine/fd_budget.c: the limits that keep one
  * local user from denying ktlsd to others and to the kernel.
  *
  * - one uid gets at most max_handshakes_per_uid in flight, then EAGAIN
@@ -25,9 +25,9 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/admission.h"
-#include "../../daemon/fd_budget.h"
-#include "../../daemon/ktlsd.h"
+#include "engine/admission.h"
+#include "engine/fd_budget.h"
+#include "engine/stats.h"
 
 static struct cfg *config(unsigned max, unsigned per_uid, unsigned reserve)
 {
@@ -214,6 +214,6 @@ int main(void)
 		cmocka_unit_test(budget_applied_at_start),
 	};
 
-	return cmocka_run_group_tests_name("daemon/admission.c and fd_budget.c", tests, NULL,
+	return cmocka_run_group_tests_name("daemon/engine/admission.c and fd_budget.c", tests, NULL,
 					   NULL);
 }

@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/config.h"
-#include "../../daemon/log.h"
+#include "config/config.h"
+#include "process/log.h"
 
 static char tmpdir[] = "/tmp/ktlsd-test-config-XXXXXX";
 static char conf_path[sizeof(tmpdir) + 32];

@@ -29,8 +29,8 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/config.h"
-#include "../../daemon/creds.h"
+#include "config/config.h"
+#include "keys/creds.h"
 #include "unit_files.h"
 
 #define KEY_HEX_16 "00112233445566778899aabbccddeeff"

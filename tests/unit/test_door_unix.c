@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * daemon/door_unix.c: the wait for a request on a new connection, the
+ * daemon/doors/door_unix.c: the wait for a request on a new connection, the
  * listener out of descriptors, the per-uid limit on waiting connections,
  * the caller's groups in the profile ACL, and how the socket file gets its
  * mode.
@@ -8,7 +8,7 @@
  * A connection that sends nothing within REQUEST_WAIT_MS is dropped; one
  * whose request did arrive in time must be served even when the main
  * thread gets to the expiry pass before it gets to the readable event (an
- * overloaded host).  now_ms() is wrapped so the tests move the clock,
+ * overloaded host).  clock_now_ms() is wrapped so the tests move the clock,
  * accept4() to run out of descriptors, bind() to play a user who swaps the
  * socket file for a symlink right after it was created, getsockopt() to
  * play a caller with other ids and groups (SO_PEERCRED, SO_PEERGROUPS as
@@ -32,8 +32,8 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/door_unix.h"
-#include "../../daemon/stats.h"
+#include "doors/door_unix.h"
+#include "engine/stats.h"
 #include "ktls_proto.h"
 #include "unit_files.h"
 
@@ -41,8 +41,8 @@ static uint64_t fake_now = 1000000;
 static int accept_fails_with;		/* errno for accept4(), 0: the real one */
 static const char *swap_after_bind;	/* a symlink target put in the socket's place */
 
-uint64_t __wrap_now_ms(void);
-uint64_t __wrap_now_ms(void)
+uint64_t __wrap_clock_now_ms(void);
+uint64_t __wrap_clock_now_ms(void)
 {
 	return fake_now;
 }
@@ -609,6 +609,6 @@ int main(void)
 		cmocka_unit_test(socket_mode_without_following_symlinks),
 	};
 
-	return cmocka_run_group_tests_name("daemon/door_unix.c", tests, group_setup,
+	return cmocka_run_group_tests_name("daemon/doors/door_unix.c", tests, group_setup,
 					   group_teardown);
 }

@@ -32,10 +32,11 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/config.h"
-#include "../../daemon/creds.h"
-#include "../../daemon/handshake.h"
-#include "../../daemon/ktlsd.h"
+#include "config/config.h"
+#include "keys/creds.h"
+#include "engine/handshake.h"
+#include "base/clock.h"
+#include "engine/job.h"
 #include "unit_files.h"
 
 #define PSK_HEX "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
@@ -159,7 +160,7 @@ struct side {
  * or job->wake_ms). */
 static int drive(struct hs_job *job, char *reason, size_t len)
 {
-	uint64_t give_up = now_ms() + STEP_LIMIT_MS;
+	uint64_t give_up = clock_now_ms() + STEP_LIMIT_MS;
 	int rc = hs_start(job, reason, len);
 
 	while (rc == 0 || rc == -EAGAIN) {
@@ -169,11 +170,11 @@ static int drive(struct hs_job *job, char *reason, size_t len)
 		rc = hs_step(job, reason, len);
 		if (rc != -EAGAIN)
 			return rc;
-		if (now_ms() > give_up)
+		if (clock_now_ms() > give_up)
 			return -ETIMEDOUT;
 		pfd.events = hs_wants_write(job) ? POLLOUT : POLLIN;
 		if (job->wake_ms) {
-			uint64_t now = now_ms();
+			uint64_t now = clock_now_ms();
 			wait_ms = job->wake_ms > now ? (int)(job->wake_ms - now) : 0;
 			job->wake_ms = 0;
 		}
@@ -201,7 +202,7 @@ static void run(struct side *side, struct peer *peer)
 	job->caller.gid = side->uid == (uid_t)-1 ? 0 : side->uid;
 	job->req = side->req;
 	job->cfg = &cfg_ref;
-	job->started_ms = now_ms();
+	job->started_ms = clock_now_ms();
 	job->deadline_ms = job->started_ms + STEP_LIMIT_MS;
 	job->profile = cfg_select_profile(cfg_ref.cfg, (enum ktls_role)side->req.role,
 					  side->req.profile[0] ? side->req.profile : NULL, NULL);

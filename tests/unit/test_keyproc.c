@@ -38,10 +38,10 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/config.h"
-#include "../../daemon/creds.h"
-#include "../../daemon/keyproc.h"
-#include "../../daemon/keyproc_proto.h"
+#include "config/config.h"
+#include "keys/creds.h"
+#include "keys/keyproc.h"
+#include "keys/keyproc_proto.h"
 #include "unit_files.h"
 
 static struct cfg *base_cfg;	/* keyproc_start's: profiles naming the test keys */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The key process's wire format (daemon/keyproc_proto.c): messages built
+ * The key process's wire format (daemon/keys/keyproc_proto.c): messages built
  * field by field compared byte for byte with hand-written captures, then
  * every way a message can be wrong: each truncation, each field over its
  * bound, unknown types, a wrong version, reserved bits, a reply that is
@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/keyproc_proto.h"
+#include "keys/keyproc_proto.h"
 
 static const uint8_t golden_load[] = {
 	0x01, 0x02, 0x00, 0x00,		/* LOAD, version 2, reserved */

@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/keyring.h"
+#include "keys/keyring.h"
 
 /* The fake kernel: a few keys, and our process keyring's members. */
 struct fake_key {

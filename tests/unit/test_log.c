@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/log.h"
+#include "process/log.h"
 
 static int saved_stderr = -1;
 static FILE *capture;

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/config.h"
+#include "config/config.h"
 
 #define MANPAGE "docs/ktlsd.conf.5"
 #define GLOBAL_HEADING ".SH \"[global]\""

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The handshake-upcall netlink codec (daemon/door_netlink_msg.c) against bytes
+ * The handshake-upcall netlink codec (daemon/doors/door_netlink_msg.c) against bytes
  * written by hand from the kernel's uapi (include/uapi/linux/handshake.h and
  * net/handshake/tlshd.c), never produced by the code under test: the ACCEPT
  * request and DONE message byte for byte, an ACCEPT reply with every
@@ -20,7 +20,7 @@
 #include <cmocka.h>
 #include <netlink/msg.h>
 
-#include "../../daemon/door_netlink.h"
+#include "doors/door_netlink.h"
 
 #define FAMILY 0x21	/* any id: the kernel assigns it at boot */
 

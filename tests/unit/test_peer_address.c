@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * fd_peer_address() (daemon/fdcheck.c), the peer= of every log line: the
+ * fd_peer_address() (daemon/doors/fdcheck.c), the peer= of every log line: the
  * address of a connected TCP socket, and "?:0" for anything getpeername()
  * refuses.  The old code then read ss.ss_family uninitialised (issue 9),
  * so whatever an earlier call left on the stack decided the format: the
@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/ktlsd.h"
+#include "doors/fdcheck.h"
 
 /* Leaves AF_INET6 in every 16-bit slot of a stretch of stack that the next
  * call's locals will occupy. */

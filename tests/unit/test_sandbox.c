@@ -25,9 +25,9 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/config.h"
-#include "../../daemon/keyproc.h"
-#include "../../daemon/sandbox.h"
+#include "config/config.h"
+#include "keys/keyproc.h"
+#include "process/sandbox.h"
 #include "unit_files.h"
 
 #ifndef SYS_landlock_create_ruleset

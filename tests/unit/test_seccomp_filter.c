@@ -34,8 +34,8 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/sandbox.h"
-#include "../../daemon/seccomp_filter.h"
+#include "process/sandbox.h"
+#include "process/seccomp_filter.h"
 
 static const struct seccomp_allow small[] = {
 	SECCOMP_ALLOW(getppid),

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * ktlsd's handshake statistics (daemon/stats.c) and the status request
- * (daemon/status.c): what a finished job adds to which counter, and what a
+ * ktlsd's handshake statistics (daemon/engine/stats.c) and the status request
+ * (daemon/doors/status.c): what a finished job adds to which counter, and what a
  * caller on the socket gets back, or is refused.
  */
 #include <errno.h>
@@ -22,8 +22,9 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/ktlsd.h"
-#include "../../daemon/stats.h"
+#include "base/clock.h"
+#include "doors/status.h"
+#include "engine/stats.h"
 
 static struct ktls_status_reply before, after;
 
@@ -31,7 +32,7 @@ static void finish_job(const char *profile_name, uint64_t took_ms, uint32_t stat
 {
 	struct cfg_profile profile = { .name = (char *)(uintptr_t)profile_name };
 	struct hs_job job = { .profile = profile_name ? &profile : NULL,
-			      .started_ms = now_ms() - took_ms };
+			      .started_ms = clock_now_ms() - took_ms };
 	struct ktls_hs_reply rep = { .status = status };
 
 	stats_handshake_done(&job, &rep);

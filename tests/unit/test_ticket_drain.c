@@ -40,11 +40,12 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/config.h"
-#include "../../daemon/creds.h"
-#include "../../daemon/handshake.h"
-#include "../../daemon/ktlsd.h"
-#include "../../daemon/worker.h"
+#include "config/config.h"
+#include "keys/creds.h"
+#include "engine/handshake.h"
+#include "base/clock.h"
+#include "engine/job.h"
+#include "engine/worker.h"
 #include "unit_files.h"
 
 #define SPLIT_PAUSE_MS 200
@@ -204,7 +205,7 @@ static void job_done(struct hs_job *job, const struct ktls_hs_reply *rep)
 	out->status = rep->status;
 	snprintf(out->reason, sizeof(out->reason), "%s", rep->reason);
 	out->left_queued = n;
-	out->ms = now_ms() - job->started_ms;
+	out->ms = clock_now_ms() - job->started_ms;
 	out->done = 1;
 	pthread_cond_broadcast(&done_cond);
 	pthread_mutex_unlock(&done_lock);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * daemon/worker.c: a stale epoll event must not reach another job.
+ * daemon/engine/worker.c: a stale epoll event must not reach another job.
  *
  * One epoll batch can hold two events of job A (its socket became
  * readable, its caller hung up) and the worker's wake-up.  The first event
@@ -31,9 +31,9 @@
 
 #include <cmocka.h>
 
-#include "../../daemon/handshake.h"
-#include "../../daemon/ktlsd.h"
-#include "../../daemon/worker.h"
+#include "engine/handshake.h"
+#include "engine/job.h"
+#include "engine/worker.h"
 
 struct fake {
 	const char *name;
@@ -315,6 +315,6 @@ int main(void)
 		cmocka_unit_test(jobs_in_the_inbox_are_answered_at_stop),
 	};
 
-	return cmocka_run_group_tests_name("daemon/worker.c events and job ids", tests, setup,
+	return cmocka_run_group_tests_name("daemon/engine/worker.c events and job ids", tests, setup,
 					   NULL);
 }

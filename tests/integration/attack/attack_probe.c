@@ -18,7 +18,7 @@
  *     variables: the key process was forked from this process, so the same
  *     address is mapped there.
  *   - what code injected here would do next (the network process's
- *     system call filter, daemon/sandbox.c): start a process (fork: clone
+ *     system call filter, daemon/process/sandbox.c): start a process (fork: clone
  *     without CLONE_THREAD), run /bin/sh (execve: in the forked child if
  *     the fork worked, else here; had it worked here, the shell prints
  *     the SUCCEEDED line and ktlsd is gone), open an AF_INET socket and
@@ -45,9 +45,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../../daemon/config.h"
-#include "../../../daemon/keyproc.h"
-#include "../../../daemon/log.h"
+#include "config/config.h"
+#include "keys/keyproc.h"
+#include "process/log.h"
 
 void ktlsd_test_sandboxed(const struct cfg *cfg);
 

@@ -1,0 +1,907 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The handshake engine: one non-blocking GnuTLS session per job.
+ *
+ * The socket we drive is the application's own open file description, so we
+ * never change its flags (O_NONBLOCK would leak into the application):
+ * GnuTLS's transport goes through send/recv with MSG_DONTWAIT instead.
+ * GnuTLS reads a TLS stream exactly record by record (header, then body), so
+ * when the handshake ends nothing past the peer's Finished has left the
+ * kernel: early application data stays queued for kTLS RX to decrypt.
+ *
+ * TLS 1.3 NewSessionTicket: GNUTLS_NO_TICKETS is not enough, since servers
+ * (OpenSSL, gnutls-serv) send tickets anyway.  As a client we drain them
+ * before the handoff (drain_tickets() below) so an application's plain
+ * read() does not fail with EIO; ktls_recv() consumes any that come later.
+ * As a server we never issue tickets.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include "keys/creds.h"
+#include "engine/handshake.h"
+#include "ktls_gnutls.h"
+#include "process/log.h"
+#include "engine/record_peek.h"
+#include "base/clock.h"
+
+struct hs_session {
+	gnutls_session_t session;
+	gnutls_psk_client_credentials_t psk_client;	/* per request identity */
+	gnutls_psk_server_credentials_t psk_server;	/* per request keys (override) */
+	struct hs_job *job;
+	int role;
+	int failure_errno;		/* with failure: set by our callbacks */
+	unsigned verify_status;		/* verify_if_sent()'s verdict */
+	char failure[KTLS_REASON_MAX];
+	int psk_only;			/* the PSK authenticates the peer, or nothing does */
+	int verifies_cert;		/* a peer certificate, if any, is verified */
+	int has_alert;			/* on failure send alert, not the "appropriate" one */
+	gnutls_alert_description_t alert;
+	int handshake_done;		/* then draining tickets, see drain_tickets() */
+	int wait_for_timer;		/* a partial record: poll by timer, not by EPOLLIN */
+	uint64_t drain_until_ms;
+	unsigned tickets_drained;
+	ssize_t read_budget;		/* bytes GnuTLS may read; -1: unlimited */
+};
+
+static ssize_t transport_push(gnutls_transport_ptr_t ptr, const void *data, size_t len)
+{
+	const struct hs_job *job = ptr;
+
+	return send(job->sock_fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static ssize_t transport_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
+{
+	const struct hs_job *job = ptr;
+	struct hs_session *hs = job->hs;
+	ssize_t n;
+
+	if (hs->read_budget == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (hs->read_budget > 0 && len > (size_t)hs->read_budget)
+		len = (size_t)hs->read_budget;
+	n = recv(job->sock_fd, data, len, MSG_DONTWAIT);
+	if (n > 0 && hs->read_budget > 0)
+		hs->read_budget -= n;
+	return n;
+}
+
+/* GnuTLS asks "is there data within ms?"; we are event driven: never wait. */
+static int transport_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
+{
+	const struct hs_job *job = ptr;
+	char byte;
+	ssize_t n = recv(job->sock_fd, &byte, 1, MSG_DONTWAIT | MSG_PEEK);
+
+	if (n > 0)
+		return 1;
+	if (n == 0)
+		return 1;	/* EOF is "data": let the read report it */
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return 0;
+	return -1;
+}
+
+static int is_ip_literal(const char *name)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1;
+}
+
+static int set_alpn(gnutls_session_t s, const uint8_t *wire, uint16_t wire_len)
+{
+	gnutls_datum_t protos[32];
+	unsigned n = 0;
+
+	for (uint16_t off = 0; off < wire_len && n < 32;) {
+		uint8_t len = wire[off];
+		protos[n].data = (unsigned char *)(uintptr_t)(wire + off + 1);
+		protos[n].size = len;
+		n++;
+		off += 1 + len;
+	}
+	return n ? gnutls_alpn_set_protocols(s, protos, n, 0) : 0;
+}
+
+/* PSK key exchange only where PSK credentials exist: see build_priority()
+ * in creds.c for why a client must not offer it otherwise. */
+static int uses_psk(const struct hs_session *hs, const struct creds *c)
+{
+	const struct hs_override *ov = hs->job->override;
+
+	if (hs->role == KTLS_ROLE_SERVER)
+		return hs->psk_server || c->psk_server;
+	return (ov && ov->psk_key_len) || hs->job->req.psk_identity[0] || c->psk_client;
+}
+
+enum psk_mode { PSK_NONE, PSK_ONLY, PSK_OR_CERTIFICATE };
+
+/* A session with PSK credentials is authenticated by the PSK alone, unless
+ * its profile says psk_fallback = certificate.  A kernel request's own key
+ * (auth mode PSK) never falls back: the kernel asked for PSK. */
+static enum psk_mode psk_mode(const struct hs_session *hs, const struct cfg_profile *p)
+{
+	const struct hs_override *ov = hs->job->override;
+
+	if (!uses_psk(hs, p->creds))
+		return PSK_NONE;
+	if ((ov && (ov->psk_key_len || ov->psk_lookup)) ||
+	    p->psk_fallback != CFG_PSK_FALLBACK_CERTIFICATE)
+		return PSK_ONLY;
+	return PSK_OR_CERTIFICATE;
+}
+
+/* Point the session at a profile's credentials and priorities.  Called
+ * again when SNI switches the profile, so it starts from no credentials.
+ * A PSK-only session gets no certificate credentials at all: GnuTLS then
+ * cannot accept (client) or offer (server) a certificate in their place,
+ * and check_peer_auth() confirms it after the handshake. */
+static int use_profile(struct hs_session *hs, const struct cfg_profile *p)
+{
+	struct creds *c = p->creds;
+	const struct hs_override *ov = hs->job->override;
+	enum psk_mode mode = psk_mode(hs, p);
+	gnutls_priority_t priority = NULL;
+	int rc = 0;
+
+	switch (mode) {
+	case PSK_NONE:
+		priority = c->priority;
+		break;
+	case PSK_ONLY:
+		priority = c->priority_psk;
+		break;
+	case PSK_OR_CERTIFICATE:
+		priority = c->priority_psk_fallback;
+		break;
+	}
+	gnutls_credentials_clear(hs->session);
+	rc = priority ? gnutls_priority_set(hs->session, priority) : GNUTLS_E_NO_PRIORITIES_WERE_SET;
+	if (rc == 0 && mode != PSK_ONLY)
+		rc = gnutls_credentials_set(hs->session, GNUTLS_CRD_CERTIFICATE,
+					    ov && ov->x509 ? ov->x509 : c->x509);
+	if (rc == 0 && hs->role == KTLS_ROLE_SERVER && hs->psk_server)
+		rc = gnutls_credentials_set(hs->session, GNUTLS_CRD_PSK, hs->psk_server);
+	else if (rc == 0 && hs->role == KTLS_ROLE_SERVER && c->psk_server)
+		rc = gnutls_credentials_set(hs->session, GNUTLS_CRD_PSK, c->psk_server);
+	gnutls_session_set_ptr(hs->session, c);	/* creds_psk_server_lookup() */
+	hs->psk_only = mode == PSK_ONLY;
+	hs->job->profile = p;
+	return rc;
+}
+
+/* A profile's policy for this role: a "both" profile may leave verify
+ * unset, meaning "verify servers, ask clients for nothing". */
+static enum ktls_verify profile_verify(const struct hs_job *job, const struct cfg_profile *p)
+{
+	if (p->verify != KTLS_VERIFY_DEFAULT)
+		return p->verify;
+	return job->req.role == KTLS_ROLE_CLIENT ? KTLS_VERIFY_REQUIRED : KTLS_VERIFY_NONE;
+}
+
+static enum ktls_verify effective_verify(const struct hs_job *job)
+{
+	enum ktls_verify want = job->req.verify;
+
+	return want == KTLS_VERIFY_DEFAULT ? profile_verify(job, job->profile) : want;
+}
+
+/* A request may tighten the profile's verification, never loosen it. */
+static int check_verify_request(const struct hs_job *job, const struct cfg_profile *p,
+				const char *how, char *reason, size_t len)
+{
+	enum ktls_verify asked = job->req.verify, profile = profile_verify(job, p);
+
+	if (asked == KTLS_VERIFY_DEFAULT || profile == KTLS_VERIFY_NONE)
+		return 0;
+	if (asked == KTLS_VERIFY_NONE || (asked == KTLS_VERIFY_OPTIONAL &&
+					  profile == KTLS_VERIFY_REQUIRED)) {
+		snprintf(reason, len, "profile \"%s\"%s requires peer verification; "
+			 "the request may not turn it off", p->name, how);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/*
+ * Everything a request is checked against before a profile serves it,
+ * whichever way the profile was chosen: named, the role default, or by the
+ * peer's SNI (on_client_hello()).  The caller's ACL (application requests;
+ * a kernel request has no local caller), then the request's settings: only
+ * verification can be loosened by a request (ALPN, server name, timeout
+ * and PSK identity choose within what the profile allows).
+ */
+static int check_request_fits(const struct hs_job *job, const struct cfg_profile *p,
+			      const char *how, char *reason, size_t len)
+{
+	const struct peer_cred *who = &job->caller;
+
+	if (job->conn_fd >= 0 &&
+	    !cfg_peer_allowed(p, who->uid, who->gid, who->groups, who->n_groups)) {
+		snprintf(reason, len, "uid %u gid %u may not use profile \"%s\"%s%s",
+			 (unsigned)who->uid, (unsigned)who->gid, p->name, how,
+			 who->groups_over ? " (the caller is in more than " PEER_GROUPS_MAX_STR
+					    " groups: only its primary group counts)" : "");
+		return -EPERM;
+	}
+	return check_verify_request(job, p, how, reason, len);
+}
+
+static int use_client_psk(struct hs_session *hs, const char *identity,
+			  const gnutls_datum_t *key, char *reason, size_t len)
+{
+	int rc = gnutls_psk_allocate_client_credentials(&hs->psk_client);
+
+	if (rc == 0)
+		rc = gnutls_psk_set_client_credentials(hs->psk_client, identity, key,
+						       GNUTLS_PSK_KEY_RAW);
+	if (rc == 0)
+		rc = gnutls_credentials_set(hs->session, GNUTLS_CRD_PSK, hs->psk_client);
+	if (rc < 0) {
+		snprintf(reason, len, "PSK setup: %s", gnutls_strerror(rc));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A per-request key (kernel) wins; else the identity the application asked
+ * for, from the profile's PSK file. */
+static int setup_client_psk(struct hs_session *hs, char *reason, size_t len)
+{
+	const struct hs_override *ov = hs->job->override;
+	const char *identity = hs->job->req.psk_identity;
+	const struct psk_entry *psk;
+	gnutls_datum_t key;
+
+	if (ov && ov->psk_key_len) {
+		key.data = (unsigned char *)(uintptr_t)ov->psk_key;
+		key.size = ov->psk_key_len;
+		return use_client_psk(hs, ov->psk_identity, &key, reason, len);
+	}
+	if (!identity[0]) {	/* the profile's PSK file: its first identity */
+		const struct creds *c = hs->job->profile->creds;
+		return c->psk_client ? (gnutls_credentials_set(hs->session, GNUTLS_CRD_PSK,
+							       c->psk_client) < 0 ? -ENOMEM : 0) : 0;
+	}
+	psk = creds_find_psk(hs->job->profile->creds, identity);
+	if (!psk) {
+		snprintf(reason, len, "profile \"%s\" has no PSK with identity \"%s\"",
+			 hs->job->profile->name, identity);
+		return -ENOKEY;
+	}
+	return use_client_psk(hs, psk->identity, &psk->key, reason, len);
+}
+
+/* GnuTLS server PSK callback for per-request keys (struct hs_override). */
+static int override_psk_lookup(gnutls_session_t session, const gnutls_datum_t *username,
+			       gnutls_datum_t *key)
+{
+	struct hs_job *job = gnutls_transport_get_ptr(session);
+	struct hs_override *ov = job->override;
+	char identity[KTLS_NAME_MAX];
+	uint8_t buf[64];
+	unsigned key_len = 0;
+
+	if (username->size >= sizeof(identity))
+		return -1;
+	memcpy(identity, username->data, username->size);
+	identity[username->size] = '\0';
+	if (ov->psk_lookup(ov, identity, buf, &key_len, sizeof(buf)) < 0) {
+		snprintf(job->hs->failure, sizeof(job->hs->failure),
+			 "unknown PSK identity \"%.200s\"", identity);
+		job->hs->failure_errno = EKEYREJECTED;
+		return -1;
+	}
+	key->data = gnutls_malloc(key_len);
+	if (!key->data) {
+		explicit_bzero(buf, sizeof(buf));
+		return -1;
+	}
+	memcpy(key->data, buf, key_len);
+	key->size = key_len;
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+}
+
+static int setup_client(struct hs_session *hs, char *reason, size_t len)
+{
+	struct hs_job *job = hs->job;
+	const char *name = job->req.server_name;
+	int rc;
+
+	if (name[0] && !is_ip_literal(name))
+		gnutls_server_name_set(hs->session, GNUTLS_NAME_DNS, name, strlen(name));
+	/* PSK-only: the PSK is the server's proof, no certificate is taken.
+	 * With psk_fallback a certificate is checked like any other. */
+	if (effective_verify(job) != KTLS_VERIFY_NONE && !hs->psk_only) {
+		if (!name[0]) {
+			snprintf(reason, len, "a server name is required to verify the server "
+				 "(set KTLS_SERVER_NAME, or KTLS_VERIFY none where allowed)");
+			return -EINVAL;
+		}
+		gnutls_session_set_verify_cert(hs->session, name, 0);
+		hs->verifies_cert = 1;
+	}
+	rc = setup_client_psk(hs, reason, len);
+	if (rc < 0)
+		return rc;
+	return set_alpn(hs->session, job->req.alpn, job->req.alpn_len) < 0 ? -EINVAL : 0;
+}
+
+static int server_alpn(struct hs_session *hs)
+{
+	const struct creds *c = hs->job->profile->creds;
+
+	if (hs->job->req.alpn_len)
+		return set_alpn(hs->session, hs->job->req.alpn, hs->job->req.alpn_len);
+	return c->n_alpn ? gnutls_alpn_set_protocols(hs->session, c->alpn, c->n_alpn, 0) : 0;
+}
+
+/* GNUTLS_CERT_REQUEST plus gnutls_session_set_verify_cert() fails a client
+ * that sends no certificate (GnuTLS 3.7.9: "Error in the certificate",
+ * status never set): verify what was sent, accept nothing sent. */
+static int verify_if_sent(gnutls_session_t session)
+{
+	struct hs_job *job = gnutls_transport_get_ptr(session);
+	unsigned n = 0;
+
+	if (!gnutls_certificate_get_peers(session, &n) || n == 0)
+		return 0;
+	if (gnutls_certificate_verify_peers3(session, NULL, &job->hs->verify_status) < 0)
+		job->hs->verify_status = GNUTLS_CERT_INVALID;
+	return job->hs->verify_status ? -1 : 0;
+}
+
+static void server_cert_policy(struct hs_session *hs)
+{
+	hs->verifies_cert = 0;
+	switch (effective_verify(hs->job)) {
+	case KTLS_VERIFY_REQUIRED:
+		gnutls_certificate_server_set_request(hs->session, GNUTLS_CERT_REQUIRE);
+		gnutls_session_set_verify_cert(hs->session, NULL, 0);
+		hs->verifies_cert = 1;
+		break;
+	case KTLS_VERIFY_OPTIONAL:
+		gnutls_certificate_server_set_request(hs->session, GNUTLS_CERT_REQUEST);
+		gnutls_session_set_verify_function(hs->session, verify_if_sent);
+		hs->verifies_cert = 1;
+		break;
+	case KTLS_VERIFY_DEFAULT:
+	case KTLS_VERIFY_NONE:
+		gnutls_certificate_server_set_request(hs->session, GNUTLS_CERT_IGNORE);
+		break;
+	}
+}
+
+/* Fail the handshake from a GnuTLS callback: our errno and reason, and
+ * the alert the peer gets. */
+static int fail_in_callback(struct hs_session *hs, int err, gnutls_alert_description_t alert)
+{
+	hs->failure_errno = err;
+	hs->alert = alert;
+	hs->has_alert = 1;
+	return GNUTLS_E_USER_ERROR;
+}
+
+/* After the ClientHello: a server request that named no profile follows
+ * SNI, and the profile SNI picks is held to the request exactly like a
+ * named one (check_request_fits()): a request cannot loosen it this way. */
+static int on_client_hello(gnutls_session_t session)
+{
+	struct hs_job *job = gnutls_transport_get_ptr(session);
+	struct hs_session *hs = job->hs;
+	char sni[KTLS_NAME_MAX] = "", how[KTLS_NAME_MAX + 32];
+	size_t sni_len = sizeof(sni) - 1;
+	unsigned type;
+	const struct cfg_profile *p;
+
+	if (job->req.profile[0])
+		return 0;
+	if (gnutls_server_name_get(session, sni, &sni_len, &type, 0) < 0 ||
+	    type != GNUTLS_NAME_DNS)
+		sni[0] = '\0';
+	p = cfg_select_profile(job->cfg->cfg, KTLS_ROLE_SERVER, NULL, sni);
+	if (!p) {
+		snprintf(hs->failure, sizeof(hs->failure),
+			 "no server profile answers the name \"%s\"", sni);
+		return fail_in_callback(hs, ENOENT, GNUTLS_A_UNRECOGNIZED_NAME);
+	}
+	if (p == job->profile)
+		return 0;
+	snprintf(how, sizeof(how), " (selected by SNI \"%s\")", sni);
+	if (check_request_fits(job, p, how, hs->failure, sizeof(hs->failure)) < 0)
+		return fail_in_callback(hs, EPERM, GNUTLS_A_ACCESS_DENIED);
+	if (use_profile(hs, p) < 0)
+		return GNUTLS_E_INTERNAL_ERROR;
+	server_cert_policy(hs);
+	return server_alpn(hs) < 0 ? GNUTLS_E_INTERNAL_ERROR : 0;
+}
+
+static int setup_server(struct hs_session *hs)
+{
+	gnutls_handshake_set_post_client_hello_function(hs->session, on_client_hello);
+	server_cert_policy(hs);
+	return server_alpn(hs) < 0 ? -EINVAL : 0;
+}
+
+int hs_start(struct hs_job *job, char *reason, size_t len)
+{
+	struct hs_session *hs = calloc(1, sizeof(*hs));
+	unsigned flags = GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL;
+	int rc;
+
+	if (!hs) {
+		snprintf(reason, len, "out of memory");
+		return -ENOMEM;
+	}
+	job->hs = hs;
+	hs->job = job;
+	hs->role = job->req.role;
+	hs->read_budget = -1;
+	flags |= hs->role == KTLS_ROLE_SERVER ? GNUTLS_SERVER : GNUTLS_CLIENT | GNUTLS_NO_TICKETS;
+	rc = check_request_fits(job, job->profile, "", reason, len);
+	if (rc < 0)
+		return rc;
+	if (hs->role == KTLS_ROLE_SERVER && job->override && job->override->psk_lookup) {
+		if (gnutls_psk_allocate_server_credentials(&hs->psk_server) < 0) {
+			snprintf(reason, len, "out of memory");
+			return -ENOMEM;
+		}
+		gnutls_psk_set_server_credentials_function2(hs->psk_server, override_psk_lookup);
+	}
+	if (gnutls_init(&hs->session, flags) < 0 || use_profile(hs, job->profile) < 0) {
+		snprintf(reason, len, "cannot set up a TLS session for profile \"%s\"",
+			 job->profile->name);
+		return -ENOMEM;
+	}
+	gnutls_transport_set_ptr(hs->session, job);
+	gnutls_transport_set_push_function(hs->session, transport_push);
+	gnutls_transport_set_pull_function(hs->session, transport_pull);
+	gnutls_transport_set_pull_timeout_function(hs->session, transport_pull_timeout);
+	rc = hs->role == KTLS_ROLE_SERVER ? setup_server(hs) : setup_client(hs, reason, len);
+	if (rc < 0 && !reason[0])
+		snprintf(reason, len, "bad ALPN list in request");
+	return rc;
+}
+
+int hs_wants_write(const struct hs_job *job)
+{
+	return !job->hs->handshake_done && gnutls_record_get_direction(job->hs->session) == 1;
+}
+
+int hs_wants_read(const struct hs_job *job)
+{
+	return !hs_wants_write(job) && !job->hs->wait_for_timer;
+}
+
+/* errno + reason for a failed certificate check: each cause distinct. */
+static int verify_failure(struct hs_session *hs, char *reason, size_t len)
+{
+	unsigned status = hs->verify_status ? hs->verify_status
+					    : gnutls_session_get_verify_cert_status(hs->session);
+	const char *who = hs->role == KTLS_ROLE_CLIENT ? "server" : "client";
+
+	if (status & GNUTLS_CERT_UNEXPECTED_OWNER) {
+		snprintf(reason, len, "%s certificate does not match the name \"%s\"", who,
+			 hs->job->req.server_name);
+		return -EACCES;
+	}
+	if (status & (GNUTLS_CERT_EXPIRED | GNUTLS_CERT_NOT_ACTIVATED)) {
+		snprintf(reason, len, "%s certificate %s", who, status & GNUTLS_CERT_EXPIRED
+			 ? "has expired" : "is not yet valid");
+		return -EKEYEXPIRED;
+	}
+	if (status & GNUTLS_CERT_REVOKED) {
+		snprintf(reason, len, "%s certificate is revoked", who);
+		return -EKEYREVOKED;
+	}
+	if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA)) {
+		snprintf(reason, len, "%s certificate is not signed by a trusted CA", who);
+		return -EKEYREJECTED;
+	}
+	snprintf(reason, len, "%s certificate verification failed (status 0x%x)", who, status);
+	return -EKEYREJECTED;
+}
+
+static int alert_failure(struct hs_session *hs, char *reason, size_t len)
+{
+	gnutls_alert_description_t alert = gnutls_alert_get(hs->session);
+
+	snprintf(reason, len, "peer sent fatal alert %s", ktls_alert_name((uint8_t)alert));
+	switch ((int)alert) {
+	case GNUTLS_A_BAD_CERTIFICATE:
+	case GNUTLS_A_UNKNOWN_CA:
+	case GNUTLS_A_CERTIFICATE_REQUIRED:
+	case GNUTLS_A_CERTIFICATE_UNKNOWN:
+	case GNUTLS_A_DECRYPT_ERROR:
+	case GNUTLS_A_ACCESS_DENIED:
+		return -EACCES;
+	case GNUTLS_A_UNKNOWN_PSK_IDENTITY:
+		return -ENOKEY;
+	case GNUTLS_A_PROTOCOL_VERSION:
+	case GNUTLS_A_HANDSHAKE_FAILURE:
+	case GNUTLS_A_INSUFFICIENT_SECURITY:
+		return -EPROTONOSUPPORT;
+	default:
+		return -ECONNREFUSED;
+	}
+}
+
+/* GnuTLS error -> -errno and reason; never lets a GnuTLS code escape. */
+static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t len)
+{
+	if (hs->failure[0]) {
+		snprintf(reason, len, "%s", hs->failure);
+		return -hs->failure_errno;
+	}
+	/* A PSK-only session has no certificate credentials: this is how
+	 * GnuTLS says the peer wanted to use a certificate instead. */
+	if (hs->psk_only && gerr == GNUTLS_E_INSUFFICIENT_CREDENTIALS) {
+		snprintf(reason, len, "the profile authenticates by PSK only, and the %s did not "
+			 "use a known PSK (psk_fallback = certificate would accept a certificate)",
+			 hs->role == KTLS_ROLE_CLIENT ? "server" : "client");
+		return -EACCES;
+	}
+	switch (gerr) {
+	case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
+	case GNUTLS_E_CERTIFICATE_ERROR:
+		return verify_failure(hs, reason, len);
+	case GNUTLS_E_NO_CERTIFICATE_FOUND:
+	case GNUTLS_E_CERTIFICATE_REQUIRED:	/* TLS 1.3's way of saying the same */
+		snprintf(reason, len, "client sent no certificate but the profile requires one");
+		return -EACCES;
+	case GNUTLS_E_FATAL_ALERT_RECEIVED:
+		return alert_failure(hs, reason, len);
+	case GNUTLS_E_PREMATURE_TERMINATION:
+	case GNUTLS_E_PUSH_ERROR:
+	case GNUTLS_E_PULL_ERROR:
+		snprintf(reason, len, "peer closed the connection during the handshake");
+		return -ECONNRESET;
+	case GNUTLS_E_UNEXPECTED_PACKET_LENGTH:
+	case GNUTLS_E_UNEXPECTED_PACKET:
+	case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
+	case GNUTLS_E_RECORD_OVERFLOW:
+		snprintf(reason, len, "peer does not speak TLS (%s)", gnutls_strerror(gerr));
+		return -EPROTO;
+	case GNUTLS_E_NO_CIPHER_SUITES:
+	case GNUTLS_E_INSUFFICIENT_CREDENTIALS:
+	case GNUTLS_E_NO_PRIORITIES_WERE_SET:
+	case GNUTLS_E_UNSUPPORTED_SIGNATURE_ALGORITHM:
+		snprintf(reason, len, "no common TLS version/cipher/credentials with the peer (%s)",
+			 gnutls_strerror(gerr));
+		return -EPROTONOSUPPORT;
+	case GNUTLS_E_DECRYPTION_FAILED:
+	case GNUTLS_E_KEY_USAGE_VIOLATION:
+		snprintf(reason, len, "handshake authentication failed (%s) - wrong PSK?",
+			 gnutls_strerror(gerr));
+		return -EACCES;
+	case GNUTLS_E_SRP_PWD_ERROR:	/* our PSK callback found no such identity */
+		snprintf(reason, len, "unknown PSK identity");
+		return -EKEYREJECTED;
+	case GNUTLS_E_NO_APPLICATION_PROTOCOL:
+		snprintf(reason, len, "no common ALPN protocol with the peer");
+		return -ENOPROTOOPT;
+	case GNUTLS_E_PK_SIGN_FAILED:	/* our key process did not answer (keyproc_client.c) */
+		snprintf(reason, len, "could not sign with the profile's key: the key process "
+			 "did not sign (see ktlsd's log)");
+		return -EIO;
+	default:
+		snprintf(reason, len, "TLS handshake failed: %s", gnutls_strerror(gerr));
+		return -EPROTO;
+	}
+}
+
+/*
+ * TLS 1.3 servers (OpenSSL, nginx, gnutls-serv) send NewSessionTicket records
+ * right after our Finished, whether or not we asked for them.  Arriving
+ * after the handoff they would make an application's plain read() fail with
+ * EIO, so as a client we wait briefly for them: each complete record is
+ * peeked and decrypted from a copy (record_peek.c); a handshake record is
+ * handed to GnuTLS, which may read exactly that record and no more; the
+ * first data or alert record, or EOF, ends the wait untouched for kTLS.
+ * The wait is four round trips plus 100 ms (at most 1 s), cut to 50 ms
+ * after each ticket taken (tickets come in a burst); a profile's
+ * ticket_wait sets it instead (none: only what is already queued).  An
+ * alert right after the handshake (a server rejecting our certificate in
+ * TLS 1.3 says so only now) is handed to GnuTLS too, to report it.
+ */
+#define TICKET_GRACE_MS 50
+/* Servers send one or two; more is a peer keeping us busy: the rest are
+ * left to the application (ktls_recv() skips them). */
+#define TICKETS_MAX 8
+/* A record that has begun to arrive: the socket stays readable while its
+ * rest is on the way, so "readable" cannot wake us; look again this often. */
+#define PARTIAL_RECORD_POLL_MS 5
+/* How long past the window a begun record may take to complete. */
+#define PARTIAL_RECORD_MAX_MS 1000
+/* The drain ends this long before the job's deadline, so that the worker
+ * never fails a finished handshake for the tickets' sake. */
+#define DRAIN_DEADLINE_MARGIN_MS 50
+
+static uint64_t drain_window_ms(const struct hs_job *job)
+{
+	struct tcp_info info;
+	socklen_t len = sizeof(info);
+	uint64_t ms = 100;
+
+	/* The profile's ticket_wait: an application reading with ktls_recv()
+	 * (which skips late tickets) need not pay for the wait. */
+	if (job->profile && job->profile->ticket_wait_ms != CFG_TICKET_WAIT_AUTO)
+		return (uint64_t)job->profile->ticket_wait_ms;
+
+	/* Servers make tickets after checking our Finished: allow for their
+	 * CPU time too, not only the round trip (measured under emulation). */
+	if (getsockopt(job->sock_fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0)
+		ms = 4 * (uint64_t)info.tcpi_rtt / 1000 + 100;
+	return ms > 1000 ? 1000 : ms;
+}
+
+static int wants_drain(const struct hs_session *hs)
+{
+	return hs->role == KTLS_ROLE_CLIENT &&
+	       gnutls_protocol_get_version(hs->session) == GNUTLS_TLS1_3;
+}
+
+/* Let GnuTLS process exactly one queued record of record_len bytes. */
+static int consume_ticket(struct hs_session *hs, size_t record_len, char *reason, size_t len)
+{
+	char scratch[64];
+	ssize_t n;
+
+	hs->read_budget = (ssize_t)record_len;
+	n = gnutls_record_recv(hs->session, scratch, sizeof(scratch));
+	hs->read_budget = -1;
+	if (n > 0) {	/* cannot happen: the record's inner type was handshake */
+		explicit_bzero(scratch, sizeof(scratch));
+		snprintf(reason, len, "application data was read during the ticket drain");
+		return -EPROTO;
+	}
+	if (n < 0 && n != GNUTLS_E_AGAIN && gnutls_error_is_fatal((int)n))
+		return map_failure(hs, (int)n, reason, len);
+	hs->tickets_drained++;
+	/* Servers send a burst (OpenSSL: two, written separately): wait a
+	 * little for the next one, not the whole window. */
+	if (hs->drain_until_ms > clock_now_ms() + TICKET_GRACE_MS)
+		hs->drain_until_ms = clock_now_ms() + TICKET_GRACE_MS;
+	return 0;
+}
+
+/* A fatal alert fails the handshake with its meaning; close_notify lets
+ * the handoff go on (the application then reads EOF). */
+static int consume_alert(struct hs_session *hs, size_t record_len, char *reason, size_t len)
+{
+	char scratch[64];
+	ssize_t n;
+
+	hs->read_budget = (ssize_t)record_len;
+	n = gnutls_record_recv(hs->session, scratch, sizeof(scratch));
+	hs->read_budget = -1;
+	if (n < 0 && gnutls_error_is_fatal((int)n))
+		return map_failure(hs, (int)n, reason, len);
+	return 0;
+}
+
+/* The last moment the drain may wait: its window, never the deadline. */
+static uint64_t drain_limit_ms(const struct hs_job *job, uint64_t until_ms)
+{
+	uint64_t last = job->deadline_ms > DRAIN_DEADLINE_MARGIN_MS ?
+			job->deadline_ms - DRAIN_DEADLINE_MARGIN_MS : 0;
+
+	return until_ms < last ? until_ms : last;
+}
+
+/* A record has begun: wait for its rest by timer (EPOLLIN is already
+ * set and would wake us at once, over and over), within the window plus
+ * PARTIAL_RECORD_MAX_MS; then hand it over as it is. */
+static int wait_for_partial(struct hs_job *job)
+{
+	struct hs_session *hs = job->hs;
+	uint64_t now = clock_now_ms(), limit = drain_limit_ms(job, hs->drain_until_ms +
+							 PARTIAL_RECORD_MAX_MS);
+
+	if (now >= limit)
+		return 0;
+	hs->wait_for_timer = 1;
+	job->wake_ms = now + PARTIAL_RECORD_POLL_MS < limit ? now + PARTIAL_RECORD_POLL_MS
+							    : limit;
+	return -EAGAIN;
+}
+
+static int drain_tickets(struct hs_job *job, char *reason, size_t len)
+{
+	struct hs_session *hs = job->hs;
+	size_t record_len;
+	int type, rc;
+
+	hs->wait_for_timer = 0;
+	while (hs->tickets_drained < TICKETS_MAX) {
+		type = record_peek_inner_type(hs->session, job->sock_fd, &record_len);
+		if (type == -EINPROGRESS)
+			return wait_for_partial(job);
+		if (type == -EAGAIN) {
+			if (clock_now_ms() >= drain_limit_ms(job, hs->drain_until_ms))
+				return 0;
+			job->wake_ms = drain_limit_ms(job, hs->drain_until_ms);
+			return -EAGAIN;
+		}
+		if (type == KTLS_RECORD_ALERT)
+			return consume_alert(hs, record_len, reason, len);
+		if (type != KTLS_RECORD_HANDSHAKE)
+			return 0;	/* data, EOF, or not ours to open */
+		rc = consume_ticket(hs, record_len, reason, len);
+		if (rc < 0)
+			return rc;
+		if (clock_now_ms() >= drain_limit_ms(job, UINT64_MAX))
+			return 0;	/* the deadline is near: hand over now */
+	}
+	return 0;
+}
+
+/*
+ * How did the peer authenticate?  One check for both doors (the
+ * application's and the kernel's), after every handshake: a session set up
+ * as PSK-only must have used the PSK.  GnuTLS should already have refused
+ * anything else (no certificate credentials, PSK key exchange only); this
+ * makes sure that no peer holding no PSK ever gets a session.
+ */
+static int check_peer_auth(struct hs_session *hs, char *reason, size_t len)
+{
+	const char *who = hs->role == KTLS_ROLE_CLIENT ? "server" : "client";
+
+	if (!hs->psk_only || gnutls_auth_get_type(hs->session) == GNUTLS_CRD_PSK)
+		return 0;
+	if (hs->failure[0]) {	/* e.g. our lookup knew no such identity */
+		snprintf(reason, len, "%s", hs->failure);
+		return -hs->failure_errno;
+	}
+	snprintf(reason, len, "the profile authenticates by PSK, but the %s did not use a "
+		 "known PSK (psk_fallback = certificate allows certificates)", who);
+	return -EACCES;
+}
+
+int hs_step(struct hs_job *job, char *reason, size_t len)
+{
+	struct hs_session *hs = job->hs;
+	int rc;
+
+	if (hs->handshake_done)
+		return drain_tickets(job, reason, len);
+	rc = gnutls_handshake(hs->session);
+	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED ||
+	    (rc < 0 && !gnutls_error_is_fatal(rc)))
+		return -EAGAIN;
+	if (rc < 0) {
+		/* Tell the peer why (bad_certificate, handshake_failure, ...);
+		 * best effort on a non-blocking socket. */
+		if (hs->has_alert)
+			(void)gnutls_alert_send(hs->session, GNUTLS_AL_FATAL, hs->alert);
+		else
+			(void)gnutls_alert_send_appropriate(hs->session, rc);
+		return map_failure(hs, rc, reason, len);
+	}
+	rc = check_peer_auth(hs, reason, len);
+	if (rc < 0) {
+		(void)gnutls_alert_send(hs->session, GNUTLS_AL_FATAL, GNUTLS_A_HANDSHAKE_FAILURE);
+		return rc;
+	}
+	if (!wants_drain(hs))
+		return 0;
+	hs->handshake_done = 1;
+	hs->drain_until_ms = clock_now_ms() + drain_window_ms(job);
+	return drain_tickets(job, reason, len);
+}
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src ? src : "");
+}
+
+static void describe_peer_cert(gnutls_session_t s, struct ktls_hs_reply *rep)
+{
+	unsigned n = 0;
+	const gnutls_datum_t *chain = gnutls_certificate_get_peers(s, &n);
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t dn = { NULL, 0 };
+	size_t fp_len = sizeof(rep->peer_fingerprint);
+
+	if (!chain || n == 0)
+		return;
+	if (chain[0].size <= sizeof(rep->peer_cert)) {
+		memcpy(rep->peer_cert, chain[0].data, chain[0].size);
+		rep->peer_cert_len = (uint16_t)chain[0].size;
+	}
+	if (gnutls_fingerprint(GNUTLS_DIG_SHA256, &chain[0], rep->peer_fingerprint, &fp_len) == 0)
+		rep->has_fingerprint = 1;
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return;
+	if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) == 0 &&
+	    gnutls_x509_crt_get_dn3(crt, &dn, 0) == 0) {
+		copy_str(rep->peer_subject, sizeof(rep->peer_subject), (const char *)dn.data);
+		gnutls_free(dn.data);
+	}
+	gnutls_x509_crt_deinit(crt);
+}
+
+static void describe_session(struct hs_session *hs, struct ktls_hs_reply *rep)
+{
+	gnutls_session_t s = hs->session;
+	gnutls_datum_t alpn;
+	char sni[KTLS_NAME_MAX];
+	size_t sni_len = sizeof(sni) - 1;
+	unsigned type;
+
+	rep->version = gnutls_protocol_get_version(s) == GNUTLS_TLS1_3 ? KTLS_VERSION_1_3
+								       : KTLS_VERSION_1_2;
+	rep->cipher = (uint16_t)ktls_cipher_from_gnutls(gnutls_cipher_get(s));
+	copy_str(rep->group, sizeof(rep->group), gnutls_group_get_name(gnutls_group_get(s)));
+	if (gnutls_alpn_get_selected_protocol(s, &alpn) == 0 && alpn.size < sizeof(rep->alpn)) {
+		memcpy(rep->alpn, alpn.data, alpn.size);
+		rep->alpn[alpn.size] = '\0';
+	}
+	if (hs->role == KTLS_ROLE_SERVER &&
+	    gnutls_server_name_get(s, sni, &sni_len, &type, 0) == 0 && type == GNUTLS_NAME_DNS)
+		copy_str(rep->server_name, sizeof(rep->server_name), sni);
+	rep->resumed = gnutls_session_is_resumed(s) != 0;
+	/* Verified only if we had GnuTLS check it: a certificate that came
+	 * with verification off (or instead of a PSK) proves nothing. */
+	rep->peer_verified = gnutls_certificate_get_peers(s, &type) != NULL &&
+			     hs->verifies_cert && gnutls_auth_get_type(s) == GNUTLS_CRD_CERTIFICATE;
+	describe_peer_cert(s, rep);
+}
+
+int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, size_t len)
+{
+	struct hs_session *hs = job->hs;
+	struct ktls_crypto_params tx, rx;
+	int rc;
+
+	/* Decrypted-but-unread data would be lost: kTLS starts after it. */
+	if (gnutls_record_check_pending(hs->session) > 0) {
+		snprintf(reason, len, "peer data was buffered in userspace during the handshake");
+		return -EPROTO;
+	}
+	rc = ktls_params_from_gnutls(hs->session, KTLS_DIR_TX, &tx);
+	if (rc == 0)
+		rc = ktls_params_from_gnutls(hs->session, KTLS_DIR_RX, &rx);
+	if (rc == 0 && ktls_install_both(job->sock_fd, &tx, &rx) < 0)
+		rc = -errno;
+	if (rc == -ENOTCONN) {	/* e.g. a TLS 1.3 server rejecting our certificate */
+		snprintf(reason, len, "the peer closed the connection right after the handshake "
+			 "(it may have rejected our certificate)");
+		rc = -ECONNRESET;
+	} else if (rc < 0) {
+		snprintf(reason, len, "installing kernel TLS: %s", ktls_errmsg());
+	}
+	ktls_params_wipe(&tx);
+	ktls_params_wipe(&rx);
+	if (rc == 0)
+		describe_session(hs, rep);
+	return rc;
+}
+
+void hs_free(struct hs_session *hs)
+{
+	if (!hs)
+		return;
+	if (hs->session)
+		gnutls_deinit(hs->session);	/* wipes its key schedule */
+	if (hs->psk_client)
+		gnutls_psk_free_client_credentials(hs->psk_client);
+	if (hs->psk_server)
+		gnutls_psk_free_server_credentials(hs->psk_server);
+	free(hs);
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The GnuTLS handshake engine: a non-blocking state machine per job.
+ * All functions return 0 or -errno with a reason; GnuTLS codes stay inside. */
+#ifndef KTLSD_HANDSHAKE_H
+#define KTLSD_HANDSHAKE_H
+
+#include <stddef.h>
+
+#include "engine/job.h"
+
+struct hs_session;
+
+/* Set up the session for job->req/job->profile (job->profile must be set). */
+int hs_start(struct hs_job *job, char *reason, size_t len);
+/* Advance: 0 done, -EAGAIN waiting on the socket (see hs_wants_write). */
+int hs_step(struct hs_job *job, char *reason, size_t len);
+int hs_wants_write(const struct hs_job *job);
+/* Watch the socket for input?  0 while the engine waits by job->wake_ms
+ * alone (part of a record is queued: "readable" would wake it at once). */
+int hs_wants_read(const struct hs_job *job);
+/* Install kTLS both ways and describe the session into rep. */
+int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, size_t len);
+void hs_free(struct hs_session *hs);
+
+#endif
