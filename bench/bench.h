@@ -155,6 +155,7 @@ struct ktlsd {
 	char config_path[256];
 	char log_path[256];
 	int usable;
+	double stop_wait_s;		/* SIGTERM, then this long before SIGKILL */
 	char why_not[256];		/* when !usable */
 };
 

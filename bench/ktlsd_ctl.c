@@ -29,8 +29,19 @@
 /* The per-request "I read with ktls_recv(): no ticket wait" flag, where
  * libktls has one (issue 10); without it the KTLSD_TW_REQUEST arm is the
  * plain profile's. */
+#ifdef KTLS_REQ_RECV_TICKETS
+#define KTLSD_RECV_FLAG_KNOWN 1
+static int recv_flag_set(int fd)
+{
+	int on = 1;
+
+	return ktls_setsockopt(fd, SOL_KTLS, KTLS_RECV_TICKETS, &on, sizeof(on));
+}
+#define KTLS_RECV_FLAG_SET(fd) recv_flag_set(fd)
+#else
 #define KTLSD_RECV_FLAG_KNOWN 0
 #define KTLS_RECV_FLAG_SET(fd) ((void)(fd), 0)
+#endif
 
 static const int profile_ciphers[] = {
 	KTLS_CIPHER_AES_128_GCM, KTLS_CIPHER_AES_256_GCM, KTLS_CIPHER_CHACHA20_POLY1305,
@@ -206,6 +217,8 @@ void ktlsd_start(struct ktlsd *k, const struct bench_opts *o, const struct cert_
 	char bin[512];
 
 	memset(k, 0, sizeof(*k));
+	/* a slow start (valgrind) means a slow exit too */
+	k->stop_wait_s = o->ktlsd_wait_s > KTLSD_STOP_WAIT_S ? o->ktlsd_wait_s : KTLSD_STOP_WAIT_S;
 	if (o->ktlsd_socket) {
 		snprintf(k->socket_path, sizeof(k->socket_path), "%s", o->ktlsd_socket);
 		setenv("KTLS_SOCKET", k->socket_path, 1);
@@ -248,7 +261,7 @@ void ktlsd_stop(struct ktlsd *k)
 {
 	if (k->pid <= 0)
 		return;
-	child_stop(k->pid, KTLSD_STOP_WAIT_S);
+	child_stop(k->pid, k->stop_wait_s);
 	k->pid = 0;
 }
 
