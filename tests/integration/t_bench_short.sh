@@ -91,9 +91,12 @@ handshake_numbers_sane() {
 	local arm=$1 count=$2 seconds=$3 per_s=$4 p50=$5 p99=$6 cpu=$7 kcpu=$8 cpus
 	cpus=$(nproc)
 	[ -n "$cpu" ] && [ -n "$kcpu" ] || return 1
-	# 10 ms /proc ticks: allow two ticks of slack per process read
+	# The CPU window is a little wider than the timed one (threads start and
+	# are joined outside it), /proc counts 10 ms ticks, and an emulated
+	# vCPU is charged while the other one runs: a loose bound, that still
+	# catches a wrong unit or counting processes that are not involved.
 	awk_true "$per_s > 0 && $p50 > 0 && $p50 <= $p99 && $cpu > 0 &&
-		$cpu * $count <= $cpus * $seconds * 1000 * 1.1 + 40" || return 1
+		$cpu * $count <= $cpus * $seconds * 1000 * 1.5 + 100" || return 1
 	case "$arm" in
 	ktlsd*) awk_true "$kcpu > 0 && $kcpu <= $cpu" ;;
 	*) true ;;
@@ -126,8 +129,7 @@ check_handshake_row() {
 	then
 		tap_ok "$label: $per_s/s, p50 $p50 <= p99 $p99 ms, CPU $cpu ms/hs (ktlsd $kcpu)"
 	else
-		tap_not_ok "$label: numbers not sane: $per_s/s over ${seconds}s, p50 $p50 p99 $p99 ms," \
-			"CPU $cpu ms/hs (ktlsd ${kcpu:-?}) for $count handshakes"
+		tap_not_ok "$label: numbers not sane: $per_s/s over ${seconds}s, p50 $p50 p99 $p99 ms, CPU ${cpu:-?} ms/hs (ktlsd ${kcpu:-?}) for $count handshakes on $(nproc) CPUs"
 	fi
 }
 
