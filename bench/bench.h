@@ -62,6 +62,8 @@ struct bench_opts {
 	unsigned hs_cert_mask;		/* bit per enum cert_kind */
 	unsigned hs_role_mask;		/* bit 0 client, bit 1 server */
 	double ktlsd_wait_s;		/* how long ktlsd may take to start */
+	const char *ktlsd_global[8];	/* extra [global] lines for our ktlsd */
+	unsigned n_ktlsd_global;
 };
 
 /* ---- child.c --------------------------------------------------------------- */

@@ -81,7 +81,8 @@ static void write_profiles(FILE *f, const struct cert_files *certs)
 	}
 }
 
-static int write_config(struct ktlsd *k, const char *dir, const struct cert_files *certs)
+static int write_config(struct ktlsd *k, const struct bench_opts *o, const char *dir,
+			const struct cert_files *certs)
 {
 	FILE *f;
 
@@ -91,6 +92,8 @@ static int write_config(struct ktlsd *k, const char *dir, const struct cert_file
 		return -1;
 	fprintf(f, "# written by ktls-bench for this run\n[global]\nsocket = %s\nworkers = 0\n"
 		   "max_handshakes = 4096\nlog_level = warn\n", k->socket_path);
+	for (unsigned i = 0; i < o->n_ktlsd_global; i++)	/* --ktlsd-global */
+		fprintf(f, "%s\n", o->ktlsd_global[i]);
 	write_profiles(f, certs);
 	return fclose(f);
 }
@@ -240,7 +243,7 @@ void ktlsd_start(struct ktlsd *k, const struct bench_opts *o, const struct cert_
 		bench_text(k->why_not, sizeof(k->why_not), "no ktlsd at %s", bin);
 		return;
 	}
-	if (write_config(k, o->work_dir, certs) < 0) {
+	if (write_config(k, o, o->work_dir, certs) < 0) {
 		bench_text(k->why_not, sizeof(k->why_not), "cannot write %s", k->config_path);
 		return;
 	}

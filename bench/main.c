@@ -48,6 +48,7 @@ static const char *const usage_text =
 	"  --certs LIST        ecdsa,rsa (default both)\n"
 	"  --roles LIST        client,server (default both)\n"
 	"  --ktlsd-wait S      how long our ktlsd may take to start (default 60)\n"
+	"  --ktlsd-global LINE a line for our ktlsd's [global], e.g. 'signers = 1' (up to 8)\n"
 	"  --csv FILE, --plots DIR, --ktlsd, --ktlsd-socket, --work-dir as above\n";
 
 static int parse_size(const char *s, size_t *out)
@@ -174,6 +175,7 @@ static int parse_options(int argc, char **argv, struct bench_opts *o)
 		{ "hs-arms", required_argument, NULL, 'A' }, { "certs", required_argument, NULL, 'e' },
 		{ "roles", required_argument, NULL, 'r' },
 		{ "ktlsd-wait", required_argument, NULL, 'W' },
+		{ "ktlsd-global", required_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, bad = 0;
@@ -198,6 +200,10 @@ static int parse_options(int argc, char **argv, struct bench_opts *o)
 		case 'A': bad = hs_parse_list(HS_LIST_ARMS, optarg, &o->hs_arm_mask) < 0; break;
 		case 'e': bad = hs_parse_list(HS_LIST_CERTS, optarg, &o->hs_cert_mask) < 0; break;
 		case 'r': bad = hs_parse_list(HS_LIST_ROLES, optarg, &o->hs_role_mask) < 0; break;
+		case 'G': bad = o->n_ktlsd_global == 8 || strchr(optarg, '\n');
+			  if (!bad)
+				  o->ktlsd_global[o->n_ktlsd_global++] = optarg;
+			  break;
 		case 'W': o->ktlsd_wait_s = strtod(optarg, NULL); bad = o->ktlsd_wait_s <= 0; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: bad = 1;
