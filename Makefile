@@ -5,6 +5,7 @@
 #                        integration suite in one VM boot (or natively with
 #                        KTLSD_NATIVE=1 on a kTLS host); ends "N passed, N failed"
 #   make unit            host unit tests only (CI also runs them with ASAN=1 UBSAN=1)
+#   make include-cycles  list include cycles among daemon modules (none: no output)
 #   make demo            the demo (natively on a kTLS host, else in the VM)
 #   make install         PREFIX DESTDIR SYSCONFDIR ... below
 #   make deb             Debian packages into $(BUILD)/deb/ (debian/)
@@ -106,7 +107,8 @@ INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(IN
 # ktlsd plus a compromised-network-process probe (tests/integration/attack)
 ATTACK := $(if $(DAEMON_SRCS),$(BUILD)/tests/ktlsd-attack)
 
-.PHONY: all deps check unit vm-check demo bench install uninstall clean tests version
+.PHONY: all deps check unit vm-check demo bench install uninstall clean tests version \
+	include-cycles
 all: $(LIBKTLS_SO) $(BUILD)/libktls.so $(LIBKTLS_A) $(GLUE_A) $(BUILD)/libktls.pc \
      $(KTLS_CLI) $(KTLSD) $(BENCH)
 tests: all $(UNIT_BINS) $(INTEG_BINS) $(ATTACK)
@@ -194,6 +196,11 @@ check: deps
 
 unit: tests
 	@BUILD=$(BUILD) tests/run-check unit
+
+# Include cycles among daemon modules, one per line; none prints nothing.
+# `make unit` and `make check` fail on one (tests/run-check).
+include-cycles:
+	@scripts/include-cycles daemon
 
 vm-check: tests
 	@BUILD=$(BUILD) tests/run-check vm

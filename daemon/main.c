@@ -169,13 +169,27 @@ static struct cfg *read_config(const char *path)
 	return cfg;
 }
 
+/* The credentials, with the configured user's ids while still root (the
+ * policy is creds.c's, the mechanism privdrop.c's). */
+static int load_creds(struct cfg *cfg, char *reason, size_t reason_len)
+{
+	int as_user = privdrop_become_user(cfg, reason, reason_len), rc;
+
+	if (as_user < 0)
+		return as_user;
+	rc = creds_load_all(cfg, keyproc_active(), reason, reason_len);
+	if (as_user)
+		privdrop_come_back();
+	return rc;
+}
+
 /* cfg's credentials, and a reference to hand out; frees cfg on failure. */
 static struct cfg_ref *with_creds(struct cfg *cfg)
 {
 	struct cfg_ref *ref = calloc(1, sizeof(*ref));
 	char err[768] = "";
 
-	if (!ref || privdrop_load_creds(cfg, err, sizeof(err)) < 0) {
+	if (!ref || load_creds(cfg, err, sizeof(err)) < 0) {
 		log_error("%s", err[0] ? err : "cannot load the configuration");
 		creds_free_all(cfg);
 		cfg_free(cfg);
@@ -388,6 +402,7 @@ int main(int argc, char **argv)
 	cfg = read_config(opt.config_path);
 	if (!cfg)
 		return 1;
+	keyproc_set_workers(opt.workers);	/* signers = auto follows -w */
 	if (!opt.check_only)
 		start_key_process(cfg, !opt.foreground && cfg->log_syslog);
 	ref = with_creds(cfg);
@@ -421,8 +436,8 @@ int main(int argc, char **argv)
 	 * children only). */
 	if (privdrop_apply(ref->cfg, !opt.no_netlink) < 0)
 		fatalx("refusing to keep running as root");
-	if (sandbox_network_process(ref->cfg, dirname_of(socket_path, socket_dir,
-							  sizeof(socket_dir))) < 0)
+	if (sandbox_network_process(ref->cfg, keyproc_active(),
+				    dirname_of(socket_path, socket_dir, sizeof(socket_dir))) < 0)
 		fatalx("refusing to run without the sandbox this kernel offers");
 	if (ktlsd_test_sandboxed)	/* only in the test build (tests/integration/attack) */
 		ktlsd_test_sandboxed(ref->cfg);

@@ -186,6 +186,10 @@ enum ktls_option {
 	KTLS_VERIFY = 4,		/* int: enum ktls_verify */
 	KTLS_PSK_IDENTITY = 5,		/* char[]: TLS 1.3 PSK identity */
 	KTLS_HANDSHAKE_TIMEOUT = 6,	/* int: milliseconds */
+	KTLS_RECV_TICKETS = 7,		/* int 0/1: this application reads with
+					 * ktls_recv() (client role): ktlsd need not
+					 * wait for TLS 1.3 tickets before handing
+					 * the socket over (see libktls(3)) */
 	/* read after the handshake */
 	KTLS_VERSION = 16,		/* int: enum ktls_version */
 	KTLS_CIPHER = 17,		/* int: enum ktls_cipher */

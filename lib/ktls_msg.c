@@ -63,6 +63,7 @@ static const struct tlv_field request_fields[] = {
 	      .min = KTLS_VERIFY_DEFAULT, .max = KTLS_VERIFY_NONE, .always = true),
 	FIELD(ktls_hs_request, KTLS_TLV_PSK_IDENTITY, SHAPE_STRING, psk_identity),
 	FIELD(ktls_hs_request, KTLS_TLV_TIMEOUT_MS, SHAPE_U32, timeout_ms),
+	FIELD(ktls_hs_request, KTLS_TLV_REQ_FLAGS, SHAPE_U32, flags),
 };
 
 static const struct tlv_field reply_fields[] = {

@@ -49,6 +49,8 @@ enum ktls_tlv {
 	KTLS_TLV_VERIFY = 5 | KTLS_TLV_CRITICAL,	/* u8 enum ktls_verify */
 	KTLS_TLV_PSK_IDENTITY = 6 | KTLS_TLV_CRITICAL,	/* string */
 	KTLS_TLV_TIMEOUT_MS = 7,			/* u32 */
+	KTLS_TLV_REQ_FLAGS = 8,				/* u32: KTLS_REQ_* bits; unknown
+							 * bits are ignored, so not critical */
 
 	KTLS_TLV_STATUS = 32,				/* u32: 0 or a positive errno */
 	KTLS_TLV_REASON = 33,				/* string */
@@ -93,10 +95,17 @@ enum ktls_tlv {
 #define KTLS_SUBJECT_MAX 512
 #define KTLS_PEER_CERT_MAX 16384
 
+/* Request flags (KTLS_TLV_REQ_FLAGS).  Each is a hint a daemon that does
+ * not know it may ignore without harm. */
+#define KTLS_REQ_RECV_TICKETS 0x01u	/* the caller reads with ktls_recv(), which
+					 * consumes late NewSessionTickets: no
+					 * ticket wait needed (KTLS_RECV_TICKETS) */
+
 struct ktls_hs_request {
 	uint8_t role;			/* enum ktls_role */
 	uint8_t verify;			/* enum ktls_verify */
 	uint32_t timeout_ms;		/* 0: the profile's default */
+	uint32_t flags;			/* KTLS_REQ_* */
 	char server_name[KTLS_NAME_MAX];
 	char profile[KTLS_NAME_MAX];
 	char psk_identity[KTLS_NAME_MAX];

@@ -66,6 +66,7 @@ struct sock_entry {
 	uint16_t alpn_len;
 	int verify;
 	int timeout_ms;
+	int recv_tickets;		/* KTLS_RECV_TICKETS */
 	/* the last handshake: results on success, error on failure */
 	struct sock_results *results;
 	char error[KTLS_REASON_MAX];
@@ -237,6 +238,8 @@ int ktls_store_begin(int fd, enum ktls_role role, struct ktls_hs_request *req)
 	if (e) {
 		req->verify = (uint8_t)e->verify;
 		req->timeout_ms = (uint32_t)e->timeout_ms;
+		if (e->recv_tickets)
+			req->flags |= KTLS_REQ_RECV_TICKETS;
 		memcpy(req->server_name, e->server_name, sizeof(req->server_name));
 		memcpy(req->profile, e->profile, sizeof(req->profile));
 		memcpy(req->psk_identity, e->psk_identity, sizeof(req->psk_identity));
@@ -402,6 +405,8 @@ static int parse_option(int optname, const void *optval, socklen_t optlen,
 	case KTLS_HANDSHAKE_TIMEOUT:
 		return parse_int(optval, optlen, 0, TIMEOUT_MS_MAX, &v->number,
 				 "KTLS_HANDSHAKE_TIMEOUT");
+	case KTLS_RECV_TICKETS:
+		return parse_int(optval, optlen, 0, 1, &v->number, "KTLS_RECV_TICKETS");
 	case KTLS_VERSION:
 	case KTLS_CIPHER:
 	case KTLS_ALPN_SELECTED:
@@ -440,6 +445,9 @@ static void apply_option(struct sock_entry *e, int optname, const struct staged_
 		break;
 	case KTLS_HANDSHAKE_TIMEOUT:
 		e->timeout_ms = v->number;
+		break;
+	case KTLS_RECV_TICKETS:
+		e->recv_tickets = v->number;
 		break;
 	}
 }
@@ -547,6 +555,7 @@ static int get_result(const struct sock_results *r, int optname, void *optval,
 	case KTLS_VERIFY:
 	case KTLS_PSK_IDENTITY:
 	case KTLS_HANDSHAKE_TIMEOUT:
+	case KTLS_RECV_TICKETS:
 	case KTLS_ERROR:
 		break;	/* not results; get_option handles them */
 	}
@@ -569,6 +578,8 @@ static int get_option(const struct sock_entry *e, int optname, void *optval,
 		return put_int(optval, optlen, e->verify);
 	case KTLS_HANDSHAKE_TIMEOUT:
 		return put_int(optval, optlen, e->timeout_ms);
+	case KTLS_RECV_TICKETS:
+		return put_int(optval, optlen, e->recv_tickets);
 	case KTLS_ERROR:
 		return put_string(optval, optlen, e->error);
 	case KTLS_VERSION:

@@ -35,6 +35,7 @@
 #include "cli.h"
 #include "http.h"
 #include "ktls.h"
+#include "support_io.h"
 
 #define COMMAND "get"
 #define DEFAULT_ALPN "http/1.1"
@@ -356,12 +357,20 @@ static int set_string_option(int fd, int option, const char *value, const char *
 static int set_handshake_options(int fd, const struct get_options *opt, const struct url *u)
 {
 	int verify_none = KTLS_VERIFY_NONE;
+	int recv_tickets = 1;	/* we read with ktls_recv() (http.c) */
 
 	if (set_string_option(fd, KTLS_SERVER_NAME, opt->sni ? opt->sni : u->host,
 			      "server name") < 0 ||
 	    set_string_option(fd, KTLS_ALPN, opt->alpn, "ALPN list") < 0 ||
 	    (opt->profile && set_string_option(fd, KTLS_PROFILE, opt->profile, "profile") < 0))
 		return -1;
+	/* ktls_recv() consumes tickets that come after the handoff: ktlsd
+	 * need not wait for them (unless the profile says so). */
+	if (ktls_setsockopt(fd, SOL_KTLS, KTLS_RECV_TICKETS, &recv_tickets,
+			    sizeof(recv_tickets)) < 0) {
+		fprintf(stderr, "ktls get: %s\n", ktls_errmsg());
+		return -1;
+	}
 	if (opt->timeout_given &&
 	    ktls_setsockopt(fd, SOL_KTLS, KTLS_HANDSHAKE_TIMEOUT, &opt->timeout_ms,
 			    sizeof(opt->timeout_ms)) < 0) {
@@ -502,7 +511,7 @@ static int send_request(const struct fetch *f)
 			sizeof(request));
 		return -1;
 	}
-	if (http_write_all(f->fd, request, (size_t)len) < 0) {
+	if (io_write_all(f->fd, request, (size_t)len) < 0) {
 		fprintf(stderr, "ktls get: sending the request: %s\n",
 			errno == EAGAIN ? "timed out" : strerror(errno));
 		return -1;
@@ -568,7 +577,7 @@ static int sink_write(struct body_sink *sink, const char *buf, size_t len)
 	if (sink->fd < 0 || pass == 0)
 		return 0;
 	sink->limit -= sink->limit == SIZE_MAX ? 0 : pass;
-	if (http_write_all(sink->fd, buf, pass) < 0) {
+	if (io_write_all(sink->fd, buf, pass) < 0) {
 		fprintf(stderr, "ktls get: writing the body: %s\n", strerror(errno));
 		return -1;
 	}

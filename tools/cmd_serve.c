@@ -379,7 +379,7 @@ static int send_head(struct client *c, struct exchange *ex, int64_t content_leng
 
 	if (len < 0)
 		return -1;
-	return http_write_all(c->fd, head, (size_t)len);
+	return io_write_all(c->fd, head, (size_t)len);
 }
 
 /* sendfile() from the page cache into kTLS until size bytes are out. */
@@ -414,7 +414,7 @@ static int send_error_response(struct client *c, struct exchange *ex)
 		return -1;
 	if (ex->head_only)
 		return 0;
-	if (http_write_all(c->fd, body, (size_t)len) < 0)
+	if (io_write_all(c->fd, body, (size_t)len) < 0)
 		return -1;
 	ex->body_sent = (uint64_t)len;
 	return 0;

@@ -627,22 +627,3 @@ int http_format_response_head(char *buf, size_t cap, int status, const char *con
 		return fail(EMSGSIZE);
 	return (int)b.len;
 }
-
-int http_write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			return fail(EIO);
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}

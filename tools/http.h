@@ -128,8 +128,4 @@ int http_format_response_head(char *buf, size_t cap, int status, const char *con
 			      int64_t content_length, bool keep_alive,
 			      const char *extra_headers);
 
-/* write() until all of buf is out, across EINTR and short writes.  0, or
- * -1 + errno (EAGAIN: the socket's send timeout ran out). */
-int http_write_all(int fd, const void *buf, size_t len);
-
 #endif /* KTLS_HTTP_H */

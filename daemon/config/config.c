@@ -34,7 +34,7 @@
 
 #define DEFAULT_SOCKET_PATH "/run/ktlsd/ktlsd.sock"
 #define DEFAULT_PROFILE_NAME "default"
-#define DEFAULT_MAX_HANDSHAKES 4096
+#define DEFAULT_MAX_HANDSHAKES 16384	/* the design's 10,000 in flight, with room */
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
 
 /* Where things were said, for errors found after the whole file is read.
@@ -60,8 +60,8 @@ struct parser {
 	unsigned kernel_key_line[K_COUNT];
 	int error;			/* -errno of the first error, 0 if none */
 	unsigned error_line;
-	char *err;
-	size_t errlen;
+	char *reason;
+	size_t reason_len;
 };
 
 static void parse_error_at(struct parser *ps, unsigned line, int error, const char *fmt, ...)
@@ -79,9 +79,9 @@ static void parse_error_at(struct parser *ps, unsigned line, int error, const ch
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (line)
-		snprintf(ps->err, ps->errlen, "%s:%u: %s", ps->path, line, msg);
+		snprintf(ps->reason, ps->reason_len, "%s:%u: %s", ps->path, line, msg);
 	else
-		snprintf(ps->err, ps->errlen, "%s: %s", ps->path, msg);
+		snprintf(ps->reason, ps->reason_len, "%s: %s", ps->path, msg);
 	ps->error = error;
 	ps->error_line = line;
 }
@@ -160,7 +160,7 @@ static struct cfg_profile *cfg_add_profile(struct cfg *cfg, const char *name)
 	return p;
 }
 
-static int cfg_load_defaults(struct cfg **out, char *err, size_t errlen)
+static int cfg_load_defaults(struct cfg **out, char *reason, size_t reason_len)
 {
 	struct cfg *cfg = cfg_new_with_globals();
 	struct cfg_profile *p;
@@ -168,7 +168,7 @@ static int cfg_load_defaults(struct cfg **out, char *err, size_t errlen)
 	if (!cfg || !(p = cfg_add_profile(cfg, DEFAULT_PROFILE_NAME)) ||
 	    !(cfg->client_profile = strdup(DEFAULT_PROFILE_NAME))) {
 		cfg_free(cfg);
-		snprintf(err, errlen, "out of memory");
+		snprintf(reason, reason_len, "out of memory");
 		return -ENOMEM;
 	}
 	p->roles = CFG_ROLE_CLIENT;
@@ -241,7 +241,8 @@ static void start_section(struct parser *ps, char *header)
 		name += strspn(name, " \t");
 		name[strcspn(name, " \t")] = '\0';
 		if (!*name) {
-			parse_error_at(ps, ps->line, -EINVAL, "a profile needs a name: [profile NAME]");
+			parse_error_at(ps, ps->line, -EINVAL,
+				       "a profile needs a name: [profile NAME]");
 			return;
 		}
 		start_profile_section(ps, name);
@@ -293,7 +294,8 @@ static char *read_line(char *str, int num, void *stream)
 		return NULL;	/* stop at the first error */
 	if (!fgets(str, num, ps->file)) {
 		if (ferror(ps->file))
-			parse_error_at(ps, 0, errno ? -errno : -EIO, "%s", strerror(errno ? errno : EIO));
+			parse_error_at(ps, 0, errno ? -errno : -EIO, "%s",
+				       strerror(errno ? errno : EIO));
 		return NULL;
 	}
 	ps->line++;
@@ -521,7 +523,7 @@ static void finish_config(struct parser *ps)
 				  ps->kernel_key_line[K_SERVER_PROFILE], "[kernel] server_profile");
 }
 
-static int open_config(const char *path, FILE **file, char *err, size_t errlen)
+static int open_config(const char *path, FILE **file, char *reason, size_t reason_len)
 {
 	int error;
 
@@ -529,7 +531,7 @@ static int open_config(const char *path, FILE **file, char *err, size_t errlen)
 	if (*file)
 		return 0;
 	error = errno;
-	snprintf(err, errlen, "%s: %s", path, strerror(error));
+	snprintf(reason, reason_len, "%s: %s", path, strerror(error));
 	return -error;
 }
 
@@ -551,10 +553,10 @@ static void parse_file(struct parser *ps)
 }
 
 /* Parses file (closed here), which holds path's text. */
-static int cfg_load_file(FILE *file, const char *path, struct cfg **out, char *err,
-			 size_t errlen)
+static int cfg_load_file(FILE *file, const char *path, struct cfg **out, char *reason,
+			 size_t reason_len)
 {
-	struct parser ps = { .path = path, .file = file, .err = err, .errlen = errlen };
+	struct parser ps = { .path = path, .file = file, .reason = reason, .reason_len = reason_len };
 
 	ps.cfg = cfg_new_with_globals();
 	if (!ps.cfg || !(ps.cfg->path = strdup(path)))
@@ -571,23 +573,23 @@ static int cfg_load_file(FILE *file, const char *path, struct cfg **out, char *e
 	return 0;
 }
 
-int cfg_load(const char *path, struct cfg **out, char *err, size_t errlen)
+int cfg_load(const char *path, struct cfg **out, char *reason, size_t reason_len)
 {
 	FILE *file;
 	int rc;
 
 	*out = NULL;
 	if (!path)
-		return cfg_load_defaults(out, err, errlen);
-	rc = open_config(path, &file, err, errlen);
+		return cfg_load_defaults(out, reason, reason_len);
+	rc = open_config(path, &file, reason, reason_len);
 	if (rc < 0)
 		return rc;
-	return cfg_load_file(file, path, out, err, errlen);
+	return cfg_load_file(file, path, out, reason, reason_len);
 }
 
 /* The key process opens the file for a sandboxed network process, which
  * parses it from the descriptor (keyproc.h). */
-int cfg_load_fd(int fd, const char *path, struct cfg **out, char *err, size_t errlen)
+int cfg_load_fd(int fd, const char *path, struct cfg **out, char *reason, size_t reason_len)
 {
 	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0), error;
 	FILE *file = copy < 0 ? NULL : fdopen(copy, "r");
@@ -597,8 +599,8 @@ int cfg_load_fd(int fd, const char *path, struct cfg **out, char *err, size_t er
 		error = errno;
 		if (copy >= 0)
 			close(copy);
-		snprintf(err, errlen, "%s: %s", path, strerror(error));
+		snprintf(reason, reason_len, "%s: %s", path, strerror(error));
 		return -error;
 	}
-	return cfg_load_file(file, path, out, err, errlen);
+	return cfg_load_file(file, path, out, reason, reason_len);
 }

@@ -23,6 +23,8 @@
 #define CFG_TICKET_WAIT_MAX_MS 5000
 #define CFG_KEYRING_NAME_MAX 128
 #define CFG_LIMIT_AUTO ((unsigned)-1)	/* a limit derived from the others (admission.c) */
+#define CFG_SIGNERS_AUTO 0		/* signers: one per worker (keyproc.c) */
+#define CFG_SIGNERS_MAX 64		/* = KP_SIGNERS_MAX */
 
 struct creds;	/* creds.h: GnuTLS credentials built from a profile */
 
@@ -68,6 +70,7 @@ struct cfg {
 	char *path;			/* NULL when running on built-in defaults */
 	char *socket_path;
 	unsigned workers;		/* 0: one per CPU */
+	unsigned signers;		/* key process signers; CFG_SIGNERS_AUTO (set at start) */
 	unsigned max_handshakes;	/* in flight, whole daemon */
 	/* Denial-of-service limits (admission.c): a number, or CFG_LIMIT_AUTO */
 	unsigned max_handshakes_per_uid;	/* in flight per application uid */
@@ -86,10 +89,10 @@ struct cfg {
 
 /* path NULL: built-in defaults.  Returns 0 or -errno; on error err holds
  * "file:line: message" (or "file: message"). */
-int cfg_load(const char *path, struct cfg **out, char *err, size_t errlen);
+int cfg_load(const char *path, struct cfg **out, char *reason, size_t reason_len);
 /* The same from an open descriptor of path's file (read from its offset;
  * fd stays open): path names it in messages and in cfg->path. */
-int cfg_load_fd(int fd, const char *path, struct cfg **out, char *err, size_t errlen);
+int cfg_load_fd(int fd, const char *path, struct cfg **out, char *reason, size_t reason_len);
 void cfg_free(struct cfg *cfg);
 
 const struct cfg_profile *cfg_find_profile(const struct cfg *cfg, const char *name);

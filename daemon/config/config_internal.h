@@ -11,7 +11,7 @@
 #define PROFILE_NAME_MAX 64
 
 /* Setters return 0, or -EINVAL/-ENOMEM with the reason in msg. */
-typedef int key_setter(void *target, const char *value, char *msg, size_t len);
+typedef int key_setter(void *target, const char *value, char *reason, size_t reason_len);
 
 struct key_def {
 	const char *name;
@@ -22,6 +22,7 @@ enum global_key {
 	G_SOCKET, G_WORKERS, G_MAX_HANDSHAKES, G_HANDSHAKE_TIMEOUT, G_LOG, G_LOG_LEVEL,
 	G_USER, G_GROUP, G_CLIENT_PROFILE, G_SERVER_PROFILE,
 	G_MAX_HANDSHAKES_PER_UID, G_MAX_WAITING_PER_UID, G_KERNEL_RESERVE,	/* admission.c */
+	G_SIGNERS,							/* keyproc.c */
 	G_COUNT
 };
 

@@ -9,13 +9,13 @@
 #include <grp.h>
 #include <gnutls/gnutls.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
 
+#include "base/reason.h"
 #include "config/config.h"
 #include "config/config_internal.h"
 #include "process/log.h"
@@ -28,31 +28,18 @@
 
 /* ---- values: each setter parses one key's value into its field ---- */
 
-static int bad_value(char *msg, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int bad_value(char *msg, size_t len, const char *fmt, ...)
+static int out_of_memory(char *reason, size_t reason_len)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-static int out_of_memory(char *msg, size_t len)
-{
-	snprintf(msg, len, "out of memory");
+	snprintf(reason, reason_len, "out of memory");
 	return -ENOMEM;
 }
 
-static int set_string(char **field, const char *value, char *msg, size_t len)
+static int set_string(char **field, const char *value, char *reason, size_t reason_len)
 {
 	char *copy = strdup(value);
 
 	if (!copy)
-		return out_of_memory(msg, len);
+		return out_of_memory(reason, reason_len);
 	free(*field);
 	*field = copy;
 	return 0;
@@ -60,11 +47,12 @@ static int set_string(char **field, const char *value, char *msg, size_t len)
 
 /* Paths must be absolute: the daemon runs from /, and a path relative to
  * wherever it was started would change meaning between restarts. */
-static int set_path(char **field, const char *value, char *msg, size_t len)
+static int set_path(char **field, const char *value, char *reason, size_t reason_len)
 {
 	if (value[0] != '/')
-		return bad_value(msg, len, "\"%s\" is not an absolute path", value);
-	return set_string(field, value, msg, len);
+		return reason_fail(reason, reason_len, -EINVAL, "\"%s\" is not an absolute path",
+				   value);
+	return set_string(field, value, reason, reason_len);
 }
 
 static int parse_decimal(const char *value, unsigned long *out)
@@ -128,18 +116,19 @@ static int lookup_group(const char *name, int allow_numeric, gid_t *gid)
 }
 
 static int parse_count(const char *value, unsigned min, unsigned max, unsigned *out,
-		       char *msg, size_t len)
+		       char *reason, size_t reason_len)
 {
 	unsigned long n;
 
 	if (parse_decimal(value, &n) < 0 || n < min || n > max)
-		return bad_value(msg, len, "\"%s\" is not a number from %u to %u", value, min, max);
+		return reason_fail(reason, reason_len, -EINVAL,
+				   "\"%s\" is not a number from %u to %u", value, min, max);
 	*out = (unsigned)n;
 	return 0;
 }
 
 /* "10000" and "10000ms" are milliseconds, "10s" seconds. */
-static int parse_timeout(const char *value, unsigned *out_ms, char *msg, size_t len)
+static int parse_timeout(const char *value, unsigned *out_ms, char *reason, size_t reason_len)
 {
 	unsigned long n, scale = 1;
 	char *end;
@@ -157,32 +146,35 @@ static int parse_timeout(const char *value, unsigned *out_ms, char *msg, size_t 
 	*out_ms = (unsigned)(n * scale);
 	return 0;
 bad:
-	return bad_value(msg, len, "\"%s\" is not a timeout from 1ms to %us (write 500ms "
-			 "or 10s; a bare number is milliseconds)", value, MAX_TIMEOUT_MS / 1000);
+	return reason_fail(reason, reason_len, -EINVAL,
+			   "\"%s\" is not a timeout from 1ms to %us (write 500ms "
+			   "or 10s; a bare number is milliseconds)", value, MAX_TIMEOUT_MS / 1000);
 }
 
 /* Splits a comma-separated list, trims blanks around items and calls fn on
  * each; an empty item is an error. */
 static int for_each_item(const char *list, int (*fn)(void *target, const char *item,
-						     char *msg, size_t len),
-			 void *target, char *msg, size_t len)
+						     char *reason, size_t reason_len),
+			 void *target, char *reason, size_t reason_len)
 {
 	char *copy = strdup(list), *item, *save = NULL, *end;
 	int rc = 0;
 
 	if (!copy)
-		return out_of_memory(msg, len);
+		return out_of_memory(reason, reason_len);
 	if (list[strspn(list, " \t")] == '\0' || strstr(list, ",,") ||
 	    list[strlen(list) - 1] == ',' || list[strspn(list, " \t")] == ',')
-		rc = bad_value(msg, len, "empty item in the list \"%s\"", list);
+		rc = reason_fail(reason, reason_len, -EINVAL, "empty item in the list \"%s\"",
+				 list);
 	for (item = strtok_r(copy, ",", &save); rc == 0 && item;
 	     item = strtok_r(NULL, ",", &save)) {
 		item += strspn(item, " \t");
 		end = item + strlen(item);
 		while (end > item && isblank((unsigned char)end[-1]))
 			*--end = '\0';
-		rc = *item ? fn(target, item, msg, len) :
-			     bad_value(msg, len, "empty item in the list \"%s\"", list);
+		rc = *item ? fn(target, item, reason, reason_len) :
+			     reason_fail(reason, reason_len, -EINVAL,
+					 "empty item in the list \"%s\"", list);
 	}
 	free(copy);
 	return rc;
@@ -198,29 +190,48 @@ int valid_profile_name(const char *name)
 
 /* [global] */
 
-static int set_socket(void *target, const char *value, char *msg, size_t len)
+static int set_socket(void *target, const char *value, char *reason, size_t reason_len)
 {
 	struct cfg *cfg = target;
 
 	if (strlen(value) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-		return bad_value(msg, len, "path is longer than a unix socket address allows");
-	return set_path(&cfg->socket_path, value, msg, len);
+		return reason_fail(reason, reason_len, -EINVAL,
+				   "path is longer than a unix socket address allows");
+	return set_path(&cfg->socket_path, value, reason, reason_len);
 }
 
-static int set_workers(void *target, const char *value, char *msg, size_t len)
+static int set_workers(void *target, const char *value, char *reason, size_t reason_len)
 {
-	return parse_count(value, 0, MAX_WORKERS, &((struct cfg *)target)->workers, msg, len);
+	return parse_count(value, 0, MAX_WORKERS, &((struct cfg *)target)->workers, reason,
+			   reason_len);
 }
 
-static int set_max_handshakes(void *target, const char *value, char *msg, size_t len)
+/* signers = auto | 1..64: the key process's signing threads (keyproc.c). */
+static int set_signers(void *target, const char *value, char *reason, size_t reason_len)
+{
+	unsigned *out = &((struct cfg *)target)->signers;
+
+	if (strcmp(value, "auto") == 0) {
+		*out = CFG_SIGNERS_AUTO;
+		return 0;
+	}
+	if (parse_count(value, 1, CFG_SIGNERS_MAX, out, reason, reason_len) < 0)
+		return reason_fail(reason, reason_len, -EINVAL,
+				   "\"%s\" is not auto or a number from 1 to %u", value,
+				   CFG_SIGNERS_MAX);
+	return 0;
+}
+
+static int set_max_handshakes(void *target, const char *value, char *reason, size_t reason_len)
 {
 	return parse_count(value, 1, MAX_MAX_HANDSHAKES, &((struct cfg *)target)->max_handshakes,
-			   msg, len);
+			   reason, reason_len);
 }
 
-static int set_global_timeout(void *target, const char *value, char *msg, size_t len)
+static int set_global_timeout(void *target, const char *value, char *reason, size_t reason_len)
 {
-	return parse_timeout(value, &((struct cfg *)target)->handshake_timeout_ms, msg, len);
+	return parse_timeout(value, &((struct cfg *)target)->handshake_timeout_ms, reason,
+			     reason_len);
 }
 
 /* [global] denial-of-service limits: "auto" (derived from max_handshakes
@@ -233,34 +244,39 @@ void cfg_limits_default(struct cfg *cfg)
 	cfg->kernel_reserve = CFG_LIMIT_AUTO;
 }
 
-static int parse_limit(const char *value, unsigned min, unsigned *out, char *msg, size_t len)
+static int parse_limit(const char *value, unsigned min, unsigned *out, char *reason,
+		       size_t reason_len)
 {
 	if (strcmp(value, "auto") == 0) {
 		*out = CFG_LIMIT_AUTO;
 		return 0;
 	}
-	if (parse_count(value, min, MAX_MAX_HANDSHAKES, out, msg, len) < 0)
-		return bad_value(msg, len, "\"%s\" is not auto or a number from %u to %u", value,
-				 min, MAX_MAX_HANDSHAKES);
+	if (parse_count(value, min, MAX_MAX_HANDSHAKES, out, reason, reason_len) < 0)
+		return reason_fail(reason, reason_len, -EINVAL,
+				   "\"%s\" is not auto or a number from %u to %u", value,
+				   min, MAX_MAX_HANDSHAKES);
 	return 0;
 }
 
-static int set_max_handshakes_per_uid(void *target, const char *value, char *msg, size_t len)
+static int set_max_handshakes_per_uid(void *target, const char *value, char *reason,
+				      size_t reason_len)
 {
-	return parse_limit(value, 1, &((struct cfg *)target)->max_handshakes_per_uid, msg, len);
+	return parse_limit(value, 1, &((struct cfg *)target)->max_handshakes_per_uid, reason,
+			   reason_len);
 }
 
-static int set_max_waiting_per_uid(void *target, const char *value, char *msg, size_t len)
+static int set_max_waiting_per_uid(void *target, const char *value, char *reason, size_t reason_len)
 {
-	return parse_limit(value, 1, &((struct cfg *)target)->max_waiting_per_uid, msg, len);
+	return parse_limit(value, 1, &((struct cfg *)target)->max_waiting_per_uid, reason,
+			   reason_len);
 }
 
-static int set_kernel_reserve(void *target, const char *value, char *msg, size_t len)
+static int set_kernel_reserve(void *target, const char *value, char *reason, size_t reason_len)
 {
-	return parse_limit(value, 0, &((struct cfg *)target)->kernel_reserve, msg, len);
+	return parse_limit(value, 0, &((struct cfg *)target)->kernel_reserve, reason, reason_len);
 }
 
-static int set_log(void *target, const char *value, char *msg, size_t len)
+static int set_log(void *target, const char *value, char *reason, size_t reason_len)
 {
 	struct cfg *cfg = target;
 
@@ -268,133 +284,145 @@ static int set_log(void *target, const char *value, char *msg, size_t len)
 		cfg->log_syslog = strcmp(value, "syslog") == 0;
 		return 0;
 	}
-	return bad_value(msg, len, "\"%s\" is not stderr or syslog", value);
+	return reason_fail(reason, reason_len, -EINVAL, "\"%s\" is not stderr or syslog", value);
 }
 
-static int set_log_level(void *target, const char *value, char *msg, size_t len)
+static int set_log_level(void *target, const char *value, char *reason, size_t reason_len)
 {
 	int level = log_level_from_name(value);
 
 	if (level < 0)
-		return bad_value(msg, len, "\"%s\" is not error, warn, info or debug", value);
+		return reason_fail(reason, reason_len, -EINVAL,
+				   "\"%s\" is not error, warn, info or debug", value);
 	((struct cfg *)target)->log_level = level;
 	return 0;
 }
 
 /* Resolved now, so that a typo fails the config check and not the
  * privilege drop after start-up. */
-static int set_user(void *target, const char *value, char *msg, size_t len)
+static int set_user(void *target, const char *value, char *reason, size_t reason_len)
 {
 	uid_t uid;
 
 	if (lookup_user(value, 0, &uid) < 0)
-		return bad_value(msg, len, "no such user \"%s\"", value);
-	return set_string(&((struct cfg *)target)->user, value, msg, len);
+		return reason_fail(reason, reason_len, -EINVAL, "no such user \"%s\"", value);
+	return set_string(&((struct cfg *)target)->user, value, reason, reason_len);
 }
 
-static int set_group(void *target, const char *value, char *msg, size_t len)
+static int set_group(void *target, const char *value, char *reason, size_t reason_len)
 {
 	gid_t gid;
 
 	if (lookup_group(value, 0, &gid) < 0)
-		return bad_value(msg, len, "no such group \"%s\"", value);
-	return set_string(&((struct cfg *)target)->group, value, msg, len);
+		return reason_fail(reason, reason_len, -EINVAL, "no such group \"%s\"", value);
+	return set_string(&((struct cfg *)target)->group, value, reason, reason_len);
 }
 
-static int set_profile_ref(char **field, const char *value, char *msg, size_t len)
+static int set_profile_ref(char **field, const char *value, char *reason, size_t reason_len)
 {
 	if (!valid_profile_name(value))
-		return bad_value(msg, len, "\"%s\" is not a profile name", value);
-	return set_string(field, value, msg, len);
+		return reason_fail(reason, reason_len, -EINVAL, "\"%s\" is not a profile name",
+				   value);
+	return set_string(field, value, reason, reason_len);
 }
 
-static int set_client_profile(void *target, const char *value, char *msg, size_t len)
+static int set_client_profile(void *target, const char *value, char *reason, size_t reason_len)
 {
-	return set_profile_ref(&((struct cfg *)target)->client_profile, value, msg, len);
+	return set_profile_ref(&((struct cfg *)target)->client_profile, value, reason, reason_len);
 }
 
-static int set_server_profile(void *target, const char *value, char *msg, size_t len)
+static int set_server_profile(void *target, const char *value, char *reason, size_t reason_len)
 {
-	return set_profile_ref(&((struct cfg *)target)->server_profile, value, msg, len);
+	return set_profile_ref(&((struct cfg *)target)->server_profile, value, reason, reason_len);
 }
 
 /* [kernel] */
 
-static int set_kernel_client_profile(void *target, const char *value, char *msg, size_t len)
+static int set_kernel_client_profile(void *target, const char *value, char *reason,
+				     size_t reason_len)
 {
-	return set_profile_ref(&((struct cfg *)target)->kernel.client_profile, value, msg, len);
+	return set_profile_ref(&((struct cfg *)target)->kernel.client_profile, value, reason,
+			       reason_len);
 }
 
-static int set_kernel_server_profile(void *target, const char *value, char *msg, size_t len)
+static int set_kernel_server_profile(void *target, const char *value, char *reason,
+				     size_t reason_len)
 {
-	return set_profile_ref(&((struct cfg *)target)->kernel.server_profile, value, msg, len);
+	return set_profile_ref(&((struct cfg *)target)->kernel.server_profile, value, reason,
+			       reason_len);
 }
 
 /* A name is resolved when the netlink door starts (the keyring may not
  * exist yet); a number is a serial, and anything that starts like one
  * must be one, so that "12x" is not looked up as a name. */
-static int check_keyring(const char *item, char *msg, size_t len)
+static int check_keyring(const char *item, char *reason, size_t reason_len)
 {
 	unsigned long serial;
 
 	if (isdigit((unsigned char)item[0]) || item[0] == '-' || item[0] == '+') {
 		if (parse_decimal(item, &serial) < 0 || serial == 0 || serial > INT32_MAX)
-			return bad_value(msg, len, "\"%s\" is not a keyring serial (1 to %d) "
-					 "or a name", item, INT32_MAX);
+			return reason_fail(reason, reason_len, -EINVAL,
+					   "\"%s\" is not a keyring serial (1 to %d) "
+					   "or a name", item, INT32_MAX);
 		return 0;
 	}
 	if (strlen(item) > CFG_KEYRING_NAME_MAX)
-		return bad_value(msg, len, "keyring name \"%.20s...\" is longer than %d bytes",
-				 item, CFG_KEYRING_NAME_MAX);
+		return reason_fail(reason, reason_len, -EINVAL,
+				   "keyring name \"%.20s...\" is longer than %d bytes",
+				   item, CFG_KEYRING_NAME_MAX);
 	for (const char *c = item; *c; c++)
 		if (!isgraph((unsigned char)*c))
-			return bad_value(msg, len, "keyring name \"%s\" has a non-printable "
-					 "character", item);
+			return reason_fail(reason, reason_len, -EINVAL,
+					   "keyring name \"%s\" has a non-printable "
+					   "character", item);
 	return 0;
 }
 
-static int add_keyring(struct cfg_kernel *k, const char *item, char *msg, size_t len)
+static int add_keyring(struct cfg_kernel *k, const char *item, char *reason, size_t reason_len)
 {
-	int rc = check_keyring(item, msg, len);
+	int rc = check_keyring(item, reason, reason_len);
 
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < k->n_keyrings; i++)
 		if (strcmp(k->keyrings[i], item) == 0)
-			return bad_value(msg, len, "keyring \"%s\" is listed twice", item);
+			return reason_fail(reason, reason_len, -EINVAL,
+					   "keyring \"%s\" is listed twice", item);
 	if (k->n_keyrings == CFG_KERNEL_KEYRINGS_MAX)
-		return bad_value(msg, len, "more than %d keyrings", CFG_KERNEL_KEYRINGS_MAX);
+		return reason_fail(reason, reason_len, -EINVAL, "more than %d keyrings",
+				   CFG_KERNEL_KEYRINGS_MAX);
 	k->keyrings[k->n_keyrings] = strdup(item);
 	if (!k->keyrings[k->n_keyrings])
-		return out_of_memory(msg, len);
+		return out_of_memory(reason, reason_len);
 	k->n_keyrings++;
 	return 0;
 }
 
 /* One comma-separated item may hold several blank-separated names
  * (".nvme .nfs"). */
-static int add_keyring_words(void *target, const char *item, char *msg, size_t len)
+static int add_keyring_words(void *target, const char *item, char *reason, size_t reason_len)
 {
 	char *copy = strdup(item), *word, *save = NULL;
 	int rc = 0;
 
 	if (!copy)
-		return out_of_memory(msg, len);
+		return out_of_memory(reason, reason_len);
 	for (word = strtok_r(copy, " \t", &save); rc == 0 && word;
 	     word = strtok_r(NULL, " \t", &save))
-		rc = add_keyring(target, word, msg, len);
+		rc = add_keyring(target, word, reason, reason_len);
 	free(copy);
 	return rc;
 }
 
-static int set_kernel_keyrings(void *target, const char *value, char *msg, size_t len)
+static int set_kernel_keyrings(void *target, const char *value, char *reason, size_t reason_len)
 {
-	return for_each_item(value, add_keyring_words, &((struct cfg *)target)->kernel, msg, len);
+	return for_each_item(value, add_keyring_words, &((struct cfg *)target)->kernel, reason,
+			     reason_len);
 }
 
 /* [profile NAME] */
 
-static int set_role(void *target, const char *value, char *msg, size_t len)
+static int set_role(void *target, const char *value, char *reason, size_t reason_len)
 {
 	struct cfg_profile *p = target;
 
@@ -405,28 +433,29 @@ static int set_role(void *target, const char *value, char *msg, size_t len)
 	else if (strcmp(value, "both") == 0)
 		p->roles = CFG_ROLE_CLIENT | CFG_ROLE_SERVER;
 	else
-		return bad_value(msg, len, "\"%s\" is not client, server or both", value);
+		return reason_fail(reason, reason_len, -EINVAL,
+				   "\"%s\" is not client, server or both", value);
 	return 0;
 }
 
-static int set_certificate(void *target, const char *value, char *msg, size_t len)
+static int set_certificate(void *target, const char *value, char *reason, size_t reason_len)
 {
-	return set_path(&((struct cfg_profile *)target)->cert_file, value, msg, len);
+	return set_path(&((struct cfg_profile *)target)->cert_file, value, reason, reason_len);
 }
 
-static int set_key_file(void *target, const char *value, char *msg, size_t len)
+static int set_key_file(void *target, const char *value, char *reason, size_t reason_len)
 {
-	return set_path(&((struct cfg_profile *)target)->key_file, value, msg, len);
+	return set_path(&((struct cfg_profile *)target)->key_file, value, reason, reason_len);
 }
 
-static int set_psk_file(void *target, const char *value, char *msg, size_t len)
+static int set_psk_file(void *target, const char *value, char *reason, size_t reason_len)
 {
-	return set_path(&((struct cfg_profile *)target)->psk_file, value, msg, len);
+	return set_path(&((struct cfg_profile *)target)->psk_file, value, reason, reason_len);
 }
 
 /* "system" is spelled out rather than implied by absence in the file, so
  * the example config can show the choice. */
-static int set_ca_file(void *target, const char *value, char *msg, size_t len)
+static int set_ca_file(void *target, const char *value, char *reason, size_t reason_len)
 {
 	struct cfg_profile *p = target;
 
@@ -435,53 +464,56 @@ static int set_ca_file(void *target, const char *value, char *msg, size_t len)
 		p->ca_file = NULL;
 		return 0;
 	}
-	return set_path(&p->ca_file, value, msg, len);
+	return set_path(&p->ca_file, value, reason, reason_len);
 }
 
 /* Checked here for a file:line error; creds.c builds the final string. */
-static int set_priority(void *target, const char *value, char *msg, size_t len)
+static int set_priority(void *target, const char *value, char *reason, size_t reason_len)
 {
 	gnutls_priority_t priority;
 	const char *err_pos = NULL;
 	int rc;
 
 	if (!*value)
-		return bad_value(msg, len, "empty (leave it out for NORMAL)");
+		return reason_fail(reason, reason_len, -EINVAL, "empty (leave it out for NORMAL)");
 	rc = gnutls_priority_init2(&priority, value, &err_pos, 0);
 	if (rc < 0)
-		return bad_value(msg, len, "GnuTLS rejects \"%s\" at position %td (\"%.20s\")",
-				 value, err_pos ? err_pos - value : (ptrdiff_t)0,
-				 err_pos ? err_pos : "");
+		return reason_fail(reason, reason_len, -EINVAL,
+				   "GnuTLS rejects \"%s\" at position %td (\"%.20s\")",
+				   value, err_pos ? err_pos - value : (ptrdiff_t)0,
+				   err_pos ? err_pos : "");
 	gnutls_priority_deinit(priority);
-	return set_string(&((struct cfg_profile *)target)->priority, value, msg, len);
+	return set_string(&((struct cfg_profile *)target)->priority, value, reason, reason_len);
 }
 
-static int check_alpn_id(void *target, const char *item, char *msg, size_t len)
+static int check_alpn_id(void *target, const char *item, char *reason, size_t reason_len)
 {
 	const char *c;
 
 	if (strlen(item) > MAX_ALPN_ID)
-		return bad_value(msg, len, "protocol \"%.20s...\" is longer than %d bytes",
-				 item, MAX_ALPN_ID);
+		return reason_fail(reason, reason_len, -EINVAL,
+				   "protocol \"%.20s...\" is longer than %d bytes",
+				   item, MAX_ALPN_ID);
 	for (c = item; *c; c++)
 		if (!isgraph((unsigned char)*c))
-			return bad_value(msg, len, "protocol \"%s\" has a blank or "
-					 "non-printable character", item);
+			return reason_fail(reason, reason_len, -EINVAL,
+					   "protocol \"%s\" has a blank or "
+					   "non-printable character", item);
 	return 0;
 }
 
 /* Stored as the canonical "a,b" (no blanks), which creds.c splits. */
-static int set_alpn(void *target, const char *value, char *msg, size_t len)
+static int set_alpn(void *target, const char *value, char *reason, size_t reason_len)
 {
 	struct cfg_profile *p = target;
-	int rc = for_each_item(value, check_alpn_id, NULL, msg, len);
+	int rc = for_each_item(value, check_alpn_id, NULL, reason, reason_len);
 	char *canonical, *d;
 
 	if (rc < 0)
 		return rc;
 	canonical = malloc(strlen(value) + 1);
 	if (!canonical)
-		return out_of_memory(msg, len);
+		return out_of_memory(reason, reason_len);
 	d = canonical;
 	for (const char *s = value; *s; s++)
 		if (!isblank((unsigned char)*s))
@@ -514,33 +546,34 @@ static int valid_dns_name(const char *name)
 	return label > 0;
 }
 
-static int add_server_name(void *target, const char *item, char *msg, size_t len)
+static int add_server_name(void *target, const char *item, char *reason, size_t reason_len)
 {
 	struct cfg_profile *p = target;
 	const char *host = strncmp(item, "*.", 2) == 0 ? item + 2 : item;
 	char **grown, *copy;
 
 	if (!valid_dns_name(host))
-		return bad_value(msg, len, "\"%s\" is not a host name or \"*.domain\"", item);
+		return reason_fail(reason, reason_len, -EINVAL,
+				   "\"%s\" is not a host name or \"*.domain\"", item);
 	grown = reallocarray(p->server_names, p->n_server_names + 1, sizeof(*grown));
 	if (!grown)
-		return out_of_memory(msg, len);
+		return out_of_memory(reason, reason_len);
 	p->server_names = grown;
 	copy = strdup(item);
 	if (!copy)
-		return out_of_memory(msg, len);
+		return out_of_memory(reason, reason_len);
 	for (char *c = copy; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
 	p->server_names[p->n_server_names++] = copy;
 	return 0;
 }
 
-static int set_server_names(void *target, const char *value, char *msg, size_t len)
+static int set_server_names(void *target, const char *value, char *reason, size_t reason_len)
 {
-	return for_each_item(value, add_server_name, target, msg, len);
+	return for_each_item(value, add_server_name, target, reason, reason_len);
 }
 
-static int set_verify(void *target, const char *value, char *msg, size_t len)
+static int set_verify(void *target, const char *value, char *reason, size_t reason_len)
 {
 	struct cfg_profile *p = target;
 
@@ -551,53 +584,54 @@ static int set_verify(void *target, const char *value, char *msg, size_t len)
 	else if (strcmp(value, "none") == 0)
 		p->verify = KTLS_VERIFY_NONE;
 	else
-		return bad_value(msg, len, "\"%s\" is not required, optional or none", value);
+		return reason_fail(reason, reason_len, -EINVAL,
+				   "\"%s\" is not required, optional or none", value);
 	return 0;
 }
 
-static int add_allowed_uid(void *target, const char *item, char *msg, size_t len)
+static int add_allowed_uid(void *target, const char *item, char *reason, size_t reason_len)
 {
 	struct cfg_profile *p = target;
 	uid_t *grown, uid;
 
 	if (lookup_user(item, 1, &uid) < 0)
-		return bad_value(msg, len, "no such user \"%s\"", item);
+		return reason_fail(reason, reason_len, -EINVAL, "no such user \"%s\"", item);
 	grown = reallocarray(p->allowed_uids, p->n_allowed_uids + 1, sizeof(*grown));
 	if (!grown)
-		return out_of_memory(msg, len);
+		return out_of_memory(reason, reason_len);
 	p->allowed_uids = grown;
 	p->allowed_uids[p->n_allowed_uids++] = uid;
 	return 0;
 }
 
-static int add_allowed_gid(void *target, const char *item, char *msg, size_t len)
+static int add_allowed_gid(void *target, const char *item, char *reason, size_t reason_len)
 {
 	struct cfg_profile *p = target;
 	gid_t *grown, gid;
 
 	if (lookup_group(item, 1, &gid) < 0)
-		return bad_value(msg, len, "no such group \"%s\"", item);
+		return reason_fail(reason, reason_len, -EINVAL, "no such group \"%s\"", item);
 	grown = reallocarray(p->allowed_gids, p->n_allowed_gids + 1, sizeof(*grown));
 	if (!grown)
-		return out_of_memory(msg, len);
+		return out_of_memory(reason, reason_len);
 	p->allowed_gids = grown;
 	p->allowed_gids[p->n_allowed_gids++] = gid;
 	return 0;
 }
 
-static int set_allowed_uids(void *target, const char *value, char *msg, size_t len)
+static int set_allowed_uids(void *target, const char *value, char *reason, size_t reason_len)
 {
-	return for_each_item(value, add_allowed_uid, target, msg, len);
+	return for_each_item(value, add_allowed_uid, target, reason, reason_len);
 }
 
-static int set_allowed_gids(void *target, const char *value, char *msg, size_t len)
+static int set_allowed_gids(void *target, const char *value, char *reason, size_t reason_len)
 {
-	return for_each_item(value, add_allowed_gid, target, msg, len);
+	return for_each_item(value, add_allowed_gid, target, reason, reason_len);
 }
 
 /* "auto" (the default), "none" (take only tickets already there), or a
  * fixed wait like "20ms". */
-static int set_ticket_wait(void *target, const char *value, char *msg, size_t len)
+static int set_ticket_wait(void *target, const char *value, char *reason, size_t reason_len)
 {
 	struct cfg_profile *p = target;
 	unsigned ms;
@@ -610,9 +644,10 @@ static int set_ticket_wait(void *target, const char *value, char *msg, size_t le
 		p->ticket_wait_ms = 0;
 		return 0;
 	}
-	if (parse_timeout(value, &ms, msg, len) < 0 || ms > CFG_TICKET_WAIT_MAX_MS)
-		return bad_value(msg, len, "\"%s\" is not auto, none or a wait from 1ms to %ums",
-				 value, CFG_TICKET_WAIT_MAX_MS);
+	if (parse_timeout(value, &ms, reason, reason_len) < 0 || ms > CFG_TICKET_WAIT_MAX_MS)
+		return reason_fail(reason, reason_len, -EINVAL,
+				   "\"%s\" is not auto, none or a wait from 1ms to %ums",
+				   value, CFG_TICKET_WAIT_MAX_MS);
 	p->ticket_wait_ms = (int)ms;
 	return 0;
 }
@@ -620,7 +655,7 @@ static int set_ticket_wait(void *target, const char *value, char *msg, size_t le
 /* "none" (the default): a PSK profile authenticates its peer by the PSK
  * only; "certificate": a peer without the PSK may authenticate with a
  * certificate instead, verified as the profile's verify/ca_file say. */
-static int set_psk_fallback(void *target, const char *value, char *msg, size_t len)
+static int set_psk_fallback(void *target, const char *value, char *reason, size_t reason_len)
 {
 	struct cfg_profile *p = target;
 
@@ -629,14 +664,15 @@ static int set_psk_fallback(void *target, const char *value, char *msg, size_t l
 	else if (strcmp(value, "certificate") == 0)
 		p->psk_fallback = CFG_PSK_FALLBACK_CERTIFICATE;
 	else
-		return bad_value(msg, len, "\"%s\" is not none or certificate", value);
+		return reason_fail(reason, reason_len, -EINVAL, "\"%s\" is not none or certificate",
+				   value);
 	return 0;
 }
 
-static int set_profile_timeout(void *target, const char *value, char *msg, size_t len)
+static int set_profile_timeout(void *target, const char *value, char *reason, size_t reason_len)
 {
 	return parse_timeout(value, &((struct cfg_profile *)target)->handshake_timeout_ms,
-			     msg, len);
+			     reason, reason_len);
 }
 
 /* ---- key tables ---- */
@@ -656,6 +692,7 @@ const struct key_def global_keys[G_COUNT] = {
 	[G_MAX_HANDSHAKES_PER_UID] = { "max_handshakes_per_uid", set_max_handshakes_per_uid },
 	[G_MAX_WAITING_PER_UID] = { "max_waiting_per_uid", set_max_waiting_per_uid },
 	[G_KERNEL_RESERVE] = { "kernel_reserve", set_kernel_reserve },
+	[G_SIGNERS] = { "signers", set_signers },
 };
 
 const struct key_def kernel_keys[K_COUNT] = {

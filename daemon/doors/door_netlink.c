@@ -247,16 +247,16 @@ static int psk_lookup(struct hs_override *ov, const char *identity, uint8_t *key
 }
 
 static uint32_t client_psk(struct nl_request *r, const struct hsnl_accept *a, char *reason,
-			   size_t len)
+			   size_t reason_len)
 {
 	struct kr_psk psk;
 
 	if (a->n_peerids == 0) {
-		snprintf(reason, len, "PSK request names no key");
+		snprintf(reason, reason_len, "PSK request names no key");
 		return EKEYREJECTED;
 	}
 	/* GnuTLS offers one identity per ClientHello: the kernel's first. */
-	if (keyring_read_psk(a->peerids[0], &psk, reason, len) < 0)
+	if (keyring_read_psk(a->peerids[0], &psk, reason, reason_len) < 0)
 		return EKEYREJECTED;
 	snprintf(r->ov.psk_identity, sizeof(r->ov.psk_identity), "%s", psk.identity);
 	memcpy(r->ov.psk_key, psk.key, psk.key_len);
@@ -270,14 +270,14 @@ static uint32_t client_psk(struct nl_request *r, const struct hsnl_accept *a, ch
  * it names (newer kernels) and the keyrings linked into our process
  * keyring: the consumer's (6.4..6.12 at least) and [kernel] keyrings. */
 static uint32_t server_psks(struct nl_request *r, const struct hsnl_accept *a, char *reason,
-			    size_t len)
+			    size_t reason_len)
 {
 	char why[KTLS_REASON_MAX];
 	kr_serial_t process_keyring = keyring_process_keyring();
 
 	r->psks = calloc(KR_MAX_PSKS, sizeof(*r->psks));
 	if (!r->psks) {
-		snprintf(reason, len, "out of memory");
+		snprintf(reason, reason_len, "out of memory");
 		return EIO;
 	}
 	for (unsigned i = 0; i < a->n_peerids && r->n_psks < KR_MAX_PSKS; i++)
@@ -299,7 +299,7 @@ static uint32_t server_psks(struct nl_request *r, const struct hsnl_accept *a, c
 
 static uint32_t x509_keys(struct nl_request *r, const struct hsnl_accept *a,
 			  struct cfg_ref *cfg, const struct cfg_profile *p, char *reason,
-			  size_t len)
+			  size_t reason_len)
 {
 	unsigned long hits_before, hits_after, misses;
 	uint64_t start_ms;
@@ -308,14 +308,14 @@ static uint32_t x509_keys(struct nl_request *r, const struct hsnl_accept *a,
 	if (!a->cert && !a->privkey)
 		return 0;	/* the profile's own certificate, if any */
 	if (!a->cert || !a->privkey) {
-		snprintf(reason, len, "x509 request names a %s but no %s",
+		snprintf(reason, reason_len, "x509 request names a %s but no %s",
 			 a->cert ? "certificate" : "private key",
 			 a->cert ? "private key" : "certificate");
 		return EKEYREJECTED;
 	}
 	keyring_x509_stats(&hits_before, &misses);
 	start_ms = clock_now_ms();
-	rc = keyring_x509_get(cfg, p, a->cert, a->privkey, &r->x509, reason, len);
+	rc = keyring_x509_get(cfg, p, a->cert, a->privkey, &r->x509, reason, reason_len);
 	if (rc < 0)
 		return rc == -ENOMEM ? EIO : EKEYREJECTED;
 	keyring_x509_stats(&hits_after, &misses);
@@ -328,20 +328,20 @@ static uint32_t x509_keys(struct nl_request *r, const struct hsnl_accept *a,
 
 static uint32_t prepare_credentials(struct nl_request *r, const struct hsnl_accept *a,
 				    struct cfg_ref *cfg, const struct cfg_profile *p,
-				    char *reason, size_t len)
+				    char *reason, size_t reason_len)
 {
 	switch ((enum handshake_auth)a->auth_mode) {
 	case HANDSHAKE_AUTH_PSK:
-		return r->role == KTLS_ROLE_CLIENT ? client_psk(r, a, reason, len)
-						   : server_psks(r, a, reason, len);
+		return r->role == KTLS_ROLE_CLIENT ? client_psk(r, a, reason, reason_len)
+						   : server_psks(r, a, reason, reason_len);
 	case HANDSHAKE_AUTH_X509:
-		return x509_keys(r, a, cfg, p, reason, len);
+		return x509_keys(r, a, cfg, p, reason, reason_len);
 	case HANDSHAKE_AUTH_UNAUTH:
 		return 0;
 	case HANDSHAKE_AUTH_UNSPEC:
 		break;
 	}
-	snprintf(reason, len, "unsupported authentication mode %u", a->auth_mode);
+	snprintf(reason, reason_len, "unsupported authentication mode %u", a->auth_mode);
 	return EIO;
 }
 
@@ -424,20 +424,21 @@ static struct nl_request *request_new(const struct hsnl_accept *a)
 /* Everything that can refuse a request before a worker sees it.
  * 0, or the DONE status with a reason. */
 static uint32_t admit(struct nl_request *r, const struct hsnl_accept *a, struct cfg_ref *cfg,
-		      const struct cfg_profile *p, char *reason, size_t len)
+		      const struct cfg_profile *p, char *reason, size_t reason_len)
 {
 	const char *role = r->role == KTLS_ROLE_SERVER ? "server" : "client";
 
 	if (!p) {
-		snprintf(reason, len, "no %s profile is configured for kernel requests", role);
+		snprintf(reason, reason_len, "no %s profile is configured for kernel requests",
+			 role);
 		return EIO;
 	}
 	if (client_needs_peername(r, p)) {
-		snprintf(reason, len, "the request names no peer, so profile \"%s\" cannot "
+		snprintf(reason, reason_len, "the request names no peer, so profile \"%s\" cannot "
 			 "verify the server (no reverse DNS lookup is made)", p->name);
 		return EACCES;
 	}
-	return prepare_credentials(r, a, cfg, p, reason, len);
+	return prepare_credentials(r, a, cfg, p, reason, reason_len);
 }
 
 static void start_request(const struct hsnl_accept *a)
@@ -657,24 +658,25 @@ static void probe_done_attributes(void)
 			 "remote peer identity", strerror(rc < 0 ? -rc : EPROTO));
 }
 
-static int resolve_and_join(char *why, size_t len)
+static int resolve_and_join(char *reason, size_t reason_len)
 {
 	int group, rc;
 
 	mcast = nl_socket_alloc();
 	if (!mcast || genl_connect(mcast) < 0) {
-		snprintf(why, len, "cannot open a generic netlink socket");
+		snprintf(reason, reason_len, "cannot open a generic netlink socket");
 		return -ENOTSUP;
 	}
 	family_id = genl_ctrl_resolve(mcast, HANDSHAKE_FAMILY_NAME);
 	if (family_id < 0) {
-		snprintf(why, len, "the kernel has no \"%s\" generic netlink family "
+		snprintf(reason, reason_len, "the kernel has no \"%s\" generic netlink family "
 			 "(Linux < 6.4 or CONFIG_NET_HANDSHAKE off)", HANDSHAKE_FAMILY_NAME);
 		return -ENOENT;
 	}
 	group = genl_ctrl_resolve_grp(mcast, HANDSHAKE_FAMILY_NAME, HANDSHAKE_MCGRP_TLSHD);
 	if (group < 0) {
-		snprintf(why, len, "family \"%s\" has no \"%s\" group", HANDSHAKE_FAMILY_NAME,
+		snprintf(reason, reason_len, "family \"%s\" has no \"%s\" group",
+			 HANDSHAKE_FAMILY_NAME,
 			 HANDSHAKE_MCGRP_TLSHD);
 		return -ENOENT;
 	}
@@ -683,7 +685,7 @@ static int resolve_and_join(char *why, size_t len)
 	if (rc == 0)
 		rc = nl_socket_set_nonblocking(mcast);
 	if (rc < 0) {
-		snprintf(why, len, "joining group \"%s\": %s", HANDSHAKE_MCGRP_TLSHD,
+		snprintf(reason, reason_len, "joining group \"%s\": %s", HANDSHAKE_MCGRP_TLSHD,
 			 nl_geterror(rc));
 		return -EIO;
 	}

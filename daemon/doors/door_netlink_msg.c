@@ -143,9 +143,9 @@ static uint32_t u32_or(struct nlattr *nla, uint32_t absent)
 	return nla ? nla_get_u32(nla) : absent;
 }
 
-static int bad_reply(char *reason, size_t len, const char *what)
+static int bad_reply(char *reason, size_t reason_len, const char *what)
 {
-	snprintf(reason, len, "malformed ACCEPT reply: %s", what);
+	snprintf(reason, reason_len, "malformed ACCEPT reply: %s", what);
 	return -EBADMSG;
 }
 

@@ -19,9 +19,9 @@ static int sockopt_int(int fd, int level, int name, int *value)
 	return getsockopt(fd, level, name, value, &len) < 0 ? -errno : 0;
 }
 
-static int reject(char *reason, size_t len, int err, const char *msg)
+static int reject(char *reason, size_t reason_len, int err, const char *msg)
 {
-	snprintf(reason, len, "%s", msg);
+	snprintf(reason, reason_len, "%s", msg);
 	return -err;
 }
 

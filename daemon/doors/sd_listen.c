@@ -29,7 +29,7 @@ static int parse_positive(const char *text, unsigned long *out)
 }
 
 /* How many fds were passed to this very process; 0 if none. */
-static int passed_fd_count(char *why, size_t why_len)
+static int passed_fd_count(char *reason, size_t reason_len)
 {
 	const char *pid_text = getenv("LISTEN_PID"), *fds_text = getenv("LISTEN_FDS");
 	unsigned long pid, n;
@@ -38,7 +38,7 @@ static int passed_fd_count(char *why, size_t why_len)
 		return 0;
 	if (parse_positive(pid_text, &pid) < 0 || parse_positive(fds_text, &n) < 0 ||
 	    n > 1024) {
-		snprintf(why, why_len, "LISTEN_PID=%s LISTEN_FDS=%s are not valid", pid_text,
+		snprintf(reason, reason_len, "LISTEN_PID=%s LISTEN_FDS=%s are not valid", pid_text,
 			 fds_text);
 		return -EINVAL;
 	}
@@ -54,18 +54,19 @@ static int sockopt_int(int fd, int level, int name, int *value)
 	return getsockopt(fd, level, name, value, &len) < 0 ? -errno : 0;
 }
 
-static int check_seqpacket_listener(int fd, char *why, size_t why_len)
+static int check_seqpacket_listener(int fd, char *reason, size_t reason_len)
 {
 	int domain = 0, type = 0, listening = 0, flags;
 
 	if (sockopt_int(fd, SOL_SOCKET, SO_DOMAIN, &domain) < 0 ||
 	    sockopt_int(fd, SOL_SOCKET, SO_TYPE, &type) < 0 ||
 	    sockopt_int(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening) < 0) {
-		snprintf(why, why_len, "fd %d is not a socket: %s", fd, strerror(errno));
+		snprintf(reason, reason_len, "fd %d is not a socket: %s", fd, strerror(errno));
 		return -ENOTSOCK;
 	}
 	if (domain != AF_UNIX || type != SOCK_SEQPACKET || !listening) {
-		snprintf(why, why_len, "fd %d is not a listening AF_UNIX SOCK_SEQPACKET socket "
+		snprintf(reason, reason_len,
+			 "fd %d is not a listening AF_UNIX SOCK_SEQPACKET socket "
 			 "(domain %d, type %d, listening %d): use ListenSequentialPacket=",
 			 fd, domain, type, listening);
 		return -EPROTOTYPE;
@@ -73,15 +74,15 @@ static int check_seqpacket_listener(int fd, char *why, size_t why_len)
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
 	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-		snprintf(why, why_len, "fd %d: fcntl: %s", fd, strerror(errno));
+		snprintf(reason, reason_len, "fd %d: fcntl: %s", fd, strerror(errno));
 		return -errno;
 	}
 	return 0;
 }
 
-int sd_listen_seqpacket(char *why, size_t why_len)
+int sd_listen_seqpacket(char *reason, size_t reason_len)
 {
-	int n = passed_fd_count(why, why_len), rc;
+	int n = passed_fd_count(reason, reason_len), rc;
 
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
@@ -91,13 +92,14 @@ int sd_listen_seqpacket(char *why, size_t why_len)
 	if (n == 0)
 		return -ENOENT;
 	if (n != 1) {
-		snprintf(why, why_len, "%d sockets passed (LISTEN_FDS); ktlsd serves exactly one",
+		snprintf(reason, reason_len,
+			 "%d sockets passed (LISTEN_FDS); ktlsd serves exactly one",
 			 n);
 		for (int i = 0; i < n; i++)
 			close(SD_LISTEN_FDS_START + i);
 		return -EINVAL;
 	}
-	rc = check_seqpacket_listener(SD_LISTEN_FDS_START, why, why_len);
+	rc = check_seqpacket_listener(SD_LISTEN_FDS_START, reason, reason_len);
 	if (rc < 0) {
 		close(SD_LISTEN_FDS_START);
 		return rc;

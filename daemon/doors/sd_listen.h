@@ -13,7 +13,7 @@
 /* The passed listening AF_UNIX SOCK_SEQPACKET socket, made non-blocking and
  * close-on-exec; the LISTEN_* variables are removed either way.
  * -ENOENT: nothing was passed to us (start normally).  Any other -errno: a
- * socket was passed but is not one we can serve (why in why). */
-int sd_listen_seqpacket(char *why, size_t why_len);
+ * socket was passed but is not one we can serve (why in reason). */
+int sd_listen_seqpacket(char *reason, size_t reason_len);
 
 #endif

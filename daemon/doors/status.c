@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "doors/door_netlink.h"
+#include "engine/admission.h"
 #include "process/log.h"
 #include "process/sandbox.h"
 #include "engine/stats.h"
@@ -78,6 +79,7 @@ void status_serve(int conn, size_t len, int fd)
 		snprintf(st->daemon_version, sizeof(st->daemon_version), "%s", KTLSD_VERSION);
 		st->doors = KTLS_DOOR_UNIX | (door_netlink_active() ? KTLS_DOOR_NETLINK : 0);
 		stats_snapshot(st);
+		admission_snapshot(st);
 		st->protections = sandbox_protections();
 	}
 	status_send(conn, st);

@@ -27,7 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/reason.h"
 #include "engine/admission.h"
+#include "engine/config_ref.h"
 #include "engine/fd_budget.h"
 #include "engine/stats.h"
 
@@ -122,30 +124,30 @@ static void forget_if_idle(uid_t uid)
 	}
 }
 
-static int refuse(char *reason, size_t len, const char *fmt, ...)
+static int refuse(char *reason, size_t reason_len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static int refuse(char *reason, size_t len, const char *fmt, ...)
+static int refuse(char *reason, size_t reason_len, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(reason, len, fmt, ap);
+	reason_vset(reason, reason_len, fmt, ap);
 	va_end(ap);
 	atomic_fetch_add(&ktlsd_stats.refused_busy, 1);
 	return -EAGAIN;
 }
 
-static int take_kernel(const struct admission_limits *lim, char *reason, size_t len)
+static int take_kernel(const struct admission_limits *lim, char *reason, size_t reason_len)
 {
 	if (kernel_in_flight + app_in_flight >= lim->max_handshakes)
-		return refuse(reason, len, "ktlsd is busy: %u of %u handshakes in flight",
+		return refuse(reason, reason_len, "ktlsd is busy: %u of %u handshakes in flight",
 			      kernel_in_flight + app_in_flight, lim->max_handshakes);
 	kernel_in_flight++;
 	return 0;
 }
 
-static int take_app(const struct admission_limits *lim, uid_t uid, char *reason, size_t len)
+static int take_app(const struct admission_limits *lim, uid_t uid, char *reason, size_t reason_len)
 {
 	unsigned apps = lim->max_handshakes - lim->kernel_reserve;
 	struct uid_count *e;
@@ -153,17 +155,19 @@ static int take_app(const struct admission_limits *lim, uid_t uid, char *reason,
 	/* The kernel's reserve is what applications cannot use, whatever the
 	 * kernel is using right now. */
 	if (app_in_flight >= apps || kernel_in_flight + app_in_flight >= lim->max_handshakes)
-		return refuse(reason, len, "ktlsd is busy: %u handshakes in flight, applications "
+		return refuse(reason, reason_len,
+			      "ktlsd is busy: %u handshakes in flight, applications "
 			      "may use %u (%u kept for kernel requests)",
 			      kernel_in_flight + app_in_flight, apps, lim->kernel_reserve);
 	e = lookup(uid, 1);
 	if (!e) {
-		snprintf(reason, len, "out of memory");
+		snprintf(reason, reason_len, "out of memory");
 		return -ENOMEM;
 	}
 	if (e->in_flight >= lim->per_uid) {
 		forget_if_idle(uid);
-		return refuse(reason, len, "uid %u has %u handshakes in flight, the most one uid "
+		return refuse(reason, reason_len,
+			      "uid %u has %u handshakes in flight, the most one uid "
 			      "may have (max_handshakes_per_uid %u)", (unsigned)uid, e->in_flight,
 			      lim->per_uid);
 	}
@@ -172,14 +176,14 @@ static int take_app(const struct admission_limits *lim, uid_t uid, char *reason,
 	return 0;
 }
 
-int admission_take(const struct cfg *cfg, const uid_t *uid, char *reason, size_t len)
+int admission_take(const struct cfg *cfg, const uid_t *uid, char *reason, size_t reason_len)
 {
 	struct admission_limits lim;
 	int rc;
 
 	admission_limits(cfg, &lim);
 	pthread_mutex_lock(&lock);
-	rc = uid ? take_app(&lim, *uid, reason, len) : take_kernel(&lim, reason, len);
+	rc = uid ? take_app(&lim, *uid, reason, reason_len) : take_kernel(&lim, reason, reason_len);
 	if (rc == 0)
 		atomic_fetch_add(&ktlsd_stats.in_flight, 1);
 	pthread_mutex_unlock(&lock);
@@ -202,7 +206,7 @@ void admission_release(const uid_t *uid)
 	pthread_mutex_unlock(&lock);
 }
 
-int admission_waiting_take(const struct cfg *cfg, uid_t uid, char *reason, size_t len)
+int admission_waiting_take(const struct cfg *cfg, uid_t uid, char *reason, size_t reason_len)
 {
 	struct admission_limits lim;
 	struct uid_count *e;
@@ -212,11 +216,12 @@ int admission_waiting_take(const struct cfg *cfg, uid_t uid, char *reason, size_
 	pthread_mutex_lock(&lock);
 	e = lookup(uid, 1);
 	if (!e) {
-		snprintf(reason, len, "out of memory");
+		snprintf(reason, reason_len, "out of memory");
 		rc = -ENOMEM;
 	} else if (e->waiting >= lim.waiting_per_uid) {
 		forget_if_idle(uid);
-		rc = refuse(reason, len, "uid %u has %u request connections waiting, the most one "
+		rc = refuse(reason, reason_len,
+			    "uid %u has %u request connections waiting, the most one "
 			    "uid may have (max_waiting_per_uid %u)", (unsigned)uid, e->waiting,
 			    lim.waiting_per_uid);
 	} else {
@@ -261,4 +266,20 @@ unsigned admission_waiting(uid_t uid)
 	n = e ? e->waiting : 0;
 	pthread_mutex_unlock(&lock);
 	return n;
+}
+
+/* The limits in force for the current config. */
+void admission_snapshot(struct ktls_status_reply *st)
+{
+	struct cfg_ref *ref = cfg_ref_current();
+	struct admission_limits lim;
+
+	st->fd_limit = fd_budget_current()->nofile;
+	if (!ref)
+		return;
+	admission_limits(ref->cfg, &lim);
+	st->max_handshakes = lim.max_handshakes;
+	st->kernel_reserve = lim.kernel_reserve;
+	st->per_uid_max = lim.per_uid;
+	cfg_ref_put(ref);
 }

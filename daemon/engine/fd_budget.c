@@ -6,8 +6,8 @@
  * socket and its request connection; a kernel request holds one, the socket
  * the kernel installed), every request connection waiting to be read holds
  * one, and the daemon itself needs some (listener, signalfd, epoll sets,
- * netlink sockets, the key process's socket, syslog, each worker's epoll
- * set, eventfd and DONE socket, files read at reload).  When they run out,
+ * netlink sockets, the key process's sockets (one per signer), syslog, each
+ * worker's epoll set, eventfd and DONE socket, files read at reload).  When they run out,
  * accept() fails with EMFILE and, worse, the kernel's ACCEPT cannot install
  * the socket of a kernel request, which then fails.  So the limits are
  * derived from RLIMIT_NOFILE at start: max_handshakes is clamped (loudly)
@@ -27,7 +27,8 @@
 #include "process/log.h"
 
 #define FD_BASE 64		/* the daemon's own, see above, with room to spare */
-#define FD_PER_WORKER 3		/* epoll set, eventfd, DONE netlink socket */
+#define FD_PER_WORKER 4		/* epoll set, eventfd, DONE netlink socket, and
+				 * its signer's socket (signers = auto) */
 #define FD_PER_HANDSHAKE 2
 #define WAITING_MIN 4
 #define WAITING_SHARE 8		/* waiting connections get 1/8 of what is left */

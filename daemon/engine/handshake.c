@@ -29,6 +29,7 @@
 
 #include "keys/creds.h"
 #include "engine/handshake.h"
+#include "engine/hs_failure.h"
 #include "ktls_gnutls.h"
 #include "process/log.h"
 #include "engine/record_peek.h"
@@ -54,11 +55,21 @@ struct hs_session {
 	ssize_t read_budget;		/* bytes GnuTLS may read; -1: unlimited */
 };
 
-static ssize_t transport_push(gnutls_transport_ptr_t ptr, const void *data, size_t len)
+/*
+ * GnuTLS queues a whole flight (TLS 1.3: ServerHello to Finished) and
+ * flushes its records with one vector push.  One sendmsg() puts them on
+ * the wire together: a push per record would let Nagle hold the second
+ * small segment until the peer ACKs the first, which it delays (~40 ms).
+ * A short write or EAGAIN is GnuTLS's to handle: it drops the bytes sent
+ * from its queue and pushes the rest on the next hs_step().
+ */
+static ssize_t transport_vec_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
 {
 	const struct hs_job *job = ptr;
+	struct msghdr msg = { .msg_iov = (struct iovec *)(uintptr_t)iov,
+			      .msg_iovlen = (size_t)iovcnt };
 
-	return send(job->sock_fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	return sendmsg(job->sock_fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 static ssize_t transport_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
@@ -170,7 +181,8 @@ static int use_profile(struct hs_session *hs, const struct cfg_profile *p)
 		break;
 	}
 	gnutls_credentials_clear(hs->session);
-	rc = priority ? gnutls_priority_set(hs->session, priority) : GNUTLS_E_NO_PRIORITIES_WERE_SET;
+	rc = priority ? gnutls_priority_set(hs->session,
+					    priority) : GNUTLS_E_NO_PRIORITIES_WERE_SET;
 	if (rc == 0 && mode != PSK_ONLY)
 		rc = gnutls_credentials_set(hs->session, GNUTLS_CRD_CERTIFICATE,
 					    ov && ov->x509 ? ov->x509 : c->x509);
@@ -202,7 +214,7 @@ static enum ktls_verify effective_verify(const struct hs_job *job)
 
 /* A request may tighten the profile's verification, never loosen it. */
 static int check_verify_request(const struct hs_job *job, const struct cfg_profile *p,
-				const char *how, char *reason, size_t len)
+				const char *how, char *reason, size_t reason_len)
 {
 	enum ktls_verify asked = job->req.verify, profile = profile_verify(job, p);
 
@@ -210,7 +222,7 @@ static int check_verify_request(const struct hs_job *job, const struct cfg_profi
 		return 0;
 	if (asked == KTLS_VERIFY_NONE || (asked == KTLS_VERIFY_OPTIONAL &&
 					  profile == KTLS_VERIFY_REQUIRED)) {
-		snprintf(reason, len, "profile \"%s\"%s requires peer verification; "
+		snprintf(reason, reason_len, "profile \"%s\"%s requires peer verification; "
 			 "the request may not turn it off", p->name, how);
 		return -EPERM;
 	}
@@ -226,23 +238,23 @@ static int check_verify_request(const struct hs_job *job, const struct cfg_profi
  * and PSK identity choose within what the profile allows).
  */
 static int check_request_fits(const struct hs_job *job, const struct cfg_profile *p,
-			      const char *how, char *reason, size_t len)
+			      const char *how, char *reason, size_t reason_len)
 {
 	const struct peer_cred *who = &job->caller;
 
 	if (job->conn_fd >= 0 &&
 	    !cfg_peer_allowed(p, who->uid, who->gid, who->groups, who->n_groups)) {
-		snprintf(reason, len, "uid %u gid %u may not use profile \"%s\"%s%s",
+		snprintf(reason, reason_len, "uid %u gid %u may not use profile \"%s\"%s%s",
 			 (unsigned)who->uid, (unsigned)who->gid, p->name, how,
 			 who->groups_over ? " (the caller is in more than " PEER_GROUPS_MAX_STR
 					    " groups: only its primary group counts)" : "");
 		return -EPERM;
 	}
-	return check_verify_request(job, p, how, reason, len);
+	return check_verify_request(job, p, how, reason, reason_len);
 }
 
 static int use_client_psk(struct hs_session *hs, const char *identity,
-			  const gnutls_datum_t *key, char *reason, size_t len)
+			  const gnutls_datum_t *key, char *reason, size_t reason_len)
 {
 	int rc = gnutls_psk_allocate_client_credentials(&hs->psk_client);
 
@@ -252,7 +264,7 @@ static int use_client_psk(struct hs_session *hs, const char *identity,
 	if (rc == 0)
 		rc = gnutls_credentials_set(hs->session, GNUTLS_CRD_PSK, hs->psk_client);
 	if (rc < 0) {
-		snprintf(reason, len, "PSK setup: %s", gnutls_strerror(rc));
+		snprintf(reason, reason_len, "PSK setup: %s", gnutls_strerror(rc));
 		return -ENOMEM;
 	}
 	return 0;
@@ -260,7 +272,7 @@ static int use_client_psk(struct hs_session *hs, const char *identity,
 
 /* A per-request key (kernel) wins; else the identity the application asked
  * for, from the profile's PSK file. */
-static int setup_client_psk(struct hs_session *hs, char *reason, size_t len)
+static int setup_client_psk(struct hs_session *hs, char *reason, size_t reason_len)
 {
 	const struct hs_override *ov = hs->job->override;
 	const char *identity = hs->job->req.psk_identity;
@@ -270,7 +282,7 @@ static int setup_client_psk(struct hs_session *hs, char *reason, size_t len)
 	if (ov && ov->psk_key_len) {
 		key.data = (unsigned char *)(uintptr_t)ov->psk_key;
 		key.size = ov->psk_key_len;
-		return use_client_psk(hs, ov->psk_identity, &key, reason, len);
+		return use_client_psk(hs, ov->psk_identity, &key, reason, reason_len);
 	}
 	if (!identity[0]) {	/* the profile's PSK file: its first identity */
 		const struct creds *c = hs->job->profile->creds;
@@ -279,11 +291,11 @@ static int setup_client_psk(struct hs_session *hs, char *reason, size_t len)
 	}
 	psk = creds_find_psk(hs->job->profile->creds, identity);
 	if (!psk) {
-		snprintf(reason, len, "profile \"%s\" has no PSK with identity \"%s\"",
+		snprintf(reason, reason_len, "profile \"%s\" has no PSK with identity \"%s\"",
 			 hs->job->profile->name, identity);
 		return -ENOKEY;
 	}
-	return use_client_psk(hs, psk->identity, &psk->key, reason, len);
+	return use_client_psk(hs, psk->identity, &psk->key, reason, reason_len);
 }
 
 /* GnuTLS server PSK callback for per-request keys (struct hs_override). */
@@ -317,7 +329,7 @@ static int override_psk_lookup(gnutls_session_t session, const gnutls_datum_t *u
 	return 0;
 }
 
-static int setup_client(struct hs_session *hs, char *reason, size_t len)
+static int setup_client(struct hs_session *hs, char *reason, size_t reason_len)
 {
 	struct hs_job *job = hs->job;
 	const char *name = job->req.server_name;
@@ -329,14 +341,15 @@ static int setup_client(struct hs_session *hs, char *reason, size_t len)
 	 * With psk_fallback a certificate is checked like any other. */
 	if (effective_verify(job) != KTLS_VERIFY_NONE && !hs->psk_only) {
 		if (!name[0]) {
-			snprintf(reason, len, "a server name is required to verify the server "
+			snprintf(reason, reason_len,
+				 "a server name is required to verify the server "
 				 "(set KTLS_SERVER_NAME, or KTLS_VERIFY none where allowed)");
 			return -EINVAL;
 		}
 		gnutls_session_set_verify_cert(hs->session, name, 0);
 		hs->verifies_cert = 1;
 	}
-	rc = setup_client_psk(hs, reason, len);
+	rc = setup_client_psk(hs, reason, reason_len);
 	if (rc < 0)
 		return rc;
 	return set_alpn(hs->session, job->req.alpn, job->req.alpn_len) < 0 ? -EINVAL : 0;
@@ -438,14 +451,14 @@ static int setup_server(struct hs_session *hs)
 	return server_alpn(hs) < 0 ? -EINVAL : 0;
 }
 
-int hs_start(struct hs_job *job, char *reason, size_t len)
+int hs_start(struct hs_job *job, char *reason, size_t reason_len)
 {
 	struct hs_session *hs = calloc(1, sizeof(*hs));
 	unsigned flags = GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL;
 	int rc;
 
 	if (!hs) {
-		snprintf(reason, len, "out of memory");
+		snprintf(reason, reason_len, "out of memory");
 		return -ENOMEM;
 	}
 	job->hs = hs;
@@ -453,28 +466,28 @@ int hs_start(struct hs_job *job, char *reason, size_t len)
 	hs->role = job->req.role;
 	hs->read_budget = -1;
 	flags |= hs->role == KTLS_ROLE_SERVER ? GNUTLS_SERVER : GNUTLS_CLIENT | GNUTLS_NO_TICKETS;
-	rc = check_request_fits(job, job->profile, "", reason, len);
+	rc = check_request_fits(job, job->profile, "", reason, reason_len);
 	if (rc < 0)
 		return rc;
 	if (hs->role == KTLS_ROLE_SERVER && job->override && job->override->psk_lookup) {
 		if (gnutls_psk_allocate_server_credentials(&hs->psk_server) < 0) {
-			snprintf(reason, len, "out of memory");
+			snprintf(reason, reason_len, "out of memory");
 			return -ENOMEM;
 		}
 		gnutls_psk_set_server_credentials_function2(hs->psk_server, override_psk_lookup);
 	}
 	if (gnutls_init(&hs->session, flags) < 0 || use_profile(hs, job->profile) < 0) {
-		snprintf(reason, len, "cannot set up a TLS session for profile \"%s\"",
+		snprintf(reason, reason_len, "cannot set up a TLS session for profile \"%s\"",
 			 job->profile->name);
 		return -ENOMEM;
 	}
 	gnutls_transport_set_ptr(hs->session, job);
-	gnutls_transport_set_push_function(hs->session, transport_push);
+	gnutls_transport_set_vec_push_function(hs->session, transport_vec_push);
 	gnutls_transport_set_pull_function(hs->session, transport_pull);
 	gnutls_transport_set_pull_timeout_function(hs->session, transport_pull_timeout);
-	rc = hs->role == KTLS_ROLE_SERVER ? setup_server(hs) : setup_client(hs, reason, len);
+	rc = hs->role == KTLS_ROLE_SERVER ? setup_server(hs) : setup_client(hs, reason, reason_len);
 	if (rc < 0 && !reason[0])
-		snprintf(reason, len, "bad ALPN list in request");
+		snprintf(reason, reason_len, "bad ALPN list in request");
 	return rc;
 }
 
@@ -488,121 +501,22 @@ int hs_wants_read(const struct hs_job *job)
 	return !hs_wants_write(job) && !job->hs->wait_for_timer;
 }
 
-/* errno + reason for a failed certificate check: each cause distinct. */
-static int verify_failure(struct hs_session *hs, char *reason, size_t len)
+/* GnuTLS error -> -errno and reason (hs_failure.c), from what this session
+ * knows about why. */
+static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t reason_len)
 {
-	unsigned status = hs->verify_status ? hs->verify_status
-					    : gnutls_session_get_verify_cert_status(hs->session);
-	const char *who = hs->role == KTLS_ROLE_CLIENT ? "server" : "client";
+	const struct hs_failure_facts facts = {
+		.failure = hs->failure,
+		.failure_errno = hs->failure_errno,
+		.psk_only = hs->psk_only,
+		.peer = hs->role == KTLS_ROLE_CLIENT ? "server" : "client",
+		.server_name = hs->job->req.server_name,
+		.verify_status = hs->verify_status ? hs->verify_status
+						   : gnutls_session_get_verify_cert_status(hs->session),
+		.alert = (int)gnutls_alert_get(hs->session),
+	};
 
-	if (status & GNUTLS_CERT_UNEXPECTED_OWNER) {
-		snprintf(reason, len, "%s certificate does not match the name \"%s\"", who,
-			 hs->job->req.server_name);
-		return -EACCES;
-	}
-	if (status & (GNUTLS_CERT_EXPIRED | GNUTLS_CERT_NOT_ACTIVATED)) {
-		snprintf(reason, len, "%s certificate %s", who, status & GNUTLS_CERT_EXPIRED
-			 ? "has expired" : "is not yet valid");
-		return -EKEYEXPIRED;
-	}
-	if (status & GNUTLS_CERT_REVOKED) {
-		snprintf(reason, len, "%s certificate is revoked", who);
-		return -EKEYREVOKED;
-	}
-	if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA)) {
-		snprintf(reason, len, "%s certificate is not signed by a trusted CA", who);
-		return -EKEYREJECTED;
-	}
-	snprintf(reason, len, "%s certificate verification failed (status 0x%x)", who, status);
-	return -EKEYREJECTED;
-}
-
-static int alert_failure(struct hs_session *hs, char *reason, size_t len)
-{
-	gnutls_alert_description_t alert = gnutls_alert_get(hs->session);
-
-	snprintf(reason, len, "peer sent fatal alert %s", ktls_alert_name((uint8_t)alert));
-	switch ((int)alert) {
-	case GNUTLS_A_BAD_CERTIFICATE:
-	case GNUTLS_A_UNKNOWN_CA:
-	case GNUTLS_A_CERTIFICATE_REQUIRED:
-	case GNUTLS_A_CERTIFICATE_UNKNOWN:
-	case GNUTLS_A_DECRYPT_ERROR:
-	case GNUTLS_A_ACCESS_DENIED:
-		return -EACCES;
-	case GNUTLS_A_UNKNOWN_PSK_IDENTITY:
-		return -ENOKEY;
-	case GNUTLS_A_PROTOCOL_VERSION:
-	case GNUTLS_A_HANDSHAKE_FAILURE:
-	case GNUTLS_A_INSUFFICIENT_SECURITY:
-		return -EPROTONOSUPPORT;
-	default:
-		return -ECONNREFUSED;
-	}
-}
-
-/* GnuTLS error -> -errno and reason; never lets a GnuTLS code escape. */
-static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t len)
-{
-	if (hs->failure[0]) {
-		snprintf(reason, len, "%s", hs->failure);
-		return -hs->failure_errno;
-	}
-	/* A PSK-only session has no certificate credentials: this is how
-	 * GnuTLS says the peer wanted to use a certificate instead. */
-	if (hs->psk_only && gerr == GNUTLS_E_INSUFFICIENT_CREDENTIALS) {
-		snprintf(reason, len, "the profile authenticates by PSK only, and the %s did not "
-			 "use a known PSK (psk_fallback = certificate would accept a certificate)",
-			 hs->role == KTLS_ROLE_CLIENT ? "server" : "client");
-		return -EACCES;
-	}
-	switch (gerr) {
-	case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
-	case GNUTLS_E_CERTIFICATE_ERROR:
-		return verify_failure(hs, reason, len);
-	case GNUTLS_E_NO_CERTIFICATE_FOUND:
-	case GNUTLS_E_CERTIFICATE_REQUIRED:	/* TLS 1.3's way of saying the same */
-		snprintf(reason, len, "client sent no certificate but the profile requires one");
-		return -EACCES;
-	case GNUTLS_E_FATAL_ALERT_RECEIVED:
-		return alert_failure(hs, reason, len);
-	case GNUTLS_E_PREMATURE_TERMINATION:
-	case GNUTLS_E_PUSH_ERROR:
-	case GNUTLS_E_PULL_ERROR:
-		snprintf(reason, len, "peer closed the connection during the handshake");
-		return -ECONNRESET;
-	case GNUTLS_E_UNEXPECTED_PACKET_LENGTH:
-	case GNUTLS_E_UNEXPECTED_PACKET:
-	case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
-	case GNUTLS_E_RECORD_OVERFLOW:
-		snprintf(reason, len, "peer does not speak TLS (%s)", gnutls_strerror(gerr));
-		return -EPROTO;
-	case GNUTLS_E_NO_CIPHER_SUITES:
-	case GNUTLS_E_INSUFFICIENT_CREDENTIALS:
-	case GNUTLS_E_NO_PRIORITIES_WERE_SET:
-	case GNUTLS_E_UNSUPPORTED_SIGNATURE_ALGORITHM:
-		snprintf(reason, len, "no common TLS version/cipher/credentials with the peer (%s)",
-			 gnutls_strerror(gerr));
-		return -EPROTONOSUPPORT;
-	case GNUTLS_E_DECRYPTION_FAILED:
-	case GNUTLS_E_KEY_USAGE_VIOLATION:
-		snprintf(reason, len, "handshake authentication failed (%s) - wrong PSK?",
-			 gnutls_strerror(gerr));
-		return -EACCES;
-	case GNUTLS_E_SRP_PWD_ERROR:	/* our PSK callback found no such identity */
-		snprintf(reason, len, "unknown PSK identity");
-		return -EKEYREJECTED;
-	case GNUTLS_E_NO_APPLICATION_PROTOCOL:
-		snprintf(reason, len, "no common ALPN protocol with the peer");
-		return -ENOPROTOOPT;
-	case GNUTLS_E_PK_SIGN_FAILED:	/* our key process did not answer (keyproc_client.c) */
-		snprintf(reason, len, "could not sign with the profile's key: the key process "
-			 "did not sign (see ktlsd's log)");
-		return -EIO;
-	default:
-		snprintf(reason, len, "TLS handshake failed: %s", gnutls_strerror(gerr));
-		return -EPROTO;
-	}
+	return hs_failure_map(&facts, gerr, reason, reason_len);
 }
 
 /*
@@ -632,17 +546,32 @@ static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t len
  * never fails a finished handshake for the tickets' sake. */
 #define DRAIN_DEADLINE_MARGIN_MS 50
 
-static uint64_t drain_window_ms(const struct hs_job *job)
+/*
+ * Who decides the wait, in this order:
+ *  1. the profile's ticket_wait, when an admin set one (none or a time):
+ *     a time is a deliberate choice (a server known to send late, tickets
+ *     worth keeping), so it holds for every caller;
+ *  2. the request: a caller that reads with ktls_recv() (KTLS_RECV_TICKETS)
+ *     consumes late tickets itself, so under auto it pays no wait: only
+ *     the tickets already queued are taken;
+ *  3. auto: four round trips plus 100 ms, at most 1 s.
+ * *why names the rule for the debug log.
+ */
+static uint64_t drain_window_ms(const struct hs_job *job, const char **why)
 {
 	struct tcp_info info;
 	socklen_t len = sizeof(info);
 	uint64_t ms = 100;
 
-	/* The profile's ticket_wait: an application reading with ktls_recv()
-	 * (which skips late tickets) need not pay for the wait. */
-	if (job->profile && job->profile->ticket_wait_ms != CFG_TICKET_WAIT_AUTO)
+	if (job->profile && job->profile->ticket_wait_ms != CFG_TICKET_WAIT_AUTO) {
+		*why = "profile";
 		return (uint64_t)job->profile->ticket_wait_ms;
-
+	}
+	if (job->req.flags & KTLS_REQ_RECV_TICKETS) {
+		*why = "request";
+		return 0;
+	}
+	*why = "auto";
 	/* Servers make tickets after checking our Finished: allow for their
 	 * CPU time too, not only the round trip (measured under emulation). */
 	if (getsockopt(job->sock_fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0)
@@ -657,7 +586,7 @@ static int wants_drain(const struct hs_session *hs)
 }
 
 /* Let GnuTLS process exactly one queued record of record_len bytes. */
-static int consume_ticket(struct hs_session *hs, size_t record_len, char *reason, size_t len)
+static int consume_ticket(struct hs_session *hs, size_t record_len, char *reason, size_t reason_len)
 {
 	char scratch[64];
 	ssize_t n;
@@ -667,11 +596,11 @@ static int consume_ticket(struct hs_session *hs, size_t record_len, char *reason
 	hs->read_budget = -1;
 	if (n > 0) {	/* cannot happen: the record's inner type was handshake */
 		explicit_bzero(scratch, sizeof(scratch));
-		snprintf(reason, len, "application data was read during the ticket drain");
+		snprintf(reason, reason_len, "application data was read during the ticket drain");
 		return -EPROTO;
 	}
 	if (n < 0 && n != GNUTLS_E_AGAIN && gnutls_error_is_fatal((int)n))
-		return map_failure(hs, (int)n, reason, len);
+		return map_failure(hs, (int)n, reason, reason_len);
 	hs->tickets_drained++;
 	/* Servers send a burst (OpenSSL: two, written separately): wait a
 	 * little for the next one, not the whole window. */
@@ -682,7 +611,7 @@ static int consume_ticket(struct hs_session *hs, size_t record_len, char *reason
 
 /* A fatal alert fails the handshake with its meaning; close_notify lets
  * the handoff go on (the application then reads EOF). */
-static int consume_alert(struct hs_session *hs, size_t record_len, char *reason, size_t len)
+static int consume_alert(struct hs_session *hs, size_t record_len, char *reason, size_t reason_len)
 {
 	char scratch[64];
 	ssize_t n;
@@ -691,7 +620,7 @@ static int consume_alert(struct hs_session *hs, size_t record_len, char *reason,
 	n = gnutls_record_recv(hs->session, scratch, sizeof(scratch));
 	hs->read_budget = -1;
 	if (n < 0 && gnutls_error_is_fatal((int)n))
-		return map_failure(hs, (int)n, reason, len);
+		return map_failure(hs, (int)n, reason, reason_len);
 	return 0;
 }
 
@@ -721,7 +650,7 @@ static int wait_for_partial(struct hs_job *job)
 	return -EAGAIN;
 }
 
-static int drain_tickets(struct hs_job *job, char *reason, size_t len)
+static int drain_tickets(struct hs_job *job, char *reason, size_t reason_len)
 {
 	struct hs_session *hs = job->hs;
 	size_t record_len;
@@ -739,10 +668,10 @@ static int drain_tickets(struct hs_job *job, char *reason, size_t len)
 			return -EAGAIN;
 		}
 		if (type == KTLS_RECORD_ALERT)
-			return consume_alert(hs, record_len, reason, len);
+			return consume_alert(hs, record_len, reason, reason_len);
 		if (type != KTLS_RECORD_HANDSHAKE)
 			return 0;	/* data, EOF, or not ours to open */
-		rc = consume_ticket(hs, record_len, reason, len);
+		rc = consume_ticket(hs, record_len, reason, reason_len);
 		if (rc < 0)
 			return rc;
 		if (clock_now_ms() >= drain_limit_ms(job, UINT64_MAX))
@@ -758,28 +687,30 @@ static int drain_tickets(struct hs_job *job, char *reason, size_t len)
  * anything else (no certificate credentials, PSK key exchange only); this
  * makes sure that no peer holding no PSK ever gets a session.
  */
-static int check_peer_auth(struct hs_session *hs, char *reason, size_t len)
+static int check_peer_auth(struct hs_session *hs, char *reason, size_t reason_len)
 {
 	const char *who = hs->role == KTLS_ROLE_CLIENT ? "server" : "client";
 
 	if (!hs->psk_only || gnutls_auth_get_type(hs->session) == GNUTLS_CRD_PSK)
 		return 0;
 	if (hs->failure[0]) {	/* e.g. our lookup knew no such identity */
-		snprintf(reason, len, "%s", hs->failure);
+		snprintf(reason, reason_len, "%s", hs->failure);
 		return -hs->failure_errno;
 	}
-	snprintf(reason, len, "the profile authenticates by PSK, but the %s did not use a "
+	snprintf(reason, reason_len, "the profile authenticates by PSK, but the %s did not use a "
 		 "known PSK (psk_fallback = certificate allows certificates)", who);
 	return -EACCES;
 }
 
-int hs_step(struct hs_job *job, char *reason, size_t len)
+int hs_step(struct hs_job *job, char *reason, size_t reason_len)
 {
 	struct hs_session *hs = job->hs;
+	const char *why;
+	uint64_t window;
 	int rc;
 
 	if (hs->handshake_done)
-		return drain_tickets(job, reason, len);
+		return drain_tickets(job, reason, reason_len);
 	rc = gnutls_handshake(hs->session);
 	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED ||
 	    (rc < 0 && !gnutls_error_is_fatal(rc)))
@@ -791,9 +722,9 @@ int hs_step(struct hs_job *job, char *reason, size_t len)
 			(void)gnutls_alert_send(hs->session, GNUTLS_AL_FATAL, hs->alert);
 		else
 			(void)gnutls_alert_send_appropriate(hs->session, rc);
-		return map_failure(hs, rc, reason, len);
+		return map_failure(hs, rc, reason, reason_len);
 	}
-	rc = check_peer_auth(hs, reason, len);
+	rc = check_peer_auth(hs, reason, reason_len);
 	if (rc < 0) {
 		(void)gnutls_alert_send(hs->session, GNUTLS_AL_FATAL, GNUTLS_A_HANDSHAKE_FAILURE);
 		return rc;
@@ -801,8 +732,11 @@ int hs_step(struct hs_job *job, char *reason, size_t len)
 	if (!wants_drain(hs))
 		return 0;
 	hs->handshake_done = 1;
-	hs->drain_until_ms = clock_now_ms() + drain_window_ms(job);
-	return drain_tickets(job, reason, len);
+	window = drain_window_ms(job, &why);
+	log_debug("ticket wait peer=%s wait=%llums by=%s", job->peer_addr,
+		  (unsigned long long)window, why);
+	hs->drain_until_ms = clock_now_ms() + window;
+	return drain_tickets(job, reason, reason_len);
 }
 
 static void copy_str(char *dst, size_t cap, const char *src)
@@ -863,7 +797,7 @@ static void describe_session(struct hs_session *hs, struct ktls_hs_reply *rep)
 	describe_peer_cert(s, rep);
 }
 
-int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, size_t len)
+int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, size_t reason_len)
 {
 	struct hs_session *hs = job->hs;
 	struct ktls_crypto_params tx, rx;
@@ -871,7 +805,8 @@ int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, siz
 
 	/* Decrypted-but-unread data would be lost: kTLS starts after it. */
 	if (gnutls_record_check_pending(hs->session) > 0) {
-		snprintf(reason, len, "peer data was buffered in userspace during the handshake");
+		snprintf(reason, reason_len,
+			 "peer data was buffered in userspace during the handshake");
 		return -EPROTO;
 	}
 	rc = ktls_params_from_gnutls(hs->session, KTLS_DIR_TX, &tx);
@@ -880,11 +815,12 @@ int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, siz
 	if (rc == 0 && ktls_install_both(job->sock_fd, &tx, &rx) < 0)
 		rc = -errno;
 	if (rc == -ENOTCONN) {	/* e.g. a TLS 1.3 server rejecting our certificate */
-		snprintf(reason, len, "the peer closed the connection right after the handshake "
+		snprintf(reason, reason_len,
+			 "the peer closed the connection right after the handshake "
 			 "(it may have rejected our certificate)");
 		rc = -ECONNRESET;
 	} else if (rc < 0) {
-		snprintf(reason, len, "installing kernel TLS: %s", ktls_errmsg());
+		snprintf(reason, reason_len, "installing kernel TLS: %s", ktls_errmsg());
 	}
 	ktls_params_wipe(&tx);
 	ktls_params_wipe(&rx);

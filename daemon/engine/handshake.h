@@ -11,15 +11,15 @@
 struct hs_session;
 
 /* Set up the session for job->req/job->profile (job->profile must be set). */
-int hs_start(struct hs_job *job, char *reason, size_t len);
+int hs_start(struct hs_job *job, char *reason, size_t reason_len);
 /* Advance: 0 done, -EAGAIN waiting on the socket (see hs_wants_write). */
-int hs_step(struct hs_job *job, char *reason, size_t len);
+int hs_step(struct hs_job *job, char *reason, size_t reason_len);
 int hs_wants_write(const struct hs_job *job);
 /* Watch the socket for input?  0 while the engine waits by job->wake_ms
  * alone (part of a record is queued: "readable" would wake it at once). */
 int hs_wants_read(const struct hs_job *job);
 /* Install kTLS both ways and describe the session into rep. */
-int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, size_t len);
+int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, size_t reason_len);
 void hs_free(struct hs_session *hs);
 
 #endif

@@ -39,7 +39,8 @@ struct hs_override {
 	void (*release)(struct hs_override *ov);	/* frees ov; wipes secrets */
 };
 
-/* One handshake request, from acceptance to reply. */
+/* One handshake request, from acceptance to reply.  Freed, with all it
+ * holds, by the worker that finishes it (worker.c job_finish()). */
 struct hs_job {
 	hs_done_fn done;
 	void *done_ctx;			/* the door's per-request state */
@@ -59,7 +60,5 @@ struct hs_job {
 	uint64_t id;			/* the worker's name for it in epoll (never reused) */
 	struct hs_job *next;		/* worker list */
 };
-
-void hs_job_free(struct hs_job *job);
 
 #endif

@@ -16,8 +16,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "engine/admission.h"
-#include "engine/fd_budget.h"
 #include "engine/stats.h"
 #include "base/clock.h"
 
@@ -135,22 +133,6 @@ static void snapshot_profiles(struct ktls_status_reply *st)
 	pthread_mutex_unlock(&profiles_lock);
 }
 
-/* The limits in force for the current config. */
-static void snapshot_limits(struct ktls_status_reply *st)
-{
-	struct cfg_ref *ref = cfg_ref_current();
-	struct admission_limits lim;
-
-	st->fd_limit = fd_budget_current()->nofile;
-	if (!ref)
-		return;
-	admission_limits(ref->cfg, &lim);
-	st->max_handshakes = lim.max_handshakes;
-	st->kernel_reserve = lim.kernel_reserve;
-	st->per_uid_max = lim.per_uid;
-	cfg_ref_put(ref);
-}
-
 void stats_snapshot(struct ktls_status_reply *st)
 {
 	uint64_t now = clock_now_ms();
@@ -162,7 +144,6 @@ void stats_snapshot(struct ktls_status_reply *st)
 	st->in_flight = atomic_load(&ktlsd_stats.in_flight);
 	st->refused_busy = atomic_load(&ktlsd_stats.refused_busy);
 	st->accept_no_fd = atomic_load(&ktlsd_stats.accept_no_fd);
-	snapshot_limits(st);
 	snapshot_failures(st);
 	snapshot_latency(st);
 	snapshot_profiles(st);

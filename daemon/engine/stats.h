@@ -26,7 +26,8 @@ extern struct ktlsd_stats ktlsd_stats;
 void stats_mark_start(void);
 /* Count one finished job (any door, any outcome).  Worker threads. */
 void stats_handshake_done(const struct hs_job *job, const struct ktls_hs_reply *rep);
-/* Everything counted so far, into st (counters, lists; not status/version). */
+/* Everything counted so far, into st (counters, lists; not status/version,
+ * nor the limits: admission_snapshot()). */
 void stats_snapshot(struct ktls_status_reply *st);
 
 #endif

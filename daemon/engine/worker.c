@@ -101,6 +101,21 @@ static void job_release(struct hs_job *job)
 	job->admitted = 0;
 }
 
+/* A job and all it holds: its session, override credentials, descriptors
+ * and its config reference. */
+static void job_free(struct hs_job *job)
+{
+	hs_free(job->hs);
+	if (job->override && job->override->release)
+		job->override->release(job->override);
+	if (job->sock_fd >= 0)
+		close(job->sock_fd);
+	if (job->conn_fd >= 0)
+		close(job->conn_fd);
+	cfg_ref_put(job->cfg);
+	free(job);
+}
+
 /* The end of every job: unwatch, report, close our socket copy, count.
  * The socket stays open until done() returns: the kernel's DONE handler
  * looks the socket up by our fd number. */
@@ -119,7 +134,7 @@ static void job_finish(struct worker *w, struct hs_job *job, struct ktls_hs_repl
 	job->sock_fd = -1;
 	job_release(job);
 	atomic_fetch_sub(&w->load, 1);
-	hs_job_free(job);
+	job_free(job);
 }
 
 static void job_fail(struct worker *w, struct hs_job *job, int err, const char *reason)

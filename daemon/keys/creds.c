@@ -14,16 +14,18 @@
 #include <errno.h>
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/reason.h"
+#include "base/wipe.h"
 #include "keys/creds.h"
 #include "keys/creds_internal.h"
 #include "keys/keyproc.h"
+#include "keys/secret_file.h"
 #include "process/log.h"
 
 #define DEFAULT_KERNEL_CIPHERS \
@@ -40,25 +42,6 @@ void creds_set_kernel_ciphers(const char *priority_suffix)
 	if (priority_suffix && !(kernel_ciphers = strdup(priority_suffix)))
 		log_warnx("out of memory: credentials use the default kernel ciphers %s",
 			  DEFAULT_KERNEL_CIPHERS);
-}
-
-void set_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-void wipe_datum(gnutls_datum_t *d)
-{
-	if (d->data) {
-		gnutls_memset(d->data, 0, d->size);
-		free(d->data);
-	}
-	d->data = NULL;
-	d->size = 0;
 }
 
 #define CHAIN_MAX 16		/* certificates in one certificate file */
@@ -87,7 +70,7 @@ static const char *file_kind_name(enum kp_file kind)
  * its own parse of the configuration says and passes the descriptor.
  */
 int creds_read_file(const struct creds *c, const struct cfg_profile *p, uint32_t index,
-		    enum kp_file kind, gnutls_datum_t *out, char *err, size_t errlen)
+		    enum kp_file kind, gnutls_datum_t *out, char *reason, size_t reason_len)
 {
 	const char *path = kind == KP_FILE_CERT ? p->cert_file :
 			   kind == KP_FILE_CA ? p->ca_file : p->psk_file;
@@ -95,20 +78,20 @@ int creds_read_file(const struct creds *c, const struct cfg_profile *p, uint32_t
 
 	if (!c->keyproc_generation)
 		return kind == KP_FILE_PSK ?
-		       read_secret_file(file_kind_name(kind), path, out, err, errlen) :
-		       read_public_file(file_kind_name(kind), path, out, err, errlen);
-	fd = keyproc_open(c->keyproc_generation, index, p->name, kind, err, errlen);
+		       read_secret_file(file_kind_name(kind), path, out, reason, reason_len) :
+		       read_public_file(file_kind_name(kind), path, out, reason, reason_len);
+	fd = keyproc_open(c->keyproc_generation, index, p->name, kind, reason, reason_len);
 	if (fd < 0)
 		return fd;
-	rc = read_file_fd(fd, path, out, err, errlen);
+	rc = read_file_fd(fd, path, out, reason, reason_len);
 	close(fd);
 	return rc;
 }
 
 /* ---- certificates and trust ---- */
 
-static int load_key_pair_here(struct creds *c, const struct cfg_profile *p, char *err,
-			      size_t errlen)
+static int load_key_pair_here(struct creds *c, const struct cfg_profile *p, char *reason,
+			      size_t reason_len)
 {
 	gnutls_datum_t cert = { NULL, 0 }, key = { NULL, 0 };
 	char why[256];
@@ -118,7 +101,7 @@ static int load_key_pair_here(struct creds *c, const struct cfg_profile *p, char
 	if (rc == 0)
 		rc = read_secret_file("key file", p->key_file, &key, why, sizeof(why));
 	if (rc < 0) {
-		set_error(err, errlen, "profile %s: %s", p->name, why);
+		reason_set(reason, reason_len, "profile %s: %s", p->name, why);
 		wipe_datum(&cert);
 		return rc;
 	}
@@ -127,8 +110,9 @@ static int load_key_pair_here(struct creds *c, const struct cfg_profile *p, char
 	wipe_datum(&key);
 	wipe_datum(&cert);
 	if (rc < 0) {
-		set_error(err, errlen, "profile %s: certificate %s with key %s: %s", p->name,
-			  p->cert_file, p->key_file, gnutls_strerror(rc));
+		reason_set(reason, reason_len, "profile %s: certificate %s with key %s: %s",
+			   p->name,
+			   p->cert_file, p->key_file, gnutls_strerror(rc));
 		return -EINVAL;
 	}
 	return 0;
@@ -142,7 +126,7 @@ static int load_key_pair_here(struct creds *c, const struct cfg_profile *p, char
  * through it, so a wrong key still fails here, at load.
  */
 static int load_key_pair_keyproc(struct creds *c, const struct cfg_profile *p,
-				 uint32_t index, char *err, size_t errlen)
+				 uint32_t index, char *reason, size_t reason_len)
 {
 	gnutls_pcert_st chain[CHAIN_MAX];
 	gnutls_datum_t cert = { NULL, 0 };
@@ -153,27 +137,29 @@ static int load_key_pair_keyproc(struct creds *c, const struct cfg_profile *p,
 
 	rc = creds_read_file(c, p, index, KP_FILE_CERT, &cert, why, sizeof(why));
 	if (rc < 0) {
-		set_error(err, errlen, "profile %s: %s", p->name, why);
+		reason_set(reason, reason_len, "profile %s: %s", p->name, why);
 		return rc;
 	}
 	rc = gnutls_pcert_list_import_x509_raw(chain, &n, &cert, GNUTLS_X509_FMT_PEM,
 					       GNUTLS_X509_CRT_LIST_SORT);
 	wipe_datum(&cert);
 	if (rc < 0) {
-		set_error(err, errlen, "profile %s: certificate %s: %s", p->name, p->cert_file,
-			  rc == GNUTLS_E_SHORT_MEMORY_BUFFER ? "more than 16 certificates" :
-			  gnutls_strerror(rc));
+		reason_set(reason, reason_len, "profile %s: certificate %s: %s", p->name,
+			   p->cert_file,
+			   rc == GNUTLS_E_SHORT_MEMORY_BUFFER ? "more than 16 certificates" :
+			   gnutls_strerror(rc));
 		return -EINVAL;
 	}
 	rc = keyproc_privkey(c->keyproc_generation, index, p->name, &key, why, sizeof(why));
 	if (rc < 0) {
-		set_error(err, errlen, "profile %s: %s", p->name, why);
+		reason_set(reason, reason_len, "profile %s: %s", p->name, why);
 		goto fail;
 	}
 	rc = gnutls_certificate_set_key(c->x509, NULL, 0, chain, (int)n, key);
 	if (rc < 0) {
-		set_error(err, errlen, "profile %s: certificate %s with key %s: %s", p->name,
-			  p->cert_file, p->key_file, gnutls_strerror(rc));
+		reason_set(reason, reason_len, "profile %s: certificate %s with key %s: %s",
+			   p->name,
+			   p->cert_file, p->key_file, gnutls_strerror(rc));
 		rc = -EINVAL;
 		goto fail;
 	}
@@ -187,19 +173,19 @@ fail:
 }
 
 static int load_key_pair(struct creds *c, const struct cfg_profile *p, uint32_t index,
-			 char *err, size_t errlen)
+			 char *reason, size_t reason_len)
 {
 	if (c->keyproc_generation)
-		return load_key_pair_keyproc(c, p, index, err, errlen);
-	return load_key_pair_here(c, p, err, errlen);
+		return load_key_pair_keyproc(c, p, index, reason, reason_len);
+	return load_key_pair_here(c, p, reason, reason_len);
 }
 
 /* A profile that may verify its peer needs trust anchors, and an empty
  * store is an error, never a quiet "verify against nothing".  The system
  * store is read by GnuTLS from its compiled-in location, which the
  * network process's sandbox keeps readable (sandbox.c). */
-static int load_trust(struct creds *c, const struct cfg_profile *p, uint32_t index, char *err,
-		      size_t errlen)
+static int load_trust(struct creds *c, const struct cfg_profile *p, uint32_t index, char *reason,
+		      size_t reason_len)
 {
 	gnutls_datum_t pem = { NULL, 0 };
 	char why[KP_WHY_MAX];
@@ -211,22 +197,23 @@ static int load_trust(struct creds *c, const struct cfg_profile *p, uint32_t ind
 		n = gnutls_certificate_set_x509_system_trust(c->x509);
 		if (n > 0)
 			return 0;
-		set_error(err, errlen, "profile %s: system trust store is empty%s%s: install "
-			  "ca-certificates or set ca_file", p->name, n < 0 ? ": " : "",
-			  n < 0 ? gnutls_strerror(n) : "");
+		reason_set(reason, reason_len,
+			   "profile %s: system trust store is empty%s%s: install "
+			   "ca-certificates or set ca_file", p->name, n < 0 ? ": " : "",
+			   n < 0 ? gnutls_strerror(n) : "");
 		return -ENOENT;
 	}
 	n = creds_read_file(c, p, index, KP_FILE_CA, &pem, why, sizeof(why));
 	if (n < 0) {
-		set_error(err, errlen, "profile %s: %s", p->name, why);
+		reason_set(reason, reason_len, "profile %s: %s", p->name, why);
 		return n;
 	}
 	n = gnutls_certificate_set_x509_trust_mem(c->x509, &pem, GNUTLS_X509_FMT_PEM);
 	wipe_datum(&pem);
 	if (n > 0)
 		return 0;
-	set_error(err, errlen, "profile %s: ca_file %s %s", p->name, p->ca_file,
-		  n == 0 ? "holds no PEM certificate" : gnutls_strerror(n));
+	reason_set(reason, reason_len, "profile %s: ca_file %s %s", p->name, p->ca_file,
+		   n == 0 ? "holds no PEM certificate" : gnutls_strerror(n));
 	return -EINVAL;
 }
 
@@ -269,7 +256,7 @@ static char *kernel_restriction(void)
 
 /* Narrowing left nothing: say whether versions or ciphers ran out. */
 static void explain_empty_priority(const struct cfg_profile *p, const char *base,
-				   size_t base_len, char *err, size_t errlen)
+				   size_t base_len, char *reason, size_t reason_len)
 {
 	gnutls_priority_t versions_only;
 	char *text = NULL;
@@ -282,28 +269,32 @@ static void explain_empty_priority(const struct cfg_profile *p, const char *base
 	}
 	free(text);
 	if (versions_left)
-		set_error(err, errlen, "profile %s: priority \"%s\" leaves no cipher the kernel "
-			  "can run (%s)", p->name, base,
-			  kernel_ciphers ? kernel_ciphers : DEFAULT_KERNEL_CIPHERS);
+		reason_set(reason, reason_len,
+			   "profile %s: priority \"%s\" leaves no cipher the kernel "
+			   "can run (%s)", p->name, base,
+			   kernel_ciphers ? kernel_ciphers : DEFAULT_KERNEL_CIPHERS);
 	else
-		set_error(err, errlen, "profile %s: priority \"%s\" leaves neither TLS 1.2 nor "
-			  "TLS 1.3", p->name, base);
+		reason_set(reason, reason_len,
+			   "profile %s: priority \"%s\" leaves neither TLS 1.2 nor "
+			   "TLS 1.3", p->name, base);
 }
 
 static int check_priority_usable(const struct creds *c, const struct cfg_profile *p,
-				 const char *base, char *err, size_t errlen)
+				 const char *base, char *reason, size_t reason_len)
 {
 	const unsigned *list;
 
 	if (gnutls_priority_cipher_list(c->priority, &list) <= 0) {
-		set_error(err, errlen, "profile %s: priority \"%s\" leaves no cipher the kernel "
-			  "can run (%s)", p->name, base,
-			  kernel_ciphers ? kernel_ciphers : DEFAULT_KERNEL_CIPHERS);
+		reason_set(reason, reason_len,
+			   "profile %s: priority \"%s\" leaves no cipher the kernel "
+			   "can run (%s)", p->name, base,
+			   kernel_ciphers ? kernel_ciphers : DEFAULT_KERNEL_CIPHERS);
 		return -EINVAL;
 	}
 	if (gnutls_priority_protocol_list(c->priority, &list) <= 0) {
-		set_error(err, errlen, "profile %s: priority \"%s\" leaves neither TLS 1.2 nor "
-			  "TLS 1.3", p->name, base);
+		reason_set(reason, reason_len,
+			   "profile %s: priority \"%s\" leaves neither TLS 1.2 nor "
+			   "TLS 1.3", p->name, base);
 		return -EINVAL;
 	}
 	return 0;
@@ -314,7 +305,7 @@ static int check_priority_usable(const struct creds *c, const struct cfg_profile
 #define CREDS_DEFAULT_PRIORITY "NORMAL:-RSA"
 
 static int init_priority(gnutls_priority_t *out, const struct cfg_profile *p,
-			 const char *psk_kx, char *err, size_t errlen)
+			 const char *psk_kx, char *reason, size_t reason_len)
 {
 	const char *base = p->priority ? p->priority : CREDS_DEFAULT_PRIORITY, *err_pos = NULL;
 	size_t base_len = strlen(base);
@@ -326,7 +317,7 @@ static int init_priority(gnutls_priority_t *out, const struct cfg_profile *p,
 	if (!restriction ||
 	    asprintf(&full, "%.*s%s%s", (int)base_len, base, psk_kx, restriction) < 0) {
 		free(restriction);
-		set_error(err, errlen, "out of memory");
+		reason_set(reason, reason_len, "out of memory");
 		return -ENOMEM;
 	}
 	free(restriction);
@@ -334,14 +325,16 @@ static int init_priority(gnutls_priority_t *out, const struct cfg_profile *p,
 	if (rc < 0) {
 		*out = NULL;
 		if (rc == GNUTLS_E_NO_PRIORITIES_WERE_SET)
-			explain_empty_priority(p, base, base_len, err, errlen);
+			explain_empty_priority(p, base, base_len, reason, reason_len);
 		else if (err_pos && err_pos >= full && err_pos < full + base_len)
-			set_error(err, errlen, "profile %s: priority \"%s\" is invalid at position "
-				  "%td (\"%.20s\"): %s", p->name, base, err_pos - full, err_pos,
-				  gnutls_strerror(rc));
+			reason_set(reason, reason_len,
+				   "profile %s: priority \"%s\" is invalid at position "
+				   "%td (\"%.20s\"): %s", p->name, base, err_pos - full, err_pos,
+				   gnutls_strerror(rc));
 		else
-			set_error(err, errlen, "profile %s: kernel cipher restriction rejected: %s",
-				  p->name, gnutls_strerror(rc));
+			reason_set(reason, reason_len,
+				   "profile %s: kernel cipher restriction rejected: %s",
+				   p->name, gnutls_strerror(rc));
 		free(full);
 		return -EINVAL;
 	}
@@ -396,24 +389,24 @@ static char *psk_kx_suffix(const char *base, int only_psk)
  * GnuTLS's NORMAL enables no PSK key exchange: it is added unless the
  * admin's string mentions PSK.
  */
-static int build_priority(struct creds *c, const struct cfg_profile *p, char *err,
-			  size_t errlen)
+static int build_priority(struct creds *c, const struct cfg_profile *p, char *reason,
+			  size_t reason_len)
 {
 	const char *base = p->priority ? p->priority : CREDS_DEFAULT_PRIORITY;
 	char *only = psk_kx_suffix(base, 1), *fallback = psk_kx_suffix(base, 0);
 	int rc = only && fallback ? 0 : -ENOMEM;
 
 	if (rc < 0)
-		set_error(err, errlen, "out of memory");
+		reason_set(reason, reason_len, "out of memory");
 	if (rc == 0)
-		rc = init_priority(&c->priority, p, "", err, errlen);
+		rc = init_priority(&c->priority, p, "", reason, reason_len);
 	if (rc == 0)
-		rc = init_priority(&c->priority_psk, p, only, err, errlen);
+		rc = init_priority(&c->priority_psk, p, only, reason, reason_len);
 	if (rc == 0 && p->psk_fallback == CFG_PSK_FALLBACK_CERTIFICATE)
-		rc = init_priority(&c->priority_psk_fallback, p, fallback, err, errlen);
+		rc = init_priority(&c->priority_psk_fallback, p, fallback, reason, reason_len);
 	free(only);
 	free(fallback);
-	return rc < 0 ? rc : check_priority_usable(c, p, base, err, errlen);
+	return rc < 0 ? rc : check_priority_usable(c, p, base, reason, reason_len);
 }
 
 /* p->alpn is canonical ("h2,http/1.1", no blanks, no empty items). */
@@ -468,26 +461,26 @@ static void creds_free(struct creds *c)
 }
 
 static int creds_load_profile(const struct cfg_profile *p, uint32_t index, uint32_t generation,
-			      struct creds **out, char *err, size_t errlen)
+			      struct creds **out, char *reason, size_t reason_len)
 {
 	struct creds *c = calloc(1, sizeof(*c));
 	int rc = 0;
 
 	if (!c || gnutls_certificate_allocate_credentials(&c->x509) < 0) {
 		free(c);
-		set_error(err, errlen, "out of memory");
+		reason_set(reason, reason_len, "out of memory");
 		return -ENOMEM;
 	}
 	c->keyproc_generation = generation;
-	rc = load_trust(c, p, index, err, errlen);
+	rc = load_trust(c, p, index, reason, reason_len);
 	if (rc == 0 && p->cert_file && p->key_file)
-		rc = load_key_pair(c, p, index, err, errlen);
+		rc = load_key_pair(c, p, index, reason, reason_len);
 	if (rc == 0 && p->psk_file)
-		rc = load_psk(c, p, index, err, errlen);
+		rc = creds_load_psk(c, p, index, reason, reason_len);
 	if (rc == 0)
-		rc = build_priority(c, p, err, errlen);
+		rc = build_priority(c, p, reason, reason_len);
 	if (rc == 0 && split_alpn(c, p) < 0) {
-		set_error(err, errlen, "out of memory");
+		reason_set(reason, reason_len, "out of memory");
 		rc = -ENOMEM;
 	}
 	if (rc < 0) {
@@ -500,20 +493,20 @@ static int creds_load_profile(const struct cfg_profile *p, uint32_t index, uint3
 
 /* One key generation per load: a reload's keys never replace the ones that
  * handshakes in flight still sign with. */
-int creds_load_all(struct cfg *cfg, char *err, size_t errlen)
+int creds_load_all(struct cfg *cfg, bool key_process, char *reason, size_t reason_len)
 {
 	uint32_t generation = 0;
 	int rc;
 
-	if (keyproc_active()) {
-		rc = keyproc_load_generation(&generation, err, errlen);
+	if (key_process) {
+		rc = keyproc_load_generation(&generation, reason, reason_len);
 		if (rc < 0)
 			return rc;
 	}
 
 	for (size_t i = 0; i < cfg->n_profiles; i++) {
 		rc = creds_load_profile(&cfg->profiles[i], (uint32_t)i, generation,
-					&cfg->profiles[i].creds, err, errlen);
+					&cfg->profiles[i].creds, reason, reason_len);
 		if (rc < 0) {
 			creds_free_all(cfg);
 			if (generation)	/* the failing profile's key, if it loaded */

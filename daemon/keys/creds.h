@@ -8,6 +8,7 @@
 #define KTLSD_CREDS_H
 
 #include <gnutls/gnutls.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config/config.h"
@@ -36,12 +37,10 @@ struct psk_entry {
  * from its start-up kernel probe before loading credentials. */
 void creds_set_kernel_ciphers(const char *priority_suffix);
 
-int creds_load_all(struct cfg *cfg, char *err, size_t errlen);	/* 0 / -errno */
+/* Every profile's credentials; with key_process (keyproc_start() ran), private
+ * keys are loaded there and files are opened through it.  0 / -errno. */
+int creds_load_all(struct cfg *cfg, bool key_process, char *reason, size_t reason_len);
 void creds_free_all(struct cfg *cfg);
-
-/* 0 if path is a regular file we may trust with a secret; else -EPERM/-errno
- * and a reason in err. */
-int creds_check_secret_file(const char *path, char *err, size_t errlen);
 
 /* Look up a PSK identity; NULL if unknown. */
 const struct psk_entry *creds_find_psk(const struct creds *c, const char *identity);

@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/reason.h"
+#include "base/wipe.h"
 #include "keys/creds.h"
 #include "keys/creds_internal.h"
+#include "keys/secret_file.h"
 
 #define PSK_KEY_MIN 16
 #define PSK_KEY_MAX 64
@@ -89,7 +92,7 @@ static int add_psk(struct creds *c, const char *identity, size_t id_len, const c
 
 /* One line (no newline); blank lines and # comments are skipped. */
 static int parse_psk_line(struct creds *c, const char *path, unsigned lineno, char *line,
-			  char *err, size_t errlen)
+			  char *reason, size_t reason_len)
 {
 	char *end = line + strlen(line), *colon;
 	const char *problem, *hex;
@@ -102,7 +105,7 @@ static int parse_psk_line(struct creds *c, const char *path, unsigned lineno, ch
 		return 0;
 	colon = strchr(line, ':');
 	if (!colon) {
-		set_error(err, errlen, "%s:%u: expected identity:hexkey", path, lineno);
+		reason_set(reason, reason_len, "%s:%u: expected identity:hexkey", path, lineno);
 		return -EINVAL;
 	}
 	id_len = (size_t)(colon - line);
@@ -113,18 +116,18 @@ static int parse_psk_line(struct creds *c, const char *path, unsigned lineno, ch
 	if (!problem && find_psk(c, line, id_len))
 		problem = "duplicate identity";
 	if (problem) {
-		set_error(err, errlen, "%s:%u: %s", path, lineno, problem);
+		reason_set(reason, reason_len, "%s:%u: %s", path, lineno, problem);
 		return -EINVAL;
 	}
 	if (add_psk(c, line, id_len, hex, strlen(hex)) < 0) {
-		set_error(err, errlen, "out of memory");
+		reason_set(reason, reason_len, "out of memory");
 		return -ENOMEM;
 	}
 	return 0;
 }
 
-static int parse_psk_text(struct creds *c, const char *path, char *text, char *err,
-			  size_t errlen)
+static int parse_psk_text(struct creds *c, const char *path, char *text, char *reason,
+			  size_t reason_len)
 {
 	unsigned lineno = 1;
 	char *line = text, *nl;
@@ -134,10 +137,11 @@ static int parse_psk_text(struct creds *c, const char *path, char *text, char *e
 		nl = strchr(line, '\n');
 		if (nl)
 			*nl = '\0';
-		rc = parse_psk_line(c, path, lineno, line, err, errlen);
+		rc = parse_psk_line(c, path, lineno, line, reason, reason_len);
 	}
 	if (rc == 0 && c->n_psk == 0) {
-		set_error(err, errlen, "%s: no PSK entries (write identity:hexkey lines)", path);
+		reason_set(reason, reason_len, "%s: no PSK entries (write identity:hexkey lines)",
+			   path);
 		rc = -EINVAL;
 	}
 	return rc;
@@ -161,18 +165,18 @@ int creds_psk_server_lookup(gnutls_session_t session, const gnutls_datum_t *user
 	return 0;
 }
 
-int load_psk(struct creds *c, const struct cfg_profile *p, uint32_t index, char *err,
-	     size_t errlen)
+int creds_load_psk(struct creds *c, const struct cfg_profile *p, uint32_t index, char *reason,
+		   size_t reason_len)
 {
 	gnutls_datum_t text = { NULL, 0 };
 	char why[768];
 	int rc = creds_read_file(c, p, index, KP_FILE_PSK, &text, why, sizeof(why));
 
 	if (rc < 0) {
-		set_error(err, errlen, "profile %s: %s", p->name, why);
+		reason_set(reason, reason_len, "profile %s: %s", p->name, why);
 		return rc;
 	}
-	rc = parse_psk_text(c, p->psk_file, (char *)text.data, err, errlen);
+	rc = parse_psk_text(c, p->psk_file, (char *)text.data, reason, reason_len);
 	wipe_datum(&text);
 	if (rc < 0)
 		return rc;
@@ -188,6 +192,6 @@ int load_psk(struct creds *c, const struct cfg_profile *p, uint32_t index, char 
 		goto nomem;
 	return 0;
 nomem:
-	set_error(err, errlen, "profile %s: cannot set up PSK credentials", p->name);
+	reason_set(reason, reason_len, "profile %s: cannot set up PSK credentials", p->name);
 	return -ENOMEM;
 }

@@ -11,11 +11,25 @@
  * stranger: every message is decoded with the bounds of keyproc_proto.c, a
  * (generation, index) it does not hold is refused, and so is a signature
  * algorithm that does not fit the key.
+ *
+ * Signers: one request at a time would make every certificate handshake
+ * of every worker queue behind one thread, so the key process runs N
+ * signers (config key signers; auto: one per worker), each on a socketpair
+ * of its own.  Signer 0 is the main thread, which alone also answers
+ * CONFIG/OPEN/LOAD/DROP; signers 1..N-1 are threads that answer DATA and
+ * SIGN_* only.  Threads, not processes, so that the isolation stays
+ * exactly that of the one process: they are created after the privilege
+ * drop, PR_SET_DUMPABLE 0 and PDEATHSIG (all process-wide), before any
+ * request is read, and each installs the same system call filter on
+ * itself (seccomp filters are per thread) before it reads its socket; the
+ * main thread installs it last.  The key table is read under a rwlock
+ * while signing, changed under it by LOAD and DROP.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <gnutls/abstract.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -30,9 +44,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "keys/creds_internal.h"
+#include "base/reason.h"
+#include "base/wipe.h"
 #include "keys/keyproc.h"
 #include "keys/keyproc_proto.h"
+#include "keys/secret_file.h"
 #include "ktls_proto.h"
 #include "process/log.h"
 #include "process/privdrop.h"
@@ -50,6 +66,7 @@ struct kp_config {
 	const struct cfg *cfg;
 };
 
+static pthread_rwlock_t slots_lock = PTHREAD_RWLOCK_INITIALIZER;	/* the table below */
 static struct kp_slot *slots;		/* key process only */
 static size_t n_slots, cap_slots;
 static struct kp_config *configs;	/* key process only */
@@ -57,7 +74,9 @@ static size_t n_configs;
 static const struct cfg *start_cfg;	/* the one parsed before the fork */
 static int start_cfg_bound;		/* the first CONFIG took it */
 
-static int kp_sock = -1;		/* network process: our end */
+static int kp_socks[KP_SIGNERS_MAX];	/* network process: our ends, kp_n_socks of them */
+static unsigned kp_n_socks;
+static unsigned kp_workers;		/* keyproc_set_workers() */
 static pid_t kp_child;
 static atomic_bool dead;		/* read by workers, set by whoever sees it first */
 
@@ -90,6 +109,7 @@ static void drop_generation(uint32_t generation)
 {
 	size_t kept = 0;
 
+	pthread_rwlock_wrlock(&slots_lock);	/* no signer holds one of them */
 	for (size_t i = 0; i < n_slots; i++) {
 		if (slots[i].generation == generation)
 			gnutls_privkey_deinit(slots[i].key);	/* wipes the key */
@@ -97,6 +117,7 @@ static void drop_generation(uint32_t generation)
 			slots[kept++] = slots[i];
 	}
 	n_slots = kept;
+	pthread_rwlock_unlock(&slots_lock);
 	kept = 0;
 	for (size_t i = 0; i < n_configs; i++) {
 		if (configs[i].generation != generation)
@@ -127,16 +148,16 @@ static int find_profile(const struct kp_request *rq, const struct cfg_profile **
 	const struct cfg_profile *p;
 
 	if (!cfg) {
-		set_error(reason, reason_len, "key process: no configuration for generation %u",
-			  rq->generation);
+		reason_set(reason, reason_len, "key process: no configuration for generation %u",
+			   rq->generation);
 		return -ENOKEY;
 	}
 	p = rq->index < cfg->n_profiles ? &cfg->profiles[rq->index] : NULL;
 	if (!p || strlen(p->name) != rq->data_len || memcmp(p->name, rq->data, rq->data_len)) {
-		set_error(reason, reason_len, "key process: profile %u of %s is not \"%.*s\" "
-			  "(did the file change during the reload? reload again)", rq->index,
-			  cfg->path ? cfg->path : "the built-in defaults", (int)rq->data_len,
-			  (const char *)rq->data);
+		reason_set(reason, reason_len, "key process: profile %u of %s is not \"%.*s\" "
+			   "(did the file change during the reload? reload again)", rq->index,
+			   cfg->path ? cfg->path : "the built-in defaults", (int)rq->data_len,
+			   (const char *)rq->data);
 		return -ESTALE;
 	}
 	*out = p;
@@ -223,7 +244,7 @@ static int do_open(const struct kp_request *rq, int *fd, char *reason, size_t re
 		kind = "psk file";
 	}
 	if (!path) {
-		set_error(reason, reason_len, "profile %s has no %s", p->name, kind);
+		reason_set(reason, reason_len, "profile %s has no %s", p->name, kind);
 		return -ENOENT;
 	}
 	rc = rq->file == KP_FILE_PSK ? open_secret_fd(kind, path, reason, reason_len) :
@@ -232,8 +253,8 @@ static int do_open(const struct kp_request *rq, int *fd, char *reason, size_t re
 		return rc;
 	if (is_a_key_file(find_config(rq->generation), rc)) {
 		close(rc);
-		set_error(reason, reason_len, "%s %s is also a private key file: give the key "
-			  "its own file (the network process never reads key files)", kind, path);
+		reason_set(reason, reason_len, "%s %s is also a private key file: give the key "
+			   "its own file (the network process never reads key files)", kind, path);
 		return -EPERM;
 	}
 	*fd = rc;
@@ -259,7 +280,7 @@ static int do_load(const struct kp_request *rq, struct kp_reply *rp, char *reaso
 		return rc;
 	path = p->key_file;
 	if (!path) {
-		set_error(reason, reason_len, "profile %s has no key", p->name);
+		reason_set(reason, reason_len, "profile %s has no key", p->name);
 		return -ENOENT;
 	}
 	rc = read_secret_file("key file", path, &pem, reason, reason_len);
@@ -270,12 +291,15 @@ static int do_load(const struct kp_request *rq, struct kp_reply *rp, char *reaso
 		rc = gnutls_privkey_import_x509_raw(s.key, &pem, GNUTLS_X509_FMT_PEM, NULL, 0);
 	wipe_datum(&pem);
 	if (rc < 0) {
-		set_error(reason, reason_len, "key file %s: %s", path, gnutls_strerror(rc));
+		reason_set(reason, reason_len, "key file %s: %s", path, gnutls_strerror(rc));
 		gnutls_privkey_deinit(s.key);
 		return -EINVAL;
 	}
 	s.pk = (gnutls_pk_algorithm_t)gnutls_privkey_get_pk_algorithm(s.key, &bits);
-	if (add_slot(&s) < 0) {
+	pthread_rwlock_wrlock(&slots_lock);
+	rc = add_slot(&s);
+	pthread_rwlock_unlock(&slots_lock);
+	if (rc < 0) {
 		gnutls_privkey_deinit(s.key);
 		return -ENOMEM;
 	}
@@ -288,67 +312,81 @@ static int do_load(const struct kp_request *rq, struct kp_reply *rp, char *reaso
 #define KP_SIGN_FLAGS (GNUTLS_PRIVKEY_SIGN_FLAG_TLS1_RSA | GNUTLS_PRIVKEY_SIGN_FLAG_RSA_PSS | \
 		       GNUTLS_PRIVKEY_FLAG_REPRODUCIBLE)
 
-static uint8_t *pending;		/* DATA parts of the next SIGN_DATA */
-static size_t pending_len, pending_cap;
+/* DATA parts of the next SIGN_DATA: one per socket (signer), since the
+ * client sends a signature's parts on one socket under one lock. */
+struct kp_pending {
+	uint8_t *buf;
+	size_t len, cap;
+};
 
-static void pending_clear(void)
+static void pending_clear(struct kp_pending *p)
 {
-	if (pending)
-		explicit_bzero(pending, pending_cap);
-	pending_len = 0;
+	if (p->buf)
+		explicit_bzero(p->buf, p->cap);
+	p->len = 0;
 }
 
-static int do_data(const struct kp_request *rq)
+static void pending_free(struct kp_pending *p)
+{
+	pending_clear(p);
+	free(p->buf);
+	p->buf = NULL;
+	p->cap = 0;
+}
+
+static int do_data(const struct kp_request *rq, struct kp_pending *p)
 {
 	uint8_t *grown;
 	size_t need;
 
 	if (rq->offset == 0)
-		pending_clear();
-	if (rq->offset != pending_len || pending_len + rq->data_len > KP_SIGN_TOTAL_MAX) {
-		pending_clear();
-		return rq->offset != pending_len ? -EPROTO : -EMSGSIZE;
+		pending_clear(p);
+	if (rq->offset != p->len || p->len + rq->data_len > KP_SIGN_TOTAL_MAX) {
+		pending_clear(p);
+		return rq->offset != p->len ? -EPROTO : -EMSGSIZE;
 	}
-	need = pending_len + rq->data_len;
-	if (need > pending_cap) {
+	need = p->len + rq->data_len;
+	if (need > p->cap) {
 		/* a fresh buffer, the old one wiped: realloc could leave a copy */
 		grown = malloc(need);
 		if (!grown) {
-			pending_clear();
+			pending_clear(p);
 			return -ENOMEM;
 		}
-		if (pending_len)
-			memcpy(grown, pending, pending_len);
-		pending_clear();
-		free(pending);
-		pending = grown;
-		pending_cap = need;
-		pending_len = rq->offset;
+		if (p->len)
+			memcpy(grown, p->buf, p->len);
+		pending_clear(p);
+		free(p->buf);
+		p->buf = grown;
+		p->cap = need;
+		p->len = rq->offset;
 	}
-	memcpy(pending + pending_len, rq->data, rq->data_len);
-	pending_len = need;
+	memcpy(p->buf + p->len, rq->data, rq->data_len);
+	p->len = need;
 	return 0;
 }
 
 /* SIGN_DATA with KP_SIGN_CONTINUED: the DATA parts, then rq's data, into
  * *joined (the caller wipes and frees it). */
-static int join_pending(const struct kp_request *rq, gnutls_datum_t *joined)
+static int join_pending(const struct kp_request *rq, const struct kp_pending *p,
+			gnutls_datum_t *joined)
 {
-	if (rq->type != KP_SIGN_DATA || pending_len == 0)
+	if (rq->type != KP_SIGN_DATA || p->len == 0)
 		return -EPROTO;
-	joined->data = malloc(pending_len + rq->data_len);
+	joined->data = malloc(p->len + rq->data_len);
 	if (!joined->data)
 		return -ENOMEM;
-	memcpy(joined->data, pending, pending_len);
-	memcpy(joined->data + pending_len, rq->data, rq->data_len);
-	joined->size = (unsigned)(pending_len + rq->data_len);
+	memcpy(joined->data, p->buf, p->len);
+	memcpy(joined->data + p->len, rq->data, rq->data_len);
+	joined->size = (unsigned)(p->len + rq->data_len);
 	return 0;
 }
 
 static int sign_with(const struct kp_slot *s, const struct kp_request *rq,
 		     const gnutls_datum_t *data, gnutls_datum_t *sig);
 
-static int do_sign(const struct kp_request *rq, gnutls_datum_t *sig)
+static int do_sign_locked(const struct kp_request *rq, struct kp_pending *p,
+			  gnutls_datum_t *sig)
 {
 	const struct kp_slot *s = find_slot(rq->generation, rq->index);
 	gnutls_datum_t data = { (unsigned char *)(uintptr_t)rq->data, (unsigned)rq->data_len };
@@ -356,19 +394,31 @@ static int do_sign(const struct kp_request *rq, gnutls_datum_t *sig)
 	int rc;
 
 	if (!s || rq->flags & ~(uint32_t)(KP_SIGN_FLAGS | KP_SIGN_CONTINUED)) {
-		pending_clear();
+		pending_clear(p);
 		return !s ? -ENOKEY : -EINVAL;
 	}
 	if (rq->flags & KP_SIGN_CONTINUED) {
-		rc = join_pending(rq, &joined);
-		pending_clear();
+		rc = join_pending(rq, p, &joined);
+		pending_clear(p);
 		if (rc < 0)
 			return rc;
 		data = joined;
 	}
-	pending_clear();	/* parts never outlive the signature they were for */
+	pending_clear(p);	/* parts never outlive the signature they were for */
 	rc = sign_with(s, rq, &data, sig);
 	wipe_datum(&joined);
+	return rc;
+}
+
+/* Signers sign at once (a GnuTLS key may be used from several threads, as
+ * by any threaded TLS server); LOAD and DROP wait for them. */
+static int do_sign(const struct kp_request *rq, struct kp_pending *p, gnutls_datum_t *sig)
+{
+	int rc;
+
+	pthread_rwlock_rdlock(&slots_lock);
+	rc = do_sign_locked(rq, p, sig);
+	pthread_rwlock_unlock(&slots_lock);
 	return rc;
 }
 
@@ -402,7 +452,25 @@ static int sign_with(const struct kp_slot *s, const struct kp_request *rq,
 	return 0;
 }
 
-static void answer(int fd, const struct kp_request *rq)
+/* A signer thread touches only the key table (under its lock) and its
+ * own pending parts: the rest of the state is the main thread's. */
+static bool main_only(enum kp_type type)
+{
+	switch (type) {
+	case KP_CONFIG:
+	case KP_OPEN:
+	case KP_LOAD:
+	case KP_DROP:
+		return true;
+	case KP_DATA:
+	case KP_SIGN_DATA:
+	case KP_SIGN_HASH:
+		return false;
+	}
+	return true;
+}
+
+static void answer(int fd, const struct kp_request *rq, struct kp_pending *pend, bool signer)
 {
 	uint8_t out[KP_REP_MAX];
 	char reason[KP_REASON_MAX + 1] = "";
@@ -411,28 +479,33 @@ static void answer(int fd, const struct kp_request *rq)
 	int pass_fd = -1;
 	ssize_t n;
 
-	switch (rq->type) {
-	case KP_CONFIG:
-		rp.status = do_config(rq, &pass_fd, reason, sizeof(reason));
-		break;
-	case KP_OPEN:
-		rp.status = do_open(rq, &pass_fd, reason, sizeof(reason));
-		break;
-	case KP_DATA:
-		rp.status = do_data(rq);
-		break;
-	case KP_LOAD:
-		rp.status = do_load(rq, &rp, reason, sizeof(reason));
-		break;
-	case KP_SIGN_DATA:
-	case KP_SIGN_HASH:
-		rp.status = do_sign(rq, &sig);
-		rp.data = sig.data;
-		rp.data_len = rp.status == 0 ? sig.size : 0;
-		break;
-	case KP_DROP:
-		drop_generation(rq->generation);
-		break;
+	if (signer && main_only(rq->type)) {
+		rp.status = -EPERM;
+		snprintf(reason, sizeof(reason), "a signer's socket takes DATA and SIGN only");
+	} else {
+		switch (rq->type) {
+		case KP_CONFIG:
+			rp.status = do_config(rq, &pass_fd, reason, sizeof(reason));
+			break;
+		case KP_OPEN:
+			rp.status = do_open(rq, &pass_fd, reason, sizeof(reason));
+			break;
+		case KP_DATA:
+			rp.status = do_data(rq, pend);
+			break;
+		case KP_LOAD:
+			rp.status = do_load(rq, &rp, reason, sizeof(reason));
+			break;
+		case KP_SIGN_DATA:
+		case KP_SIGN_HASH:
+			rp.status = do_sign(rq, pend, &sig);
+			rp.data = sig.data;
+			rp.data_len = rp.status == 0 ? sig.size : 0;
+			break;
+		case KP_DROP:
+			drop_generation(rq->generation);
+			break;
+		}
 	}
 	if (rp.status < 0 && reason[0]) {
 		rp.data = (const uint8_t *)reason;
@@ -471,7 +544,8 @@ static void refuse(int fd, const uint8_t *buf, size_t len, int why)
 		send(fd, out, sizeof(out), MSG_NOSIGNAL);
 }
 
-int keyproc_serve(int fd)
+/* Requests on fd until EOF: 0, or -errno. */
+static int serve_loop(int fd, struct kp_pending *pend, bool signer)
 {
 	uint8_t *in = malloc(KP_REQ_MAX + 1);
 	struct kp_request rq;
@@ -493,25 +567,41 @@ int keyproc_serve(int fd)
 		else if ((rc = kp_request_decode(in, (size_t)n, &rq)) < 0)
 			refuse(fd, in, (size_t)n, rc);
 		else
-			answer(fd, &rq);
+			answer(fd, &rq, pend, signer);
 		rc = 0;
 	}
+	explicit_bzero(in, KP_REQ_MAX + 1);	/* the last request's data */
+	free(in);
+	pending_free(pend);
+	return rc;
+}
+
+int keyproc_serve_signer(int fd)
+{
+	struct kp_pending pend = { NULL, 0, 0 };
+
+	return serve_loop(fd, &pend, true);
+}
+
+int keyproc_serve(int fd)
+{
+	struct kp_pending pend = { NULL, 0, 0 };
+	int rc = serve_loop(fd, &pend, false);
+
+	/* Signers may still be signing: they hold the read lock meanwhile. */
+	pthread_rwlock_wrlock(&slots_lock);
 	for (size_t i = 0; i < n_slots; i++)
 		gnutls_privkey_deinit(slots[i].key);
 	free(slots);
 	slots = NULL;
 	n_slots = cap_slots = 0;
-	pending_clear();
-	free(pending);
-	pending = NULL;
-	pending_cap = 0;
+	pthread_rwlock_unlock(&slots_lock);
 	for (size_t i = 0; i < n_configs; i++)
 		if (configs[i].cfg != start_cfg)
 			cfg_free((struct cfg *)(uintptr_t)configs[i].cfg);
 	free(configs);
 	configs = NULL;
 	n_configs = 0;
-	free(in);
 	return rc;
 }
 
@@ -601,18 +691,65 @@ int keyproc_sandbox(void)
 
 /* ---- becoming the key process ---- */
 
-/* Keep stdin/stdout/stderr (logging) and the socket, as fd 3; close the
- * rest, whatever the parent had open (nothing secret yet, but nothing the
- * key process needs either). */
-static int keep_only(int sock)
+/* Keep stdin/stdout/stderr (logging) and the n sockets, as fds 3..3+n-1;
+ * close the rest, whatever the parent had open (nothing secret yet, but
+ * nothing the key process needs either).  The sockets are first moved
+ * above every target, so that no dup2() closes one still to be moved. */
+#define KEEP_HIGH_FD (3 + KP_SIGNERS_MAX + 16)
+static int keep_only(const int *socks, unsigned n)
 {
-	if (sock != 3 && dup2(sock, 3) < 0)
-		return -errno;
-	if (close_range(4, ~0u, 0) < 0) {
-		for (long fd = 4, max = sysconf(_SC_OPEN_MAX); fd < max && fd < 65536; fd++)
+	int high[KP_SIGNERS_MAX];
+
+	for (unsigned i = 0; i < n; i++) {
+		high[i] = fcntl(socks[i], F_DUPFD, KEEP_HIGH_FD + (int)i);
+		if (high[i] < 0)
+			return -errno;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (dup2(high[i], 3 + (int)i) < 0)
+			return -errno;
+	if (close_range(3 + n, ~0u, 0) < 0) {
+		for (long fd = 3 + n, max = sysconf(_SC_OPEN_MAX); fd < max && fd < 65536; fd++)
 			close((int)fd);
 	}
 	return 3;
+}
+
+/* A signer thread: its filter first, then its socket (fd passed as the
+ * argument).  A filter it cannot install ends the whole process. */
+static void *signer_main(void *arg)
+{
+	int fd = (int)(intptr_t)arg, rc = keyproc_sandbox();
+
+	if (rc < 0 && rc != -ENOSYS) {
+		log_error("key process: a signer cannot install its system call filter: %s",
+			  strerror(-rc));
+		keyproc_exit(1);
+	}
+	rc = keyproc_serve_signer(fd);
+	if (rc < 0)
+		log_warnx("key process: signer on fd %d: %s", fd, strerror(-rc));
+	return NULL;
+}
+
+/* Signers 1..n-1 on fds 4..; signer 0 is the caller (fd 3).  Small stacks:
+ * signing needs little, and the address space is the key process's. */
+static int start_signers(unsigned n)
+{
+	pthread_attr_t attr;
+	pthread_t th;
+	int rc = 0;
+
+	if (n <= 1)
+		return 0;
+	if (pthread_attr_init(&attr) != 0)
+		return -ENOMEM;
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	for (unsigned i = 1; i < n && rc == 0; i++)
+		rc = -pthread_create(&th, &attr, signer_main, (void *)(intptr_t)(3 + (int)i));
+	pthread_attr_destroy(&attr);
+	return rc;
 }
 
 /* glibc loads NSS modules (dlopen: an executable mapping) at the first
@@ -626,7 +763,7 @@ static void preload_name_services(void)
 }
 
 static __attribute__((noreturn)) void key_process_main(const struct cfg *cfg, int use_syslog,
-						       int sock, pid_t parent)
+						       const int *socks, unsigned n, pid_t parent)
 {
 	int fd, rc;
 
@@ -640,7 +777,7 @@ static __attribute__((noreturn)) void key_process_main(const struct cfg *cfg, in
 	signal(SIGTERM, SIG_IGN);
 	/* The socket first, on fd 3: log_init may open syslog's socket, which
 	 * must not be the descriptor dup2() then replaces. */
-	fd = keep_only(sock);
+	fd = keep_only(socks, n);
 	log_init("ktlsd", use_syslog, (enum log_level)cfg->log_level);
 	if (fd < 0) {
 		log_error("key process: cannot arrange its descriptors: %s", strerror(-fd));
@@ -667,6 +804,13 @@ static __attribute__((noreturn)) void key_process_main(const struct cfg *cfg, in
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
 		_exit(1);
 	preload_name_services();
+	/* Signers now: after everything process-wide above, before any
+	 * request is read; each filters itself before reading. */
+	rc = start_signers(n);
+	if (rc < 0) {
+		log_error("key process: cannot start its signers: %s", strerror(-rc));
+		_exit(1);
+	}
 	rc = keyproc_sandbox();
 	if (rc == -ENOSYS)	/* loud, but no reason to refuse the separation itself */
 		log_warnx("key process: no system call filter on this architecture");
@@ -677,46 +821,80 @@ static __attribute__((noreturn)) void key_process_main(const struct cfg *cfg, in
 	keyproc_exit(keyproc_serve(fd) < 0 ? 1 : 0);
 }
 
+void keyproc_set_workers(unsigned workers)
+{
+	kp_workers = workers;
+}
+
+unsigned keyproc_signers_for(const struct cfg *cfg)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned n = cfg->signers;
+
+	if (n == CFG_SIGNERS_AUTO)
+		n = kp_workers ? kp_workers : cfg->workers ? cfg->workers
+							   : cpus > 0 ? (unsigned)cpus : 1;
+	return n < 1 ? 1 : n > KP_SIGNERS_MAX ? KP_SIGNERS_MAX : n;
+}
+
+static void close_socks(int *socks, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (socks[i] >= 0)
+			close(socks[i]);
+		socks[i] = -1;
+	}
+}
+
 int keyproc_start(const struct cfg *cfg, int use_syslog)
 {
+	unsigned n = keyproc_signers_for(cfg), made;
+	int ours[KP_SIGNERS_MAX], theirs[KP_SIGNERS_MAX], sv[2], err;
 	pid_t parent = getpid(), pid;
-	int sv[2];
 
-	if (kp_sock >= 0)
+	if (kp_n_socks)
 		return -EALREADY;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
+	for (made = 0; made < n; made++) {
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+			err = errno;
+			close_socks(ours, made);
+			close_socks(theirs, made);
+			return -err;
+		}
+		ours[made] = sv[0];
+		theirs[made] = sv[1];
+	}
 	pid = fork();
 	if (pid < 0) {
-		close(sv[0]);
-		close(sv[1]);
-		return -errno;
+		err = errno;
+		close_socks(ours, n);
+		close_socks(theirs, n);
+		return -err;
 	}
-	if (pid == 0) {
-		close(sv[0]);
-		key_process_main(cfg, use_syslog, sv[1], parent);
-	}
-	close(sv[1]);
-	kp_sock = sv[0];
+	if (pid == 0)
+		key_process_main(cfg, use_syslog, theirs, n, parent);
+	close_socks(theirs, n);
+	memcpy(kp_socks, ours, n * sizeof(int));
+	kp_n_socks = n;
 	kp_child = pid;
 	atomic_store(&dead, false);
-	log_info("key process %d started: private keys live there", (int)pid);
+	log_info("key process %d started with %u signer%s: private keys live there", (int)pid,
+		 n, n == 1 ? "" : "s");
 	return 0;
 }
 
 void keyproc_stop(void)
 {
-	if (kp_sock >= 0)
-		close(kp_sock);
-	kp_sock = -1;
+	close_socks(kp_socks, kp_n_socks);
+	kp_n_socks = 0;
 	if (kp_child > 0)
 		waitpid(kp_child, NULL, 0);
 	kp_child = 0;
 }
 
-int keyproc_active(void)
+bool keyproc_active(void)
 {
-	return kp_sock >= 0;
+	return kp_n_socks > 0;
 }
 
 pid_t keyproc_pid(void)
@@ -726,7 +904,17 @@ pid_t keyproc_pid(void)
 
 int keyproc_fd(void)
 {
-	return kp_sock;
+	return kp_n_socks ? kp_socks[0] : -1;
+}
+
+int keyproc_signer_fd(unsigned i)
+{
+	return i < kp_n_socks ? kp_socks[i] : -1;
+}
+
+unsigned keyproc_signers(void)
+{
+	return kp_n_socks;
 }
 
 void keyproc_mark_dead(const char *why)

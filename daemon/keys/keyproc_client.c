@@ -4,18 +4,20 @@
  * trips, and the external gnutls_privkey_t (gnutls_privkey_import_ext4)
  * whose callbacks make them.
  *
- * Workers sign concurrently; one mutex serialises the round trips on the
- * single socketpair.  The key process answers in order, so a round trip is
- * one send and one recv; the request id only guards against an answer that
- * arrives after its asker gave up (timeout), which is then skipped.  A
- * signature costs microseconds next to the round trip's scheduling, and the
- * key process signs one at a time anyway, so more sockets would not buy
- * more signatures per second (measured: docs/architecture.md).
+ * Workers sign concurrently, on as many sockets as the key process has
+ * signers (keyproc.c): a signature takes the first free signer, trying
+ * them round robin, and waits for one only when all are busy.  Socket 0
+ * also carries CONFIG/OPEN/LOAD/DROP, which only its signer (the key
+ * process's main thread) answers.  One mutex per socket serialises its
+ * round trips; a signer answers in order, so a round trip is one send and
+ * one recv; the request id only guards against an answer that arrives
+ * after its asker gave up (timeout), which is then skipped.
  */
 #include <errno.h>
 #include <gnutls/abstract.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +37,19 @@ struct kp_key {
 	unsigned bits;
 };
 
-static pthread_mutex_t kp_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint32_t kp_next_id, kp_generation;
+static pthread_mutex_t kp_lock = PTHREAD_MUTEX_INITIALIZER;	/* kp_generation */
+static uint32_t kp_generation;
+
+/* One per signer socket: its round trips, one at a time. */
+struct kp_chan {
+	pthread_mutex_t lock;
+	uint32_t next_id;
+};
+
+static struct kp_chan kp_chans[KP_SIGNERS_MAX] = {
+	[0 ... KP_SIGNERS_MAX - 1] = { PTHREAD_MUTEX_INITIALIZER, 0 },
+};
+static atomic_uint kp_next_chan;	/* where the next signature starts looking */
 
 uint32_t keyproc_new_generation(void)
 {
@@ -148,8 +161,9 @@ static int await_reply(int sock, uint32_t id, uint8_t *buf, struct kp_reply *rp,
 	}
 }
 
-/* round_trip() with kp_lock held. */
-static int round_trip_locked(struct kp_request *rq, uint8_t *buf, struct kp_reply *rp, int *fd)
+/* round_trip() with kp_chans[chan].lock held. */
+static int round_trip_locked(unsigned chan, struct kp_request *rq, uint8_t *buf,
+			     struct kp_reply *rp, int *fd)
 {
 	size_t need = KP_REQ_HDR_LEN + 8 + rq->data_len;
 	uint8_t *out = malloc(need);
@@ -160,8 +174,8 @@ static int round_trip_locked(struct kp_request *rq, uint8_t *buf, struct kp_repl
 		*fd = -1;
 	if (!out)
 		return -ENOMEM;
-	sock = keyproc_fd();
-	rq->id = ++kp_next_id;
+	sock = keyproc_signer_fd(chan);
+	rq->id = ++kp_chans[chan].next_id;
 	n = kp_request_encode(rq, out, need);
 	if (sock < 0)
 		rc = -EIO;
@@ -182,38 +196,60 @@ static int round_trip_locked(struct kp_request *rq, uint8_t *buf, struct kp_repl
 	return rc;
 }
 
-/* One request, its answer in rp (data pointing into buf, KP_REP_MAX), and
- * the descriptor it passed in *fd when fd is not NULL (-1 if none). */
+/* One request to the main signer (socket 0), its answer in rp (data
+ * pointing into buf, KP_REP_MAX), and the descriptor it passed in *fd when
+ * fd is not NULL (-1 if none). */
 static int round_trip(struct kp_request *rq, uint8_t *buf, struct kp_reply *rp, int *fd)
 {
 	int rc;
 
-	pthread_mutex_lock(&kp_lock);
-	rc = round_trip_locked(rq, buf, rp, fd);
-	pthread_mutex_unlock(&kp_lock);
+	pthread_mutex_lock(&kp_chans[0].lock);
+	rc = round_trip_locked(0, rq, buf, rp, fd);
+	pthread_mutex_unlock(&kp_chans[0].lock);
 	return rc;
+}
+
+/* A signer for one signature, its lock held: the first free one from a
+ * rotating start, else wait for the start one. */
+static unsigned take_signer(void)
+{
+	unsigned n = keyproc_signers(), start, i;
+
+	if (n <= 1)
+		start = 0;
+	else {
+		start = atomic_fetch_add(&kp_next_chan, 1) % n;
+		for (unsigned k = 0; k < n; k++) {
+			i = (start + k) % n;
+			if (pthread_mutex_trylock(&kp_chans[i].lock) == 0)
+				return i;
+		}
+	}
+	pthread_mutex_lock(&kp_chans[start].lock);
+	return start;
 }
 
 /*
  * SIGN_DATA over more than KP_DATA_MAX bytes (EdDSA over a TLS 1.2
  * client's transcript, which the server can make large): DATA parts, then
- * the rest with KP_SIGN_CONTINUED, all under one hold of the lock so that
- * no other signature's parts interleave.
+ * the rest with KP_SIGN_CONTINUED, all to one signer under one hold of its
+ * lock so that no other signature's parts interleave.
  */
 static int sign_in_parts(struct kp_request *rq, uint8_t *buf, struct kp_reply *rp)
 {
 	const uint8_t *data = rq->data;
 	size_t total = rq->data_len, done = 0;
+	unsigned chan;
 	int rc = 0;
 
 	if (total > KP_SIGN_TOTAL_MAX)
 		return -EMSGSIZE;
-	pthread_mutex_lock(&kp_lock);
+	chan = take_signer();
 	while (rc == 0 && total - done > KP_DATA_MAX) {
 		struct kp_request part = { .type = KP_DATA, .offset = (uint32_t)done,
 					   .data = data + done, .data_len = KP_DATA_MAX };
 
-		rc = round_trip_locked(&part, buf, rp, NULL);
+		rc = round_trip_locked(chan, &part, buf, rp, NULL);
 		if (rc == 0 && rp->status < 0)
 			rc = rp->status;
 		done += KP_DATA_MAX;
@@ -222,25 +258,36 @@ static int sign_in_parts(struct kp_request *rq, uint8_t *buf, struct kp_reply *r
 		rq->flags |= KP_SIGN_CONTINUED;
 		rq->data = data + done;
 		rq->data_len = total - done;
-		rc = round_trip_locked(rq, buf, rp, NULL);
+		rc = round_trip_locked(chan, rq, buf, rp, NULL);
 	}
-	pthread_mutex_unlock(&kp_lock);
+	pthread_mutex_unlock(&kp_chans[chan].lock);
+	return rc;
+}
+
+/* One signature request on whichever signer is free. */
+static int sign_round_trip(struct kp_request *rq, uint8_t *buf, struct kp_reply *rp)
+{
+	unsigned chan = take_signer();
+	int rc = round_trip_locked(chan, rq, buf, rp, NULL);
+
+	pthread_mutex_unlock(&kp_chans[chan].lock);
 	return rc;
 }
 
 /* The key process's refusal as text: its reason, else errno's. */
-static int refusal(const struct kp_reply *rp, int rc, const char *what, char *err,
-		   size_t errlen)
+static int refusal(const struct kp_reply *rp, int rc, const char *what, char *reason,
+		   size_t reason_len)
 {
 	if (rc == 0 && rp->status < 0) {
 		if (rp->data_len)
-			snprintf(err, errlen, "%.*s", (int)rp->data_len, (const char *)rp->data);
+			snprintf(reason, reason_len, "%.*s", (int)rp->data_len,
+				 (const char *)rp->data);
 		else
-			snprintf(err, errlen, "%s: %s", what, strerror(-rp->status));
+			snprintf(reason, reason_len, "%s: %s", what, strerror(-rp->status));
 		return rp->status;
 	}
 	if (rc < 0)
-		snprintf(err, errlen, "%s: the key process %s", what,
+		snprintf(reason, reason_len, "%s: the key process %s", what,
 			 rc == -EINVAL ? "cannot take so long a name" : "does not answer");
 	return rc;
 }
@@ -256,7 +303,7 @@ static int sign_common(enum kp_type type, const struct kp_key *k, gnutls_sign_al
 	uint8_t buf[KP_REP_MAX];
 	struct kp_reply rp;
 	int rc = type == KP_SIGN_DATA && data->size > KP_DATA_MAX ?
-		 sign_in_parts(&rq, buf, &rp) : round_trip(&rq, buf, &rp, NULL);
+		 sign_in_parts(&rq, buf, &rp) : sign_round_trip(&rq, buf, &rp);
 
 	if (rc == 0 && rp.status < 0)
 		rc = rp.status;
@@ -310,7 +357,7 @@ static void ext_deinit(gnutls_privkey_t key, void *userdata)
 
 static uint32_t prepared_generation;	/* from keyproc_config(), main thread */
 
-int keyproc_config(uint32_t *generation, int *config_fd, char *err, size_t errlen)
+int keyproc_config(uint32_t *generation, int *config_fd, char *reason, size_t reason_len)
 {
 	struct kp_request rq = { .type = KP_CONFIG, .generation = keyproc_new_generation() };
 	uint8_t buf[KP_REP_MAX];
@@ -318,7 +365,7 @@ int keyproc_config(uint32_t *generation, int *config_fd, char *err, size_t errle
 	int fd = -1, rc = round_trip(&rq, buf, &rp, &fd);
 
 	if (rc < 0 || rp.status < 0)
-		return refusal(&rp, rc, "configuration", err, errlen);
+		return refusal(&rp, rc, "configuration", reason, reason_len);
 	*generation = rq.generation;
 	prepared_generation = rq.generation;
 	if (config_fd)
@@ -328,20 +375,20 @@ int keyproc_config(uint32_t *generation, int *config_fd, char *err, size_t errle
 	return 0;
 }
 
-int keyproc_load_generation(uint32_t *generation, char *err, size_t errlen)
+int keyproc_load_generation(uint32_t *generation, char *reason, size_t reason_len)
 {
 	if (prepared_generation) {
 		*generation = prepared_generation;
 		prepared_generation = 0;
 		return 0;
 	}
-	if (keyproc_config(generation, NULL, err, errlen) < 0)
+	if (keyproc_config(generation, NULL, reason, reason_len) < 0)
 		return -EIO;
 	prepared_generation = 0;
 	return 0;
 }
 
-static int load(struct kp_key *k, const char *name, char *err, size_t errlen)
+static int load(struct kp_key *k, const char *name, char *reason, size_t reason_len)
 {
 	struct kp_request rq = { .type = KP_LOAD, .generation = k->generation,
 				 .index = k->index, .data = (const uint8_t *)name,
@@ -351,14 +398,14 @@ static int load(struct kp_key *k, const char *name, char *err, size_t errlen)
 	int rc = round_trip(&rq, buf, &rp, NULL);
 
 	if (rc < 0 || rp.status < 0)
-		return refusal(&rp, rc, "key file", err, errlen);
+		return refusal(&rp, rc, "key file", reason, reason_len);
 	k->pk = (gnutls_pk_algorithm_t)rp.pk_algo;
 	k->bits = rp.bits;
 	return 0;
 }
 
 int keyproc_open(uint32_t generation, uint32_t index, const char *name, enum kp_file kind,
-		 char *err, size_t errlen)
+		 char *reason, size_t reason_len)
 {
 	struct kp_request rq = { .type = KP_OPEN, .generation = generation, .index = index,
 				 .file = (uint32_t)kind, .data = (const uint8_t *)name,
@@ -368,35 +415,35 @@ int keyproc_open(uint32_t generation, uint32_t index, const char *name, enum kp_
 	int fd = -1, rc = round_trip(&rq, buf, &rp, &fd);
 
 	if (rc < 0 || rp.status < 0)
-		return refusal(&rp, rc, "file", err, errlen);
+		return refusal(&rp, rc, "file", reason, reason_len);
 	if (fd < 0) {
-		snprintf(err, errlen, "the key process sent no file for profile %s", name);
+		snprintf(reason, reason_len, "the key process sent no file for profile %s", name);
 		return -EBADMSG;
 	}
 	return fd;
 }
 
 int keyproc_privkey(uint32_t generation, uint32_t index, const char *name,
-		    gnutls_privkey_t *out, char *err, size_t errlen)
+		    gnutls_privkey_t *out, char *reason, size_t reason_len)
 {
 	struct kp_key *k = calloc(1, sizeof(*k));
 	gnutls_privkey_t key;
 	int rc;
 
 	if (!k) {
-		snprintf(err, errlen, "out of memory");
+		snprintf(reason, reason_len, "out of memory");
 		return -ENOMEM;
 	}
 	k->generation = generation;
 	k->index = index;
-	rc = load(k, name, err, errlen);
+	rc = load(k, name, reason, reason_len);
 	if (rc < 0) {
 		free(k);
 		return rc;
 	}
 	if (gnutls_privkey_init(&key) < 0) {
 		free(k);
-		snprintf(err, errlen, "out of memory");
+		snprintf(reason, reason_len, "out of memory");
 		return -ENOMEM;
 	}
 	rc = gnutls_privkey_import_ext4(key, k, ext_sign_data, ext_sign_hash, NULL, ext_deinit,
@@ -404,7 +451,7 @@ int keyproc_privkey(uint32_t generation, uint32_t index, const char *name,
 	if (rc < 0) {
 		gnutls_privkey_deinit(key);
 		free(k);
-		snprintf(err, errlen, "profile %s's key: %s", name, gnutls_strerror(rc));
+		snprintf(reason, reason_len, "profile %s's key: %s", name, gnutls_strerror(rc));
 		return -EINVAL;
 	}
 	*out = key;

@@ -114,7 +114,7 @@ static int is_psk_type(const char *type)
 	return strcmp(type, "psk") == 0 || strcmp(type, "user") == 0;
 }
 
-int keyring_read_psk(kr_serial_t serial, struct kr_psk *out, char *reason, size_t len)
+int keyring_read_psk(kr_serial_t serial, struct kr_psk *out, char *reason, size_t reason_len)
 {
 	char type[32] = "";
 	struct payload p = { NULL, 0 };
@@ -123,22 +123,26 @@ int keyring_read_psk(kr_serial_t serial, struct kr_psk *out, char *reason, size_
 	memset(out, 0, sizeof(*out));
 	rc = describe(serial, type, sizeof(type), out->identity, sizeof(out->identity));
 	if (rc < 0) {
-		snprintf(reason, len, "PSK key %d: cannot describe it: %s", serial, strerror(-rc));
+		snprintf(reason, reason_len, "PSK key %d: cannot describe it: %s", serial,
+			 strerror(-rc));
 		return rc == -EBADMSG ? -EKEYREJECTED : rc;
 	}
 	if (!is_psk_type(type) || !out->identity[0]) {
-		snprintf(reason, len, "key %d is of type \"%s\", not a PSK (\"psk\" or \"user\")",
+		snprintf(reason, reason_len,
+			 "key %d is of type \"%s\", not a PSK (\"psk\" or \"user\")",
 			 serial, type);
 		return -EKEYREJECTED;
 	}
 	rc = payload_read(serial, &p);
 	if (rc < 0) {
-		snprintf(reason, len, "PSK key %d (%s): cannot read it: %s", serial, out->identity,
+		snprintf(reason, reason_len, "PSK key %d (%s): cannot read it: %s", serial,
+			 out->identity,
 			 strerror(-rc));
 		return rc;
 	}
 	if (p.len == 0 || p.len > sizeof(out->key)) {
-		snprintf(reason, len, "PSK key %d (%s) is %zu bytes; 1 to %zu are usable", serial,
+		snprintf(reason, reason_len, "PSK key %d (%s) is %zu bytes; 1 to %zu are usable",
+			 serial,
 			 out->identity, p.len, sizeof(out->key));
 		payload_wipe(&p);
 		return -EKEYREJECTED;
@@ -241,7 +245,7 @@ void keyring_forget_linked(void)
 }
 
 /* A configured name or serial -> the keyring's serial; 0 with a reason. */
-static kr_serial_t find_keyring(const char *name, char *reason, size_t len)
+static kr_serial_t find_keyring(const char *name, char *reason, size_t reason_len)
 {
 	char type[32] = "", desc[CFG_KEYRING_NAME_MAX + 1];
 	kr_serial_t serial;
@@ -252,7 +256,8 @@ static kr_serial_t find_keyring(const char *name, char *reason, size_t len)
 		 * finds keyrings we may view, possessed or not. */
 		serial = find_key_by_type_and_desc("keyring", name, 0);
 		if (serial < 0) {
-			snprintf(reason, len, "no such keyring among those ktlsd may view (%s)",
+			snprintf(reason, reason_len,
+				 "no such keyring among those ktlsd may view (%s)",
 				 strerror(errno));
 			return 0;
 		}
@@ -261,11 +266,12 @@ static kr_serial_t find_keyring(const char *name, char *reason, size_t len)
 	serial = (kr_serial_t)strtol(name, NULL, 10);	/* checked by config_values.c */
 	rc = describe(serial, type, sizeof(type), desc, sizeof(desc));
 	if (rc < 0 && rc != -EBADMSG) {	/* EBADMSG: a long description, type known */
-		snprintf(reason, len, "key %d: %s", serial, strerror(-rc));
+		snprintf(reason, reason_len, "key %d: %s", serial, strerror(-rc));
 		return 0;
 	}
 	if (strcmp(type, "keyring") != 0) {
-		snprintf(reason, len, "key %d is of type \"%s\", not a keyring", serial, type);
+		snprintf(reason, reason_len, "key %d is of type \"%s\", not a keyring", serial,
+			 type);
 		return 0;
 	}
 	return serial;
@@ -328,7 +334,7 @@ void keyring_link_configured(char *const *names, size_t n)
 }
 
 kr_serial_t keyring_store_peer_cert(const uint8_t *der, size_t der_len, const char *name,
-				    unsigned ttl_s, char *reason, size_t len)
+				    unsigned ttl_s, char *reason, size_t reason_len)
 {
 	char desc[KTLS_NAME_MAX + 16];
 	kr_serial_t serial;
@@ -338,7 +344,8 @@ kr_serial_t keyring_store_peer_cert(const uint8_t *der, size_t der_len, const ch
 	 * the first one's link, so peers do not pile up in the keyring. */
 	serial = add_key("asymmetric", desc, der, der_len, KEY_SPEC_USER_KEYRING);
 	if (serial < 0) {
-		snprintf(reason, len, "add_key(asymmetric, \"%s\"): %s", desc, strerror(errno));
+		snprintf(reason, reason_len, "add_key(asymmetric, \"%s\"): %s", desc,
+			 strerror(errno));
 		return 0;
 	}
 	if (keyctl_set_timeout(serial, ttl_s) < 0)
@@ -385,7 +392,7 @@ static int copy_trust(gnutls_certificate_credentials_t to,
 }
 
 static int set_key_pair(gnutls_certificate_credentials_t creds, const struct payload *cert,
-			const struct payload *key, char *reason, size_t len)
+			const struct payload *key, char *reason, size_t reason_len)
 {
 	gnutls_datum_t cert_d = { cert->data, (unsigned)cert->len };
 	gnutls_datum_t key_d = { key->data, (unsigned)key->len };
@@ -396,7 +403,7 @@ static int set_key_pair(gnutls_certificate_credentials_t creds, const struct pay
 
 	rc = gnutls_x509_crt_list_import2(&chain, &n, &cert_d, format_of(cert), 0);
 	if (rc < 0) {
-		snprintf(reason, len, "certificate key: %s", gnutls_strerror(rc));
+		snprintf(reason, reason_len, "certificate key: %s", gnutls_strerror(rc));
 		return -EKEYREJECTED;
 	}
 	rc = gnutls_x509_privkey_init(&pkey);
@@ -405,7 +412,8 @@ static int set_key_pair(gnutls_certificate_credentials_t creds, const struct pay
 	if (rc == 0)
 		rc = gnutls_certificate_set_x509_key(creds, chain, n, pkey);
 	if (rc < 0)
-		snprintf(reason, len, "private key / certificate pair: %s", gnutls_strerror(rc));
+		snprintf(reason, reason_len, "private key / certificate pair: %s",
+			 gnutls_strerror(rc));
 	for (unsigned i = 0; i < n; i++)
 		gnutls_x509_crt_deinit(chain[i]);
 	gnutls_free(chain);
@@ -415,18 +423,18 @@ static int set_key_pair(gnutls_certificate_credentials_t creds, const struct pay
 
 static int build_creds(const struct cfg_profile *profile, const struct payload *cert,
 		       const struct payload *key, gnutls_certificate_credentials_t *out,
-		       char *reason, size_t len)
+		       char *reason, size_t reason_len)
 {
 	gnutls_certificate_credentials_t creds;
 	int rc;
 
 	if (gnutls_certificate_allocate_credentials(&creds) < 0) {
-		snprintf(reason, len, "out of memory");
+		snprintf(reason, reason_len, "out of memory");
 		return -ENOMEM;
 	}
-	rc = set_key_pair(creds, cert, key, reason, len);
+	rc = set_key_pair(creds, cert, key, reason, reason_len);
 	if (rc == 0 && copy_trust(creds, profile->creds->x509) < 0) {
-		snprintf(reason, len, "cannot copy the trust anchors of profile \"%s\"",
+		snprintf(reason, reason_len, "cannot copy the trust anchors of profile \"%s\"",
 			 profile->name);
 		rc = -ENOMEM;
 	}
@@ -527,17 +535,19 @@ static struct kr_x509 *take_cached(struct cfg_ref *cfg, const struct cfg_profile
 }
 
 static int read_pair(kr_serial_t cert, kr_serial_t key, struct payload *c, struct payload *k,
-		     char *reason, size_t len)
+		     char *reason, size_t reason_len)
 {
 	int rc = payload_read(cert, c);
 
 	if (rc < 0) {
-		snprintf(reason, len, "certificate key %d: cannot read it: %s", cert, strerror(-rc));
+		snprintf(reason, reason_len, "certificate key %d: cannot read it: %s", cert,
+			 strerror(-rc));
 		return rc;
 	}
 	rc = payload_read(key, k);
 	if (rc < 0) {
-		snprintf(reason, len, "private key %d: cannot read it: %s", key, strerror(-rc));
+		snprintf(reason, reason_len, "private key %d: cannot read it: %s", key,
+			 strerror(-rc));
 		payload_wipe(c);
 	}
 	return rc;
@@ -545,17 +555,17 @@ static int read_pair(kr_serial_t cert, kr_serial_t key, struct payload *c, struc
 
 static int make_entry(struct cfg_ref *cfg, const struct cfg_profile *p, kr_serial_t cert,
 		      kr_serial_t key, const struct payload *c, const struct payload *k,
-		      const uint8_t digest[32], struct kr_x509 **out, char *reason, size_t len)
+		      const uint8_t digest[32], struct kr_x509 **out, char *reason, size_t reason_len)
 {
 	struct kr_x509 *x = calloc(1, sizeof(*x));
 	gnutls_certificate_credentials_t creds;
 	int rc;
 
 	if (!x) {
-		snprintf(reason, len, "out of memory");
+		snprintf(reason, reason_len, "out of memory");
 		return -ENOMEM;
 	}
-	rc = build_creds(p, c, k, &creds, reason, len);
+	rc = build_creds(p, c, k, &creds, reason, reason_len);
 	if (rc < 0) {
 		free(x);
 		return rc;
@@ -573,7 +583,7 @@ static int make_entry(struct cfg_ref *cfg, const struct cfg_profile *p, kr_seria
 }
 
 int keyring_x509_get(struct cfg_ref *cfg, const struct cfg_profile *profile, kr_serial_t cert,
-		     kr_serial_t privkey, struct kr_x509 **out, char *reason, size_t len)
+		     kr_serial_t privkey, struct kr_x509 **out, char *reason, size_t reason_len)
 {
 	struct payload c = { NULL, 0 }, k = { NULL, 0 };
 	uint8_t digest[32];
@@ -582,16 +592,17 @@ int keyring_x509_get(struct cfg_ref *cfg, const struct cfg_profile *profile, kr_
 	*out = NULL;
 	/* Read every time: a key updated under its old serial must not be
 	 * answered from the cache. */
-	rc = read_pair(cert, privkey, &c, &k, reason, len);
+	rc = read_pair(cert, privkey, &c, &k, reason, reason_len);
 	if (rc < 0)
 		return rc;
 	rc = digest_of(&c, &k, digest);
 	if (rc == 0) {
 		*out = take_cached(cfg, profile, cert, privkey, digest);
 		if (!*out)
-			rc = make_entry(cfg, profile, cert, privkey, &c, &k, digest, out, reason, len);
+			rc = make_entry(cfg, profile, cert, privkey, &c, &k, digest, out, reason,
+					reason_len);
 	} else {
-		snprintf(reason, len, "out of memory");
+		snprintf(reason, reason_len, "out of memory");
 	}
 	payload_wipe(&c);
 	payload_wipe(&k);

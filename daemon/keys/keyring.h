@@ -36,7 +36,7 @@ struct kr_psk {
 };
 
 /* One PSK key: identity from its description, the key from its payload. */
-int keyring_read_psk(kr_serial_t serial, struct kr_psk *out, char *reason, size_t len);
+int keyring_read_psk(kr_serial_t serial, struct kr_psk *out, char *reason, size_t reason_len);
 
 /* Append the PSKs held in keyring (and in keyrings linked from it, `depth`
  * levels down) to list[*n..cap).  Keys of other types are skipped.  Returns
@@ -74,7 +74,7 @@ unsigned keyring_configured_linked(void);
  * "TLS x509 <name>" in our user keyring, expiring after ttl_s; its serial
  * is what DONE reports as the remote identity.  0 if that fails (reason). */
 kr_serial_t keyring_store_peer_cert(const uint8_t *der, size_t der_len, const char *name,
-				    unsigned ttl_s, char *reason, size_t len);
+				    unsigned ttl_s, char *reason, size_t reason_len);
 
 /*
  * x509 credentials for a certificate + private key named by serial.
@@ -87,7 +87,7 @@ kr_serial_t keyring_store_peer_cert(const uint8_t *der, size_t der_len, const ch
  */
 struct kr_x509;
 int keyring_x509_get(struct cfg_ref *cfg, const struct cfg_profile *profile, kr_serial_t cert,
-		     kr_serial_t privkey, struct kr_x509 **out, char *reason, size_t len);
+		     kr_serial_t privkey, struct kr_x509 **out, char *reason, size_t reason_len);
 gnutls_certificate_credentials_t keyring_x509_creds(const struct kr_x509 *x);
 void keyring_x509_put(struct kr_x509 *x);
 /* Drop every cached entry not in use (shutdown, tests). */

@@ -4,8 +4,8 @@
  * (under systemd, User= and AmbientCapabilities= in ktlsd.service do it).
  *
  * Order in main(): the config is read as root; the credentials are loaded
- * with the target user's effective ids (privdrop_load_creds); the
- * application door is bound as root (its directory may be root's); then,
+ * between privdrop_become_user() and privdrop_come_back(), with the target
+ * user's effective ids; the application door is bound as root (its directory may be root's); then,
  * still single-threaded, privdrop_apply() changes every id for good, keeps
  * CAP_NET_ADMIN when the netlink door will run (ACCEPT is an admin
  * command), drops everything else from the bounding set and sets
@@ -28,7 +28,6 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "keys/creds.h"
 #include "process/log.h"
 #include "process/privdrop.h"
 
@@ -75,7 +74,7 @@ static int target_identity(const struct cfg *cfg, struct identity *id)
 	return 0;
 }
 
-/* ---- credentials as the target user ---- */
+/* ---- the target user's effective ids, and back ---- */
 
 /* Effective ids only, so root can come back: real and saved stay 0.  The
  * supplementary groups are set to what they will be after the drop, or
@@ -106,29 +105,34 @@ static void warn_identity_change(const struct cfg *cfg)
 			  cfg->group ? cfg->group : "", (unsigned)geteuid(), (unsigned)getegid());
 }
 
-int privdrop_load_creds(struct cfg *cfg, char *err, size_t errlen)
+int privdrop_become_user(const struct cfg *cfg, char *reason, size_t reason_len)
 {
 	struct identity id;
-	int rc, restored;
+	int rc;
 
 	if (privileges_applied) {
 		warn_identity_change(cfg);
-		return creds_load_all(cfg, err, errlen);
+		return 0;
 	}
 	if (geteuid() != 0 || target_identity(cfg, &id) < 0 || id.uid == 0)
-		return creds_load_all(cfg, err, errlen);
+		return 0;
 	rc = become_effective(&id);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot take the ids of user %s to load credentials: %s",
+		snprintf(reason, reason_len,
+			 "cannot take the ids of user %s to load credentials: %s",
 			 cfg->user, strerror(-rc));
 		back_to_root();
 		return rc;
 	}
-	rc = creds_load_all(cfg, err, errlen);
-	restored = back_to_root();
+	return 1;
+}
+
+void privdrop_come_back(void)
+{
+	int restored = back_to_root();
+
 	if (restored < 0)	/* root's ids cannot be lost this way; if they were, stop */
 		fatalx("cannot return to root after loading credentials: %s", strerror(-restored));
-	return rc;
 }
 
 /* ---- the drop ---- */

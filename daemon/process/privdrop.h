@@ -10,12 +10,18 @@
 
 #include "config/config.h"
 
-/* creds_load_all(), but at start-up as root with a user configured, done
- * with that user's effective ids: key files are then judged (owner, mode,
- * readability) exactly as a SIGHUP reload after the drop will judge them.
- * After privdrop_apply() it is plain creds_load_all(), and a changed
- * user or group is reported as needing a restart. */
-int privdrop_load_creds(struct cfg *cfg, char *err, size_t errlen);
+/* At start-up as root with a user configured: take that user's effective
+ * ids (real and saved stay root's) and return 1; the caller loads the
+ * credentials, so key files are judged (owner, mode, readability) exactly
+ * as a SIGHUP reload after the drop will judge them, then calls
+ * privdrop_come_back().  0 when there is nothing to become (not root, no
+ * user, or privdrop_apply() already ran: then a changed user or group is
+ * reported as needing a restart); -errno with reason set, still root. */
+int privdrop_become_user(const struct cfg *cfg, char *reason, size_t reason_len);
+
+/* Root's effective ids again after privdrop_become_user() returned 1
+ * (fatal if they cannot be had back). */
+void privdrop_come_back(void);
 
 /* Become cfg's user and group for good (setgroups, setresgid, setresuid),
  * keeping CAP_NET_ADMIN only when keep_net_admin (the netlink door's

@@ -40,7 +40,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "keys/keyproc.h"
 #include "process/log.h"
 #include "process/sandbox.h"
 #include "process/seccomp_filter.h"
@@ -417,7 +416,7 @@ static int apply_seccomp(void)
 	return 0;
 }
 
-int sandbox_network_process(const struct cfg *cfg, const char *socket_dir)
+int sandbox_network_process(const struct cfg *cfg, bool key_process, const char *socket_dir)
 {
 	int rc;
 
@@ -425,7 +424,7 @@ int sandbox_network_process(const struct cfg *cfg, const char *socket_dir)
 	 * session keys we hold (ptrace, /proc/PID/mem), and no core file. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		log_warn("cannot make the network process non-dumpable");
-	if (!keyproc_active()) {
+	if (!key_process) {
 		/* KTLSD_KEYPROC=0: keys are here anyway, and a reload reads its
 		 * files here, which the sandbox would forbid. */
 		log_warnx("no key process: private keys live in the network process, which "

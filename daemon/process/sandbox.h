@@ -10,6 +10,8 @@
 #ifndef KTLSD_SANDBOX_H
 #define KTLSD_SANDBOX_H
 
+#include <stdbool.h>
+
 #include "config/config.h"
 
 /* What protects the keys from a compromised network process, for the log
@@ -26,10 +28,11 @@
 /* Restricts this process (call single-threaded, after privdrop_apply(),
  * which sets no_new_privs, and before any thread starts: threads inherit
  * it).  socket_dir: the application socket's directory, where shutdown
- * removes the socket, or NULL.  Logs once what the kernel cannot enforce.
+ * removes the socket, or NULL.  key_process: keyproc_start() ran (without
+ * it the keys live here and nothing is restricted).  Logs once what the kernel cannot enforce.
  * 0, or -errno when a mechanism the kernel offers failed (the caller
  * stops: running without it would be a silent downgrade). */
-int sandbox_network_process(const struct cfg *cfg, const char *socket_dir);
+int sandbox_network_process(const struct cfg *cfg, bool key_process, const char *socket_dir);
 
 /* Installs the network process's system call filter on the calling
  * thread (and the threads it starts later); sandbox_network_process()

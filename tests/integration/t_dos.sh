@@ -228,7 +228,7 @@ test_emfile() {
 
 test_clamp_logged() {
 	tap_check "start: max_handshakes clamped to the fd limit $NOFILE, with a warning" \
-		grep -q "max_handshakes 4096 needs about .* the limit is $NOFILE" "$W/ktlsd.log"
+		grep -q "max_handshakes 16384 needs about .* the limit is $NOFILE" "$W/ktlsd.log"
 }
 
 main() {

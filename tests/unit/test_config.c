@@ -89,7 +89,7 @@ static void test_builtin_defaults(void **state)
 	assert_null(cfg->path);
 	assert_string_equal(cfg->socket_path, "/run/ktlsd/ktlsd.sock");
 	assert_int_equal(cfg->workers, 0);
-	assert_int_equal(cfg->max_handshakes, 4096);
+	assert_int_equal(cfg->max_handshakes, 16384);
 	assert_int_equal(cfg->handshake_timeout_ms, 10000);
 	assert_int_equal(cfg->log_syslog, 0);
 	assert_int_equal(cfg->log_level, LOG_LVL_INFO);
@@ -286,6 +286,24 @@ static void test_ticket_wait(void **state)
 	expect_error("[profile a]\nticket_wait = 6s\n", 2, "is not auto, none or a wait");
 	expect_error("[profile a]\nticket_wait = 0\n", 2, "is not auto, none or a wait");
 	expect_error("[profile a]\nticket_wait = never\n", 2, "is not auto, none or a wait");
+}
+
+/* [global] signers: auto (the default, 0) or 1..64. */
+static void test_signers(void **state)
+{
+	struct cfg *cfg = load_ok("[global]\nsigners = 8\n[profile a]\nrole = client\n");
+
+	assert_int_equal(cfg->signers, 8);
+	cfg_free(cfg);
+	cfg = load_ok("[global]\nsigners = auto\n[profile a]\nrole = client\n");
+	assert_int_equal(cfg->signers, CFG_SIGNERS_AUTO);
+	cfg_free(cfg);
+	cfg = load_ok("[profile a]\nrole = client\n");
+	assert_int_equal(cfg->signers, CFG_SIGNERS_AUTO);
+	cfg_free(cfg);
+	expect_error("[global]\nsigners = 0\n[profile a]\n", 2, "is not auto or a number from 1 to 64");
+	expect_error("[global]\nsigners = 65\n[profile a]\n", 2, "is not auto or a number");
+	expect_error("[global]\nsigners = many\n[profile a]\n", 2, "is not auto or a number");
 }
 
 static void test_missing_file(void **state)
@@ -768,6 +786,7 @@ int main(void)
 		cmocka_unit_test(test_role_defaults_pick_first_capable),
 		cmocka_unit_test(test_timeouts),
 		cmocka_unit_test(test_ticket_wait),
+		cmocka_unit_test(test_signers),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_directory_is_an_error),
 		cmocka_unit_test(test_errors_sections),

@@ -31,6 +31,7 @@
 
 #include "config/config.h"
 #include "keys/creds.h"
+#include "keys/secret_file.h"
 #include "unit_files.h"
 
 #define KEY_HEX_16 "00112233445566778899aabbccddeeff"
@@ -100,7 +101,7 @@ static int load(const char *conf, struct cfg **out)
 	rc = cfg_load(unit_tmp_path("ktlsd.conf"), out, err, sizeof(err));
 	if (rc != 0)
 		fail_msg("cfg_load: %s", err);
-	return creds_load_all(*out, err, sizeof(err));
+	return creds_load_all(*out, false, err, sizeof(err));
 }
 
 static void unload(struct cfg *cfg)
@@ -347,7 +348,7 @@ static void test_bad_priority_string(void **state)
 	assert_int_equal(cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, err, sizeof(err)), 0);
 	free(cfg->profiles[0].priority);
 	cfg->profiles[0].priority = strdup("NORMAL:+NO-SUCH-THING");
-	rc = creds_load_all(cfg, err, sizeof(err));
+	rc = creds_load_all(cfg, false, err, sizeof(err));
 	assert_int_equal(rc, -EINVAL);
 	assert_non_null(strstr(err, "profile c: priority \"NORMAL:+NO-SUCH-THING\" is invalid "
 				    "at position 7 (\"+NO-SUCH-THING"));

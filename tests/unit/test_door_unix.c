@@ -122,13 +122,13 @@ int __wrap_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 static struct peer_cred submitted;
 static int n_submitted;
 
-int __wrap_job_submit(struct hs_job *job, unsigned timeout_ms, char *reason, size_t len);
-int __wrap_job_submit(struct hs_job *job, unsigned timeout_ms, char *reason, size_t len)
+int __wrap_job_submit(struct hs_job *job, unsigned timeout_ms, char *reason, size_t reason_len);
+int __wrap_job_submit(struct hs_job *job, unsigned timeout_ms, char *reason, size_t reason_len)
 {
 	(void)timeout_ms;
 	submitted = job->caller;
 	n_submitted++;
-	snprintf(reason, len, "test: reached job_submit");
+	snprintf(reason, reason_len, "test: reached job_submit");
 	return -EAGAIN;
 }
 
@@ -384,7 +384,8 @@ static void waiting_limit_per_uid(void **state)
 	struct ktls_hs_reply rep;
 	int more[4];
 
-	assert_int_equal(install_config("[global]\nmax_waiting_per_uid = 2\n[profile p]\nrole = client\n"), 0);
+	assert_int_equal(install_config("[global]\nmax_waiting_per_uid = 2\n[profile p]\nrole = "
+					"client\n"), 0);
 	for (int i = 0; i < 4; i++)
 		more[i] = another_client(d);
 	/* the 4th has sent its request already: served, not counted */

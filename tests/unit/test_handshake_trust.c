@@ -132,7 +132,7 @@ static void load_config(const char *text)
 	err[0] = '\0';
 	if (cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, err, sizeof(err)) < 0)
 		fail_msg("config: %s", err);
-	if (creds_load_all(cfg, err, sizeof(err)) < 0)
+	if (creds_load_all(cfg, false, err, sizeof(err)) < 0)
 		fail_msg("credentials: %s", err);
 	cfg_ref.cfg = cfg;
 	atomic_store(&cfg_ref.refs, 1000);	/* never freed by a job */
@@ -158,16 +158,16 @@ struct side {
 
 /* Steps until done or failed, waiting the way worker.c does (the socket,
  * or job->wake_ms). */
-static int drive(struct hs_job *job, char *reason, size_t len)
+static int drive(struct hs_job *job, char *reason, size_t reason_len)
 {
 	uint64_t give_up = clock_now_ms() + STEP_LIMIT_MS;
-	int rc = hs_start(job, reason, len);
+	int rc = hs_start(job, reason, reason_len);
 
 	while (rc == 0 || rc == -EAGAIN) {
 		struct pollfd pfd = { .fd = job->sock_fd };
 		int wait_ms = 50;
 
-		rc = hs_step(job, reason, len);
+		rc = hs_step(job, reason, reason_len);
 		if (rc != -EAGAIN)
 			return rc;
 		if (clock_now_ms() > give_up)

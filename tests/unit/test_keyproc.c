@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 
 #include "config/config.h"
 #include "keys/creds.h"
@@ -89,13 +90,13 @@ static uint32_t new_generation(void)
 }
 
 /* keyproc_privkey for the profile that names key_name. */
-static int privkey_for(uint32_t gen, const char *key_name, gnutls_privkey_t *key, char *err,
-		       size_t errlen)
+static int privkey_for(uint32_t gen, const char *key_name, gnutls_privkey_t *key, char *reason,
+		       size_t reason_len)
 {
 	for (size_t i = 0; i < sizeof(key_profiles) / sizeof(key_profiles[0]); i++)
 		if (strcmp(key_profiles[i].key, key_name) == 0)
 			return keyproc_privkey(gen, key_profiles[i].index, key_profiles[i].profile,
-					       key, err, errlen);
+					       key, reason, reason_len);
 	fail_msg("no profile for %s", key_name);
 	return -1;
 }
@@ -365,6 +366,159 @@ static void test_serve_refuses_malformed(void **state)
 	free(buf);
 }
 
+/* ---- signers ---- */
+
+#define PAR_THREADS 8
+#define PAR_SIGNATURES 25
+
+struct par_arg {
+	gnutls_privkey_t key;
+	gnutls_pubkey_t pub;
+	int failures;
+};
+
+/* PAR_SIGNATURES RSA-PSS signatures of distinct data, each verified. */
+static void *par_sign(void *argp)
+{
+	struct par_arg *a = argp;
+	char text[64];
+
+	for (int i = 0; i < PAR_SIGNATURES; i++) {
+		gnutls_datum_t data = { (unsigned char *)text, 0 }, sig = { NULL, 0 };
+
+		data.size = (unsigned)snprintf(text, sizeof(text), "signature %p/%d", argp, i);
+		if (gnutls_privkey_sign_data2(a->key, GNUTLS_SIGN_RSA_PSS_RSAE_SHA256, 0, &data,
+					      &sig) < 0 ||
+		    gnutls_pubkey_verify_data2(a->pub, GNUTLS_SIGN_RSA_PSS_RSAE_SHA256, 0, &data,
+					       &sig) < 0)
+			a->failures++;
+		gnutls_free(sig.data);
+	}
+	return NULL;
+}
+
+/* Per thread of the key process: its CPU ticks and its Seccomp mode. */
+static unsigned key_threads(long *ticks, int *seccomp, unsigned cap)
+{
+	char path[320], line[512];
+	struct dirent *e;
+	unsigned n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)keyproc_pid());
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d)) && n < cap) {
+		unsigned long ut = 0, st = 0;
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", (int)keyproc_pid(), e->d_name);
+		f = fopen(path, "r");
+		assert_non_null(f);
+		assert_non_null(fgets(line, sizeof(line), f));
+		fclose(f);
+		/* fields 14 and 15 (utime, stime), counted after the ")" of comm */
+		assert_int_equal(sscanf(strrchr(line, ')') + 2,
+					"%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+					&ut, &st), 2);
+		ticks[n] = (long)(ut + st);
+		seccomp[n] = -1;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)keyproc_pid(),
+			 e->d_name);
+		f = fopen(path, "r");
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f))
+			sscanf(line, "Seccomp: %d", &seccomp[n]);
+		fclose(f);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static double now_us(void);
+
+/* A key process with n signers; PAR_THREADS threads sign through it at
+ * once (all must verify).  Returns signatures per second. */
+static double parallel_signing(unsigned n)
+{
+	struct par_arg args[PAR_THREADS];
+	pthread_t th[PAR_THREADS];
+	gnutls_pubkey_t pub = pubkey_of("rsa.key");
+	gnutls_privkey_t key;
+	char err[512];
+	uint32_t gen;
+	double t0;
+
+	keyproc_stop();
+	base_cfg->signers = n;
+	assert_int_equal(start_bound(), 0);
+	base_cfg->signers = CFG_SIGNERS_AUTO;
+	assert_int_equal(keyproc_signers(), n);
+	gen = new_generation();
+	/* one key for all, as the workers share a profile's */
+	assert_int_equal(privkey_for(gen, "rsa.key", &key, err, sizeof(err)), 0);
+	t0 = now_us();
+	for (int i = 0; i < PAR_THREADS; i++) {
+		args[i] = (struct par_arg){ .key = key, .pub = pub };
+		assert_int_equal(pthread_create(&th[i], NULL, par_sign, &args[i]), 0);
+	}
+	for (int i = 0; i < PAR_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(args[i].failures, 0);
+	}
+	t0 = now_us() - t0;
+	gnutls_privkey_deinit(key);
+	gnutls_pubkey_deinit(pub);
+	keyproc_drop(gen);
+	return PAR_THREADS * PAR_SIGNATURES / (t0 / 1e6);
+}
+
+/*
+ * signers = 4: the key process runs 4 threads, each under the system call
+ * filter; PAR_THREADS workers signing at once all get valid signatures,
+ * and every signer did some of the work (CPU time in each thread).  A
+ * signer's socket refuses anything but DATA and SIGN (here: DROP, which
+ * would change the key table from a signer thread).  The rates with 1, 2
+ * and 4 signers are printed (this machine's cores bound them).
+ */
+static void test_parallel_signers(void **state)
+{
+	uint8_t buf[64], reply[KP_REP_MAX];
+	struct kp_request rq = { .type = KP_DROP, .id = 77, .generation = 1 };
+	struct kp_reply rp;
+	long ticks[16];
+	int seccomp[16];
+	double one, two, four;
+	unsigned n;
+	ssize_t len;
+
+	one = parallel_signing(1);
+	two = parallel_signing(2);
+	four = parallel_signing(4);
+	printf("# %d threads signing RSA-2048 PSS at once: 1 signer %.0f/s, 2 signers %.0f/s, "
+	       "4 signers %.0f/s (%ld CPUs online)\n", PAR_THREADS, one, two, four,
+	       sysconf(_SC_NPROCESSORS_ONLN));
+	n = key_threads(ticks, seccomp, 16);
+	assert_int_equal(n, 4);
+	for (unsigned i = 0; i < n; i++) {
+		printf("# signer thread %u: %ld ticks of CPU, Seccomp %d\n", i, ticks[i],
+		       seccomp[i]);
+		assert_int_equal(seccomp[i], 2);	/* SECCOMP_MODE_FILTER, each */
+		assert_true(ticks[i] > 0);		/* each signed */
+	}
+	/* a signer's socket: no DROP (nor LOAD, CONFIG, OPEN) */
+	len = kp_request_encode(&rq, buf, sizeof(buf));
+	assert_true(len > 0);
+	assert_int_equal(send(keyproc_signer_fd(2), buf, (size_t)len, 0), len);
+	assert_true(recv(keyproc_signer_fd(2), reply, sizeof(reply), 0) >= KP_REP_HDR_LEN);
+	assert_int_equal(kp_reply_decode(reply, KP_REP_HDR_LEN, &rp), 0);
+	assert_int_equal(rp.id, 77);
+	assert_int_equal(rp.status, -EPERM);
+}
+
 /* ---- the system call filter ---- */
 
 static void test_key_process_is_filtered(void **state)
@@ -470,7 +624,7 @@ static void test_dead_key_process(void **state)
 
 /* ---- credentials and handshakes ---- */
 
-static struct cfg *load_server(const char *cert, const char *key, char *err, size_t errlen,
+static struct cfg *load_server(const char *cert, const char *key, char *reason, size_t reason_len,
 			       int *rc)
 {
 	struct cfg *cfg = NULL;
@@ -479,8 +633,8 @@ static struct cfg *load_server(const char *cert, const char *key, char *err, siz
 	snprintf(conf, sizeof(conf), "[profile web]\nrole = server\ncertificate = %s\n"
 		 "key = %s\n", unit_tmp_path(cert), unit_tmp_path(key));
 	unit_write_file("ktlsd.conf", conf, strlen(conf), 0644);
-	assert_int_equal(cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, err, errlen), 0);
-	*rc = creds_load_all(cfg, err, errlen);
+	assert_int_equal(cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, reason, reason_len), 0);
+	*rc = creds_load_all(cfg, keyproc_active(), reason, reason_len);
 	return cfg;
 }
 
@@ -663,7 +817,7 @@ static void test_tls12_client_cert_over_64k(void **state)
 		 "key = %s\nverify = none\n", unit_tmp_path("ed.crt"), unit_tmp_path("ed.key"));
 	unit_write_file("ktlsd.conf", conf, strlen(conf), 0644);
 	assert_int_equal(cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, err, sizeof(err)), 0);
-	if (creds_load_all(cfg, err, sizeof(err)) < 0)
+	if (creds_load_all(cfg, true, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	assert_int_not_equal(cfg->profiles[0].creds->keyproc_generation, 0);
 	big_server_creds(&srv.x509, 70000);
@@ -721,7 +875,8 @@ static void test_sign_data_over_64k(void **state)
 		if (privkey_for(gen, cases[i].key, &key, err, sizeof(err)) < 0)
 			fail_msg("%s: %s", cases[i].key, err);
 		if (gnutls_privkey_sign_data2(key, cases[i].algo, 0, &data, &sig) < 0)
-			fail_msg("%s over %u bytes: not signed", gnutls_sign_get_name(cases[i].algo),
+			fail_msg("%s over %u bytes: not signed",
+				 gnutls_sign_get_name(cases[i].algo),
 				 data.size);
 		assert_int_equal(gnutls_pubkey_verify_data2(pub, cases[i].algo, 0, &data, &sig), 0);
 		data.data[0] ^= 1;	/* falsifiable */
@@ -837,7 +992,7 @@ static void test_handshake_cost(void **state)
 		assert_int_equal(start_bound(), 0);
 		/* via_cfg's generation was in the old key process: reload it */
 		creds_free_all(via_cfg);
-		assert_int_equal(creds_load_all(via_cfg, err, sizeof(err)), 0);
+		assert_int_equal(creds_load_all(via_cfg, true, err, sizeof(err)), 0);
 
 		handshake_us(via_cfg->profiles[0].creds, prio, 3);
 		handshake_us(local_cfg->profiles[0].creds, prio, 3);
@@ -866,6 +1021,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_key_process_refuses, start, stop),
 		cmocka_unit_test_setup_teardown(test_open_by_id, start, stop),
 		cmocka_unit_test(test_serve_refuses_malformed),
+		cmocka_unit_test_setup_teardown(test_parallel_signers, start, stop),
 		cmocka_unit_test_setup_teardown(test_key_process_is_filtered, start, stop),
 		cmocka_unit_test(test_key_process_filter_kills),
 		cmocka_unit_test_setup_teardown(test_dead_key_process, start, stop),

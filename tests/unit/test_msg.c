@@ -162,6 +162,29 @@ static void test_encode_request_golden(void **state)
 	assert_memory_equal(buf, golden_request, sizeof(golden_request));
 }
 
+/* The request flags: TLV 8, u32 big-endian, after the golden request's
+ * TLVs; absent when zero (an older daemon sees nothing new); not critical,
+ * and bits this side does not know survive decoding (the daemon ignores
+ * them: a flag is a hint). */
+static void test_request_flags(void **state)
+{
+	static const uint8_t flags_tlv[] = { 0x00, 0x08, 0x00, 0x04, 0x80, 0x00, 0x00, 0x01 };
+	struct ktls_hs_request req, back;
+	uint8_t buf[256];
+	int n;
+
+	golden_request_struct(&req);
+	req.flags = KTLS_REQ_RECV_TICKETS | 0x80000000u;
+	n = ktls_msg_encode_request(&req, buf, sizeof(buf));
+	assert_int_equal(n, sizeof(golden_request) + sizeof(flags_tlv));
+	assert_memory_equal(buf + KTLS_MSG_HDR_LEN, golden_request + KTLS_MSG_HDR_LEN,
+			    sizeof(golden_request) - KTLS_MSG_HDR_LEN);
+	assert_memory_equal(buf + sizeof(golden_request), flags_tlv, sizeof(flags_tlv));
+	assert_int_equal(ktls_msg_decode_request(buf, (size_t)n, &back), 0);
+	assert_int_equal(back.flags, KTLS_REQ_RECV_TICKETS | 0x80000000u);
+	assert_memory_equal(&back, &req, sizeof(req));
+}
+
 static void test_encode_minimal_request_golden(void **state)
 {
 	struct ktls_hs_request req;
@@ -621,6 +644,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encode_request_golden),
 		cmocka_unit_test(test_encode_minimal_request_golden),
+		cmocka_unit_test(test_request_flags),
 		cmocka_unit_test(test_encode_reply_golden),
 		cmocka_unit_test(test_encode_empty_golden),
 		cmocka_unit_test(test_encode_too_small),

@@ -79,7 +79,7 @@ static int sandboxed_child(void)
 	if (cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, err, sizeof(err)) < 0 ||
 	    keyproc_start(cfg, 0) < 0 || keyproc_config(&gen, NULL, err, sizeof(err)) < 0 ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    sandbox_network_process(cfg, NULL) < 0)
+	    sandbox_network_process(cfg, true, NULL) < 0)
 		return SETUP_FAILED;
 	if (opens(unit_tmp_path("web.key"), O_RDONLY))
 		return OPENED_KEY;

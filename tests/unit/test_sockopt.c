@@ -385,6 +385,27 @@ static void test_failure_then_retry(void **state)
 	assert_str_opt(s->fd, KTLS_ERROR, "");
 }
 
+/* KTLS_RECV_TICKETS: 0 by default, 0/1 only, and carried to the daemon
+ * as the KTLS_REQ_RECV_TICKETS request flag, nothing else set. */
+static void test_recv_tickets_flag(void **state)
+{
+	struct sock_state *s = *state;
+	struct ktls_hs_request req;
+
+	assert_int_opt(s->fd, KTLS_RECV_TICKETS, 0);
+	assert_int_equal(ktls_store_begin(s->fd, KTLS_ROLE_CLIENT, &req), 0);
+	assert_int_equal(req.flags, 0);
+	assert_fails(set_int(s->fd, KTLS_RECV_TICKETS, 2), EINVAL);
+	assert_fails(set_int(s->fd, KTLS_RECV_TICKETS, -1), EINVAL);
+	assert_int_equal(set_int(s->fd, KTLS_RECV_TICKETS, 1), 0);
+	assert_int_opt(s->fd, KTLS_RECV_TICKETS, 1);
+	assert_int_equal(ktls_store_begin(s->fd, KTLS_ROLE_CLIENT, &req), 0);
+	assert_int_equal(req.flags, KTLS_REQ_RECV_TICKETS);
+	assert_int_equal(set_int(s->fd, KTLS_RECV_TICKETS, 0), 0);
+	assert_int_equal(ktls_store_begin(s->fd, KTLS_ROLE_CLIENT, &req), 0);
+	assert_int_equal(req.flags, 0);
+}
+
 static void test_begin_builds_request(void **state)
 {
 	struct sock_state *s = *state;
@@ -556,6 +577,7 @@ int main(void)
 		SOCK_TEST(test_small_buffers),
 		SOCK_TEST(test_failure_then_retry),
 		SOCK_TEST(test_begin_builds_request),
+		SOCK_TEST(test_recv_tickets_flag),
 		cmocka_unit_test(test_reused_fd_starts_fresh),
 		SOCK_TEST(test_forget),
 		cmocka_unit_test(test_store_is_bounded),

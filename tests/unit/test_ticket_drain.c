@@ -55,13 +55,13 @@
 
 static atomic_uint steps;
 
-int __real_hs_step(struct hs_job *job, char *reason, size_t len);
-int __wrap_hs_step(struct hs_job *job, char *reason, size_t len);
+int __real_hs_step(struct hs_job *job, char *reason, size_t reason_len);
+int __wrap_hs_step(struct hs_job *job, char *reason, size_t reason_len);
 
-int __wrap_hs_step(struct hs_job *job, char *reason, size_t len)
+int __wrap_hs_step(struct hs_job *job, char *reason, size_t reason_len)
 {
 	atomic_fetch_add(&steps, 1);
-	return __real_hs_step(job, reason, len);
+	return __real_hs_step(job, reason, reason_len);
 }
 
 /* ---- the server and the relay in front of it ---- */
@@ -341,7 +341,7 @@ static int setup(void **state)
 			"[profile slow]\nrole = client\nverify = none\n"
 			"priority = NORMAL:-VERS-ALL:+VERS-TLS1.3\nticket_wait = 5000ms\n", 0600);
 	if (cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, err, sizeof(err)) < 0 ||
-	    creds_load_all(cfg, err, sizeof(err)) < 0) {
+	    creds_load_all(cfg, false, err, sizeof(err)) < 0) {
 		print_error("%s\n", err);
 		return -1;
 	}

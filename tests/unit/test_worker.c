@@ -56,14 +56,14 @@ static sem_t join_started;
 
 /* ---- the engine, wrapped ---- */
 
-int __wrap_hs_start(struct hs_job *job, char *reason, size_t len);
-int __wrap_hs_start(struct hs_job *job, char *reason, size_t len)
+int __wrap_hs_start(struct hs_job *job, char *reason, size_t reason_len);
+int __wrap_hs_start(struct hs_job *job, char *reason, size_t reason_len)
 {
 	return 0;
 }
 
-int __wrap_hs_step(struct hs_job *job, char *reason, size_t len);
-int __wrap_hs_step(struct hs_job *job, char *reason, size_t len)
+int __wrap_hs_step(struct hs_job *job, char *reason, size_t reason_len);
+int __wrap_hs_step(struct hs_job *job, char *reason, size_t reason_len)
 {
 	struct fake *f = job->done_ctx;
 
@@ -73,7 +73,7 @@ int __wrap_hs_step(struct hs_job *job, char *reason, size_t len)
 		return -EAGAIN;
 	}
 	if (f->fail_after_first_step) {
-		snprintf(reason, len, "test: %s fails", f->name);
+		snprintf(reason, reason_len, "test: %s fails", f->name);
 		return -EPROTO;
 	}
 	return -EAGAIN;
@@ -93,8 +93,10 @@ int __wrap_hs_wants_read(const struct hs_job *job)
 	return 1;
 }
 
-int __wrap_hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, size_t len);
-int __wrap_hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, size_t len)
+int __wrap_hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason,
+		       size_t reason_len);
+int __wrap_hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason,
+		       size_t reason_len)
 {
 	return 0;
 }
@@ -315,6 +317,7 @@ int main(void)
 		cmocka_unit_test(jobs_in_the_inbox_are_answered_at_stop),
 	};
 
-	return cmocka_run_group_tests_name("daemon/engine/worker.c events and job ids", tests, setup,
+	return cmocka_run_group_tests_name("daemon/engine/worker.c events and job ids", tests,
+					   setup,
 					   NULL);
 }
