@@ -53,14 +53,20 @@ callgrind_total() {
 
 # run ARM ROLE COUNT DAEMON(0|1) DIR: one bench run of COUNT handshakes.
 run() {
-	local arm=$1 role=$2 count=$3 daemon=$4 dir=$5 ktlsd=$KTLSD
+	local arm=$1 role=$2 count=$3 daemon=$4 dir=$5 ktlsd=$KTLSD work rc
 	rm -rf "$dir" && mkdir -p "$dir/work"
 	[ "$daemon" = 1 ] && ktlsd=$WRAP
+	# ktlsd's socket must not be on a shared file system (9p in the VM)
+	work=$(mktemp -d "${TMPDIR:-/tmp}/hs-callgrind.XXXXXX") || return 1
 	CG_OUT=$dir valgrind --tool=callgrind --collect-atstart=no \
 		--toggle-collect='subject_handshake*' --callgrind-out-file="$dir/caller.%p" \
 		"$BENCH" handshake --hs-arms "$arm" --roles "$role" --certs ecdsa \
 		--concurrency 1 --handshakes "$count" --ktlsd "$ktlsd" --ktlsd-wait "$WAIT" \
-		--work-dir "$dir/work" > "$dir/bench.out" 2> "$dir/bench.err"
+		--work-dir "$work" > "$dir/bench.out" 2> "$dir/bench.err"
+	rc=$?
+	cp "$work/ktlsd.log" "$dir/work/" 2> /dev/null
+	rm -rf "$work"
+	return "$rc"
 }
 
 # bench_ok DIR: the run's one cell ran and passed its checks.
