@@ -32,6 +32,7 @@
 #define BENCH_MAX_CONNS 256
 #define BENCH_MAX_SIZES 8
 #define BENCH_MAX_CIPHERS 4
+#define BENCH_MAX_HS_CONC 8
 #define BENCH_IO_TIMEOUT_S 120		/* no single read or write waits longer */
 
 /* ---- options --------------------------------------------------------------- */
@@ -54,7 +55,15 @@ struct bench_opts {
 	const char *work_dir;		/* where files, certs, configs live */
 	/* handshake bench */
 	double hs_duration_s;
-	unsigned hs_concurrency;
+	unsigned hs_conc[BENCH_MAX_HS_CONC];	/* the concurrency sweep, ascending */
+	unsigned n_hs_conc;
+	unsigned hs_handshakes;		/* per worker instead of a duration (0: off) */
+	unsigned hs_arm_mask;		/* bit per enum hs_arm */
+	unsigned hs_cert_mask;		/* bit per enum cert_kind */
+	unsigned hs_role_mask;		/* bit 0 client, bit 1 server */
+	double ktlsd_wait_s;		/* how long ktlsd may take to start */
+	const char *ktlsd_global[8];	/* extra [global] lines for our ktlsd */
+	unsigned n_ktlsd_global;
 };
 
 /* ---- child.c --------------------------------------------------------------- */
@@ -67,6 +76,9 @@ void child_stop(pid_t pid, double wait_s);
 double now_s(void);
 double thread_cpu_s(void);		/* user + system of the calling thread */
 double process_cpu_s(pid_t pid);	/* all threads of pid, from /proc; -1 if gone */
+/* utime + stime + cutime + cstime of root and of every process below it
+ * (parents from /proc/PID/stat), seconds; -1 if root is gone. */
+double tree_cpu_s(pid_t root);
 int thread_cycles_open(void);		/* perf_event_open cycles counter or -1 */
 long long counter_read(int fd);		/* -1 if unavailable */
 
@@ -140,10 +152,12 @@ int tls_install(gnutls_session_t session, int fd, int rx_only);
 
 struct ktlsd {
 	pid_t pid;			/* 0: not ours (external) or not running */
+	pid_t cpu_pid;			/* whose process tree is "ktlsd" in CPU sums; 0: unknown */
 	char socket_path[256];
 	char config_path[256];
 	char log_path[256];
 	int usable;
+	double stop_wait_s;		/* SIGTERM, then this long before SIGKILL */
 	char why_not[256];		/* when !usable */
 };
 
@@ -155,8 +169,17 @@ void ktlsd_stop(struct ktlsd *k);
 void ktlsd_profile_name(char *buf, size_t len, int server, int cipher, enum cert_kind kind);
 /* Handshake both ends of a loopback pair through the daemon. */
 int ktlsd_handshake_pair(int server_fd, int client_fd, int cipher);
+/* How a client asks about the wait for session tickets after its handshake. */
+enum ktlsd_ticket_wait {
+	KTLSD_TW_PROFILE,	/* the profile's ticket_wait = auto, nothing per request */
+	KTLSD_TW_REQUEST,	/* auto, and the request says "I read with ktls_recv()" */
+	KTLSD_TW_NONE,		/* a profile with ticket_wait = none */
+};
+/* 1 if this libktls has the per-request "reads with ktls_recv()" flag. */
+int ktlsd_has_recv_flag(void);
 /* One end through the daemon, blocking (the handshake bench). */
-int ktlsd_handshake_one(int fd, int server, int cipher, enum cert_kind kind);
+int ktlsd_handshake_one(int fd, int server, int cipher, enum cert_kind kind,
+			enum ktlsd_ticket_wait tw);
 
 /* ---- sendfile arms ------------------------------------------------------------ */
 
@@ -220,8 +243,11 @@ void run_cell(struct bench_ctx *ctx, unsigned size_index, struct cell_result *r)
 void run_external_cells(struct bench_ctx *ctx, enum arm_id arm, int cipher,
 			struct cell_result *rows, unsigned *n_rows, unsigned max_rows);
 
-/* ---- handshake_bench.c ---------------------------------------------------------- */
+/* ---- handshake_bench.c, handshake_report.c ----------------------------------------- */
 int handshake_bench(struct bench_ctx *ctx);
+enum hs_list { HS_LIST_ARMS, HS_LIST_CERTS, HS_LIST_ROLES };
+/* "ktlsd,inproc" -> a bit per arm (certificate, role); -1 on an unknown name. */
+int hs_parse_list(enum hs_list what, const char *list, unsigned *mask);
 
 /* ---- report.c ------------------------------------------------------------------ */
 void report_header(const struct host_facts *h, const char *what);

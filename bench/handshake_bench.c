@@ -6,7 +6,11 @@
  *
  *   inproc  GnuTLS in this process with credentials loaded once, then the
  *           keys into the kernel (tls_install): the library floor
- *   ktlsd   ktls_connect()/ktls_accept() through our ktlsd (libktls)
+ *   ktlsd   ktls_connect()/ktls_accept() through our ktlsd (libktls), as a
+ *           caller that reads with ktls_recv() (no ticket wait, per request,
+ *           where libktls can say so); in the client role also ktlsd-auto
+ *           (a plain read() caller: the profile's ticket_wait = auto) and
+ *           ktlsd-none (a profile with ticket_wait = none)
  *   fork    a single-threaded process forks per handshake; the child loads
  *           the credentials from disk, handshakes and installs the keys (the
  *           tlshd model, fork_arm.c)
@@ -25,6 +29,12 @@
  * key install, and for ktlsd the reply); ktlsd's own overhead is its
  * dispatch + completion minus inproc's, at concurrency 1
  * (handshake_report.c).
+ *
+ * CPU: the bench's process tree (its threads, reaped forkers and their
+ * children, and our own ktlsd with its key process, which are its
+ * descendants) from /proc/PID/stat before and after the cell, plus an
+ * external ktlsd's tree; the peer threads' own share (getrusage per
+ * thread) is kept apart so that arms compare the subject's work.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +55,8 @@ const char *hs_arm_name(enum hs_arm arm)
 	switch (arm) {
 	case HS_INPROC: return "inproc";
 	case HS_KTLSD: return "ktlsd";
+	case HS_KTLSD_AUTO: return "ktlsd-auto";
+	case HS_KTLSD_NONE: return "ktlsd-none";
 	case HS_FORK: return "fork";
 	}
 	return "?";
@@ -90,19 +102,37 @@ struct worker {
 	struct forker forker;		/* the fork arm's */
 	struct hs_samples samples;
 	unsigned failures;
+	double peer_cpu;		/* the peer thread's user + system seconds */
 	char first_error[160];
 };
 
-static int subject_handshake(struct worker *w, int fd)
+/* Not inlined, and no tail call out of it (callgrind would see the
+ * function left at the jump): `valgrind --tool=callgrind
+ * --toggle-collect=subject_handshake` then counts exactly the subject's own
+ * instructions (bench/hs-callgrind.sh). */
+static __attribute__((noinline)) int subject_handshake(struct worker *w, int fd)
 {
-	int server = w->cell->role == HS_ROLE_SERVER;
+	int server = w->cell->role == HS_ROLE_SERVER, rc = -1;
 
 	switch (w->cell->arm) {
-	case HS_INPROC: return inproc_handshake(fd, server, w->cell->creds);
-	case HS_KTLSD: return ktlsd_handshake_one(fd, server, HS_CIPHER, w->cell->cert);
-	case HS_FORK: return forker_handshake(&w->forker, fd);
+	case HS_INPROC:
+		rc = inproc_handshake(fd, server, w->cell->creds);
+		break;
+	case HS_KTLSD:
+		rc = ktlsd_handshake_one(fd, server, HS_CIPHER, w->cell->cert, KTLSD_TW_REQUEST);
+		break;
+	case HS_KTLSD_AUTO:
+		rc = ktlsd_handshake_one(fd, server, HS_CIPHER, w->cell->cert, KTLSD_TW_PROFILE);
+		break;
+	case HS_KTLSD_NONE:
+		rc = ktlsd_handshake_one(fd, server, HS_CIPHER, w->cell->cert, KTLSD_TW_NONE);
+		break;
+	case HS_FORK:
+		rc = forker_handshake(&w->forker, fd);
+		break;
 	}
-	return -1;
+	__asm__ volatile("" : "+r"(rc));	/* keeps the calls above non-tail */
+	return rc;
 }
 
 static void peer_one(struct worker *w, int fd, struct peer_report *rep)
@@ -128,6 +158,7 @@ static void peer_one(struct worker *w, int fd, struct peer_report *rep)
 static void *peer_main(void *arg)
 {
 	struct worker *w = arg;
+	double cpu0 = thread_cpu_s();
 	int fd;
 
 	while (io_read_full(w->to_peer[0], &fd, sizeof(fd)) == 0 && fd >= 0) {
@@ -137,6 +168,7 @@ static void *peer_main(void *arg)
 		if (write(w->from_peer[1], &rep, sizeof(rep)) != (ssize_t)sizeof(rep))
 			break;
 	}
+	w->peer_cpu = thread_cpu_s() - cpu0;
 	return NULL;
 }
 
@@ -218,10 +250,13 @@ static int subject_one(struct worker *w)
 static void *subject_main(void *arg)
 {
 	struct worker *w = arg;
+	unsigned done = 0;
 
 	pthread_barrier_wait(w->start);
-	while (now_s() < w->deadline)
+	while (w->cell->per_worker ? done < w->cell->per_worker : now_s() < w->deadline) {
 		subject_one(w);
+		done++;
+	}
 	return NULL;
 }
 
@@ -251,16 +286,34 @@ static void worker_stop(struct worker *w)
 	forker_stop(&w->forker);
 }
 
+/* CPU seconds of everything involved so far: this process tree (with our
+ * own ktlsd) and an external ktlsd's tree; -1 if unknown. */
+static double involved_cpu_s(const struct hs_cell *cell)
+{
+	double mine = tree_cpu_s(getpid()), daemon = 0;
+
+	if (cell->ktlsd_pid > 0 && !cell->ktlsd_is_child)
+		daemon = tree_cpu_s(cell->ktlsd_pid);
+	return mine < 0 || daemon < 0 ? -1 : mine + daemon;
+}
+
+static double daemon_cpu_s(const struct hs_cell *cell)
+{
+	return cell->ktlsd_pid > 0 ? tree_cpu_s(cell->ktlsd_pid) : -1;
+}
+
 void hs_run_cell(struct hs_cell *cell, unsigned concurrency, double duration_s)
 {
 	struct worker *w = calloc(concurrency, sizeof(*w));
 	pthread_barrier_t start;
 	struct tls_counters before, after;
-	double t0;
+	double t0, all0, daemon0;
 
 	if (!w)
 		return;
 	tls_counters_read(&before);
+	all0 = involved_cpu_s(cell);
+	daemon0 = daemon_cpu_s(cell);
 	pthread_barrier_init(&start, NULL, concurrency + 1);
 	/* the forkers first: fork() while this process has one thread */
 	for (unsigned i = 0; i < concurrency; i++) {
@@ -283,6 +336,15 @@ void hs_run_cell(struct hs_cell *cell, unsigned concurrency, double duration_s)
 	for (unsigned i = 0; i < concurrency; i++)
 		worker_stop(&w[i]);
 	cell->seconds = now_s() - t0;
+	{
+		double all1 = involved_cpu_s(cell), daemon1 = daemon_cpu_s(cell);
+
+		cell->cpu_all = all0 < 0 || all1 < 0 ? -1 : all1 - all0;
+		cell->cpu_ktlsd = daemon0 < 0 || daemon1 < 0 ? -1 : daemon1 - daemon0;
+	}
+	cell->cpu_peer = 0;
+	for (unsigned i = 0; i < concurrency; i++)
+		cell->cpu_peer += w[i].peer_cpu;
 	tls_counters_read(&after);
 	cell->tls_tx_sw = after.tx_sw - before.tx_sw;
 	cell->concurrency = concurrency;

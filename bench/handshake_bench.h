@@ -8,8 +8,13 @@
 
 #define HS_CIPHER KTLS_CIPHER_AES_128_GCM
 
-enum hs_arm { HS_INPROC, HS_KTLSD, HS_FORK };
-#define HS_ARM_COUNT 3
+/* HS_KTLSD is what a ktls_recv() caller does (the per-request flag where
+ * libktls has it); HS_KTLSD_AUTO a plain read() caller (the profile's
+ * ticket_wait = auto: the client waits for session tickets); HS_KTLSD_NONE
+ * a profile with ticket_wait = none.  The last two differ from HS_KTLSD in
+ * the client role only and run only there. */
+enum hs_arm { HS_INPROC, HS_KTLSD, HS_KTLSD_AUTO, HS_KTLSD_NONE, HS_FORK };
+#define HS_ARM_COUNT 5
 
 enum hs_role { HS_ROLE_CLIENT, HS_ROLE_SERVER };
 
@@ -31,10 +36,19 @@ struct hs_cell {
 	const struct tls_peer_creds *creds;	/* the cert's, loaded once */
 	const struct cert_files *files;		/* for the fork arm's reloads */
 	unsigned concurrency;
+	unsigned per_worker;		/* handshakes per worker; 0: until the deadline */
+	pid_t ktlsd_pid;		/* the daemon's process tree for CPU; 0: unknown */
+	int ktlsd_is_child;		/* ... and it is inside ours */
 	double seconds;
 	struct hs_samples samples;
 	unsigned failures;
 	long long tls_tx_sw;		/* TlsTxSw installs during the cell */
+	/* CPU seconds during the cell (user + system, from /proc: every thread
+	 * and reaped child of the bench, ktlsd and every process below it);
+	 * < 0 where unknown */
+	double cpu_all;			/* all of it */
+	double cpu_ktlsd;		/* ktlsd's process tree (key process, signers) */
+	double cpu_peer;		/* the peer threads (getrusage per thread) */
 	int ran;
 	char error[160];		/* the first failure, or why skipped */
 };

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * `ktls-bench handshake`: the sweep over (certificate, role, arm) at the
- * chosen concurrency, then ktlsd's own overhead at concurrency 1, and the
- * output: table, CSV, one gnuplot chart.
+ * `ktls-bench handshake`: the sweep over (concurrency, certificate, role,
+ * arm), and the output: the table, ktlsd against in-process GnuTLS as
+ * ratios (what users decide on: latency, throughput, CPU per handshake),
+ * the ticket_wait rows side by side, ktlsd's own overhead at concurrency 1,
+ * the CSV, and plots of throughput and p50/p99 against concurrency.
  */
 #include <errno.h>
 #include <math.h>
@@ -15,14 +17,36 @@
 #include "bench.h"
 #include "handshake_bench.h"
 
-/* the sweep at the chosen concurrency, then the overhead cells (each arm
- * in both roles at concurrency 1, ECDSA) */
-#define MAIN_CELLS (CERT_KIND_COUNT * 2 * HS_ARM_COUNT)
-#define MAX_CELLS (MAIN_CELLS + 2 * HS_ARM_COUNT)
+#define MAX_CELLS (BENCH_MAX_HS_CONC * CERT_KIND_COUNT * 2 * HS_ARM_COUNT)
 
 static const char *role_name(enum hs_role role)
 {
 	return role == HS_ROLE_SERVER ? "server" : "client";
+}
+
+static const char *const list_names[][HS_ARM_COUNT] = {
+	[HS_LIST_ARMS] = { "inproc", "ktlsd", "ktlsd-auto", "ktlsd-none", "fork" },
+	[HS_LIST_CERTS] = { "ecdsa", "rsa" },
+	[HS_LIST_ROLES] = { "client", "server" },
+};
+
+int hs_parse_list(enum hs_list what, const char *list, unsigned *mask)
+{
+	char buf[256], *save = NULL, *tok;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	*mask = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		unsigned i;
+
+		for (i = 0; i < HS_ARM_COUNT; i++)
+			if (list_names[what][i] && !strcmp(tok, list_names[what][i]))
+				break;
+		if (i == HS_ARM_COUNT)
+			return -1;
+		*mask |= 1u << i;
+	}
+	return *mask ? 0 : -1;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -59,6 +83,24 @@ static double rate(const struct hs_cell *c)
 	return c->seconds > 0 ? (double)c->samples.n / c->seconds : 0;
 }
 
+/* CPU milliseconds per handshake; -1 if unknown. */
+static double per_hs_ms(const struct hs_cell *c, double seconds)
+{
+	return seconds < 0 || !c->samples.n ? -1 : seconds * 1000 / (double)c->samples.n;
+}
+
+/* The subject's side: everything involved but the peer threads (caller,
+ * ktlsd, its key process or signers; the forkers and their children). */
+static double subject_cpu_ms(const struct hs_cell *c)
+{
+	return c->cpu_all < 0 ? -1 : per_hs_ms(c, c->cpu_all - c->cpu_peer);
+}
+
+static double ktlsd_cpu_ms(const struct hs_cell *c)
+{
+	return c->arm == HS_INPROC || c->arm == HS_FORK ? 0 : per_hs_ms(c, c->cpu_ktlsd);
+}
+
 /* Did it work as claimed: handshakes done, none failed, each left kTLS
  * TX on the subject's socket (our peers never install keys). */
 static int cell_ok(const struct hs_cell *c)
@@ -67,74 +109,193 @@ static int cell_ok(const struct hs_cell *c)
 	       (c->tls_tx_sw < 0 || c->tls_tx_sw >= (long long)c->samples.n);
 }
 
-static void run_one(struct bench_ctx *ctx, struct hs_cell *c, const struct tls_peer_creds *creds,
-		    unsigned concurrency)
+static int is_ktlsd_arm(enum hs_arm arm)
+{
+	return arm == HS_KTLSD || arm == HS_KTLSD_AUTO || arm == HS_KTLSD_NONE;
+}
+
+static void run_one(struct bench_ctx *ctx, struct hs_cell *c, const struct tls_peer_creds *creds)
 {
 	c->creds = &creds[c->cert];
 	c->files = &ctx->certs[c->cert];
-	if (c->arm == HS_KTLSD && !ctx->ktlsd.usable) {
+	c->per_worker = ctx->opts->hs_handshakes;
+	c->ktlsd_pid = ctx->ktlsd.usable ? ctx->ktlsd.cpu_pid : 0;
+	c->ktlsd_is_child = ctx->ktlsd.pid > 0 && ctx->ktlsd.pid == ctx->ktlsd.cpu_pid;
+	c->cpu_all = c->cpu_ktlsd = -1;
+	if (is_ktlsd_arm(c->arm) && !ctx->ktlsd.usable) {
 		bench_text(c->error, sizeof(c->error), "skipped: ktlsd unavailable (%s)",
 			 ctx->ktlsd.why_not);
 		return;
 	}
 	c->ran = 1;
-	hs_run_cell(c, concurrency, ctx->opts->hs_duration_s);
-	bench_log("handshake %-10s %-6s %-6s x%u: %7.1f/s p50 %7.2f ms p99 %7.2f ms, %u failed%s%s",
-		  cert_kind_name(c->cert), role_name(c->role), hs_arm_name(c->arm), concurrency,
-		  rate(c), P_TOTAL(&c->samples, 0.5), P_TOTAL(&c->samples, 0.99), c->failures,
-		  c->error[0] ? ": " : "", c->error);
+	hs_run_cell(c, c->concurrency, ctx->opts->hs_duration_s);
+	bench_log("handshake %-10s %-6s %-10s x%-3u: %7.1f/s p50 %8.2f ms p99 %8.2f ms, "
+		  "cpu %6.2f ms/hs (ktlsd %5.2f), %u failed%s%s",
+		  cert_kind_name(c->cert), role_name(c->role), hs_arm_name(c->arm), c->concurrency,
+		  rate(c), P_TOTAL(&c->samples, 0.5), P_TOTAL(&c->samples, 0.99), subject_cpu_ms(c),
+		  ktlsd_cpu_ms(c), c->failures, c->error[0] ? ": " : "", c->error);
 }
 
-/* ---- output ------------------------------------------------------------------------------ */
+/* ---- finding cells ----------------------------------------------------------------------- */
 
-static void print_table(const struct hs_cell *cells, unsigned n, unsigned concurrency)
+static const struct hs_cell *find_cell(const struct hs_cell *cells, unsigned n, unsigned conc,
+				       enum cert_kind cert, enum hs_role role, enum hs_arm arm)
 {
-	printf("\n== handshakes: TLS 1.3, AES-128-GCM, X25519, client verifies; concurrency %u\n",
-	       concurrency);
-	printf("  %-10s %-6s %-6s %9s %9s %9s %7s %5s %7s %-4s %s\n", "cert", "role", "arm", "hs/s",
-	       "p50 ms", "p99 ms", "count", "fail", "kTLS tx", "chk", "");
-	for (unsigned i = 0; i < n && i < MAIN_CELLS; i++) {
-		const struct hs_cell *c = &cells[i];
-
-		if (!c->ran) {
-			printf("  %-10s %-6s %-6s %9s  %s\n", cert_kind_name(c->cert), role_name(c->role),
-			       hs_arm_name(c->arm), "-", c->error);
-			continue;
-		}
-		printf("  %-10s %-6s %-6s %9.1f %9.2f %9.2f %7zu %5u %7lld %-4s %s\n",
-		       cert_kind_name(c->cert), role_name(c->role), hs_arm_name(c->arm), rate(c),
-		       P_TOTAL(&c->samples, 0.5), P_TOTAL(&c->samples, 0.99), c->samples.n,
-		       c->failures, c->tls_tx_sw, cell_ok(c) ? "ok" : "FAIL", c->error);
-	}
-}
-
-static const struct hs_cell *overhead_cell(const struct hs_cell *cells, unsigned n,
-					   enum hs_arm arm, enum hs_role role)
-{
-	for (unsigned i = MAIN_CELLS; i < n; i++)
-		if (cells[i].arm == arm && cells[i].role == role && cells[i].ran &&
+	for (unsigned i = 0; i < n; i++)
+		if (cells[i].concurrency == conc && cells[i].cert == cert &&
+		    cells[i].role == role && cells[i].arm == arm && cells[i].ran &&
 		    cells[i].samples.n)
 			return &cells[i];
 	return NULL;
 }
 
+/* ---- output ------------------------------------------------------------------------------ */
+
+static void print_cpu(double ms)
+{
+	if (ms < 0)
+		printf(" %8s", "?");
+	else
+		printf(" %8.2f", ms);
+}
+
+static void print_table(const struct hs_cell *cells, unsigned n)
+{
+	printf("\n== handshakes: TLS 1.3, AES-128-GCM, X25519, client verifies\n"
+	       "  cpu: CPU ms per handshake of the side under test, every process involved\n"
+	       "  (the caller's threads, ktlsd and its key process/signers, forked children;\n"
+	       "  user + system from /proc/PID/stat), the peer's threads not counted;\n"
+	       "  ktlsd: the daemon's share of it\n");
+	printf("  %4s %-10s %-6s %-10s %9s %9s %9s %8s %8s %7s %5s %7s %-4s %s\n", "conc", "cert",
+	       "role", "arm", "hs/s", "p50 ms", "p99 ms", "cpu", "ktlsd", "count", "fail",
+	       "kTLS tx", "chk", "");
+	for (unsigned i = 0; i < n; i++) {
+		const struct hs_cell *c = &cells[i];
+
+		if (i && c->concurrency != cells[i - 1].concurrency)
+			putchar('\n');
+		if (!c->ran) {
+			printf("  %4u %-10s %-6s %-10s %9s  %s\n", c->concurrency,
+			       cert_kind_name(c->cert), role_name(c->role), hs_arm_name(c->arm), "-",
+			       c->error);
+			continue;
+		}
+		printf("  %4u %-10s %-6s %-10s %9.1f %9.2f %9.2f", c->concurrency,
+		       cert_kind_name(c->cert), role_name(c->role), hs_arm_name(c->arm), rate(c),
+		       P_TOTAL(&c->samples, 0.5), P_TOTAL(&c->samples, 0.99));
+		print_cpu(subject_cpu_ms(c));
+		print_cpu(ktlsd_cpu_ms(c));
+		printf(" %7zu %5u %7lld %-4s %s\n", c->samples.n, c->failures, c->tls_tx_sw,
+		       cell_ok(c) ? "ok" : "FAIL", c->error);
+	}
+}
+
+static void print_ratio(double x, double y)
+{
+	if (x > 0 && y > 0)
+		printf(" %9.2f", x / y);
+	else
+		printf(" %9s", "?");
+}
+
+/* What a user decides on: the daemon against the library floor, per
+ * concurrency, certificate and role (and, for the client, per way of
+ * handling session tickets). */
+static void print_ratios(const struct hs_cell *cells, unsigned n, const struct bench_opts *o)
+{
+	static const enum hs_arm arms[] = { HS_KTLSD, HS_KTLSD_AUTO, HS_KTLSD_NONE, HS_FORK };
+
+	printf("\n== against in-process GnuTLS (arm / inproc; p50 and cpu: lower is better,\n"
+	       "   hs/s: higher is better)\n");
+	printf("  %4s %-10s %-6s %-10s %9s %9s %9s %9s\n", "conc", "cert", "role", "arm",
+	       "hs/s", "p50", "p99", "cpu");
+	for (unsigned k = 0; k < o->n_hs_conc; k++)
+		for (int cert = 0; cert < CERT_KIND_COUNT; cert++)
+			for (int role = HS_ROLE_CLIENT; role <= HS_ROLE_SERVER; role++) {
+				const struct hs_cell *base =
+					find_cell(cells, n, o->hs_conc[k], cert, role, HS_INPROC);
+
+				for (size_t a = 0; base && a < sizeof(arms) / sizeof(arms[0]); a++) {
+					const struct hs_cell *c =
+						find_cell(cells, n, o->hs_conc[k], cert, role, arms[a]);
+
+					if (!c)
+						continue;
+					printf("  %4u %-10s %-6s %-10s", o->hs_conc[k],
+					       cert_kind_name(cert), role_name(role),
+					       hs_arm_name(arms[a]));
+					print_ratio(rate(c), rate(base));
+					print_ratio(P_TOTAL(&c->samples, 0.5),
+						    P_TOTAL(&base->samples, 0.5));
+					print_ratio(P_TOTAL(&c->samples, 0.99),
+						    P_TOTAL(&base->samples, 0.99));
+					print_ratio(subject_cpu_ms(c), subject_cpu_ms(base));
+					putchar('\n');
+				}
+			}
+}
+
+/* The client's wait for session tickets, side by side. */
+static void print_ticket_wait(const struct hs_cell *cells, unsigned n, const struct bench_opts *o)
+{
+	static const enum hs_arm arms[] = { HS_KTLSD_AUTO, HS_KTLSD_NONE, HS_KTLSD };
+
+	printf("\n== ktlsd client, session tickets (our peer sends none): p50 ms / hs/s\n"
+	       "  ktlsd-auto: profile ticket_wait = auto, a plain read() caller\n"
+	       "  ktlsd-none: profile ticket_wait = none\n"
+	       "  ktlsd:      auto, and the request says it reads with ktls_recv() (%s)\n",
+	       ktlsd_has_recv_flag() ? "per-request flag set"
+				     : "this libktls has no such flag: same as ktlsd-auto");
+	printf("  %4s %-10s %20s %20s %20s\n", "conc", "cert", "ktlsd-auto", "ktlsd-none", "ktlsd");
+	for (unsigned k = 0; k < o->n_hs_conc; k++)
+		for (int cert = 0; cert < CERT_KIND_COUNT; cert++) {
+			int any = 0;
+
+			for (size_t a = 0; a < 3; a++)
+				any |= find_cell(cells, n, o->hs_conc[k], cert, HS_ROLE_CLIENT,
+						 arms[a]) != NULL;
+			if (!any)
+				continue;
+			printf("  %4u %-10s", o->hs_conc[k], cert_kind_name(cert));
+			for (size_t a = 0; a < 3; a++) {
+				const struct hs_cell *c = find_cell(cells, n, o->hs_conc[k], cert,
+								    HS_ROLE_CLIENT, arms[a]);
+				char buf[32];
+
+				if (c)
+					snprintf(buf, sizeof(buf), "%.1f / %.1f",
+						 P_TOTAL(&c->samples, 0.5), rate(c));
+				else
+					snprintf(buf, sizeof(buf), "-");
+				printf(" %20s", buf);
+			}
+			putchar('\n');
+		}
+}
+
 /* Dispatch is clean in the client role (the ClientHello is the subject's
  * first act), completion in the server role (the peer client is done once
  * its Finished is sent; the subject then checks it, installs the keys and,
- * through ktlsd, replies). */
+ * through ktlsd, replies).  From the concurrency-1 ECDSA cells. */
 static void print_overhead(const struct hs_cell *cells, unsigned n)
 {
+	static const enum hs_arm arms[] = { HS_INPROC, HS_KTLSD, HS_FORK };
 	double dispatch[HS_ARM_COUNT] = { 0 }, completion[HS_ARM_COUNT] = { 0 };
 	int have[HS_ARM_COUNT] = { 0 };
 
+	if (!find_cell(cells, n, 1, CERT_ECDSA_P256, HS_ROLE_SERVER, HS_INPROC)) {
+		printf("\n(no concurrency-1 ECDSA cells: no per-phase split)\n");
+		return;
+	}
 	printf("\n== per-handshake phases at concurrency 1, ECDSA-P256 (p50, ms)\n"
 	       "  dispatch:   client role, the call -> its ClientHello at the peer\n"
 	       "  completion: server role, the peer sent its Finished -> the call returned\n");
 	printf("  %-6s %12s %10s %12s %11s\n", "arm", "client total", "dispatch", "server total",
 	       "completion");
-	for (int arm = 0; arm < HS_ARM_COUNT; arm++) {
-		const struct hs_cell *c = overhead_cell(cells, n, arm, HS_ROLE_CLIENT);
-		const struct hs_cell *s = overhead_cell(cells, n, arm, HS_ROLE_SERVER);
+	for (size_t a = 0; a < sizeof(arms) / sizeof(arms[0]); a++) {
+		enum hs_arm arm = arms[a];
+		const struct hs_cell *c = find_cell(cells, n, 1, CERT_ECDSA_P256, HS_ROLE_CLIENT, arm);
+		const struct hs_cell *s = find_cell(cells, n, 1, CERT_ECDSA_P256, HS_ROLE_SERVER, arm);
 
 		if (!c || !s)
 			continue;
@@ -155,6 +316,14 @@ static void print_overhead(const struct hs_cell *cells, unsigned n)
 		       completion[HS_INPROC]);
 }
 
+static void csv_ms(FILE *f, double ms)
+{
+	if (ms < 0)
+		fputs(",", f);
+	else
+		fprintf(f, ",%.3f", ms);
+}
+
 static int write_csv(const char *path, const struct hs_cell *cells, unsigned n,
 		     const struct host_facts *h)
 {
@@ -163,76 +332,169 @@ static int write_csv(const char *path, const struct hs_cell *cells, unsigned n,
 	if (!f)
 		return -1;
 	fprintf(f, "cert,role,arm,concurrency,handshakes,failures,seconds,per_s,p50_ms,p99_ms,"
-		   "dispatch_p50_ms,completion_p50_ms,tls_tx_sw,ran,ok,error\n");
+		   "dispatch_p50_ms,completion_p50_ms,tls_tx_sw,cpu_ms_per_hs,caller_cpu_ms_per_hs,"
+		   "ktlsd_cpu_ms_per_hs,peer_cpu_ms_per_hs,recv_flag,ran,ok,error\n");
 	for (unsigned i = 0; i < n; i++) {
 		const struct hs_cell *c = &cells[i];
+		double subject = subject_cpu_ms(c), daemon = ktlsd_cpu_ms(c);
 
-		fprintf(f, "%s,%s,%s,%u,%zu,%u,%.3f,%.2f,%.3f,%.3f,%.3f,%.3f,%lld,%d,%d,\"%s\"\n",
+		fprintf(f, "%s,%s,%s,%u,%zu,%u,%.3f,%.2f,%.3f,%.3f,%.3f,%.3f,%lld",
 			cert_kind_name(c->cert), role_name(c->role), hs_arm_name(c->arm),
 			c->concurrency, c->samples.n, c->failures, c->seconds, rate(c),
 			P_TOTAL(&c->samples, 0.5), P_TOTAL(&c->samples, 0.99),
-			P_DISPATCH(&c->samples, 0.5), P_COMPLETION(&c->samples, 0.5), c->tls_tx_sw,
+			P_DISPATCH(&c->samples, 0.5), P_COMPLETION(&c->samples, 0.5), c->tls_tx_sw);
+		csv_ms(f, subject);
+		csv_ms(f, subject < 0 || daemon < 0 ? -1 : subject - daemon);
+		csv_ms(f, daemon);
+		csv_ms(f, per_hs_ms(c, c->cpu_peer));
+		fprintf(f, ",%d,%d,%d,\"%s\"\n",
+			c->arm == HS_KTLSD && c->role == HS_ROLE_CLIENT && ktlsd_has_recv_flag(),
 			c->ran, c->ran && cell_ok(c), c->error);
 	}
 	return fclose(f) == 0 ? 0 : -1;
 }
 
-static int write_plot(const char *dir, const struct hs_cell *cells, unsigned n,
-		      unsigned concurrency, const struct host_facts *h)
+/* One data file per (certificate, role): a row per concurrency, for each
+ * arm its hs/s, p50 and p99 ('?' where it did not run). */
+static int write_plot_data(const char *dir, const struct hs_cell *cells, unsigned n,
+			   const struct bench_opts *o, enum cert_kind cert, enum hs_role role)
 {
-	char dat[512], script[512];
+	char path[512];
 	FILE *f;
 
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+	snprintf(path, sizeof(path), "%s/handshake-%s-%s.dat", dir, list_names[HS_LIST_CERTS][cert],
+		 role_name(role));
+	if (!(f = fopen(path, "w")))
 		return -1;
-	snprintf(dat, sizeof(dat), "%s/handshake.dat", dir);
-	snprintf(script, sizeof(script), "%s/handshake.gp", dir);
-	if (!(f = fopen(dat, "w")))
-		return -1;
-	fprintf(f, "case inproc ktlsd fork\n");
-	for (unsigned i = 0; i + HS_ARM_COUNT <= n && i < MAIN_CELLS; i += HS_ARM_COUNT) {
-		fprintf(f, "\"%s %s\"", cert_kind_name(cells[i].cert), role_name(cells[i].role));
-		for (unsigned a = 0; a < HS_ARM_COUNT; a++)
-			fprintf(f, cells[i + a].ran ? " %.2f" : " ?", rate(&cells[i + a]));
+	fprintf(f, "# concurrency, then per arm (inproc ktlsd ktlsd-auto ktlsd-none fork): "
+		   "hs/s p50_ms p99_ms\n");
+	for (unsigned k = 0; k < o->n_hs_conc; k++) {
+		fprintf(f, "%u", o->hs_conc[k]);
+		for (int arm = 0; arm < HS_ARM_COUNT; arm++) {
+			const struct hs_cell *c = find_cell(cells, n, o->hs_conc[k], cert, role, arm);
+
+			if (c)
+				fprintf(f, " %.2f %.3f %.3f", rate(c), P_TOTAL(&c->samples, 0.5),
+					P_TOTAL(&c->samples, 0.99));
+			else
+				fputs(" ? ? ?", f);
+		}
 		fputc('\n', f);
 	}
-	fclose(f);
-	if (!(f = fopen(script, "w")))
+	return fclose(f);
+}
+
+/* The arms that ran in a panel, as gnuplot's "for [a in '...']" list of
+ * their indexes in the data file. */
+static void panel_arms(const struct hs_cell *cells, unsigned n, enum cert_kind cert,
+		       enum hs_role role, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int arm = 0; arm < HS_ARM_COUNT; arm++)
+		for (unsigned i = 0; i < n; i++)
+			if (cells[i].cert == cert && cells[i].role == role && (int)cells[i].arm == arm &&
+			    cells[i].ran && cells[i].samples.n) {
+				used += (size_t)snprintf(buf + used, len - used, "%s%d",
+							 used ? " " : "", arm);
+				break;
+			}
+}
+
+/* what: 0 throughput, 1 latency (p50 solid, p99 dashed). */
+static int write_plot_script(const char *dir, int what, const struct hs_cell *cells,
+			     unsigned n, const struct host_facts *h)
+{
+	char path[512];
+	const char *name = what ? "handshake-latency" : "handshake-rate";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.gp", dir, name);
+	if (!(f = fopen(path, "w")))
 		return -1;
 	fprintf(f, "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-		   "  set terminal pngcairo size 1000,500 noenhanced font ',10'\n"
-		   "} else {\n  set terminal png size 1000,500 noenhanced\n}\n"
-		   "set output 'handshake.png'\nset datafile missing '?'\n"
-		   "set style data histogram\nset style histogram cluster gap 1\n"
-		   "set style fill solid 0.8 border -1\nset grid ytics\nset yrange [0:*]\n"
-		   "set ylabel 'handshakes/s (higher is better)'\n"
-		   "set title 'TLS 1.3 handshakes, concurrency %u, %s%s'\n"
-		   "plot for [i=2:4] 'handshake.dat' using i:xtic(1) title columnheader(i)\n",
-		concurrency, h->kernel, h->emulated ? " -- EMULATED VM: not meaningful" : "");
-	fclose(f);
-	return run_gnuplot(dir, "handshake.gp");
+		   "  set terminal pngcairo size 1200,900 noenhanced font ',10'\n"
+		   "} else {\n  set terminal png size 1200,900 noenhanced\n}\n"
+		   "set output '%s.png'\nset datafile missing '?'\n"
+		   "arms = 'inproc ktlsd ktlsd-auto ktlsd-none fork'\n"
+		   "set logscale x 2\nset grid\nset key top left\nset xlabel 'handshakes in flight'\n"
+		   "set ylabel '%s'\n%s"
+		   "set multiplot layout 2,2 title 'TLS 1.3 handshakes against concurrency, %s%s'\n",
+		name, what ? "ms (p50 solid, p99 dashed; lower is better)"
+			   : "handshakes/s (higher is better)",
+		what ? "set logscale y\n" : "set yrange [0:*]\n", h->kernel,
+		h->emulated ? " -- EMULATED VM: ratios only" : "");
+	for (int cert = 0; cert < CERT_KIND_COUNT; cert++)
+		for (int role = HS_ROLE_CLIENT; role <= HS_ROLE_SERVER; role++) {
+			const char *dat_cert = list_names[HS_LIST_CERTS][cert];
+			char arms[32];
+
+			panel_arms(cells, n, cert, role, arms, sizeof(arms));
+			fprintf(f, "set title '%s, subject is the %s'\n", cert_kind_name(cert),
+				role_name(role));
+			if (!arms[0])
+				fprintf(f, "set multiplot next\n");
+			else if (!what)
+				fprintf(f, "plot for [a in '%s'] 'handshake-%s-%s.dat' using 1:(column(2+3*a)) "
+					   "with linespoints lc a+1 title word(arms, a+1)\n",
+					arms, dat_cert, role_name(role));
+			else
+				fprintf(f, "plot for [a in '%s'] 'handshake-%s-%s.dat' using 1:(column(3+3*a)) "
+					   "with linespoints lc a+1 title word(arms, a+1).' p50', "
+					   "for [a in '%s'] '' using 1:(column(4+3*a)) with linespoints dt 2 "
+					   "lc a+1 title word(arms, a+1).' p99'\n",
+					arms, dat_cert, role_name(role), arms);
+		}
+	fprintf(f, "unset multiplot\n");
+	if (fclose(f) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s.gp", name);
+	return run_gnuplot(dir, path);
+}
+
+static int write_plots(const char *dir, const struct hs_cell *cells, unsigned n,
+		       const struct bench_opts *o, const struct host_facts *h)
+{
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -1;
+	for (int cert = 0; cert < CERT_KIND_COUNT; cert++)
+		for (int role = HS_ROLE_CLIENT; role <= HS_ROLE_SERVER; role++)
+			if (write_plot_data(dir, cells, n, o, cert, role) < 0)
+				return -1;
+	return write_plot_script(dir, 0, cells, n, h) < 0 ||
+	       write_plot_script(dir, 1, cells, n, h) < 0 ? -1 : 0;
 }
 
 /* ---- the sweep ----------------------------------------------------------------------------------- */
 
+static int wanted(const struct bench_opts *o, enum cert_kind cert, enum hs_role role,
+		  enum hs_arm arm)
+{
+	/* the ticket-wait variants differ from ktlsd only as a client */
+	if ((arm == HS_KTLSD_AUTO || arm == HS_KTLSD_NONE) && role != HS_ROLE_CLIENT)
+		return 0;
+	return (o->hs_cert_mask >> cert & 1) && (o->hs_role_mask >> role & 1) &&
+	       (o->hs_arm_mask >> arm & 1);
+}
+
 static unsigned sweep(struct bench_ctx *ctx, struct hs_cell *cells,
 		      const struct tls_peer_creds *creds)
 {
-	unsigned n = 0, conc = ctx->opts->hs_concurrency;
+	const struct bench_opts *o = ctx->opts;
+	unsigned n = 0;
 
-	for (int cert = 0; cert < CERT_KIND_COUNT; cert++)
-		for (int role = HS_ROLE_CLIENT; role <= HS_ROLE_SERVER; role++)
-			for (int arm = 0; arm < HS_ARM_COUNT; arm++) {
-				cells[n] = (struct hs_cell){ .arm = arm, .role = role, .cert = cert,
-							     .concurrency = conc };
-				run_one(ctx, &cells[n++], creds, conc);
-			}
-	for (int role = HS_ROLE_CLIENT; role <= HS_ROLE_SERVER; role++)
-		for (int arm = 0; arm < HS_ARM_COUNT; arm++) {
-			cells[n] = (struct hs_cell){ .arm = arm, .role = role,
-						     .cert = CERT_ECDSA_P256, .concurrency = 1 };
-			run_one(ctx, &cells[n++], creds, 1);
-		}
+	for (unsigned k = 0; k < o->n_hs_conc; k++)
+		for (int cert = 0; cert < CERT_KIND_COUNT; cert++)
+			for (int role = HS_ROLE_CLIENT; role <= HS_ROLE_SERVER; role++)
+				for (int arm = 0; arm < HS_ARM_COUNT; arm++) {
+					if (!wanted(o, cert, role, arm) || n == MAX_CELLS)
+						continue;
+					cells[n] = (struct hs_cell){ .arm = arm, .role = role,
+								     .cert = cert,
+								     .concurrency = o->hs_conc[k] };
+					run_one(ctx, &cells[n++], creds);
+				}
 	return n;
 }
 
@@ -246,18 +508,27 @@ int handshake_bench(struct bench_ctx *ctx)
 		if (tls_creds_load(&ctx->certs[k], &creds[k]) < 0)
 			return 2;
 	report_header(&ctx->host, "handshake");
-	printf("ktlsd: %s\n", ctx->ktlsd.usable ? ctx->ktlsd.socket_path : ctx->ktlsd.why_not);
+	printf("ktlsd: %s (processes counted for CPU: %s)\n",
+	       ctx->ktlsd.usable ? ctx->ktlsd.socket_path : ctx->ktlsd.why_not,
+	       ctx->ktlsd.cpu_pid <= 0 ? "unknown"
+	       : ctx->ktlsd.pid > 0 ? "our child and every process below it"
+				    : "the socket's listener (SO_PEERCRED) and every process below it");
+	printf("ktlsd client arm: %s\n", ktlsd_has_recv_flag()
+	       ? "sets the per-request ktls_recv() flag (no ticket wait)"
+	       : "this libktls has no per-request ticket flag");
 	n = sweep(ctx, cells, creds);
-	print_table(cells, n, ctx->opts->hs_concurrency);
+	print_table(cells, n);
+	print_ratios(cells, n, ctx->opts);
+	print_ticket_wait(cells, n, ctx->opts);
 	print_overhead(cells, n);
 	for (unsigned i = 0; i < n; i++)
 		if (cells[i].ran && !cell_ok(&cells[i]))
 			failed++;
 	if (ctx->opts->csv_path)
 		write_csv(ctx->opts->csv_path, cells, n, &ctx->host);
-	if (ctx->opts->plot_dir && write_plot(ctx->opts->plot_dir, cells, n,
-					      ctx->opts->hs_concurrency, &ctx->host) < 0)
-		bench_warn("the handshake plot was not made");
+	if (ctx->opts->plot_dir && write_plots(ctx->opts->plot_dir, cells, n, ctx->opts,
+					       &ctx->host) < 0)
+		bench_warn("the handshake plots were not made");
 	printf("\n%u cells, %u failed their checks\n", n, failed);
 	for (unsigned i = 0; i < n; i++)
 		free(cells[i].samples.v);

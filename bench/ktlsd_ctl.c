@@ -24,8 +24,24 @@
 #include "bench.h"
 #include "ktls_proto.h"	/* ktls_daemon_connect() */
 
-#define KTLSD_START_WAIT_S 60		/* the emulated VM probes ciphers slowly */
 #define KTLSD_STOP_WAIT_S 10
+
+/* The per-request "I read with ktls_recv(): no ticket wait" flag, where
+ * libktls has one (issue 10); without it the KTLSD_TW_REQUEST arm is the
+ * plain profile's. */
+#ifdef KTLS_REQ_RECV_TICKETS
+#define KTLSD_RECV_FLAG_KNOWN 1
+static int recv_flag_set(int fd)
+{
+	int on = 1;
+
+	return ktls_setsockopt(fd, SOL_KTLS, KTLS_RECV_TICKETS, &on, sizeof(on));
+}
+#define KTLS_RECV_FLAG_SET(fd) recv_flag_set(fd)
+#else
+#define KTLSD_RECV_FLAG_KNOWN 0
+#define KTLS_RECV_FLAG_SET(fd) ((void)(fd), 0)
+#endif
 
 static const int profile_ciphers[] = {
 	KTLS_CIPHER_AES_128_GCM, KTLS_CIPHER_AES_256_GCM, KTLS_CIPHER_CHACHA20_POLY1305,
@@ -57,11 +73,16 @@ static void write_profiles(FILE *f, const struct cert_files *certs)
 			fprintf(f, "\n[profile %s]\nrole = client\nca_file = %s\nverify = required\n"
 				   "priority = %s\n",
 				name, certs[kind].cert, priority);
+			/* the same client without waiting for session tickets */
+			fprintf(f, "\n[profile %s-twnone]\nrole = client\nca_file = %s\n"
+				   "verify = required\npriority = %s\nticket_wait = none\n",
+				name, certs[kind].cert, priority);
 		}
 	}
 }
 
-static int write_config(struct ktlsd *k, const char *dir, const struct cert_files *certs)
+static int write_config(struct ktlsd *k, const struct bench_opts *o, const char *dir,
+			const struct cert_files *certs)
 {
 	FILE *f;
 
@@ -71,6 +92,8 @@ static int write_config(struct ktlsd *k, const char *dir, const struct cert_file
 		return -1;
 	fprintf(f, "# written by ktls-bench for this run\n[global]\nsocket = %s\nworkers = 0\n"
 		   "max_handshakes = 4096\nlog_level = warn\n", k->socket_path);
+	for (unsigned i = 0; i < o->n_ktlsd_global; i++)	/* --ktlsd-global */
+		fprintf(f, "%s\n", o->ktlsd_global[i]);
 	write_profiles(f, certs);
 	return fclose(f);
 }
@@ -101,6 +124,39 @@ static int socket_answers(const char *path)
 		return 0;
 	close(fd);
 	return 1;
+}
+
+/* A running daemon's pid for the CPU sums: the peer of a connection to its
+ * socket (SO_PEERCRED: whoever called listen()), if that process is named
+ * ktlsd.  Under socket activation the listener is systemd's: then unknown. */
+static pid_t external_daemon_pid(const char *path)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	char comm_path[64], comm[32] = "";
+	int fd = ktls_daemon_connect(path);
+	FILE *f;
+
+	if (fd < 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid <= 0) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	snprintf(comm_path, sizeof(comm_path), "/proc/%d/comm", (int)cred.pid);
+	if (!(f = fopen(comm_path, "r")))
+		return 0;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	if (strcmp(comm, "ktlsd")) {
+		bench_warn("the process listening on %s is %s, not ktlsd: ktlsd's CPU is not counted",
+			   path, comm);
+		return 0;
+	}
+	return cred.pid;
 }
 
 static void exec_ktlsd(const char *bin, const struct ktlsd *k)
@@ -134,9 +190,9 @@ static void last_log_line(const char *path, char *buf, size_t len)
 	fclose(f);
 }
 
-static int wait_ready(struct ktlsd *k)
+static int wait_ready(struct ktlsd *k, double wait_s)
 {
-	double give_up = now_s() + KTLSD_START_WAIT_S;
+	double give_up = now_s() + wait_s;
 	int status;
 
 	while (now_s() < give_up) {
@@ -154,8 +210,8 @@ static int wait_ready(struct ktlsd *k)
 		}
 		usleep(50 * 1000);
 	}
-	bench_text(k->why_not, sizeof(k->why_not), "ktlsd did not open %s within %d s",
-		 k->socket_path, KTLSD_START_WAIT_S);
+	bench_text(k->why_not, sizeof(k->why_not), "ktlsd did not open %s within %.0f s",
+		 k->socket_path, wait_s);
 	return -1;
 }
 
@@ -164,6 +220,8 @@ void ktlsd_start(struct ktlsd *k, const struct bench_opts *o, const struct cert_
 	char bin[512];
 
 	memset(k, 0, sizeof(*k));
+	/* a slow start (valgrind) means a slow exit too */
+	k->stop_wait_s = o->ktlsd_wait_s > KTLSD_STOP_WAIT_S ? o->ktlsd_wait_s : KTLSD_STOP_WAIT_S;
 	if (o->ktlsd_socket) {
 		snprintf(k->socket_path, sizeof(k->socket_path), "%s", o->ktlsd_socket);
 		setenv("KTLS_SOCKET", k->socket_path, 1);
@@ -171,6 +229,8 @@ void ktlsd_start(struct ktlsd *k, const struct bench_opts *o, const struct cert_
 		if (!k->usable)
 			bench_text(k->why_not, sizeof(k->why_not), "nothing answers on %s",
 				 k->socket_path);
+		else
+			k->cpu_pid = external_daemon_pid(k->socket_path);
 		return;
 	}
 	if (o->ktlsd_path)
@@ -183,7 +243,7 @@ void ktlsd_start(struct ktlsd *k, const struct bench_opts *o, const struct cert_
 		bench_text(k->why_not, sizeof(k->why_not), "no ktlsd at %s", bin);
 		return;
 	}
-	if (write_config(k, o->work_dir, certs) < 0) {
+	if (write_config(k, o, o->work_dir, certs) < 0) {
 		bench_text(k->why_not, sizeof(k->why_not), "cannot write %s", k->config_path);
 		return;
 	}
@@ -196,24 +256,30 @@ void ktlsd_start(struct ktlsd *k, const struct bench_opts *o, const struct cert_
 	if (k->pid == 0)
 		exec_ktlsd(bin, k);
 	setenv("KTLS_SOCKET", k->socket_path, 1);
-	k->usable = wait_ready(k) == 0;
+	k->usable = wait_ready(k, o->ktlsd_wait_s) == 0;
+	k->cpu_pid = k->pid;
 }
 
 void ktlsd_stop(struct ktlsd *k)
 {
 	if (k->pid <= 0)
 		return;
-	child_stop(k->pid, KTLSD_STOP_WAIT_S);
+	child_stop(k->pid, k->stop_wait_s);
 	k->pid = 0;
 }
 
 /* ---- handshakes through the daemon ------------------------------------------------------ */
 
-static int set_profile(int fd, int server, int cipher, enum cert_kind kind)
+static int set_profile(int fd, int server, int cipher, enum cert_kind kind,
+		       enum ktlsd_ticket_wait tw)
 {
-	char name[64];
+	char name[80];
+	size_t n;
 
 	ktlsd_profile_name(name, sizeof(name), server, cipher, kind);
+	n = strlen(name);
+	if (!server && tw == KTLSD_TW_NONE)
+		snprintf(name + n, sizeof(name) - n, "-twnone");
 	if (ktls_setsockopt(fd, SOL_KTLS, KTLS_PROFILE, name, (socklen_t)strlen(name)) < 0)
 		return -1;
 	if (!server && ktls_setsockopt(fd, SOL_KTLS, KTLS_SERVER_NAME, BENCH_SERVER_NAME,
@@ -228,8 +294,8 @@ int ktlsd_handshake_pair(int server_fd, int client_fd, int cipher)
 {
 	int server_handle, client_handle, rc;
 
-	if (set_profile(server_fd, 1, cipher, CERT_ECDSA_P256) < 0 ||
-	    set_profile(client_fd, 0, cipher, CERT_ECDSA_P256) < 0)
+	if (set_profile(server_fd, 1, cipher, CERT_ECDSA_P256, KTLSD_TW_PROFILE) < 0 ||
+	    set_profile(client_fd, 0, cipher, CERT_ECDSA_P256, KTLSD_TW_PROFILE) < 0)
 		return -1;
 	server_handle = ktls_handshake_start(server_fd, KTLS_ROLE_SERVER);
 	if (server_handle < 0)
@@ -245,9 +311,20 @@ int ktlsd_handshake_pair(int server_fd, int client_fd, int cipher)
 	return rc;
 }
 
-int ktlsd_handshake_one(int fd, int server, int cipher, enum cert_kind kind)
+int ktlsd_has_recv_flag(void)
 {
-	if (set_profile(fd, server, cipher, kind) < 0)
+	return KTLSD_RECV_FLAG_KNOWN;
+}
+
+/* A client that reads with ktls_recv() needs no session tickets before it
+ * reads (ktls_recv() skips them), so it says so per request where libktls
+ * can (KTLS_RECV_FLAG_SET). */
+int ktlsd_handshake_one(int fd, int server, int cipher, enum cert_kind kind,
+			enum ktlsd_ticket_wait tw)
+{
+	if (set_profile(fd, server, cipher, kind, tw) < 0)
+		return -1;
+	if (!server && tw == KTLSD_TW_REQUEST && KTLS_RECV_FLAG_SET(fd) < 0)
 		return -1;
 	return server ? ktls_accept(fd) : ktls_connect(fd);
 }

@@ -41,8 +41,14 @@ static const char *const usage_text =
 	"  --ktlsd-socket PATH use a running ktlsd (its profiles: see bench/README.md)\n"
 	"  --work-dir DIR      where files, certificates and configs go (default /tmp/...)\n"
 	"handshake options:\n"
-	"  --duration S        per cell (default 3)\n"
-	"  --concurrency N     handshakes in flight (default: one per CPU)\n"
+	"  --duration S        per cell (default 3; 0.5 with KTLS_BENCH_SHORT=1)\n"
+	"  --concurrency LIST  handshakes in flight, a sweep (default 1,16,64; 1,2 short)\n"
+	"  --handshakes N      N handshakes per worker per cell instead of a duration\n"
+	"  --hs-arms LIST      inproc,ktlsd,ktlsd-auto,ktlsd-none,fork (default all)\n"
+	"  --certs LIST        ecdsa,rsa (default both)\n"
+	"  --roles LIST        client,server (default both)\n"
+	"  --ktlsd-wait S      how long our ktlsd may take to start (default 60)\n"
+	"  --ktlsd-global LINE a line for our ktlsd's [global], e.g. 'signers = 1' (up to 8)\n"
 	"  --csv FILE, --plots DIR, --ktlsd, --ktlsd-socket, --work-dir as above\n";
 
 static int parse_size(const char *s, size_t *out)
@@ -99,17 +105,46 @@ static int parse_ciphers(const char *list, struct bench_opts *o)
 	return o->n_ciphers ? 0 : -1;
 }
 
+static int parse_count(const char *s, unsigned max, unsigned *out);
+
+/* Handshakes in flight: a list, kept ascending and unique (the plots'
+ * x axis). */
+static int parse_conc(const char *list, struct bench_opts *o)
+{
+	char buf[256], *save = NULL, *tok;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	o->n_hs_conc = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		if (o->n_hs_conc == BENCH_MAX_HS_CONC ||
+		    parse_count(tok, BENCH_MAX_CONNS, &o->hs_conc[o->n_hs_conc++]) < 0)
+			return -1;
+	for (unsigned i = 1; i < o->n_hs_conc; i++)
+		for (unsigned j = i; j > 0 && o->hs_conc[j - 1] >= o->hs_conc[j]; j--) {
+			unsigned t = o->hs_conc[j];
+
+			if (o->hs_conc[j - 1] == t)
+				return -1;
+			o->hs_conc[j] = o->hs_conc[j - 1];
+			o->hs_conc[j - 1] = t;
+		}
+	return o->n_hs_conc ? 0 : -1;
+}
+
 static void set_defaults(struct bench_opts *o, unsigned cpus)
 {
 	memset(o, 0, sizeof(*o));
 	o->short_mode = getenv("KTLS_BENCH_SHORT") && !strcmp(getenv("KTLS_BENCH_SHORT"), "1");
 	o->duration_s = o->short_mode ? 0.3 : 3;
-	o->hs_duration_s = o->short_mode ? 1 : 3;
+	o->hs_duration_s = o->short_mode ? 0.5 : 3;
 	o->verify_objects = 2;
 	parse_sizes(o->short_mode ? "4K,1M" : "4K,64K,1M,64M", o);
 	parse_ciphers(o->short_mode ? "aes-128-gcm" : "aes-128-gcm,aes-256-gcm,chacha20-poly1305", o);
 	o->conns_many = cpus < 2 ? 2 : cpus;
-	o->hs_concurrency = cpus;
+	(void)cpus;
+	parse_conc(o->short_mode ? "1,2" : "1,16,64", o);
+	o->hs_arm_mask = o->hs_cert_mask = o->hs_role_mask = ~0u;
+	o->ktlsd_wait_s = 60;	/* the emulated VM probes ciphers slowly */
 	o->arms = "ABCDEZON";
 }
 
@@ -136,6 +171,11 @@ static int parse_options(int argc, char **argv, struct bench_opts *o)
 		{ "ktlsd-socket", required_argument, NULL, 'K' },
 		{ "work-dir", required_argument, NULL, 'w' },
 		{ "concurrency", required_argument, NULL, 'C' }, { "help", no_argument, NULL, 'h' },
+		{ "handshakes", required_argument, NULL, 'H' },
+		{ "hs-arms", required_argument, NULL, 'A' }, { "certs", required_argument, NULL, 'e' },
+		{ "roles", required_argument, NULL, 'r' },
+		{ "ktlsd-wait", required_argument, NULL, 'W' },
+		{ "ktlsd-global", required_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, bad = 0;
@@ -155,7 +195,16 @@ static int parse_options(int argc, char **argv, struct bench_opts *o)
 		case 'k': o->ktlsd_path = optarg; break;
 		case 'K': o->ktlsd_socket = optarg; break;
 		case 'w': o->work_dir = optarg; break;
-		case 'C': bad = parse_count(optarg, BENCH_MAX_CONNS, &o->hs_concurrency) < 0; break;
+		case 'C': bad = parse_conc(optarg, o) < 0; break;
+		case 'H': bad = parse_count(optarg, 1000000, &o->hs_handshakes) < 0; break;
+		case 'A': bad = hs_parse_list(HS_LIST_ARMS, optarg, &o->hs_arm_mask) < 0; break;
+		case 'e': bad = hs_parse_list(HS_LIST_CERTS, optarg, &o->hs_cert_mask) < 0; break;
+		case 'r': bad = hs_parse_list(HS_LIST_ROLES, optarg, &o->hs_role_mask) < 0; break;
+		case 'G': bad = o->n_ktlsd_global == 8 || strchr(optarg, '\n');
+			  if (!bad)
+				  o->ktlsd_global[o->n_ktlsd_global++] = optarg;
+			  break;
+		case 'W': o->ktlsd_wait_s = strtod(optarg, NULL); bad = o->ktlsd_wait_s <= 0; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: bad = 1;
 		}

@@ -4,6 +4,7 @@
  * per machine), SHA-256 of streams, and the facts about the host that go
  * into every header.  The kernel's kTLS counters: lib/support_tls_stat.c.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <gnutls/crypto.h>
@@ -70,6 +71,95 @@ double process_cpu_s(pid_t pid)
 /* What `perf stat -e cycles` would count for the calling thread, user and
  * kernel.  -1 where there is no hardware counter (emulated VMs) or
  * perf_event_paranoid forbids it. */
+/* One /proc/PID/stat: its parent and its CPU ticks, own and of reaped
+ * children (utime stime cutime cstime, fields 14-17).  0 or -1. */
+static int stat_read(pid_t pid, pid_t *ppid, unsigned long long *ticks)
+{
+	char path[64], buf[1024];
+	unsigned long long ut, st, cut, cst;
+	int parent;
+	FILE *f;
+	size_t n;
+	char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
+			 &parent, &ut, &st, &cut, &cst) != 5)
+		return -1;
+	*ppid = parent;
+	*ticks = ut + st + cut + cst;
+	return 0;
+}
+
+struct proc_entry {
+	pid_t pid, ppid;
+	unsigned long long ticks;
+	int in_tree;
+};
+
+/* Every process on the machine is read once, then the tree below root is
+ * marked by repeated passes (a few levels: ktlsd, its key process or
+ * signers).  A process that exited and was reaped inside the tree counts
+ * through its parent's cutime/cstime; one that exits between our reads of
+ * /proc is lost (its ticks are within one scan's jitter). */
+double tree_cpu_s(pid_t root)
+{
+	struct proc_entry *v = NULL;
+	size_t n = 0, cap = 0;
+	unsigned long long sum = 0;
+	struct dirent *de;
+	int grew = 1, found = 0;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		struct proc_entry e = { .pid = (pid_t)pid };
+
+		if (*end || pid <= 0 || stat_read(e.pid, &e.ppid, &e.ticks) < 0)
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 256;
+			struct proc_entry *g = realloc(v, ncap * sizeof(*g));
+
+			if (!g)
+				break;
+			v = g;
+			cap = ncap;
+		}
+		e.in_tree = e.pid == root;
+		found |= e.in_tree;
+		v[n++] = e;
+	}
+	closedir(d);
+	while (grew) {
+		grew = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (v[i].in_tree)
+				continue;
+			for (size_t j = 0; j < n; j++)
+				if (v[j].in_tree && v[j].pid == v[i].ppid) {
+					v[i].in_tree = grew = 1;
+					break;
+				}
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (v[i].in_tree)
+			sum += v[i].ticks;
+	free(v);
+	return found ? cpu_ticks_seconds(sum) : -1;
+}
+
 int thread_cycles_open(void)
 {
 	struct perf_event_attr attr = {

@@ -3,8 +3,10 @@
 #
 # `ktls-bench sendfile` runs every arm for a fraction of a second (one
 # cipher, small objects, 1 and 2 connections) and `ktls-bench handshake`
-# every handshake arm for a second.  From their CSV, independently of the
-# bench's own verdict, this checks per cell that:
+# every handshake arm (inproc, ktlsd, the client's ticket_wait variants
+# ktlsd-auto and ktlsd-none, fork) for half a second at concurrency 1 and 2.
+# From their CSV, independently of the bench's own verdict, this checks per
+# cell that:
 #   - the check pass matched SHA-256 on every object and the timed pass
 #     moved bytes (sent == received, checked inside the bench: verified=1);
 #   - /proc/net/tls_stat moved as the arm claims: plain TCP (A, B) installed
@@ -12,7 +14,12 @@
 #     socket per connection that was open during the cell (TlsTxSw and
 #     TlsCurrTxSw deltas), F's servers TX installs of their own;
 #   - E/E' got their keys through ktlsd when ktlsd is built;
-#   - every handshake left kTLS on the socket (TlsTxSw delta >= handshakes).
+#   - every handshake left kTLS on the socket (TlsTxSw delta >= handshakes);
+#   - the handshake numbers are sane: hs/s > 0, 0 < p50 <= p99, CPU per
+#     handshake > 0 and no more than the machine's CPUs could give in the
+#     cell's time, ktlsd's own share > 0 in the ktlsd arms;
+#   - the sweep has a row for every (certificate, role, arm) at every
+#     concurrency, the ticket_wait rows included; the plots were made.
 # Environment: BUILD (default build).
 set -uo pipefail
 
@@ -76,11 +83,34 @@ check_sendfile_row() {
 	fi
 }
 
+# awk_true EXPR: 0 if the awk expression holds (floating point).
+awk_true() { awk "BEGIN { exit !($1) }" < /dev/null; }
+
+# handshake_numbers_sane ARM COUNT SECONDS PER_S P50 P99 CPU KTLSD_CPU
+handshake_numbers_sane() {
+	local arm=$1 count=$2 seconds=$3 per_s=$4 p50=$5 p99=$6 cpu=$7 kcpu=$8 cpus
+	cpus=$(nproc)
+	[ -n "$cpu" ] && [ -n "$kcpu" ] || return 1
+	# The CPU window is a little wider than the timed one (threads start and
+	# are joined outside it), /proc counts 10 ms ticks, and an emulated
+	# vCPU is charged while the other one runs: a loose bound, that still
+	# catches a wrong unit or counting processes that are not involved.
+	awk_true "$per_s > 0 && $p50 > 0 && $p50 <= $p99 && $cpu > 0 &&
+		$cpu * $count <= $cpus * $seconds * 1000 * 1.5 + 100" || return 1
+	case "$arm" in
+	ktlsd*) awk_true "$kcpu > 0 && $kcpu <= $cpu" ;;
+	*) true ;;
+	esac
+}
+
 check_handshake_row() {
-	local line=$1 cert role arm conc count failures tx ran ok error label
-	IFS=, read -r cert role arm conc count failures _ _ _ _ _ _ tx ran ok error <<< "$line"
+	local line=$1 cert role arm conc count failures seconds per_s p50 p99 tx cpu kcpu
+	local ran ok error label
+	IFS=, read -r cert role arm conc count failures seconds per_s p50 p99 _ _ tx cpu _ kcpu _ _ \
+		ran ok error <<< "$line"
 	error=${error//\"/}
 	label="handshake $cert $role $arm x$conc"
+	HS_SEEN+=" $cert/$role/$arm/$conc"
 	if [ "$ran" != 1 ]; then
 		if [ "$arm" = ktlsd ] && [ -x "$BUILD/ktlsd" ]; then
 			tap_not_ok "$label: ktlsd is built but was not used: $error"
@@ -93,6 +123,37 @@ check_handshake_row() {
 		tap_ok "$label: $count handshakes, each left kTLS on the socket (TlsTxSw +$tx)"
 	else
 		tap_not_ok "$label: $count handshakes, $failures failed, TlsTxSw +$tx: $error"
+		return
+	fi
+	if handshake_numbers_sane "$arm" "$count" "$seconds" "$per_s" "$p50" "$p99" "$cpu" "$kcpu"
+	then
+		tap_ok "$label: $per_s/s, p50 $p50 <= p99 $p99 ms, CPU $cpu ms/hs (ktlsd $kcpu)"
+	else
+		tap_not_ok "$label: numbers not sane: $per_s/s over ${seconds}s, p50 $p50 p99 $p99 ms, CPU ${cpu:-?} ms/hs (ktlsd ${kcpu:-?}) for $count handshakes on $(nproc) CPUs"
+	fi
+}
+
+# Every (certificate, role, arm) at each concurrency of the short sweep;
+# the ticket_wait variants (ktlsd-auto, ktlsd-none) only as the client.
+check_handshake_sweep() {
+	local cert role arm conc missing=""
+	for conc in 1 2; do
+		for cert in ECDSA-P256 RSA-2048; do
+			for role in client server; do
+				for arm in inproc ktlsd ktlsd-auto ktlsd-none fork; do
+					case "$role/$arm" in server/ktlsd-*) continue ;; esac
+					case " $HS_SEEN " in
+					*" $cert/$role/$arm/$conc "*) ;;
+					*) missing+=" $cert/$role/$arm/x$conc" ;;
+					esac
+				done
+			done
+		done
+	done
+	if [ -z "$missing" ]; then
+		tap_ok "handshake sweep: a row per certificate, role and arm at concurrency 1 and 2"
+	else
+		tap_not_ok "handshake sweep: rows missing:$missing"
 	fi
 }
 
@@ -129,11 +190,20 @@ main() {
 			check_sendfile_row "$row"
 		done < <(csv_rows "$WORK/sendfile.csv")
 	fi
-	run_bench handshake "$WORK/handshake.out" "$WORK/handshake.csv" --concurrency 2
+	HS_SEEN=""
+	run_bench handshake "$WORK/handshake.out" "$WORK/handshake.csv" --plots "$WORK/plots"
 	if [ -s "$WORK/handshake.csv" ]; then
 		while IFS= read -r row; do
 			check_handshake_row "$row"
 		done < <(csv_rows "$WORK/handshake.csv")
+		check_handshake_sweep
+	fi
+	if ! command -v gnuplot > /dev/null; then
+		tap_skip "handshake plots" "no gnuplot (gnuplot-nox)"
+	elif [ -s "$WORK/plots/handshake-rate.png" ] && [ -s "$WORK/plots/handshake-latency.png" ]; then
+		tap_ok "handshake plots: throughput and p50/p99 against concurrency"
+	else
+		tap_not_ok "handshake plots: handshake-rate.png / handshake-latency.png missing"
 	fi
 
 	if [ "$(tls_stat TlsTxSw)" -gt "$tx_before" ] && [ "$(tls_stat TlsCurrTxSw)" = "$curr_before" ]; then
