@@ -47,6 +47,7 @@
 #include "process/log.h"
 #include "engine/record_peek.h"
 #include "sessions/client_session.h"
+#include "sessions/ticket_memory.h"
 #include "base/clock.h"
 #include "sessions/server_resume.h"
 
@@ -668,8 +669,10 @@ static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t rea
  *     a time is a deliberate choice (a server known to send late, tickets
  *     worth keeping), so it holds for every caller;
  *  2. the request: a caller that reads with ktls_recv() (KTLS_RECV_TICKETS)
- *     consumes late tickets itself, so under auto it pays no wait: only
- *     the tickets already queued are taken;
+ *     consumes late tickets itself, so under auto it pays no wait (only
+ *     the tickets already queued are taken) unless the session cache
+ *     wants this server's next ticket and the server is not known to
+ *     send none (sessions/ticket_memory.h): then it waits as auto does;
  *  3. auto: four round trips plus 100 ms, at most 1 s.
  * *why names the rule for the debug log.
  */
@@ -683,11 +686,19 @@ static uint64_t drain_window_ms(const struct hs_job *job, const char **why)
 		*why = "profile";
 		return (uint64_t)job->profile->ticket_wait_ms;
 	}
+	/* A ktls_recv() caller needs no wait, but the session cache needs the
+	 * next ticket: wait unless the server is known to send none
+	 * (sessions/ticket_memory.h). */
 	if (job->req.flags & KTLS_REQ_RECV_TICKETS) {
-		*why = "request";
-		return 0;
+		if (!job->hs->sess.enabled ||
+		    !ticket_memory_expect(job->hs->sess.id, clock_now_ms())) {
+			*why = "request";
+			return 0;
+		}
+		*why = "request, keeping tickets";
+	} else {
+		*why = "auto";
 	}
-	*why = "auto";
 	/* Servers make tickets after checking our Finished: allow for their
 	 * CPU time too, not only the round trip (measured under emulation). */
 	if (getsockopt(job->sock_fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0)
@@ -849,6 +860,7 @@ int hs_step(struct hs_job *job, char *reason, size_t reason_len)
 		return 0;
 	hs->handshake_done = 1;
 	window = drain_window_ms(job, &why);
+	hs->sess.waited = hs->sess.enabled && window > 0;	/* ticket_memory_note() */
 	log_debug("ticket wait peer=%s wait=%llums by=%s", job->peer_addr,
 		  (unsigned long long)window, why);
 	hs->drain_until_ms = clock_now_ms() + window;

@@ -28,6 +28,7 @@
 #include "process/log.h"
 #include "sessions/client_session.h"
 #include "sessions/session_stats.h"
+#include "sessions/ticket_memory.h"
 
 int client_session_eligible(const struct hs_job *job, int uses_psk)
 {
@@ -172,6 +173,8 @@ void client_session_end(struct client_session *cs, const struct hs_job *job,
 	if (rep->resumed && cs->offered)
 		report_original(&cs->hit.facts, rep);
 	session_stats_count(profile, rep->resumed ? SESSION_STAT_RESUMED : SESSION_STAT_FULL);
+	if (cs->enabled && cs->waited && rep->version == KTLS_VERSION_1_3)
+		ticket_memory_note(cs->id, cs->ticket_seen, clock_now_ms());
 	if (cs->enabled)
 		keep(cs, job, session, rep);
 	client_cache_hit_free(&cs->hit);

@@ -19,6 +19,7 @@ struct client_session {
 	struct client_cache_hit hit;
 	int ticket_seen;		/* a NewSessionTicket arrived ... */
 	uint32_t ticket_lifetime_s;	/* ... with this lifetime (the last one) */
+	int waited;			/* the drain waited for tickets (not 0 ms) */
 };
 
 /* Does this client job use the cache?  Not for kernel requests (their

@@ -1,0 +1,44 @@
+build2/daemon/doors/status.o: daemon/doors/status.c \
+ daemon/doors/door_netlink.h /usr/include/libnl3/netlink/msg.h \
+ /usr/include/libnl3/netlink/netlink.h \
+ /usr/include/libnl3/netlink/netlink-compat.h \
+ /usr/include/libnl3/netlink/version.h \
+ /usr/include/libnl3/netlink/errno.h /usr/include/libnl3/netlink/types.h \
+ /usr/include/libnl3/netlink/handlers.h \
+ /usr/include/libnl3/netlink/netlink-kernel.h \
+ /usr/include/libnl3/netlink/socket.h \
+ /usr/include/libnl3/netlink/object.h /usr/include/libnl3/netlink/utils.h \
+ /usr/include/libnl3/netlink/list.h /usr/include/libnl3/netlink/attr.h \
+ /usr/include/libnl3/netlink/addr.h /usr/include/libnl3/netlink/data.h \
+ daemon/engine/job.h daemon/config/config.h lib/ktls.h \
+ daemon/doors/peer_cred.h daemon/engine/config_ref.h lib/ktls_proto.h \
+ lib/ktls.h daemon/engine/admission.h daemon/process/log.h \
+ daemon/process/sandbox.h daemon/engine/stats.h daemon/doors/status.h
+daemon/doors/door_netlink.h:
+/usr/include/libnl3/netlink/msg.h:
+/usr/include/libnl3/netlink/netlink.h:
+/usr/include/libnl3/netlink/netlink-compat.h:
+/usr/include/libnl3/netlink/version.h:
+/usr/include/libnl3/netlink/errno.h:
+/usr/include/libnl3/netlink/types.h:
+/usr/include/libnl3/netlink/handlers.h:
+/usr/include/libnl3/netlink/netlink-kernel.h:
+/usr/include/libnl3/netlink/socket.h:
+/usr/include/libnl3/netlink/object.h:
+/usr/include/libnl3/netlink/utils.h:
+/usr/include/libnl3/netlink/list.h:
+/usr/include/libnl3/netlink/attr.h:
+/usr/include/libnl3/netlink/addr.h:
+/usr/include/libnl3/netlink/data.h:
+daemon/engine/job.h:
+daemon/config/config.h:
+lib/ktls.h:
+daemon/doors/peer_cred.h:
+daemon/engine/config_ref.h:
+lib/ktls_proto.h:
+lib/ktls.h:
+daemon/engine/admission.h:
+daemon/process/log.h:
+daemon/process/sandbox.h:
+daemon/engine/stats.h:
+daemon/doors/status.h:

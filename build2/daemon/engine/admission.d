@@ -1,0 +1,16 @@
+build2/daemon/engine/admission.o: daemon/engine/admission.c \
+ daemon/base/reason.h daemon/engine/admission.h daemon/config/config.h \
+ lib/ktls.h lib/ktls_proto.h lib/ktls.h daemon/engine/config_ref.h \
+ daemon/engine/fd_budget.h daemon/engine/stats.h daemon/engine/job.h \
+ daemon/doors/peer_cred.h
+daemon/base/reason.h:
+daemon/engine/admission.h:
+daemon/config/config.h:
+lib/ktls.h:
+lib/ktls_proto.h:
+lib/ktls.h:
+daemon/engine/config_ref.h:
+daemon/engine/fd_budget.h:
+daemon/engine/stats.h:
+daemon/engine/job.h:
+daemon/doors/peer_cred.h:

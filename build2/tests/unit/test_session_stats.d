@@ -1,0 +1,13 @@
+build2/tests/unit/test_session_stats.o: tests/unit/test_session_stats.c \
+ daemon/engine/stats.h daemon/engine/job.h daemon/config/config.h \
+ lib/ktls.h daemon/doors/peer_cred.h daemon/engine/config_ref.h \
+ lib/ktls_proto.h lib/ktls.h daemon/sessions/session_stats.h
+daemon/engine/stats.h:
+daemon/engine/job.h:
+daemon/config/config.h:
+lib/ktls.h:
+daemon/doors/peer_cred.h:
+daemon/engine/config_ref.h:
+lib/ktls_proto.h:
+lib/ktls.h:
+daemon/sessions/session_stats.h:
