@@ -408,6 +408,14 @@ static unsigned long examined_per_events(struct fake *fakes, size_t n)
 	return atomic_load(&worker_jobs_examined) - start;
 }
 
+static int all_done(struct fake *fakes, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (atomic_load(&fakes[i].status) < 0)
+			return 0;
+	return 1;
+}
+
 static void many_stalled_jobs(void **state)
 {
 	struct fake *fakes = calloc(MANY + TIMED + 1, sizeof(*fakes));
@@ -457,9 +465,7 @@ static void many_stalled_jobs(void **state)
 	for (size_t i = 0; i < TIMED; i++)
 		submit_timeout(many_job(&timed[i], 0), 300 + 25 * (unsigned)((i * 7) % TIMED));
 	submit(many_job(woken, 100));
-	for (int i = 0; i < 1000 && (atomic_load(&woken->status) < 0 ||
-				     atomic_load(&timed[TIMED - 1].status) < 0 ||
-				     atomic_load(&timed[0].status) < 0); i++)
+	for (int i = 0; i < 1000 && !all_done(timed, TIMED + 1); i++)
 		usleep(10000);
 	usleep(200000);		/* time for a second answer, had one come */
 	for (size_t i = 0; i < TIMED; i++) {
