@@ -4,6 +4,7 @@
 #ifndef KTLSD_ENGINE_JOB_H
 #define KTLSD_ENGINE_JOB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config/config.h"
@@ -58,7 +59,13 @@ struct hs_job {
 	enum job_origin origin;
 	int admitted;			/* counted by admission.c until job_finish() */
 	uint64_t id;			/* the worker's name for it in epoll (never reused) */
-	struct hs_job *next;		/* worker list */
+	/* worker.c's indexes, so that no event costs a walk over every job
+	 * in flight: the list (inbox, then all the worker's jobs), the id
+	 * map's chain, and the place in the heap of due times. */
+	struct hs_job *next, *prev;
+	struct hs_job *id_next;
+	size_t heap_at;			/* index + 1 in the heap; 0: not in it */
+	uint64_t due_ms;		/* heap key: min(deadline_ms, wake_ms if set) */
 };
 
 #endif

@@ -15,10 +15,19 @@
  * have been allocated at the freed job's address; by address, that new job
  * would take the stale event (a hang-up: "the caller went away").
  *
+ * A worker may hold thousands of stalled handshakes, so nothing per event
+ * walks all of them: the jobs are a doubly linked list (unlink in O(1)),
+ * ids map to jobs through a hash map (an id no job has finds nothing, as
+ * the stale events above need), and a min-heap of due times (the deadline,
+ * or the engine's wake_ms if earlier) gives the jobs that are due and the
+ * time until the next.  The heap key is kept in the job (due_ms) and set
+ * again after every step, since handshake.c changes wake_ms in hs_step().
+ *
  * job_submit() is the one way in for both doors (limits, counting, the
  * deadline, the hand-over) and job_finish() the one way out (the release).
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +54,11 @@ struct worker {
 	pthread_mutex_t lock;
 	struct hs_job *inbox;		/* LIFO from the main thread, under lock */
 	struct hs_job *jobs;		/* owned by the worker thread */
+	/* worker thread: id -> job (chained, grows) and the due-time heap */
+	struct hs_job **ids;
+	size_t ids_mask, n_jobs;
+	struct hs_job **heap;
+	size_t heap_len, heap_cap;
 	uint64_t last_id;		/* worker thread */
 	atomic_uint load;
 	atomic_bool stop;
@@ -52,6 +66,171 @@ struct worker {
 
 static struct worker *workers;
 static unsigned n_workers;
+atomic_ulong worker_jobs_examined;
+
+#define IDS_INITIAL 64u		/* buckets; a power of two */
+
+static void examined(unsigned long n)
+{
+	atomic_fetch_add_explicit(&worker_jobs_examined, n, memory_order_relaxed);
+}
+
+static void jobs_link(struct worker *w, struct hs_job *job)
+{
+	job->prev = NULL;
+	job->next = w->jobs;
+	if (w->jobs)
+		w->jobs->prev = job;
+	w->jobs = job;
+}
+
+/* ---- id -> job.  Ids are consecutive even numbers: id / 2 spreads
+ * them evenly over the buckets. ---- */
+
+static struct hs_job **ids_bucket(struct worker *w, uint64_t id)
+{
+	return &w->ids[(id >> 1) & w->ids_mask];
+}
+
+static void ids_grow(struct worker *w)
+{
+	size_t n = (w->ids_mask + 1) * 2;
+	struct hs_job **ids = calloc(n, sizeof(*ids)), **old = w->ids;
+	size_t old_n = w->ids_mask + 1;
+
+	if (!ids)
+		return;		/* longer chains, still correct */
+	w->ids = ids;
+	w->ids_mask = n - 1;
+	for (size_t i = 0; i < old_n; i++)
+		for (struct hs_job *job = old[i], *next; job; job = next) {
+			struct hs_job **b = ids_bucket(w, job->id);
+
+			next = job->id_next;
+			job->id_next = *b;
+			*b = job;
+		}
+	free(old);
+}
+
+static void ids_add(struct worker *w, struct hs_job *job)
+{
+	struct hs_job **b = ids_bucket(w, job->id);
+
+	job->id_next = *b;
+	*b = job;
+	if (++w->n_jobs > w->ids_mask + 1)
+		ids_grow(w);
+}
+
+/* A job never added (still in the inbox at stop) is not found: fine. */
+static void ids_remove(struct worker *w, struct hs_job *job)
+{
+	for (struct hs_job **pp = ids_bucket(w, job->id); *pp; pp = &(*pp)->id_next)
+		if (*pp == job) {
+			*pp = job->id_next;
+			w->n_jobs--;
+			return;
+		}
+}
+
+static struct hs_job *job_by_id(struct worker *w, uint64_t id)
+{
+	unsigned long n = 0;
+	struct hs_job *job;
+
+	for (job = *ids_bucket(w, id); job; job = job->id_next) {
+		n++;
+		if (job->id == id)
+			break;
+	}
+	examined(n);
+	return job;
+}
+
+/* ---- the min-heap of due times ---- */
+
+static void heap_set(struct worker *w, size_t i, struct hs_job *job)
+{
+	w->heap[i] = job;
+	job->heap_at = i + 1;
+}
+
+static void heap_up(struct worker *w, size_t i)
+{
+	struct hs_job *job = w->heap[i];
+
+	while (i > 0 && w->heap[(i - 1) / 2]->due_ms > job->due_ms) {
+		heap_set(w, i, w->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(w, i, job);
+}
+
+static void heap_down(struct worker *w, size_t i)
+{
+	struct hs_job *job = w->heap[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= w->heap_len)
+			break;
+		if (c + 1 < w->heap_len && w->heap[c + 1]->due_ms < w->heap[c]->due_ms)
+			c++;
+		if (w->heap[c]->due_ms >= job->due_ms)
+			break;
+		heap_set(w, i, w->heap[c]);
+		i = c;
+	}
+	heap_set(w, i, job);
+}
+
+static int heap_add(struct worker *w, struct hs_job *job)
+{
+	if (w->heap_len == w->heap_cap) {
+		size_t cap = w->heap_cap ? w->heap_cap * 2 : 64;
+		struct hs_job **heap = reallocarray(w->heap, cap, sizeof(*heap));
+
+		if (!heap)
+			return -ENOMEM;
+		w->heap = heap;
+		w->heap_cap = cap;
+	}
+	job->due_ms = job->deadline_ms;
+	w->heap[w->heap_len++] = job;
+	heap_up(w, w->heap_len - 1);
+	return 0;
+}
+
+static void heap_remove(struct worker *w, struct hs_job *job)
+{
+	size_t i = job->heap_at;
+	struct hs_job *last;
+
+	if (i == 0)
+		return;
+	job->heap_at = 0;
+	if (--i == --w->heap_len)
+		return;
+	last = w->heap[w->heap_len];	/* fills the hole: up or down */
+	heap_set(w, i, last);
+	heap_up(w, i);
+	heap_down(w, last->heap_at - 1);
+}
+
+/* After a step: the engine may have set or cleared wake_ms. */
+static void heap_rekey(struct worker *w, struct hs_job *job)
+{
+	uint64_t due = job->wake_ms && job->wake_ms < job->deadline_ms ? job->wake_ms
+								       : job->deadline_ms;
+
+	if (job->heap_at == 0 || due == job->due_ms)
+		return;
+	job->due_ms = due;
+	heap_up(w, job->heap_at - 1);
+	heap_down(w, job->heap_at - 1);
+}
 
 static void job_unwatch(struct worker *w, struct hs_job *job)
 {
@@ -62,11 +241,15 @@ static void job_unwatch(struct worker *w, struct hs_job *job)
 
 static void job_unlink(struct worker *w, struct hs_job *job)
 {
-	for (struct hs_job **pp = &w->jobs; *pp; pp = &(*pp)->next)
-		if (*pp == job) {
-			*pp = job->next;
-			break;
-		}
+	if (job->prev)
+		job->prev->next = job->next;
+	else
+		w->jobs = job->next;
+	if (job->next)
+		job->next->prev = job->prev;
+	job->next = job->prev = NULL;
+	ids_remove(w, job);
+	heap_remove(w, job);
 }
 
 static const char *role_name(int role)
@@ -188,8 +371,11 @@ static void job_drive(struct worker *w, struct hs_job *job)
 		return;
 	}
 	ev.events = hs_wants_write(job) ? EPOLLOUT : hs_wants_read(job) ? EPOLLIN : 0;
-	if (epoll_ctl(w->epfd, EPOLL_CTL_MOD, job->sock_fd, &ev) < 0)
+	if (epoll_ctl(w->epfd, EPOLL_CTL_MOD, job->sock_fd, &ev) < 0) {
 		job_fail(w, job, errno, "cannot watch the socket");
+		return;
+	}
+	heap_rekey(w, job);
 }
 
 static void job_begin(struct worker *w, struct hs_job *job)
@@ -202,8 +388,12 @@ static void job_begin(struct worker *w, struct hs_job *job)
 	job->id = w->last_id += ID_STEP;
 	sock_ev.data.u64 = job->id;
 	conn_ev.data.u64 = job->id | CONN_TAG;
-	job->next = w->jobs;
-	w->jobs = job;
+	jobs_link(w, job);
+	ids_add(w, job);
+	if (heap_add(w, job) < 0) {
+		job_fail(w, job, ENOMEM, "out of memory");
+		return;
+	}
 	rc = hs_start(job, reason, sizeof(reason));
 	if (rc < 0) {
 		job_fail(w, job, -rc, reason);
@@ -234,38 +424,31 @@ static void take_inbox(struct worker *w)
 	}
 }
 
-/* Fail every job past its deadline; return ms until the next one (-1: none). */
+/* Fail the jobs past their deadline, step those whose wake_ms came; return
+ * ms until the next due time (-1: none).  Each pass looks at most at as many
+ * jobs as it started with, so a job that asks to be woken again at once
+ * waits for the next pass (after a poll of the sockets), as before. */
 static int expire_jobs(struct worker *w)
 {
-	uint64_t now = clock_now_ms(), next = UINT64_MAX;
-	struct hs_job *job, *following;
+	uint64_t now = clock_now_ms();
+	size_t budget = w->heap_len;
+	struct hs_job *job;
 
-	for (job = w->jobs; job; job = following) {
-		following = job->next;
+	while (w->heap_len) {
+		job = w->heap[0];
+		examined(1);
+		if (job->due_ms > now)
+			return job->due_ms - now > INT_MAX ? INT_MAX : (int)(job->due_ms - now);
+		if (budget-- == 0)
+			return 0;
 		if (job->deadline_ms <= now) {
 			job_fail(w, job, ETIMEDOUT, "handshake deadline passed: the peer stalled");
 			continue;
 		}
-		if (job->wake_ms && job->wake_ms <= now) {
-			job->wake_ms = 0;
-			job_drive(w, job);	/* may finish (free) only this job */
-			next = now;	/* it may have set a new wake_ms: look again */
-			continue;
-		}
-		if (job->deadline_ms < next)
-			next = job->deadline_ms;
-		if (job->wake_ms && job->wake_ms < next)
-			next = job->wake_ms;
+		job->wake_ms = 0;	/* due and not past the deadline: woken */
+		job_drive(w, job);	/* re-keys it, or finishes (frees) it */
 	}
-	return next == UINT64_MAX ? -1 : (int)(next - now);
-}
-
-static struct hs_job *job_by_id(struct worker *w, uint64_t id)
-{
-	for (struct hs_job *job = w->jobs; job; job = job->next)
-		if (job->id == id)
-			return job;
-	return NULL;
+	return -1;
 }
 
 /* An event of a job that an earlier event of this batch finished names an
@@ -308,8 +491,7 @@ static void *worker_main(void *arg)
 	pthread_mutex_lock(&w->lock);
 	for (struct hs_job *job = w->inbox, *next; job; job = next) {
 		next = job->next;
-		job->next = w->jobs;
-		w->jobs = job;
+		jobs_link(w, job);
 	}
 	w->inbox = NULL;
 	pthread_mutex_unlock(&w->lock);
@@ -323,6 +505,10 @@ static int worker_init(struct worker *w)
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = WAKE_TAG };
 
 	pthread_mutex_init(&w->lock, NULL);
+	w->ids = calloc(IDS_INITIAL, sizeof(*w->ids));
+	w->ids_mask = IDS_INITIAL - 1;
+	if (!w->ids)
+		return -ENOMEM;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->epfd < 0 || w->wake_fd < 0 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wake_fd, &ev) < 0)
@@ -376,6 +562,7 @@ int job_submit(struct hs_job *job, unsigned timeout_ms, char *reason, size_t rea
 	if (rc < 0)
 		return rc;
 	job->admitted = 1;
+	job->heap_at = 0;
 	job->started_ms = clock_now_ms();
 	job->deadline_ms = job->started_ms + timeout_ms;
 	workers_hand_over(job);
@@ -396,6 +583,8 @@ void workers_stop(void)
 		close(workers[i].epfd);
 		close(workers[i].wake_fd);
 		pthread_mutex_destroy(&workers[i].lock);
+		free(workers[i].ids);
+		free(workers[i].heap);
 	}
 	free(workers);
 	workers = NULL;

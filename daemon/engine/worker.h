@@ -3,6 +3,7 @@
 #ifndef KTLSD_ENGINE_WORKER_H
 #define KTLSD_ENGINE_WORKER_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "engine/job.h"
@@ -17,5 +18,10 @@ void workers_stop(void);
  * 0, or -EAGAIN with a reason for the caller: the door still owns the job
  * and answers the refusal. */
 int job_submit(struct hs_job *job, unsigned timeout_ms, char *reason, size_t reason_len);
+
+/* For tests: how many jobs the workers have looked at to find due jobs and
+ * to map events to jobs.  Grows with the events, not with the jobs in
+ * flight. */
+extern atomic_ulong worker_jobs_examined;
 
 #endif

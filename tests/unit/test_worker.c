@@ -13,6 +13,11 @@
  * worker is held before epoll_wait() until A's two events and a wake-up
  * are ready, and free(A) is wrapped to build C in A's memory and submit
  * it, which is what malloc may do when the main thread allocates next.
+ *
+ * The third test holds thousands of stalled jobs on one worker and checks
+ * that deadlines fire in order and once, that wake_ms is honoured, and that
+ * the work per event (jobs the worker looks at, counted by the worker) does
+ * not grow with the number of jobs in flight.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -25,12 +30,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "base/clock.h"
 #include "engine/handshake.h"
 #include "engine/job.h"
 #include "engine/worker.h"
@@ -41,6 +48,13 @@ struct fake {
 	int steps;
 	atomic_int status;		/* -1 until done() */
 	int peer_sock, peer_conn;	/* the test's ends */
+	/* the third test's jobs: read what comes, never finish, unless
+	 * wake_in_ms: then ask to be woken, and finish when woken */
+	int many;
+	unsigned wake_in_ms;
+	atomic_int msteps, done_calls;
+	uint64_t wake_at, stepped_at, deadline_ms;
+	int seq;
 };
 
 static struct fake fake_a = { .name = "A", .fail_after_first_step = 1 };
@@ -67,6 +81,24 @@ int __wrap_hs_step(struct hs_job *job, char *reason, size_t reason_len)
 {
 	struct fake *f = job->done_ctx;
 
+	if (f->many) {
+		uint8_t buf[16];
+
+		while (recv(job->sock_fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			;
+		if (atomic_fetch_add(&f->msteps, 1) == 0) {
+			if (f->wake_in_ms) {
+				f->wake_at = clock_now_ms() + f->wake_in_ms;
+				job->wake_ms = f->wake_at;
+			}
+			return -EAGAIN;
+		}
+		if (f->wake_in_ms) {
+			f->stepped_at = clock_now_ms();
+			return 0;
+		}
+		return -EAGAIN;
+	}
 	if (++f->steps == 1) {
 		if (f == &fake_a)
 			sem_post(&a_started);
@@ -142,9 +174,15 @@ int __wrap_pthread_join(pthread_t thread, void **ret)
 	return __real_pthread_join(thread, ret);
 }
 
+static atomic_int done_seq;
+
 static void fake_done(struct hs_job *job, const struct ktls_hs_reply *rep)
 {
 	struct fake *f = job->done_ctx;
+
+	f->seq = atomic_fetch_add(&done_seq, 1);
+	f->deadline_ms = job->deadline_ms;
+	atomic_fetch_add(&f->done_calls, 1);
 
 	atomic_store(&f->status, (int)rep->status);
 }
@@ -169,11 +207,16 @@ static void job_init(struct hs_job *job, struct fake *f)
 	atomic_store(&f->status, -1);
 }
 
-static void submit(struct hs_job *job)
+static void submit_timeout(struct hs_job *job, unsigned timeout_ms)
 {
 	char reason[KTLS_REASON_MAX];
 
-	assert_int_equal(job_submit(job, 60000, reason, sizeof(reason)), 0);
+	assert_int_equal(job_submit(job, timeout_ms, reason, sizeof(reason)), 0);
+}
+
+static void submit(struct hs_job *job)
+{
+	submit_timeout(job, 60000);
 }
 
 void __real_free(void *p);
@@ -310,11 +353,153 @@ static void jobs_in_the_inbox_are_answered_at_stop(void **state)
 	cfg_ref_install(NULL);
 }
 
+#define MANY 2000		/* stalled jobs; two descriptors each, and our ends */
+#define EVENTS 200		/* events per measurement */
+#define TIMED 20		/* jobs with short deadlines */
+
+/* A stalled job: the socket only, as from the netlink door. */
+static struct hs_job *many_job(struct fake *f, unsigned wake_in_ms)
+{
+	struct hs_job *job = calloc(1, sizeof(*job));
+	int sock[2];
+
+	assert_non_null(job);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock), 0);
+	memset(f, 0, sizeof(*f));
+	f->name = "many";
+	f->many = 1;
+	f->wake_in_ms = wake_in_ms;
+	f->peer_sock = sock[1];
+	f->peer_conn = -1;
+	atomic_store(&f->status, -1);
+	job->done = fake_done;
+	job->done_ctx = f;
+	job->sock_fd = sock[0];
+	job->conn_fd = -1;
+	job->caller.uid = getuid();
+	job->origin = JOB_FROM_KERNEL;
+	job->cfg = cfg_ref_current();
+	return job;
+}
+
+static void wait_steps(struct fake *f, int steps)
+{
+	for (int i = 0; i < 5000 && atomic_load(&f->msteps) < steps; i++)
+		usleep(1000);
+	assert_true(atomic_load(&f->msteps) >= steps);
+}
+
+/* Jobs the worker looked at for EVENTS socket events spread over n jobs
+ * (each event waited for, so the count is that of those events and the
+ * loop passes between them, nothing else: no deadline is near). */
+static unsigned long examined_per_events(struct fake *fakes, size_t n)
+{
+	unsigned long start = atomic_load(&worker_jobs_examined);
+	const uint8_t byte = 1;
+
+	for (size_t i = 0; i < EVENTS; i++) {
+		struct fake *f = &fakes[(i * 7919) % n];
+		int steps = atomic_load(&f->msteps);
+
+		assert_int_equal(write(f->peer_sock, &byte, 1), 1);
+		wait_steps(f, steps + 1);
+	}
+	usleep(20000);		/* the loop pass after the last event */
+	return atomic_load(&worker_jobs_examined) - start;
+}
+
+static int all_done(struct fake *fakes, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (atomic_load(&fakes[i].status) < 0)
+			return 0;
+	return 1;
+}
+
+static void many_stalled_jobs(void **state)
+{
+	struct fake *fakes = calloc(MANY + TIMED + 1, sizeof(*fakes));
+	struct fake *timed = fakes + MANY, *woken = timed + TIMED;
+	struct cfg_ref *ref = calloc(1, sizeof(*ref));
+	unsigned long small, big;
+	struct rlimit rl;
+	size_t n = MANY;
+	char err[256];
+
+	assert_non_null(fakes);
+	assert_non_null(ref);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur < 2 * MANY + 256) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+		if (rl.rlim_cur < 2 * MANY + 256)
+			n = (rl.rlim_cur - 256) / 2;
+	}
+	if (n < 500) {
+		print_message("# SKIP descriptor limit %lu too low\n", (unsigned long)rl.rlim_cur);
+		skip();
+	}
+	assert_int_equal(cfg_load(NULL, &ref->cfg, err, sizeof(err)), 0);
+	atomic_init(&ref->refs, 1);
+	cfg_ref_install(ref);
+	assert_int_equal(workers_start(1), 0);
+
+	/* The cost of an event with 100 jobs in flight, then with n. */
+	for (size_t i = 0; i < 100; i++)
+		submit(many_job(&fakes[i], 0));
+	for (size_t i = 0; i < 100; i++)
+		wait_steps(&fakes[i], 1);
+	small = examined_per_events(fakes, 100);
+	for (size_t i = 100; i < n; i++)
+		submit(many_job(&fakes[i], 0));
+	for (size_t i = 100; i < n; i++)
+		wait_steps(&fakes[i], 1);
+	big = examined_per_events(fakes, n);
+	print_message("# jobs examined for %d events: %lu with 100 in flight, %lu with %zu\n",
+		      EVENTS, small, big, n);
+	assert_true(big <= 4 * EVENTS);		/* a few per event, not per job */
+	assert_true(big <= small + EVENTS);
+
+	/* Deadlines among them, submitted out of order; one job woken. */
+	for (size_t i = 0; i < TIMED; i++)
+		submit_timeout(many_job(&timed[i], 0), 300 + 25 * (unsigned)((i * 7) % TIMED));
+	submit(many_job(woken, 100));
+	for (int i = 0; i < 1000 && !all_done(timed, TIMED + 1); i++)
+		usleep(10000);
+	usleep(200000);		/* time for a second answer, had one come */
+	for (size_t i = 0; i < TIMED; i++) {
+		assert_int_equal(atomic_load(&timed[i].status), ETIMEDOUT);
+		assert_int_equal(atomic_load(&timed[i].done_calls), 1);
+		for (size_t j = 0; j < TIMED; j++)
+			if (timed[i].seq < timed[j].seq)
+				assert_true(timed[i].deadline_ms <= timed[j].deadline_ms);
+	}
+	assert_int_equal(atomic_load(&woken->status), 0);
+	assert_int_equal(atomic_load(&woken->done_calls), 1);
+	assert_int_equal(atomic_load(&woken->msteps), 2);	/* stepped once more, unasked by I/O */
+	assert_true(woken->stepped_at >= woken->wake_at);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(atomic_load(&fakes[i].status), -1);
+
+	workers_stop();
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(atomic_load(&fakes[i].status), ESHUTDOWN);
+		assert_int_equal(atomic_load(&fakes[i].done_calls), 1);
+	}
+	for (size_t i = 0; i < MANY + TIMED + 1; i++)
+		if (fakes[i].many)
+			close(fakes[i].peer_sock);
+	free(fakes);
+	cfg_ref_install(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(stale_hangup_does_not_hit_a_new_job),
 		cmocka_unit_test(jobs_in_the_inbox_are_answered_at_stop),
+		cmocka_unit_test(many_stalled_jobs),
 	};
 
 	return cmocka_run_group_tests_name("daemon/engine/worker.c events and job ids", tests,
