@@ -10,9 +10,11 @@
 #     CertificateVerify, Finished: at most 2 segments for its 6 records.
 #     Client: Certificate, CertificateVerify, Finished: 1 segment.
 #  2. KTLS_RECV_TICKETS: against a server that sends no tickets, a caller
-#     that sets it is handed over at once under ticket_wait = auto (ktlsd's
-#     debug log says "wait=0ms by=request" for each), one that does not
-#     waits the auto window ("by=auto", >= 100 ms); both p50s are printed.
+#     that sets it waits once, while the session cache learns that the
+#     server sends none ("by=request, keeping tickets"), then is handed over
+#     at once under ticket_wait = auto (ktlsd's debug log says "wait=0ms
+#     by=request" for every other), one that does not waits the auto window
+#     each time ("by=auto", >= 100 ms); both p50s are printed.
 #  3. Handshakes in flight: `inflight stall` holds N (KTLS_INFLIGHT_N,
 #     default 1000) client handshakes whose server never answers; ktlsd
 #     takes them all (none refused, `ktls status` counts N in flight), its
@@ -206,7 +208,9 @@ capture_start() {
 	CAP_PID=$!
 	PIDS+=("$CAP_PID")
 	for ((i = 0; i < 100; i++)); do
-		grep -q 'listening on' "$W/tcpdump.err" 2>/dev/null && return 0
+		# "listening on" can come a moment before packets are taken:
+		# a capture that missed the handshake came out empty once
+		grep -q 'listening on' "$W/tcpdump.err" 2>/dev/null && { sleep 0.5; return 0; }
 		sleep 0.1
 	done
 	diag "tcpdump did not start:" "$(cat "$W/tcpdump.err")"
@@ -217,6 +221,23 @@ capture_stop() {
 	sleep 0.5
 	kill -INT "$CAP_PID" 2>/dev/null
 	wait "$CAP_PID" 2>/dev/null
+}
+
+# captured PORT CMD...: run CMD (one connection to PORT) under a capture;
+# again, up to 3 tries, while the capture holds no packet at all: tcpdump
+# on a loaded guest sometimes takes none of the first packets after it
+# says "listening" (an empty file, not a result about ktlsd).
+captured() {
+	local port=$1 try
+	shift
+	for try in 1 2 3; do
+		capture_start "$port" || return 1
+		"$@" > "$W/captured.out" 2>&1 || diag "$1 ...: $(tail -n 3 "$W/captured.out")"
+		capture_stop
+		[ -n "$(tcpdump -r "$W/cap.pcap" -nn -c 1 2>/dev/null)" ] && return 0
+		diag "capture $try of $port came out empty; again"
+	done
+	return 1
 }
 
 # judge_flight NAME SIDE PORT MIN-RECORDS MAX-SEGMENTS
@@ -253,26 +274,22 @@ test_flights() {
 		diag "$(cat "$W/serve.log")"
 		return
 	fi
-	if capture_start "$port"; then
-		timeout 60 curl -sS --tlsv1.3 --cacert "$W/ca.pem" -o /dev/null \
-			"https://localhost:$port/" 2> "$W/curl.err" || diag "curl: $(cat "$W/curl.err")"
-		capture_stop
+	if captured "$port" timeout 60 curl -sS --tlsv1.3 --cacert "$W/ca.pem" -o /dev/null \
+			"https://localhost:$port/"; then
 		judge_flight "server flight (ktlsd as TLS 1.3 server)" server "$port" 6 2
 	else
-		tap_not_ok "whole flights: tcpdump starts"
+		tap_not_ok "whole flights: a capture of curl's connection to ktls serve"
 	fi
 	stop_pid "$serve_pid"
 	# client role: inflight latency (ktls_connect) -> a GnuTLS server
 	port=$(pick_port) || { tap_not_ok "whole flights: a free port"; return; }
-	if capture_start "$port"; then
-		timeout 60 "$INFLIGHT" latency --count 1 --port "$port" --cert "$W/server.pem" \
-			--key "$W/server.key" --profile mtls --request-cert --recv-tickets 1 \
-			> "$W/lat.out" 2>&1 || diag "inflight latency: $(cat "$W/lat.out")"
-		capture_stop
+	if captured "$port" timeout 60 "$INFLIGHT" latency --count 1 --port "$port" \
+			--cert "$W/server.pem" --key "$W/server.key" --profile mtls --request-cert \
+			--recv-tickets 1; then
 		judge_flight "client flight with a certificate (ktlsd as TLS 1.3 client)" client \
 			"$port" 3 1
 	else
-		tap_not_ok "whole flights: tcpdump starts"
+		tap_not_ok "whole flights: a capture of inflight's connection"
 	fi
 }
 
@@ -292,23 +309,27 @@ latency() {
 }
 
 test_recv_tickets() {
-	local n=8 flagged plain p50_flag p50_plain lines
+	local n=8 flagged learned plain p50_flag p50_plain lines
 	log_mark
 	latency "ktls_recv() callers (KTLS_RECV_TICKETS=1)" --count "$n" --recv-tickets 1 ||
 		tap_not_ok "KTLS_RECV_TICKETS=1: $n handshakes succeed"
 	p50_flag=$P50
 	lines=$(log_since_mark | grep 'ticket wait ')
-	flagged=$(grep -c 'wait=0ms by=request' <<< "$lines")
+	flagged=$(grep -c 'wait=0ms by=request$' <<< "$lines")
+	learned=$(grep -c 'by=request, keeping tickets' <<< "$lines")
 	log_mark
 	latency "plain read() callers (KTLS_RECV_TICKETS=0)" --count "$n" --recv-tickets 0 ||
 		tap_not_ok "KTLS_RECV_TICKETS=0: $n handshakes succeed"
 	p50_plain=$P50
 	lines=$(log_since_mark | grep 'ticket wait ')
 	plain=$(grep -E -c 'wait=([1-9][0-9]{2,})ms by=auto' <<< "$lines")
-	if [ "$flagged" = "$n" ]; then
-		tap_ok "KTLS_RECV_TICKETS=1 under ticket_wait = auto: no wait ($n x \"wait=0ms by=request\")"
+	# the first handshake to this server may wait (the cache does not know
+	# yet that it sends no ticket); every later one must not
+	if [ "$learned" -le 1 ] && [ $((flagged + learned)) = "$n" ]; then
+		tap_ok "KTLS_RECV_TICKETS=1 under ticket_wait = auto: no wait ($flagged x \"wait=0ms by=request\" after $learned wait(s) to learn the server sends no ticket)"
 	else
-		tap_not_ok "KTLS_RECV_TICKETS=1 under ticket_wait = auto: no wait (\"wait=0ms by=request\" $flagged of $n times)"
+		tap_not_ok "KTLS_RECV_TICKETS=1 under ticket_wait = auto: no wait (\"wait=0ms by=request\" $flagged of $n times, $learned learning waits)"
+		diag "$(log_since_mark | grep 'ticket wait ' | head -n 3)"
 	fi
 	if [ "$plain" = "$n" ]; then
 		tap_ok "plain read() caller under ticket_wait = auto: waits >= 100 ms ($n x \"by=auto\")"

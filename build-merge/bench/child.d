@@ -1,5 +1,0 @@
-build-merge/bench/child.o: bench/child.c bench/bench.h lib/ktls.h \
- lib/support_tls_stat.h
-bench/bench.h:
-lib/ktls.h:
-lib/support_tls_stat.h:

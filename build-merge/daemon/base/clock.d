@@ -1,2 +1,0 @@
-build-merge/daemon/base/clock.o: daemon/base/clock.c daemon/base/clock.h
-daemon/base/clock.h:

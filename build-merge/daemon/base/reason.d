@@ -1,3 +1,0 @@
-build-merge/daemon/base/reason.o: daemon/base/reason.c \
- daemon/base/reason.h
-daemon/base/reason.h:

@@ -1,2 +1,0 @@
-build-merge/daemon/base/wipe.o: daemon/base/wipe.c daemon/base/wipe.h
-daemon/base/wipe.h:

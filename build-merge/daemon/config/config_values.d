@@ -1,8 +1,0 @@
-build-merge/daemon/config/config_values.o: daemon/config/config_values.c \
- daemon/base/reason.h daemon/config/config.h lib/ktls.h \
- daemon/config/config_internal.h daemon/process/log.h
-daemon/base/reason.h:
-daemon/config/config.h:
-lib/ktls.h:
-daemon/config/config_internal.h:
-daemon/process/log.h:

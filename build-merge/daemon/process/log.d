@@ -1,3 +1,0 @@
-build-merge/daemon/process/log.o: daemon/process/log.c \
- daemon/process/log.h
-daemon/process/log.h:

@@ -1,3 +1,0 @@
-build-merge/tests/unit/test_hs_failure.o: tests/unit/test_hs_failure.c \
- daemon/engine/hs_failure.h
-daemon/engine/hs_failure.h:

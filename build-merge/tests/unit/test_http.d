@@ -1,3 +1,0 @@
-build-merge/tests/unit/test_http.o: tests/unit/test_http.c \
- tests/unit/../../tools/http.h
-tests/unit/../../tools/http.h:

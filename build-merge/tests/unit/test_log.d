@@ -1,3 +1,0 @@
-build-merge/tests/unit/test_log.o: tests/unit/test_log.c \
- daemon/process/log.h
-daemon/process/log.h:

@@ -1,6 +1,0 @@
-build-merge/tools/cmd_get.o: tools/cmd_get.c tools/cli.h tools/http.h \
- lib/ktls.h lib/support_io.h
-tools/cli.h:
-tools/http.h:
-lib/ktls.h:
-lib/support_io.h:

@@ -1,2 +1,0 @@
-build-merge/tools/ktls.o: tools/ktls.c tools/cli.h
-tools/cli.h:
