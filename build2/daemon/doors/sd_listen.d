@@ -1,3 +1,0 @@
-build2/daemon/doors/sd_listen.o: daemon/doors/sd_listen.c \
- daemon/doors/sd_listen.h
-daemon/doors/sd_listen.h:

@@ -1,8 +1,0 @@
-build2/lib/ktls_rekey.o: lib/ktls_rekey.c lib/ktls_internal.h lib/ktls.h \
- lib/ktls_uapi.h lib/ktls_loopback.h lib/ktls_rekey.h lib/ktls_hkdf.h
-lib/ktls_internal.h:
-lib/ktls.h:
-lib/ktls_uapi.h:
-lib/ktls_loopback.h:
-lib/ktls_rekey.h:
-lib/ktls_hkdf.h:

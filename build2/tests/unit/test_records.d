@@ -1,6 +1,0 @@
-build2/tests/unit/test_records.o: tests/unit/test_records.c \
- lib/ktls_internal.h lib/ktls.h lib/ktls_uapi.h tests/unit/unit_helpers.h
-lib/ktls_internal.h:
-lib/ktls.h:
-lib/ktls_uapi.h:
-tests/unit/unit_helpers.h:

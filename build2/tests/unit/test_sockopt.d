@@ -1,9 +1,0 @@
-build2/tests/unit/test_sockopt.o: tests/unit/test_sockopt.c \
- lib/ktls_internal.h lib/ktls.h lib/ktls_uapi.h lib/ktls_sockopt.h \
- lib/ktls_proto.h tests/unit/unit_helpers.h
-lib/ktls_internal.h:
-lib/ktls.h:
-lib/ktls_uapi.h:
-lib/ktls_sockopt.h:
-lib/ktls_proto.h:
-tests/unit/unit_helpers.h:

@@ -1,4 +1,0 @@
-build2/tests/unit/test_status_msg.o: tests/unit/test_status_msg.c \
- lib/ktls_proto.h lib/ktls.h
-lib/ktls_proto.h:
-lib/ktls.h:
