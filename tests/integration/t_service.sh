@@ -25,7 +25,7 @@
 #    the first connection with the socket as fd 3; ktlsd serves it, leaves
 #    its file in place on exit, and refuses a stream socket;
 #  - the key process: one child "ktlsd: keys" as ktlsd, no capabilities, one
-#    thread, only fds 0-3; after real server handshakes (which it signed)
+#    thread and one socket per signer (fds 0-2, then the sockets); after real server handshakes (which it signed)
 #    the EC private scalar of the key file is in its memory and nowhere in
 #    the network process's (/proc/PID/mem searched for the scalar's bytes
 #    in both byte orders); the same search finds it in the network process
@@ -457,7 +457,7 @@ key_process_of() {	# key_process_of PID: pids of its children named "ktlsd: keys
 }
 
 test_key_process() {
-	local kp bad='' fds
+	local kp bad='' fds signers want_fds i
 	kp=$(key_process_of "$KTLSD_PID")
 	if [ -z "$kp" ] || [ "$(wc -w <<< "$kp")" -ne 1 ]; then
 		tap_not_ok "ktlsd has one child \"ktlsd: keys\" (found: ${kp:-none})"
@@ -474,14 +474,22 @@ test_key_process() {
 	[ "$(proc_field "$kp" CapPrm)" = 0000000000000000 ] || bad+=" CapPrm"
 	[ "$(proc_field "$kp" CapBnd)" = 0000000000000000 ] || bad+=" CapBnd"
 	[ "$(proc_field "$kp" NoNewPrivs)" = 1 ] || bad+=" NoNewPrivs"
-	[ "$(proc_field "$kp" Threads)" = 1 ] || bad+=" Threads"
+	# one thread and one socket (fd 3 on) per signer ([global] signers)
+	signers=$(sed -n 's/.*key process [0-9]* started with \([0-9]*\) signer.*/\1/p' \
+		"$W/main.log" | tail -n 1)
+	[ -n "$signers" ] && [ "$signers" -ge 1 ] || { bad+=" signers(no log line)"; signers=1; }
+	[ "$(proc_field "$kp" Threads)" = "$signers" ] || bad+=" Threads"
 	fds=$(ls "/proc/$kp/fd" | sort -n | tr '\n' ' ')
-	[ "$fds" = "0 1 2 3 " ] || bad+=" fds($fds)"
-	readlink "/proc/$kp/fd/3" | grep -q '^socket:' || bad+=" fd3"
+	want_fds="0 1 2 "
+	for ((i = 0; i < signers; i++)); do
+		want_fds+="$((3 + i)) "
+		readlink "/proc/$kp/fd/$((3 + i))" | grep -q '^socket:' || bad+=" fd$((3 + i))"
+	done
+	[ "$fds" = "$want_fds" ] || bad+=" fds($fds)"
 	if [ -z "$bad" ]; then
-		tap_ok "key process $kp \"ktlsd: keys\": ktlsd:ktlsd, no capabilities, 1 thread, fds 0-3 only"
+		tap_ok "key process $kp \"ktlsd: keys\": ktlsd:ktlsd, no capabilities, $signers signer thread(s), fds 0-2 and one socket each"
 	else
-		tap_not_ok "key process $kp runs as ktlsd without capabilities, fds 0-3 only"
+		tap_not_ok "key process $kp runs as ktlsd without capabilities, one thread and one socket per signer ($signers)"
 		diag "wrong:$bad" "$(grep -E '^(Uid|Gid|Cap|NoNewPrivs|Threads)' "/proc/$kp/status")"
 	fi
 	grep -q "key process: running as user ktlsd .* without capabilities" "$W/main.log" ||
