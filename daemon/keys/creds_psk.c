@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hex.h"
 #include "base/reason.h"
 #include "base/wipe.h"
 #include "keys/creds.h"
@@ -19,17 +20,6 @@
 #define PSK_IDENTITY_MAX 128
 
 /* ---- PSK files: "identity:hexkey" per line ---- */
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static const struct psk_entry *find_psk(const struct creds *c, const void *id, size_t len)
 {
@@ -56,7 +46,7 @@ static const char *check_psk_line(const char *identity, size_t id_len, const cha
 		if ((unsigned char)identity[i] <= ' ' || identity[i] == 0x7f)
 			return "identity has a blank or control character";
 	for (size_t i = 0; i < hex_len; i++)
-		if (hex_value(hex[i]) < 0)
+		if (hex_digit_value(hex[i]) < 0)
 			return "key is not hexadecimal";
 	if (hex_len % 2)
 		return "key has an odd number of hex digits";
@@ -84,8 +74,8 @@ static int add_psk(struct creds *c, const char *identity, size_t id_len, const c
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < e->key.size; i++)
-		e->key.data[i] = (unsigned char)(hex_value(hex[2 * i]) << 4 |
-						 hex_value(hex[2 * i + 1]));
+		e->key.data[i] = (unsigned char)(hex_digit_value(hex[2 * i]) << 4 |
+						 hex_digit_value(hex[2 * i + 1]));
 	c->n_psk++;
 	return 0;
 }

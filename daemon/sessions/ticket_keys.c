@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/hex.h"
 #include "base/reason.h"
 #include "sessions/ticket_keys.h"
 
@@ -23,17 +24,6 @@ static pthread_mutex_t master_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t master[TICKET_KEY_SIZE];
 static uint8_t random_master[TICKET_KEY_SIZE];
 static int have_master, have_random, master_from_file;
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* One line, without its newline: blank or comment (1), the key (0, out
  * filled), or not a key line (-EINVAL). */
@@ -50,7 +40,7 @@ static int parse_line(const char *s, size_t n, uint8_t out[TICKET_KEY_SIZE])
 	if (end - i != 2 * TICKET_KEY_SIZE)
 		return -EINVAL;
 	for (k = 0; k < TICKET_KEY_SIZE; k++) {
-		int hi = hexval(s[i + 2 * k]), lo = hexval(s[i + 2 * k + 1]);
+		int hi = hex_digit_value(s[i + 2 * k]), lo = hex_digit_value(s[i + 2 * k + 1]);
 
 		if (hi < 0 || lo < 0) {
 			explicit_bzero(out, TICKET_KEY_SIZE);
