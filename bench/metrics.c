@@ -44,36 +44,12 @@ double thread_cpu_s(void)
 	return timeval_s(&ru.ru_utime) + timeval_s(&ru.ru_stime);
 }
 
-/* utime + stime of every thread of pid (fields 14 and 15 of stat; the
- * command name in field 2 may contain spaces, so parse after its ')'). */
-double process_cpu_s(pid_t pid)
-{
-	char path[64], buf[1024];
-	unsigned long long utime = 0, stime = 0;
-	FILE *f;
-	size_t n;
-	char *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-			 &utime, &stime) != 2)
-		return -1;
-	return cpu_ticks_seconds(utime + stime);
-}
-
-/* What `perf stat -e cycles` would count for the calling thread, user and
- * kernel.  -1 where there is no hardware counter (emulated VMs) or
- * perf_event_paranoid forbids it. */
-/* One /proc/PID/stat: its parent and its CPU ticks, own and of reaped
- * children (utime stime cutime cstime, fields 14-17).  0 or -1. */
-static int stat_read(pid_t pid, pid_t *ppid, unsigned long long *ticks)
+/* One /proc/PID/stat: its parent, its own CPU ticks (utime stime, fields
+ * 14-15: every thread) and those of its reaped children (cutime cstime,
+ * 16-17).  The command name in field 2 may contain spaces, so parse after
+ * its ')'.  0 or -1. */
+static int stat_read(pid_t pid, pid_t *ppid, unsigned long long *own,
+		     unsigned long long *reaped)
 {
 	char path[64], buf[1024];
 	unsigned long long ut, st, cut, cst;
@@ -94,8 +70,20 @@ static int stat_read(pid_t pid, pid_t *ppid, unsigned long long *ticks)
 			 &parent, &ut, &st, &cut, &cst) != 5)
 		return -1;
 	*ppid = parent;
-	*ticks = ut + st + cut + cst;
+	*own = ut + st;
+	*reaped = cut + cst;
 	return 0;
+}
+
+/* utime + stime of every thread of pid. */
+double process_cpu_s(pid_t pid)
+{
+	unsigned long long own, reaped;
+	pid_t ppid;
+
+	if (stat_read(pid, &ppid, &own, &reaped) < 0)
+		return -1;
+	return cpu_ticks_seconds(own);
 }
 
 struct proc_entry {
@@ -124,9 +112,11 @@ double tree_cpu_s(pid_t root)
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
 		struct proc_entry e = { .pid = (pid_t)pid };
+		unsigned long long own, reaped;
 
-		if (*end || pid <= 0 || stat_read(e.pid, &e.ppid, &e.ticks) < 0)
+		if (*end || pid <= 0 || stat_read(e.pid, &e.ppid, &own, &reaped) < 0)
 			continue;
+		e.ticks = own + reaped;
 		if (n == cap) {
 			size_t ncap = cap ? 2 * cap : 256;
 			struct proc_entry *g = realloc(v, ncap * sizeof(*g));
@@ -160,6 +150,9 @@ double tree_cpu_s(pid_t root)
 	return found ? cpu_ticks_seconds(sum) : -1;
 }
 
+/* What `perf stat -e cycles` would count for the calling thread, user and
+ * kernel.  -1 where there is no hardware counter (emulated VMs) or
+ * perf_event_paranoid forbids it. */
 int thread_cycles_open(void)
 {
 	struct perf_event_attr attr = {
