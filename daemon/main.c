@@ -34,6 +34,7 @@
 #include "process/sd_notify.h"
 #include "engine/stats.h"
 #include "sessions/session_db.h"
+#include "sessions/early_data.h"
 #include "sessions/shared_store_daemon.h"
 #include "sessions/ticket_keys.h"
 #include "engine/worker.h"
@@ -461,6 +462,9 @@ int main(int argc, char **argv)
 	client_session_apply_config(ref->cfg);
 	/* after the ticket key (with_creds), before the sandbox: it resolves */
 	shared_store_daemon_start(ref->cfg);
+	/* before the first handshake: GnuTLS takes no 0-RTT on older tickets */
+	if (early_data_start() < 0)
+		fatalx("out of memory for the 0-RTT anti-replay contexts");
 	socket_path = socket_path_for(&opt, ref->cfg);
 	sfd = signals_open();
 	if (sfd < 0)
@@ -494,6 +498,7 @@ int main(int argc, char **argv)
 	sd_notify_stopping();
 	workers_stop();
 	shared_store_daemon_stop();
+	early_data_stop();
 	client_cache_clear();		/* wipes the sessions' secrets */
 	if (netlink_fd >= 0)
 		door_netlink_close();	/* after the workers' last DONEs */

@@ -191,6 +191,11 @@ enum ktls_option {
 					 * wait for TLS 1.3 tickets before handing
 					 * the socket over (see libktls(3)) */
 	KTLS_NO_RESUME = 8,		/* int: 1 = a full handshake, no cached session */
+	KTLS_EARLY_DATA = 11,
+	KTLS_ACCEPT_EARLY_DATA = 12,	/* int: server role, accept up to this many bytes
+					 * of TLS 1.3 0-RTT data (0: none, the default;
+					 * at most KTLS_EARLY_DATA_MAX); read them with
+					 * getsockopt KTLS_EARLY_DATA (libktls(3)) */
 	/* read after the handshake */
 	KTLS_VERSION = 16,		/* int: enum ktls_version */
 	KTLS_CIPHER = 17,		/* int: enum ktls_cipher */
@@ -202,7 +207,19 @@ enum ktls_option {
 	KTLS_GROUP = 23,		/* char[]: key exchange group */
 	KTLS_ERROR = 24,		/* char[]: reason of the last failed handshake */
 	KTLS_SNI_RECEIVED = 25,		/* char[]: server role, the name the client sent */
+	KTLS_EARLY_DATA_FLAGS = 28,	/* int: server role, KTLS_EARLY_* bits */
 };
+
+/* KTLS_EARLY_DATA (11), got on a server socket after ktls_accept(): the
+ * bytes the client sent as TLS 1.3 early data (0-RTT), which ktlsd
+ * accepted under anti-replay and read itself.  They come before anything
+ * read() returns on the socket.  *optlen = 0 when none were accepted.
+ * Early data may have been replayed by an attacker within the window
+ * ktlsd could not see (libktls(3)): act only on requests safe to repeat. */
+#define KTLS_EARLY_DATA_MAX 14336	/* the reply must hold it with a peer cert */
+#define KTLS_EARLY_OFFERED 0x01u	/* the client sent early data */
+#define KTLS_EARLY_ACCEPTED 0x02u	/* ... and it was accepted (KTLS_EARLY_DATA) */
+#define KTLS_EARLY_REPLAY 0x04u		/* ... rejected: its ticket was seen in the window */
 
 int ktls_setsockopt(int fd, int level, int optname, const void *optval, socklen_t optlen);
 int ktls_getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen);

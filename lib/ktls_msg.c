@@ -67,6 +67,7 @@ static const struct tlv_field request_fields[] = {
 	FIELD(ktls_hs_request, KTLS_TLV_TIMEOUT_MS, SHAPE_U32, timeout_ms),
 	FIELD(ktls_hs_request, KTLS_TLV_REQ_FLAGS, SHAPE_U32, flags),
 	FIELD(ktls_hs_request, KTLS_TLV_NO_RESUME, SHAPE_U8, no_resume, .min = 0, .max = 1),
+	FIELD(ktls_hs_request, KTLS_TLV_ACCEPT_EARLY_DATA, SHAPE_U32, accept_early),
 };
 
 static const struct tlv_field reply_fields[] = {
@@ -87,6 +88,10 @@ static const struct tlv_field reply_fields[] = {
 	FIELD(ktls_hs_reply, KTLS_TLV_SERVER_NAME_SEEN, SHAPE_STRING, server_name),
 	FIELD(ktls_hs_reply, KTLS_TLV_TRAFFIC_SECRETS, SHAPE_BYTES, traffic_secrets,
 	      .aux_offset = offsetof(struct ktls_hs_reply, traffic_secrets_len)),
+	FIELD(ktls_hs_reply, KTLS_TLV_EARLY_DATA, SHAPE_BYTES, early_data,
+	      .aux_offset = offsetof(struct ktls_hs_reply, early_len)),
+	FIELD(ktls_hs_reply, KTLS_TLV_EARLY_FLAGS, SHAPE_U8, early_flags, .min = 0,
+	      .max = KTLS_EARLY_OFFERED | KTLS_EARLY_ACCEPTED | KTLS_EARLY_REPLAY),
 };
 
 static const struct tlv_field status_fields[] = {
@@ -117,6 +122,8 @@ static const struct tlv_field status_fields[] = {
 	FIELD(ktls_status_reply, KTLS_TLV_ST_FD_LIMIT, SHAPE_U64, fd_limit),
 	FIELD(ktls_status_reply, KTLS_TLV_ST_SESSIONS, SHAPE_SESSIONS, sessions,
 	      .aux_offset = offsetof(struct ktls_status_reply, n_sessions)),
+	FIELD(ktls_status_reply, KTLS_TLV_ST_EARLY, SHAPE_SESSIONS, early,
+	      .aux_offset = offsetof(struct ktls_status_reply, n_early)),
 };
 
 #define N_FIELDS(table) (sizeof(table) / sizeof((table)[0]))
@@ -132,6 +139,15 @@ _Static_assert(KTLS_PEER_CERT_MAX <= UINT16_MAX && KTLS_ALPN_MAX <= UINT16_MAX,
 #define COUNT_WIRE_LEN 12		/* u32 key, u64 count */
 #define PROFILE_COUNTS_WIRE_LEN 16	/* u64 ok, u64 failed, after the name */
 #define SESSION_COUNTS_WIRE_LEN (1 + 8 * KTLS_STATUS_SESSION_COUNTERS)	/* as sent */
+
+/* The early data, a peer certificate and everything else of a reply fit
+ * one message (the largest strings, TLV headers included, with room for
+ * a few more small TLVs). */
+_Static_assert(KTLS_MSG_HDR_LEN + 4 * 20 + KTLS_REASON_MAX + 64 + 2 * KTLS_NAME_MAX +
+	       KTLS_SUBJECT_MAX + 32 + KTLS_PEER_CERT_MAX + 96 + 16 + KTLS_EARLY_DATA_MAX +
+	       256 <= KTLS_MSG_MAX, "early data and a peer certificate overflow a reply");
+_Static_assert(KTLS_STATUS_EARLY_COUNTERS == KTLS_STATUS_SESSION_COUNTERS,
+	       "the early list reuses the session list's entry");
 
 /* A whole status list must fit one TLV. */
 _Static_assert(KTLS_STATUS_MAX_PROFILES * (1 + (KTLS_STATUS_NAME_MAX - 1) +

@@ -54,6 +54,10 @@ enum ktls_tlv {
 	KTLS_TLV_NO_RESUME = 9,				/* u8 1: offer no cached session;
 							 * not critical: a daemon that does
 							 * not know it never resumes */
+	KTLS_TLV_ACCEPT_EARLY_DATA = 12,		/* u32: server, accept up to this
+							 * many 0-RTT bytes; not critical:
+							 * a daemon that does not know it
+							 * rejects 0-RTT (the client resends) */
 
 	KTLS_TLV_STATUS = 32,				/* u32: 0 or a positive errno */
 	KTLS_TLV_REASON = 33,				/* string */
@@ -70,6 +74,9 @@ enum ktls_tlv {
 	/* TLS 1.3, application door only: the caller's TX then RX application
 	 * traffic secret (2 x hash length), for KeyUpdate (lib/ktls_rekey.c) */
 	KTLS_TLV_TRAFFIC_SECRETS = 44,			/* bytes, wiped after use */
+	/* server, TLS 1.3 0-RTT (the request asked, KTLS_TLV_ACCEPT_EARLY_DATA) */
+	KTLS_TLV_EARLY_DATA = 50,			/* bytes: the early data accepted */
+	KTLS_TLV_EARLY_FLAGS = 51,			/* u8: KTLS_EARLY_* (ktls.h) */
 
 	/* STATUS_REPLY (`ktls status`), with STATUS and REASON above:
 	 * EPERM when the caller is neither root nor in ktlsd's group. */
@@ -97,6 +104,9 @@ enum ktls_tlv {
 	KTLS_TLV_ST_SESSIONS = 100,			/* list of (u8 len, name, u8 n,
 							 * u64 count[n]): per profile, the
 							 * counters in the order below */
+	/* 0-RTT per profile (ktlsd's sessions/early_data.c), 140-144 */
+	KTLS_TLV_ST_EARLY = 140,			/* list as ST_SESSIONS, counters
+							 * enum ktls_status_early_counter */
 };
 
 #define KTLS_NAME_MAX 256	/* server name, profile, identity (incl. NUL) */
@@ -116,6 +126,7 @@ struct ktls_hs_request {
 	uint8_t verify;			/* enum ktls_verify */
 	uint32_t timeout_ms;		/* 0: the profile's default */
 	uint32_t flags;			/* KTLS_REQ_* */
+	uint32_t accept_early;		/* server: 0-RTT bytes accepted, 0: none */
 	uint8_t no_resume;		/* 1: a full handshake (client session cache) */
 	char server_name[KTLS_NAME_MAX];
 	char profile[KTLS_NAME_MAX];
@@ -138,6 +149,9 @@ struct ktls_hs_reply {
 	uint8_t peer_cert[KTLS_PEER_CERT_MAX];
 	uint16_t traffic_secrets_len;		/* 0, 64 or 96 */
 	uint8_t traffic_secrets[96];
+	uint8_t early_flags;			/* KTLS_EARLY_* */
+	uint16_t early_len;
+	uint8_t early_data[KTLS_EARLY_DATA_MAX];
 };
 
 /* ---- status (`ktls status`) ---- */
@@ -184,6 +198,18 @@ enum ktls_status_session_counter {
 };
 #define KTLS_STATUS_SESSION_COUNTERS 6
 
+/* 0-RTT counters per profile (KTLS_TLV_ST_EARLY), the same list format
+ * and entry struct as the session counters. */
+enum ktls_status_early_counter {
+	KTLS_EARLY_STAT_OFFERED,	/* ClientHellos that carried early data */
+	KTLS_EARLY_STAT_ACCEPTED,	/* ... whose early data was accepted */
+	KTLS_EARLY_STAT_REJECTED,	/* ... rejected (any reason, replays too) */
+	KTLS_EARLY_STAT_REPLAY,		/* ... rejected as replays (ticket seen) */
+	KTLS_EARLY_STAT_STORE_ERROR,	/* ... rejected: the anti-replay store failed */
+	KTLS_EARLY_STAT_BYTES,		/* early bytes accepted and handed over */
+};
+#define KTLS_STATUS_EARLY_COUNTERS 6
+
 struct ktls_status_sessions {
 	char name[KTLS_STATUS_NAME_MAX];
 	uint64_t count[KTLS_STATUS_SESSION_COUNTERS];
@@ -213,6 +239,8 @@ struct ktls_status_reply {
 	uint64_t fd_limit;
 	struct ktls_status_sessions sessions[KTLS_STATUS_MAX_PROFILES];
 	uint16_t n_sessions;
+	struct ktls_status_sessions early[KTLS_STATUS_MAX_PROFILES];	/* 0-RTT */
+	uint16_t n_early;
 };
 
 /* Encoders return the message length, or -errno (-EMSGSIZE, -EINVAL).

@@ -50,6 +50,8 @@ struct sock_results {
 	char subject[KTLS_SUBJECT_MAX];
 	uint8_t fingerprint[sizeof(((struct ktls_hs_reply *)0)->peer_fingerprint)];
 	uint16_t cert_len;
+	uint8_t early_flags;		/* KTLS_EARLY_* */
+	uint16_t early_len;		/* the early data follows the certificate */
 	uint8_t cert[];
 };
 
@@ -69,6 +71,7 @@ struct sock_entry {
 	int timeout_ms;
 	int recv_tickets;		/* KTLS_RECV_TICKETS */
 	int no_resume;
+	int accept_early;		/* KTLS_ACCEPT_EARLY_DATA */
 	/* the last handshake: results on success, error on failure */
 	struct sock_results *results;
 	char error[KTLS_REASON_MAX];
@@ -244,6 +247,8 @@ int ktls_store_begin(int fd, enum ktls_role role, struct ktls_hs_request *req)
 		if (e->recv_tickets)
 			req->flags |= KTLS_REQ_RECV_TICKETS;
 		req->no_resume = (uint8_t)e->no_resume;
+		if (role == KTLS_ROLE_SERVER)
+			req->accept_early = (uint32_t)e->accept_early;
 		memcpy(req->server_name, e->server_name, sizeof(req->server_name));
 		memcpy(req->profile, e->profile, sizeof(req->profile));
 		memcpy(req->psk_identity, e->psk_identity, sizeof(req->psk_identity));
@@ -259,7 +264,7 @@ int ktls_store_begin(int fd, enum ktls_role role, struct ktls_hs_request *req)
 
 static struct sock_results *results_from_reply(const struct ktls_hs_reply *rep)
 {
-	struct sock_results *r = calloc(1, sizeof(*r) + rep->peer_cert_len);
+	struct sock_results *r = calloc(1, sizeof(*r) + rep->peer_cert_len + rep->early_len);
 
 	if (!r)
 		return NULL;
@@ -275,6 +280,9 @@ static struct sock_results *results_from_reply(const struct ktls_hs_reply *rep)
 	memcpy(r->subject, rep->peer_subject, sizeof(r->subject));
 	r->cert_len = rep->peer_cert_len;
 	memcpy(r->cert, rep->peer_cert, rep->peer_cert_len);
+	r->early_flags = rep->early_flags;
+	r->early_len = rep->early_len;
+	memcpy(r->cert + r->cert_len, rep->early_data, rep->early_len);
 	return r;
 }
 
@@ -289,6 +297,8 @@ int ktls_store_succeeded(int fd, const struct ktls_hs_reply *rep)
 		return fail_identify(fd, -rc);
 	if (rep->peer_cert_len > KTLS_PEER_CERT_MAX)
 		return ktls_fail(EINVAL, "peer certificate too large");
+	if (rep->early_len > KTLS_EARLY_DATA_MAX)
+		return ktls_fail(EINVAL, "early data too large");
 	results = results_from_reply(rep);
 	if (!results)
 		return ktls_fail(ENOMEM, "out of memory for the handshake results");
@@ -413,6 +423,11 @@ static int parse_option(int optname, const void *optval, socklen_t optlen,
 		return parse_int(optval, optlen, 0, 1, &v->number, "KTLS_RECV_TICKETS");
 	case KTLS_NO_RESUME:
 		return parse_int(optval, optlen, 0, 1, &v->number, "KTLS_NO_RESUME");
+	case KTLS_ACCEPT_EARLY_DATA:
+		return parse_int(optval, optlen, 0, KTLS_EARLY_DATA_MAX, &v->number,
+				 "KTLS_ACCEPT_EARLY_DATA");
+	case KTLS_EARLY_DATA:
+	case KTLS_EARLY_DATA_FLAGS:
 	case KTLS_VERSION:
 	case KTLS_CIPHER:
 	case KTLS_ALPN_SELECTED:
@@ -457,6 +472,9 @@ static void apply_option(struct sock_entry *e, int optname, const struct staged_
 		break;
 	case KTLS_NO_RESUME:
 		e->no_resume = v->number;
+		break;
+	case KTLS_ACCEPT_EARLY_DATA:
+		e->accept_early = v->number;
 		break;
 	}
 }
@@ -558,6 +576,11 @@ static int get_result(const struct sock_results *r, int optname, void *optval,
 		return put_bytes(optval, optlen, r->cert, r->cert_len);
 	case KTLS_PEER_FINGERPRINT:
 		return put_fingerprint(optval, optlen, r);
+	case KTLS_EARLY_DATA:
+		return put_bytes(optval, optlen, r->cert + r->cert_len, r->early_len);
+	case KTLS_EARLY_DATA_FLAGS:
+		return put_int(optval, optlen, r->early_flags);
+	case KTLS_ACCEPT_EARLY_DATA:
 	case KTLS_SERVER_NAME:
 	case KTLS_ALPN:
 	case KTLS_PROFILE:
@@ -592,6 +615,8 @@ static int get_option(const struct sock_entry *e, int optname, void *optval,
 		return put_int(optval, optlen, e->recv_tickets);
 	case KTLS_NO_RESUME:
 		return put_int(optval, optlen, e->no_resume);
+	case KTLS_ACCEPT_EARLY_DATA:
+		return put_int(optval, optlen, e->accept_early);
 	case KTLS_ERROR:
 		return put_string(optval, optlen, e->error);
 	case KTLS_VERSION:
@@ -603,6 +628,8 @@ static int get_option(const struct sock_entry *e, int optname, void *optval,
 	case KTLS_RESUMED:
 	case KTLS_GROUP:
 	case KTLS_SNI_RECEIVED:
+	case KTLS_EARLY_DATA:
+	case KTLS_EARLY_DATA_FLAGS:
 		return get_result(e->results, optname, optval, optlen);
 	}
 	return ktls_fail(ENOPROTOOPT, "unknown SOL_KTLS option %d", optname);

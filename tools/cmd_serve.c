@@ -88,12 +88,14 @@ struct client {
 	int fd;
 	char peer[PEER_NAME_MAX];
 	struct http_reader reader;
+	size_t early_left;	/* bytes at the reader's front that came as 0-RTT */
 };
 
 /* What one request turned into, for the response and the log line. */
 struct exchange {
 	struct http_request req;
 	int head_only;		/* HEAD: headers, no body */
+	int early;		/* the request began in TLS 1.3 early data */
 	int keep_alive;
 	int status;
 	int file_fd;		/* -1: no file, an error page */
@@ -456,9 +458,10 @@ static void log_exchange(const struct client *c, const struct exchange *ex, int 
 	if (ex->req.method[0])
 		snprintf(request, sizeof(request), "%s %s HTTP/1.%d", ex->req.method,
 			 ex->req.target, ex->req.minor_version);
-	log_client(c, "\"%s\" %d %llu %lldms%s%s", request, ex->status,
+	log_client(c, "\"%s\" %d %llu %lldms%s%s%s", request, ex->status,
 		   (unsigned long long)ex->body_sent,
-		   (long long)(monotonic_ms() - ex->started_ms), send_errno ? " aborted: " : "",
+		   (long long)(monotonic_ms() - ex->started_ms), ex->early ? " 0-RTT" : "",
+		   send_errno ? " aborted: " : "",
 		   send_errno ? send_error_reason(send_errno) : "");
 }
 
@@ -489,7 +492,12 @@ static void route(struct client *c, struct exchange *ex)
 	 * next request is unknown, so the connection ends with this answer. */
 	ex->keep_alive = http_request_keeps_alive(&ex->req) && !request_has_body(&ex->req) &&
 			 !server_stopping(c->srv);
-	if (!is_get && !is_head)
+	/* Early data may be a replay (RFC 8446 8, RFC 8470): only requests
+	 * that are safe to repeat are answered from it. */
+	if (ex->early && !is_get && !is_head) {
+		ex->status = 425;
+		ex->keep_alive = 0;
+	} else if (!is_get && !is_head)
 		ex->status = 405;
 	else
 		resolve_file(c->srv, ex);
@@ -549,6 +557,8 @@ static int read_request(struct client *c, struct exchange *ex)
 		respond_and_close(c, ex, parse_error_status(errno));
 		return 0;
 	}
+	ex->early = c->early_left > 0;
+	c->early_left -= head_len < c->early_left ? head_len : c->early_left;
 	http_reader_consume(&c->reader, head_len);
 	return 1;
 }
@@ -588,14 +598,37 @@ static void log_session(const struct client *c)
 		   alpn[0] ? alpn : "-", sni[0] ? sni : "-");
 }
 
+/* The 0-RTT bytes ktlsd accepted come before anything read() returns:
+ * they go to the front of the reader, marked by early_left. */
+static void take_early_data(struct client *c)
+{
+	static _Thread_local char early[KTLS_EARLY_DATA_MAX];
+	socklen_t len = sizeof(early);
+
+	if (ktls_getsockopt(c->fd, SOL_KTLS, KTLS_EARLY_DATA, early, &len) < 0 || len == 0)
+		return;
+	if (http_reader_preload(&c->reader, early, len) == 0) {
+		c->early_left = len;
+		log_client(c, "early data: %u bytes (0-RTT)", (unsigned)len);
+	}
+	explicit_bzero(early, len);
+}
+
 static int client_handshake(struct client *c)
 {
+	int early_max = KTLS_EARLY_DATA_MAX;
 	const char *profile = c->srv->opt->profile;
 	struct timeval send_timeout = { .tv_sec = SEND_TIMEOUT_MS / 1000 };
 
 	if (profile && ktls_setsockopt(c->fd, SOL_KTLS, KTLS_PROFILE, profile,
 				       (socklen_t)strlen(profile)) < 0) {
 		log_client(c, "profile %s: %s", profile, ktls_errmsg());
+		return -1;
+	}
+	/* Opt in to 0-RTT: only GET and HEAD are answered from it (route()). */
+	if (ktls_setsockopt(c->fd, SOL_KTLS, KTLS_ACCEPT_EARLY_DATA, &early_max,
+			    sizeof(early_max)) < 0) {
+		log_client(c, "KTLS_ACCEPT_EARLY_DATA: %s", ktls_errmsg());
 		return -1;
 	}
 	if (ktls_accept(c->fd) < 0) {
@@ -606,6 +639,7 @@ static int client_handshake(struct client *c)
 		return -1;
 	}
 	log_session(c);
+	take_early_data(c);
 	/* After the handshake: the daemon works on this very socket until then. */
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof(send_timeout));
 	return 0;

@@ -238,6 +238,32 @@ static void print_sessions(const struct ktls_status_reply *st)
 	}
 }
 
+/* 0-RTT counters (KTLS_TLV_ST_EARLY), in wire order. */
+static const char *const early_counter_names[KTLS_STATUS_EARLY_COUNTERS] = {
+	[KTLS_EARLY_STAT_OFFERED] = "offered",
+	[KTLS_EARLY_STAT_ACCEPTED] = "accepted",
+	[KTLS_EARLY_STAT_REJECTED] = "rejected",
+	[KTLS_EARLY_STAT_REPLAY] = "replay",
+	[KTLS_EARLY_STAT_STORE_ERROR] = "store_error",
+	[KTLS_EARLY_STAT_BYTES] = "bytes",
+};
+
+static void print_early(const struct ktls_status_reply *st)
+{
+	if (!st->n_early)
+		return;
+	printf("early data: %-24s", "PROFILE");
+	for (unsigned c = 0; c < KTLS_STATUS_EARLY_COUNTERS; c++)
+		printf(" %11s", early_counter_names[c]);
+	printf("\n");
+	for (unsigned i = 0; i < st->n_early; i++) {
+		printf("            %-24s", st->early[i].name);
+		for (unsigned c = 0; c < KTLS_STATUS_EARLY_COUNTERS; c++)
+			printf(" %11llu", (unsigned long long)st->early[i].count[c]);
+		printf("\n");
+	}
+}
+
 static void print_text(const struct ktls_status_reply *st)
 {
 	printf("ktlsd %s, up ", st->daemon_version[0] ? st->daemon_version : "(unknown version)");
@@ -267,6 +293,7 @@ static void print_text(const struct ktls_status_reply *st)
 			       (unsigned long long)st->profiles[i].failed);
 	}
 	print_sessions(st);
+	print_early(st);
 }
 
 /* ---- Prometheus text format 0.0.4 ---- */
@@ -386,6 +413,18 @@ static void print_prometheus(const struct ktls_status_reply *st)
 			print_label_value(st->sessions[i].name);
 			printf("\",event=\"%s\"} %llu\n", session_counter_names[c],
 			       (unsigned long long)st->sessions[i].count[c]);
+		}
+	}
+	metric_header("ktlsd_early_data_total", "counter",
+		      "TLS 1.3 0-RTT by profile: early data offered, accepted, rejected, "
+		      "rejected as replays, rejected for a failed anti-replay store; bytes "
+		      "accepted.");
+	for (unsigned i = 0; i < st->n_early; i++) {
+		for (unsigned c = 0; c < KTLS_STATUS_EARLY_COUNTERS; c++) {
+			printf("ktlsd_early_data_total{profile=\"");
+			print_label_value(st->early[i].name);
+			printf("\",event=\"%s\"} %llu\n", early_counter_names[c],
+			       (unsigned long long)st->early[i].count[c]);
 		}
 	}
 }

@@ -67,6 +67,18 @@ void http_reader_consume(struct http_reader *r, size_t n)
 		r->start = r->end = 0;
 }
 
+int http_reader_preload(struct http_reader *r, const void *data, size_t len)
+{
+	if (http_reader_buffered(r) || len > sizeof(r->buf)) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(r->buf, data, len);
+	r->start = 0;
+	r->end = len;
+	return 0;
+}
+
 static ssize_t recv_retrying(const struct http_reader *r, void *buf, size_t len)
 {
 	ssize_t n;
@@ -567,6 +579,7 @@ const char *http_reason_phrase(int status)
 	case 408: return "Request Timeout";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
+	case 425: return "Too Early";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";

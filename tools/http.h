@@ -58,6 +58,9 @@ static inline const char *http_reader_data(const struct http_reader *r)
 	return r->buf + r->start;
 }
 void http_reader_consume(struct http_reader *r, size_t n);
+/* Bytes that come before the socket's (TLS 1.3 early data, which ktlsd
+ * read): only into an empty reader.  0, or -1 + EINVAL. */
+int http_reader_preload(struct http_reader *r, const void *data, size_t len);
 
 /* One ktls_recv() into the free space (moving unread bytes to the front
  * first).  Bytes read, 0 at the end of the stream, -1 + errno (EAGAIN: the

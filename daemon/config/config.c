@@ -416,6 +416,15 @@ static void check_profile_credentials(struct parser *ps, const struct cfg_profil
 	if (p->resumption_psk_only && p->roles != CFG_ROLE_SERVER)
 		parse_error_at(ps, at->key[P_RESUMPTION_PSK_ONLY], -EINVAL,
 			       "resumption_psk_only needs role = server in [profile %s]", p->name);
+	/* 0-RTT exists only on resumption with a TLS 1.3 ticket (GnuTLS
+	 * takes no early data with an external PSK). */
+	if (p->early_data_max && !(p->roles & CFG_ROLE_SERVER))
+		parse_error_at(ps, at->key[P_EARLY_DATA], -EINVAL,
+			       "early_data needs role = server or both in [profile %s]", p->name);
+	else if (p->early_data_max && !p->session_tickets)
+		parse_error_at(ps, at->key[P_EARLY_DATA], -EINVAL,
+			       "early_data needs session_tickets = on in [profile %s]: 0-RTT "
+			       "comes only with a resumed TLS 1.3 ticket", p->name);
 }
 
 /* A role-specific default when verify is not set; a profile serving both

@@ -64,6 +64,9 @@ struct cfg_profile {
 	int session_tickets, session_ids, resumption_psk_only;
 	unsigned session_lifetime_s;
 	int session_cache;		/* client: keep and resume sessions (sessions/) */
+	/* Server, TLS 1.3: accept up to this many bytes of 0-RTT early data
+	 * on resumption (sessions/early_data.c); 0: off (the default). */
+	unsigned early_data_max;
 	struct creds *creds;		/* filled by creds_load_all() */
 };
 

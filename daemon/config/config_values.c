@@ -803,6 +803,34 @@ static int set_session_lifetime(void *target, const char *value, char *reason, s
 	return 0;
 }
 
+/* "off" (the default) or the most early data accepted: bytes, or with a
+ * "k" suffix KiB, 1 to KTLS_EARLY_DATA_MAX (a reply carries the early data
+ * next to a peer certificate, and both must fit one message). */
+static int set_early_data(void *target, const char *value, char *reason, size_t reason_len)
+{
+	struct cfg_profile *p = target;
+	unsigned long v;
+	char *end;
+
+	if (strcmp(value, "off") == 0) {
+		p->early_data_max = 0;
+		return 0;
+	}
+	errno = 0;
+	v = strtoul(value, &end, 10);
+	if (end != value && (*end == 'k' || *end == 'K') && v <= KTLS_EARLY_DATA_MAX) {
+		v *= 1024;
+		end++;
+	}
+	if (errno || end == value || *end || value[0] == '-' || v == 0 ||
+	    v > KTLS_EARLY_DATA_MAX)
+		return reason_fail(reason, reason_len, -EINVAL,
+				   "\"%s\" is not off or a size from 1 to %u bytes (or 1k to %uk)",
+				   value, KTLS_EARLY_DATA_MAX, KTLS_EARLY_DATA_MAX / 1024);
+	p->early_data_max = (unsigned)v;
+	return 0;
+}
+
 /* ---- key tables ---- */
 
 
@@ -855,6 +883,7 @@ const struct key_def profile_keys[P_COUNT] = {
 	[P_SESSION_LIFETIME] = { "session_lifetime", set_session_lifetime },
 	[P_RESUMPTION_PSK_ONLY] = { "resumption_psk_only", set_resumption_psk_only },
 	[P_SESSION_CACHE] = { "session_cache", set_session_cache },
+	[P_EARLY_DATA] = { "early_data", set_early_data },
 };
 
 /* ---- key names, for tests that hold the documentation to the parser ---- */

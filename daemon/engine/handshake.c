@@ -50,6 +50,7 @@
 #include "sessions/ticket_memory.h"
 #include "base/clock.h"
 #include "sessions/server_resume.h"
+#include "sessions/early_data.h"
 
 struct hs_session {
 	gnutls_session_t session;
@@ -71,6 +72,7 @@ struct hs_session {
 	ssize_t read_budget;		/* bytes GnuTLS may read; -1: unlimited */
 	struct srv_resume resume;	/* server: tickets and session IDs */
 	struct client_session sess;	/* client: the session cache's part */
+	struct early_srv early;		/* server: 0-RTT (sessions/early_data.h) */
 	/* TLS 1.3 application traffic secrets (keylog), for the app's KeyUpdate */
 	uint8_t client_secret[KTLS_SECRET_MAX], server_secret[KTLS_SECRET_MAX];
 	unsigned client_secret_len, server_secret_len;
@@ -524,12 +526,29 @@ static int on_client_hello(gnutls_session_t session)
 			 "be resumed by this request", p->name);
 		return fail_in_callback(hs, EPERM, GNUTLS_A_HANDSHAKE_FAILURE);
 	}
-	return srv_resume_profile(session, &hs->resume, p) < 0 ? GNUTLS_E_INTERNAL_ERROR : 0;
+	if (srv_resume_profile(session, &hs->resume, p) < 0 ||
+	    early_srv_profile(&hs->early, session, p) < 0)
+		return GNUTLS_E_INTERNAL_ERROR;
+	return 0;
+}
+
+/* The ClientHello as received: does it carry early data, with which
+ * tickets (sessions/early_data.c)? */
+static int on_server_hello_msg(gnutls_session_t session, unsigned htype, unsigned when,
+			       unsigned incoming, const gnutls_datum_t *msg)
+{
+	struct hs_job *job = gnutls_transport_get_ptr(session);
+
+	if (incoming && htype == GNUTLS_HANDSHAKE_CLIENT_HELLO)
+		early_srv_client_hello(&job->hs->early, msg);
+	return 0;
 }
 
 static int setup_server(struct hs_session *hs)
 {
 	gnutls_handshake_set_post_client_hello_function(hs->session, on_client_hello);
+	gnutls_handshake_set_hook_function(hs->session, GNUTLS_HANDSHAKE_CLIENT_HELLO,
+					   GNUTLS_HOOK_PRE, on_server_hello_msg);
 	server_cert_policy(hs);
 	return server_alpn(hs) < 0 ? -EINVAL : 0;
 }
@@ -575,7 +594,8 @@ int hs_start(struct hs_job *job, char *reason, size_t reason_len)
 	hs->read_budget = -1;
 	/* A client asks for tickets only when it will keep them. */
 	if (hs->role == KTLS_ROLE_SERVER)
-		flags |= GNUTLS_SERVER;
+		flags |= GNUTLS_SERVER | (early_srv_wanted(&hs->early, job) ?
+					  GNUTLS_ENABLE_EARLY_DATA : 0);
 	else
 		flags |= GNUTLS_CLIENT | (client_session_eligible(job, uses_psk(hs,
 					  job->profile->creds)) ? 0 : GNUTLS_NO_TICKETS);
@@ -972,6 +992,13 @@ int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, siz
 	struct ktls_crypto_params tx, rx;
 	int rc;
 
+	/* 0-RTT data is the daemon's to read: it never reaches the kernel. */
+	if (hs->role == KTLS_ROLE_SERVER) {
+		rc = early_srv_collect(&hs->early, hs->session, job->profile->name, rep,
+				       reason, reason_len);
+		if (rc < 0)
+			return rc;
+	}
 	/* Decrypted-but-unread data would be lost: kTLS starts after it. */
 	if (gnutls_record_check_pending(hs->session) > 0) {
 		snprintf(reason, reason_len,
@@ -1002,6 +1029,13 @@ int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, siz
 	if (rc == 0 && hs->role == KTLS_ROLE_SERVER)
 		srv_resume_done(&hs->resume, job->profile, rep->resumed);
 	return rc;
+}
+
+const char *hs_early_note(const struct hs_job *job, const struct ktls_hs_reply *rep)
+{
+	if (!job->hs || job->req.role != KTLS_ROLE_SERVER)
+		return "-";
+	return early_srv_note(&job->hs->early, rep);
 }
 
 void hs_free(struct hs_session *hs)

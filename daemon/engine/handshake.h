@@ -20,6 +20,9 @@ int hs_wants_write(const struct hs_job *job);
 int hs_wants_read(const struct hs_job *job);
 /* Install kTLS both ways and describe the session into rep. */
 int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, size_t reason_len);
+/* The 0-RTT outcome for the log line: "-" (none offered), "accepted:N",
+ * "rejected:WHY" (sessions/early_data.c). */
+const char *hs_early_note(const struct hs_job *job, const struct ktls_hs_reply *rep);
 void hs_free(struct hs_session *hs);
 
 #endif

@@ -19,6 +19,7 @@
 #include "engine/stats.h"
 #include "base/clock.h"
 #include "sessions/session_stats.h"
+#include "sessions/early_data.h"
 
 struct ktlsd_stats ktlsd_stats;
 
@@ -149,4 +150,5 @@ void stats_snapshot(struct ktls_status_reply *st)
 	snapshot_latency(st);
 	snapshot_profiles(st);
 	session_stats_snapshot(st);
+	early_stats_snapshot(st);
 }

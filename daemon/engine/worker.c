@@ -264,11 +264,11 @@ static void log_outcome(const struct hs_job *job, const struct ktls_hs_reply *re
 
 	if (rep->status == 0)
 		log_info("handshake ok peer=%s profile=%s role=%s uid=%u version=%s cipher=%s "
-			 "group=%s alpn=%s resumed=%s duration=%lums", job->peer_addr, profile,
-			 role_name(job->req.role), (unsigned)job->caller.uid,
+			 "group=%s alpn=%s resumed=%s early=%s duration=%lums", job->peer_addr,
+			 profile, role_name(job->req.role), (unsigned)job->caller.uid,
 			 ktls_version_name(rep->version), ktls_cipher_name(rep->cipher),
 			 rep->group[0] ? rep->group : "-", rep->alpn[0] ? rep->alpn : "-",
-			 rep->resumed ? "yes" : "no", ms);
+			 rep->resumed ? "yes" : "no", hs_early_note(job, rep), ms);
 	else
 		log_warnx("handshake failed peer=%s profile=%s role=%s uid=%u duration=%lums "
 			  "error=%s reason=\"%s\"", job->peer_addr, profile,
