@@ -463,7 +463,7 @@ int main(int argc, char **argv)
 	/* after the ticket key (with_creds), before the sandbox: it resolves */
 	shared_store_daemon_start(ref->cfg);
 	/* before the first handshake: GnuTLS takes no 0-RTT on older tickets */
-	if (early_data_start() < 0)
+	if (early_data_start(ref->cfg) < 0)
 		fatalx("out of memory for the 0-RTT anti-replay contexts");
 	socket_path = socket_path_for(&opt, ref->cfg);
 	sfd = signals_open();

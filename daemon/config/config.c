@@ -144,6 +144,7 @@ static struct cfg *cfg_new_with_globals(void)
 	cfg->log_syslog = 0;
 	cfg->log_level = LOG_LVL_INFO;
 	cfg->session_store_timeout_ms = CFG_STORE_DEFAULT_TIMEOUT_MS;
+	cfg->early_data_window_ms = CFG_EARLY_WINDOW_DEFAULT_MS;
 	cfg->session_cache_entries = DEFAULT_SESSION_CACHE_ENTRIES;
 	cfg->session_cache_bytes = DEFAULT_SESSION_CACHE_BYTES;
 	return cfg;

@@ -80,6 +80,8 @@ struct cfg_kernel {
 
 enum cfg_session_store { CFG_STORE_NONE, CFG_STORE_MEMCACHED };
 #define CFG_STORE_DEFAULT_TIMEOUT_MS 100
+#define CFG_EARLY_WINDOW_DEFAULT_MS 10000	/* RFC 8446 8.2: about ten seconds */
+#define CFG_EARLY_WINDOW_MAX_MS 3600000
 
 struct cfg {
 	char *path;			/* NULL when running on built-in defaults */
@@ -106,6 +108,8 @@ struct cfg {
 	enum cfg_session_store session_store;
 	char *session_store_servers;	/* "HOST:PORT[,...]" as written */
 	unsigned session_store_timeout_ms;
+	/* 0-RTT anti-replay window (sessions/early_data.c); takes a restart */
+	unsigned early_data_window_ms;
 	struct cfg_profile *profiles;
 	size_t n_profiles;
 };

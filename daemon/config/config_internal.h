@@ -26,6 +26,7 @@ enum global_key {
 	G_SESSION_STORE, G_SESSION_STORE_SERVERS, G_SESSION_STORE_TIMEOUT,	/* shared_store.c */
 	G_TICKET_KEY_FILE,	/* sessions/ticket_keys.c */
 	G_SESSION_CACHE_ENTRIES, G_SESSION_CACHE_BYTES,		/* sessions/client_cache.c */
+	G_EARLY_DATA_WINDOW,					/* sessions/early_data.c */
 	G_COUNT
 };
 

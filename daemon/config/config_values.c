@@ -273,6 +273,22 @@ static int set_session_store_timeout(void *target, const char *value, char *reas
 			     reason_len);
 }
 
+/* Whole seconds, 1s to an hour: GnuTLS counts the window in
+ * milliseconds but writes its records with a TTL in seconds. */
+static int set_early_data_window(void *target, const char *value, char *reason,
+				 size_t reason_len)
+{
+	unsigned ms;
+
+	if (parse_timeout(value, &ms, reason, reason_len) < 0 || ms % 1000 ||
+	    ms > CFG_EARLY_WINDOW_MAX_MS)
+		return reason_fail(reason, reason_len, -EINVAL, "\"%s\" is not a whole number "
+				   "of seconds from 1s to %us", value,
+				   CFG_EARLY_WINDOW_MAX_MS / 1000);
+	((struct cfg *)target)->early_data_window_ms = ms;
+	return 0;
+}
+
 /* [global] denial-of-service limits: "auto" (derived from max_handshakes
  * and the fd limit by admission.c) or a number. */
 
@@ -855,6 +871,7 @@ const struct key_def global_keys[G_COUNT] = {
 	[G_TICKET_KEY_FILE] = { "ticket_key_file", set_ticket_key_file },
 	[G_SESSION_CACHE_ENTRIES] = { "session_cache_entries", set_session_cache_entries },
 	[G_SESSION_CACHE_BYTES] = { "session_cache_bytes", set_session_cache_bytes },
+	[G_EARLY_DATA_WINDOW] = { "early_data_window", set_early_data_window },
 };
 
 const struct key_def kernel_keys[K_COUNT] = {

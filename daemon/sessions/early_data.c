@@ -104,7 +104,7 @@ void early_table_clear(void)
 	pthread_mutex_unlock(&table_lock);
 }
 
-enum early_why early_replay_check(const struct early_srv *e, uint64_t now_ms)
+enum early_why early_replay_check(const struct early_srv *e, uint64_t now_ms, unsigned ttl_s)
 {
 	struct shared_store *st = shared_store_daemon();
 	int rc;
@@ -112,7 +112,7 @@ enum early_why early_replay_check(const struct early_srv *e, uint64_t now_ms)
 	if (e->ids_bad || e->n_ids == 0)
 		return EARLY_WHY_UNCHECKED;
 	for (unsigned i = 0; i < e->n_ids; i++) {
-		rc = early_table_add(e->ids[i], now_ms, EARLY_RECORD_TTL_S * 1000ull);
+		rc = early_table_add(e->ids[i], now_ms, ttl_s * 1000ull);
 		if (rc == -EEXIST)
 			return EARLY_WHY_REPLAY;
 		if (rc < 0)
@@ -120,8 +120,7 @@ enum early_why early_replay_check(const struct early_srv *e, uint64_t now_ms)
 	}
 	/* The fleet: only "added now" means no other host saw it. */
 	for (unsigned i = 0; st && i < e->n_ids; i++) {
-		rc = shared_store_add_once(st, EARLY_STORE_NS, e->ids[i], EARLY_ID_LEN,
-					   EARLY_RECORD_TTL_S);
+		rc = shared_store_add_once(st, EARLY_STORE_NS, e->ids[i], EARLY_ID_LEN, ttl_s);
 		if (rc == -EEXIST)
 			return EARLY_WHY_REPLAY;
 		if (rc < 0)
@@ -193,6 +192,7 @@ void early_srv_client_hello(struct early_srv *e, const gnutls_datum_t *msg)
 static gnutls_anti_replay_t contexts[CONTEXTS_MAX];
 static atomic_uint contexts_taken;
 static unsigned contexts_made;
+static unsigned record_ttl_s;		/* twice the window (early_data.h) */
 static _Thread_local gnutls_anti_replay_t thread_context;
 static _Thread_local struct early_srv *checking;	/* see the top of the file */
 
@@ -208,18 +208,19 @@ static int anti_replay_add(void *ptr, time_t exp_time, const gnutls_datum_t *key
 	if (!e)
 		return GNUTLS_E_DB_ERROR;
 	e->checked = 1;
-	e->why = early_replay_check(e, clock_now_ms());
+	e->why = early_replay_check(e, clock_now_ms(), record_ttl_s);
 	return e->why == EARLY_WHY_NONE ? 0 : GNUTLS_E_DB_ENTRY_EXISTS;
 }
 
-int early_data_start(void)
+int early_data_start(const struct cfg *cfg)
 {
+	record_ttl_s = 2 * (cfg->early_data_window_ms / 1000);
 	for (; contexts_made < CONTEXTS_MAX; contexts_made++) {
 		gnutls_anti_replay_t ar;
 
 		if (gnutls_anti_replay_init(&ar) < 0)
 			return -ENOMEM;
-		gnutls_anti_replay_set_window(ar, EARLY_WINDOW_MS);
+		gnutls_anti_replay_set_window(ar, cfg->early_data_window_ms);
 		gnutls_anti_replay_set_add_function(ar, anti_replay_add);
 		contexts[contexts_made] = ar;
 	}

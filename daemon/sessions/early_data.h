@@ -28,13 +28,11 @@
 struct cfg_profile;
 struct hs_job;
 
-/* GnuTLS's anti-replay window (RFC 8446 8.2 suggests about ten seconds):
- * a ticket whose age the client and we disagree on by more is refused
- * 0-RTT, so a replayed ClientHello (its age frozen) is useless after it. */
-#define EARLY_WINDOW_MS 10000u
-/* How long a ticket identity stays recorded: the window, plus as much
- * again for clocks that differ between the hosts of a fleet. */
-#define EARLY_RECORD_TTL_S (2 * EARLY_WINDOW_MS / 1000)
+/* GnuTLS's anti-replay window ([global] early_data_window, RFC 8446 8.2
+ * suggests about ten seconds): a ticket whose age the client and we
+ * disagree on by more is refused 0-RTT, so a replayed ClientHello (its age
+ * frozen) is useless after it.  A ticket identity stays recorded for twice
+ * the window: the window, plus as much again for the clocks of a fleet. */
 #define EARLY_IDS_MAX 8			/* ticket identities recorded per ClientHello */
 #define EARLY_ID_LEN 32			/* SHA-256 of an identity */
 #define EARLY_TABLE_SLOTS 16384		/* this host's record: identities in the window */
@@ -68,7 +66,8 @@ struct early_srv {
 /* At daemon start, before the first handshake: the anti-replay contexts
  * (GnuTLS refuses 0-RTT on tickets issued before its context began).
  * 0 or -errno. */
-int early_data_start(void);
+struct cfg;
+int early_data_start(const struct cfg *cfg);
 void early_data_stop(void);
 
 /* hs_start(), server role: the request's limit into e; 1 when the session
@@ -102,8 +101,9 @@ int early_parse_psk_identities(const uint8_t *ext, size_t len,
  * rejects the early data). */
 int early_table_add(const uint8_t id[EARLY_ID_LEN], uint64_t now_ms, uint64_t ttl_ms);
 void early_table_clear(void);
-/* The check for e's identities: 0 (never seen: recorded now), or the
- * reason to reject (EARLY_WHY_REPLAY, _STORE, _FULL, _UNCHECKED). */
-enum early_why early_replay_check(const struct early_srv *e, uint64_t now_ms);
+/* The check for e's identities, each recorded for ttl_s: EARLY_WHY_NONE
+ * (never seen: recorded now), or the reason to reject (EARLY_WHY_REPLAY,
+ * _STORE, _FULL, _UNCHECKED). */
+enum early_why early_replay_check(const struct early_srv *e, uint64_t now_ms, unsigned ttl_s);
 
 #endif
