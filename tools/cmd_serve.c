@@ -68,6 +68,7 @@ struct serve_options {
 	const char *bind_addr;	/* NULL: every address, IPv6 and IPv4 */
 	const char *profile;	/* NULL: ktlsd's server_profile / SNI match */
 	unsigned max_clients;
+	int no_early_data;	/* --no-early-data: take no 0-RTT */
 };
 
 struct server {
@@ -142,7 +143,9 @@ static void print_help(void)
 	       "      --bind ADDR         listen on ADDR only (default: all, IPv6 and IPv4)\n"
 	       "      --profile NAME      ktlsd server profile (default: ktlsd chooses by SNI)\n"
 	       "      --max-clients N     connections at once (default %d)\n"
-	       "\nGET and HEAD; one log line per request on stderr.  Exit status: 0 after\n"
+	       "      --no-early-data     do not accept TLS 1.3 early data (0-RTT)\n"
+	       "\nGET and HEAD, also from early data where the profile allows it (anything\n"
+	       "else in early data gets 425 Too Early); one log line per request on stderr.  Exit status: 0 after\n"
 	       "SIGTERM/SIGINT, 1 failure, 2 usage, 3 ktlsd not running.\n",
 	       DEFAULT_MAX_CLIENTS);
 }
@@ -159,7 +162,7 @@ static int parse_number(const char *arg, unsigned long min, unsigned long max,
 	return errno || *end || *out < min || *out > max ? -1 : 0;
 }
 
-enum { OPT_ROOT = 256, OPT_PORT, OPT_BIND, OPT_PROFILE, OPT_MAX_CLIENTS };
+enum { OPT_ROOT = 256, OPT_PORT, OPT_BIND, OPT_PROFILE, OPT_MAX_CLIENTS, OPT_NO_EARLY_DATA };
 
 static int check_options(const struct serve_options *opt)
 {
@@ -183,6 +186,7 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
 		{ "bind", required_argument, NULL, OPT_BIND },
 		{ "profile", required_argument, NULL, OPT_PROFILE },
 		{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
+		{ "no-early-data", no_argument, NULL, OPT_NO_EARLY_DATA },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -197,6 +201,7 @@ static int parse_options(int argc, char **argv, struct serve_options *opt)
 		case OPT_PORT: opt->port = optarg; break;
 		case OPT_BIND: opt->bind_addr = optarg; break;
 		case OPT_PROFILE: opt->profile = optarg; break;
+		case OPT_NO_EARLY_DATA: opt->no_early_data = 1; break;
 		case OPT_MAX_CLIENTS:
 			if (parse_number(optarg, 1, MAX_MAX_CLIENTS, &n) < 0)
 				return cli_usage_error(COMMAND, "--max-clients wants a number "
@@ -616,7 +621,7 @@ static void take_early_data(struct client *c)
 
 static int client_handshake(struct client *c)
 {
-	int early_max = KTLS_EARLY_DATA_MAX;
+	int early_max = c->srv->opt->no_early_data ? 0 : KTLS_EARLY_DATA_MAX;
 	const char *profile = c->srv->opt->profile;
 	struct timeval send_timeout = { .tv_sec = SEND_TIMEOUT_MS / 1000 };
 

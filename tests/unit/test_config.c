@@ -344,6 +344,47 @@ static void test_server_resumption_keys(void **state)
 	expect_error("[global]\nticket_key_file = t.key\n[profile a]\n", 2, "");
 }
 
+/* early_data (profile) and early_data_window ([global]): sizes, the
+ * limits, and the combinations that cannot carry 0-RTT. */
+static void test_early_data_keys(void **state)
+{
+	struct cfg *cfg;
+
+	(void)state;
+	cfg = load_ok("[profile a]\nrole = server\n" CERT_KEY "");
+	assert_int_equal(cfg->profiles[0].early_data_max, 0);
+	assert_int_equal(cfg->early_data_window_ms, CFG_EARLY_WINDOW_DEFAULT_MS);
+	cfg_free(cfg);
+	cfg = load_ok("[global]\nearly_data_window = 600s\n"
+		      "[profile a]\nrole = server\n" CERT_KEY "early_data = 14k\n"
+		      "[profile b]\nrole = both\n" CERT_KEY "early_data = 1\n"
+		      "[profile c]\nrole = server\n" CERT_KEY "early_data = off\n");
+	assert_int_equal(cfg->early_data_window_ms, 600000);
+	assert_int_equal(cfg->profiles[0].early_data_max, 14336);
+	assert_int_equal(cfg->profiles[1].early_data_max, 1);
+	assert_int_equal(cfg->profiles[2].early_data_max, 0);
+	cfg_free(cfg);
+	expect_error("[profile a]\nrole = server\n" CERT_KEY "early_data = 14337\n", 5,
+		     "is not off or a size from 1 to 14336");
+	expect_error("[profile a]\nrole = server\n" CERT_KEY "early_data = 15k\n", 5,
+		     "is not off or a size");
+	expect_error("[profile a]\nrole = server\n" CERT_KEY "early_data = 0\n", 5,
+		     "is not off or a size");
+	expect_error("[profile a]\nrole = server\n" CERT_KEY "early_data = on\n", 5,
+		     "is not off or a size");
+	expect_error("[profile a]\nrole = server\n" CERT_KEY "early_data = 4kb\n", 5,
+		     "is not off or a size");
+	expect_error("[profile a]\nrole = client\nearly_data = 1024\n", 3,
+		     "early_data needs role = server or both");
+	expect_error("[profile a]\nrole = server\n" CERT_KEY
+		     "session_tickets = off\nearly_data = 1024\n", 6,
+		     "early_data needs session_tickets = on");
+	expect_error("[global]\nearly_data_window = 1500ms\n[profile a]\n", 2,
+		     "is not a whole number of seconds");
+	expect_error("[global]\nearly_data_window = 3601s\n[profile a]\n", 2,
+		     "is not a whole number of seconds");
+}
+
 static void test_missing_file(void **state)
 {
 	struct cfg *cfg = (struct cfg *)0x1;
@@ -826,6 +867,7 @@ int main(void)
 		cmocka_unit_test(test_ticket_wait),
 		cmocka_unit_test(test_signers),
 		cmocka_unit_test(test_server_resumption_keys),
+		cmocka_unit_test(test_early_data_keys),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_directory_is_an_error),
 		cmocka_unit_test(test_errors_sections),
