@@ -869,6 +869,10 @@ int hs_step(struct hs_job *job, char *reason, size_t reason_len)
 			(void)gnutls_alert_send(hs->session, GNUTLS_AL_FATAL, hs->alert);
 		else
 			(void)gnutls_alert_send_appropriate(hs->session, rc);
+		if (hs->role == KTLS_ROLE_SERVER && !hs->failure[0] &&
+		    early_srv_explain(&hs->early, hs->session, rc, hs->failure,
+				      sizeof(hs->failure)))
+			hs->failure_errno = EPROTO;
 		return map_failure(hs, rc, reason, reason_len);
 	}
 	rc = check_peer_auth(hs, reason, reason_len);

@@ -179,8 +179,9 @@ static int on_extension(void *ctx, unsigned tls_id, const unsigned char *data, u
 
 void early_srv_client_hello(struct early_srv *e, const gnutls_datum_t *msg)
 {
-	/* A second ClientHello (after HelloRetryRequest) starts over. */
-	e->offered = 0;
+	/* A second ClientHello (after HelloRetryRequest) may not carry early
+	 * data (RFC 8446 4.2.10): what the first offered was rejected. */
+	e->hellos++;
 	e->ids_bad = 0;
 	e->n_ids = 0;
 	if (gnutls_ext_raw_parse(e, on_extension, msg, GNUTLS_EXT_RAW_FLAG_TLS_CLIENT_HELLO) < 0)
@@ -307,6 +308,8 @@ static enum early_why rejected_why(const struct early_srv *e, gnutls_session_t s
 {
 	if (!e->enabled)
 		return e->why;
+	if (e->hellos > 1)
+		return EARLY_WHY_HRR;
 	if (e->checked)
 		return e->why != EARLY_WHY_NONE ? e->why : EARLY_WHY_HRR;
 	return gnutls_session_is_resumed(s) ? EARLY_WHY_STALE : EARLY_WHY_NOT_RESUMED;
@@ -363,6 +366,17 @@ int early_srv_collect(struct early_srv *e, gnutls_session_t s, const char *profi
 	count(profile, KTLS_EARLY_STAT_ACCEPTED, 1);
 	count(profile, KTLS_EARLY_STAT_BYTES, rep->early_len);
 	return 0;
+}
+
+int early_srv_explain(const struct early_srv *e, gnutls_session_t s, int gerr, char *failure,
+		      size_t failure_len)
+{
+	if (!e->enabled || gerr != GNUTLS_E_UNEXPECTED_PACKET ||
+	    !(gnutls_session_get_flags(s) & GNUTLS_SFLAGS_EARLY_DATA))
+		return 0;
+	snprintf(failure, failure_len, "the client sent more early data than the %zu bytes "
+		 "the profile's early_data allows", gnutls_record_get_max_early_data_size(s));
+	return 1;
 }
 
 static const char *why_name(enum early_why why)

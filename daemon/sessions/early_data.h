@@ -58,6 +58,7 @@ struct early_srv {
 	int enabled;			/* anti-replay enabled: GnuTLS may accept */
 	int checked;			/* our replay check ran */
 	int ids_bad;			/* pre_shared_key unreadable or too many ids */
+	int hellos;			/* ClientHellos seen: 2 after HelloRetryRequest */
 	enum early_why why;
 	unsigned n_ids;
 	uint8_t ids[EARLY_IDS_MAX][EARLY_ID_LEN];
@@ -82,6 +83,11 @@ int early_srv_profile(struct early_srv *e, gnutls_session_t s, const struct cfg_
  * reaches the kernel), the flags, the counters.  0 or -errno. */
 int early_srv_collect(struct early_srv *e, gnutls_session_t s, const char *profile,
 		      struct ktls_hs_reply *rep, char *reason, size_t reason_len);
+/* A failed server handshake: when it was GnuTLS refusing more early data
+ * than the session's size (RFC 8446 4.2.10: unexpected_message), the
+ * reason into failure and 1; else 0. */
+int early_srv_explain(const struct early_srv *e, gnutls_session_t s, int gerr, char *failure,
+		      size_t failure_len);
 /* For the handshake log line: "-", "accepted", "rejected:replay", ... */
 const char *early_srv_note(const struct early_srv *e, const struct ktls_hs_reply *rep);
 
