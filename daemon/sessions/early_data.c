@@ -311,7 +311,7 @@ static enum early_why rejected_why(const struct early_srv *e, gnutls_session_t s
 	if (e->hellos > 1)
 		return EARLY_WHY_HRR;
 	if (e->checked)
-		return e->why != EARLY_WHY_NONE ? e->why : EARLY_WHY_HRR;
+		return e->why != EARLY_WHY_NONE ? e->why : EARLY_WHY_OTHER;
 	return gnutls_session_is_resumed(s) ? EARLY_WHY_STALE : EARLY_WHY_NOT_RESUMED;
 }
 
@@ -392,6 +392,7 @@ static const char *why_name(enum early_why why)
 	case EARLY_WHY_FULL: return "record-full";
 	case EARLY_WHY_UNCHECKED: return "unchecked";
 	case EARLY_WHY_HRR: return "hello-retry";
+	case EARLY_WHY_OTHER: return "other";
 	}
 	return "?";
 }

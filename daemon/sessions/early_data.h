@@ -49,6 +49,7 @@ enum early_why {
 	EARLY_WHY_FULL,			/* this host's record had no room */
 	EARLY_WHY_UNCHECKED,		/* no anti-replay context, identities unreadable */
 	EARLY_WHY_HRR,			/* HelloRetryRequest: early data cannot follow */
+	EARLY_WHY_OTHER,		/* checked, yet GnuTLS did not accept it */
 };
 
 /* One server handshake's 0-RTT state (lives in handshake.c's session). */
