@@ -12,6 +12,7 @@
  *  - the same ticket again (a replay): rejected, marked as a replay, the
  *    handshake itself succeeds (1-RTT);
  *  - a request that did not opt in: rejected, nothing in the reply;
+ *  - a kernel (netlink door) request, even one that asks: none;
  *  - more early data than the profile allows: the handshake fails, and
  *    says why.
  */
@@ -153,6 +154,8 @@ struct outcome {
 	struct ktls_hs_reply *rep;	/* after hs_complete (kTLS fails there) */
 };
 
+static enum job_origin origin = JOB_FROM_APP;
+
 /* One server handshake with accept_early bytes asked for, against c. */
 static void run(uint32_t accept_early, struct client *c, struct outcome *out)
 {
@@ -168,8 +171,8 @@ static void run(uint32_t accept_early, struct client *c, struct outcome *out)
 	c->fd = fds[1];
 	assert_int_equal(pthread_create(&thread, NULL, run_client, c), 0);
 	job->sock_fd = fds[0];
-	job->conn_fd = STDIN_FILENO;	/* an application request */
-	job->origin = JOB_FROM_APP;
+	job->conn_fd = origin == JOB_FROM_APP ? STDIN_FILENO : -1;	/* only "is it set" */
+	job->origin = origin;
 	job->req.role = KTLS_ROLE_SERVER;
 	job->req.accept_early = accept_early;
 	job->cfg = &cfg_ref;
@@ -270,6 +273,29 @@ static void test_not_asked(void **state)
 	gnutls_free(ticket.data);
 }
 
+/* The kernel door's requests never take early data, whatever they ask. */
+static void test_kernel_request(void **state)
+{
+	gnutls_datum_t ticket;
+	struct client c = { .early = request, .early_len = sizeof(request) - 1 };
+	struct outcome out;
+
+	(void)state;
+	load_config("14k");
+	new_ticket(&ticket);
+	c.resume = &ticket;
+	origin = JOB_FROM_KERNEL;
+	run(KTLS_EARLY_DATA_MAX, &c, &out);
+	origin = JOB_FROM_APP;
+	assert_int_equal(out.rc, 0);
+	assert_int_equal(c.rc, 0);
+	assert_false(c.early_accepted);
+	assert_int_equal(out.rep->early_len, 0);
+	assert_false(out.rep->early_flags & KTLS_EARLY_ACCEPTED);
+	done(&out, &c);
+	gnutls_free(ticket.data);
+}
+
 static void test_too_much(void **state)
 {
 	static uint8_t big[4000];
@@ -315,6 +341,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_accepted_then_replay, unload_config),
 		cmocka_unit_test_teardown(test_not_asked, unload_config),
+		cmocka_unit_test_teardown(test_kernel_request, unload_config),
 		cmocka_unit_test_teardown(test_too_much, unload_config),
 	};
 
