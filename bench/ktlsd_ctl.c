@@ -66,12 +66,16 @@ static void write_profiles(FILE *f, const struct cert_files *certs)
 
 			bench_priority(profile_ciphers[i], priority, sizeof(priority));
 			ktlsd_profile_name(name, sizeof(name), 1, profile_ciphers[i], kind);
+			/* tickets on, as by default: the resumed arms' peer clients
+			 * resume with them; the other peers ask for none */
 			fprintf(f, "\n[profile %s]\nrole = server\ncertificate = %s\nkey = %s\n"
-				   "priority = %s\nverify = none\n",
+				   "priority = %s\nverify = none\nsession_tickets = on\n",
 				name, certs[kind].cert, certs[kind].key, priority);
 			ktlsd_profile_name(name, sizeof(name), 0, profile_ciphers[i], kind);
+			/* the cache on, as by default: ktlsd-resume resumes from it;
+			 * the other arms' peers send no tickets, so it stays empty */
 			fprintf(f, "\n[profile %s]\nrole = client\nca_file = %s\nverify = required\n"
-				   "priority = %s\n",
+				   "priority = %s\nsession_cache = on\n",
 				name, certs[kind].cert, priority);
 			/* the same client without waiting for session tickets */
 			fprintf(f, "\n[profile %s-twnone]\nrole = client\nca_file = %s\n"
