@@ -186,6 +186,8 @@ enum ktlsd_ticket_wait {
 	KTLSD_TW_PROFILE,	/* the profile's ticket_wait = auto, nothing per request */
 	KTLSD_TW_REQUEST,	/* auto, and the request says "I read with ktls_recv()" */
 	KTLSD_TW_NONE,		/* a profile with ticket_wait = none */
+	KTLSD_TW_KEEP,		/* as REQUEST, in a profile that waits up to 1 s for the
+				 * ticket its cache keeps (ticket_wait = 1000ms) */
 };
 /* 1 if this libktls has the per-request "reads with ktls_recv()" flag. */
 int ktlsd_has_recv_flag(void);

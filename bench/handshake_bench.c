@@ -186,8 +186,10 @@ static __attribute__((noinline)) int subject_handshake(struct worker *w, int fd)
 		rc = inproc_handshake(fd, server, w->cell, &w->subject_ticket, &w->resumed);
 		break;
 	case HS_KTLSD:
-	case HS_KTLSD_RESUME:
 		rc = ktlsd_handshake_one(fd, server, HS_CIPHER, w->cell->cert, KTLSD_TW_REQUEST);
+		break;
+	case HS_KTLSD_RESUME:
+		rc = ktlsd_handshake_one(fd, server, HS_CIPHER, w->cell->cert, KTLSD_TW_KEEP);
 		break;
 	case HS_KTLSD_AUTO:
 		rc = ktlsd_handshake_one(fd, server, HS_CIPHER, w->cell->cert, KTLSD_TW_PROFILE);
