@@ -269,13 +269,19 @@ int tls_collect_ticket(gnutls_session_t s, int fd, gnutls_datum_t *out, int time
 	}
 	if ((rc = gnutls_session_get_data2(s, &fresh)) < 0)
 		return rc;
-	if (out->data && out->size == fresh.size && !memcmp(out->data, fresh.data, fresh.size)) {
-		gnutls_free(fresh.data);
-		return GNUTLS_E_INVALID_SESSION;
+	rc = out->data && out->size == fresh.size && !memcmp(out->data, fresh.data, fresh.size)
+		     ? GNUTLS_E_INVALID_SESSION : 0;
+	if (rc == 0) {
+		gnutls_datum_t old = *out;
+
+		*out = fresh;
+		fresh = old;
 	}
-	gnutls_free(out->data);
-	*out = fresh;
-	return 0;
+	/* session data hold the resumption secret */
+	if (fresh.data)
+		gnutls_memset(fresh.data, 0, fresh.size);
+	gnutls_free(fresh.data);
+	return rc;
 }
 
 int tls_handshake(gnutls_session_t session)
