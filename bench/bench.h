@@ -141,6 +141,18 @@ void tls_creds_free(struct tls_peer_creds *c);
 /* A GnuTLS session on fd, ready for gnutls_handshake(); no session tickets. */
 int tls_session_new(gnutls_session_t *out, int fd, int server, int cipher,
 		    gnutls_certificate_credentials_t cred);
+/* The same with session tickets: a server issues them under ticket_key
+ * (gnutls_session_ticket_key_generate()), a client resumes from resume
+ * (gnutls_session_get_data2(); NULL or empty: a full handshake, asking for
+ * a ticket). */
+int tls_session_new_resumable(gnutls_session_t *out, int fd, int server, int cipher,
+			      gnutls_certificate_credentials_t cred,
+			      const gnutls_datum_t *ticket_key, const gnutls_datum_t *resume);
+/* Client, TLS 1.3: wait for the server's NewSessionTicket (up to timeout_ms)
+ * and put the session to resume next time into *out (replaced; free with
+ * gnutls_free()).  GnuTLS error code; GNUTLS_E_INVALID_SESSION when the
+ * ticket is the one we had (not refreshed). */
+int tls_collect_ticket(gnutls_session_t s, int fd, gnutls_datum_t *out, int timeout_ms);
 int tls_handshake(gnutls_session_t session);
 /* Both ends of a loopback pair in this process (the server end on a thread). */
 int tls_handshake_pair(int server_fd, int client_fd, int cipher, const struct tls_peer_creds *c,
@@ -174,6 +186,8 @@ enum ktlsd_ticket_wait {
 	KTLSD_TW_PROFILE,	/* the profile's ticket_wait = auto, nothing per request */
 	KTLSD_TW_REQUEST,	/* auto, and the request says "I read with ktls_recv()" */
 	KTLSD_TW_NONE,		/* a profile with ticket_wait = none */
+	KTLSD_TW_KEEP,		/* as REQUEST, in a profile that waits up to 1 s for the
+				 * ticket its cache keeps (ticket_wait = 1000ms) */
 };
 /* 1 if this libktls has the per-request "reads with ktls_recv()" flag. */
 int ktlsd_has_recv_flag(void);

@@ -13,8 +13,15 @@
  * ticket_wait = auto: the client waits for session tickets); HS_KTLSD_NONE
  * a profile with ticket_wait = none.  The last two differ from HS_KTLSD in
  * the client role only and run only there. */
-enum hs_arm { HS_INPROC, HS_KTLSD, HS_KTLSD_AUTO, HS_KTLSD_NONE, HS_FORK };
-#define HS_ARM_COUNT 5
+/* HS_INPROC_RESUME and HS_KTLSD_RESUME are HS_INPROC and HS_KTLSD with
+ * TLS 1.3 session resumption: the peer issues (server) or presents
+ * (client) tickets, every worker does one full handshake before the cell
+ * to get its first ticket, and each measured handshake must resume. */
+enum hs_arm { HS_INPROC, HS_KTLSD, HS_KTLSD_AUTO, HS_KTLSD_NONE, HS_FORK, HS_INPROC_RESUME,
+	      HS_KTLSD_RESUME };
+#define HS_ARM_COUNT 7
+/* A resumed arm fails its cell when fewer of its handshakes resumed. */
+#define HS_RESUMED_MIN_SHARE 0.9
 
 enum hs_role { HS_ROLE_CLIENT, HS_ROLE_SERVER };
 
@@ -42,6 +49,8 @@ struct hs_cell {
 	double seconds;
 	struct hs_samples samples;
 	unsigned failures;
+	size_t resumed;			/* handshakes the subject reported resumed */
+	const gnutls_datum_t *ticket_key;	/* the resumed arms' GnuTLS ticket key */
 	long long tls_tx_sw;		/* TlsTxSw installs during the cell */
 	/* CPU seconds during the cell (user + system, from /proc: every thread
 	 * and reaped child of the bench, ktlsd and every process below it);
@@ -54,6 +63,7 @@ struct hs_cell {
 };
 
 const char *hs_arm_name(enum hs_arm arm);
+int hs_arm_resumes(enum hs_arm arm);
 
 /* fork_arm.c: a single-threaded process that forks a child per handshake. */
 struct forker {

@@ -25,7 +25,8 @@ static const char *role_name(enum hs_role role)
 }
 
 static const char *const list_names[][HS_ARM_COUNT] = {
-	[HS_LIST_ARMS] = { "inproc", "ktlsd", "ktlsd-auto", "ktlsd-none", "fork" },
+	[HS_LIST_ARMS] = { "inproc", "ktlsd", "ktlsd-auto", "ktlsd-none", "fork", "inproc-resume",
+			   "ktlsd-resume" },
 	[HS_LIST_CERTS] = { "ecdsa", "rsa" },
 	[HS_LIST_ROLES] = { "client", "server" },
 };
@@ -101,24 +102,38 @@ static double ktlsd_cpu_ms(const struct hs_cell *c)
 	return c->arm == HS_INPROC || c->arm == HS_FORK ? 0 : per_hs_ms(c, c->cpu_ktlsd);
 }
 
+/* A resumed arm's handshakes resumed (HS_RESUMED_MIN_SHARE of them), a
+ * full arm's none. */
+static int resumed_as_claimed(const struct hs_cell *c)
+{
+	if (!hs_arm_resumes(c->arm))
+		return c->resumed == 0;
+	return (double)c->resumed >= HS_RESUMED_MIN_SHARE * (double)c->samples.n;
+}
+
 /* Did it work as claimed: handshakes done, none failed, each left kTLS
- * TX on the subject's socket (our peers never install keys). */
+ * TX on the subject's socket (our peers never install keys), resumed or
+ * full as the arm says. */
 static int cell_ok(const struct hs_cell *c)
 {
 	return c->samples.n > 0 && c->failures == 0 &&
-	       (c->tls_tx_sw < 0 || c->tls_tx_sw >= (long long)c->samples.n);
+	       (c->tls_tx_sw < 0 || c->tls_tx_sw >= (long long)c->samples.n) &&
+	       resumed_as_claimed(c);
 }
 
 static int is_ktlsd_arm(enum hs_arm arm)
 {
-	return arm == HS_KTLSD || arm == HS_KTLSD_AUTO || arm == HS_KTLSD_NONE;
+	return arm == HS_KTLSD || arm == HS_KTLSD_AUTO || arm == HS_KTLSD_NONE ||
+	       arm == HS_KTLSD_RESUME;
 }
 
-static void run_one(struct bench_ctx *ctx, struct hs_cell *c, const struct tls_peer_creds *creds)
+static void run_one(struct bench_ctx *ctx, struct hs_cell *c, const struct tls_peer_creds *creds,
+		    const gnutls_datum_t *ticket_key)
 {
 	c->creds = &creds[c->cert];
 	c->files = &ctx->certs[c->cert];
 	c->per_worker = ctx->opts->hs_handshakes;
+	c->ticket_key = ticket_key;
 	c->ktlsd_pid = ctx->ktlsd.usable ? ctx->ktlsd.cpu_pid : 0;
 	c->ktlsd_is_child = ctx->ktlsd.pid > 0 && ctx->ktlsd.pid == ctx->ktlsd.cpu_pid;
 	c->cpu_all = c->cpu_ktlsd = -1;
@@ -129,11 +144,12 @@ static void run_one(struct bench_ctx *ctx, struct hs_cell *c, const struct tls_p
 	}
 	c->ran = 1;
 	hs_run_cell(c, c->concurrency, ctx->opts->hs_duration_s);
-	bench_log("handshake %-10s %-6s %-10s x%-3u: %7.1f/s p50 %8.2f ms p99 %8.2f ms, "
-		  "cpu %6.2f ms/hs (ktlsd %5.2f), %u failed%s%s",
+	bench_log("handshake %-10s %-6s %-13s x%-3u: %7.1f/s p50 %8.2f ms p99 %8.2f ms, "
+		  "cpu %6.2f ms/hs (ktlsd %5.2f), %zu/%zu resumed, %u failed%s%s",
 		  cert_kind_name(c->cert), role_name(c->role), hs_arm_name(c->arm), c->concurrency,
 		  rate(c), P_TOTAL(&c->samples, 0.5), P_TOTAL(&c->samples, 0.99), subject_cpu_ms(c),
-		  ktlsd_cpu_ms(c), c->failures, c->error[0] ? ": " : "", c->error);
+		  ktlsd_cpu_ms(c), c->resumed, c->samples.n, c->failures, c->error[0] ? ": " : "",
+		  c->error);
 }
 
 /* ---- finding cells ----------------------------------------------------------------------- */
@@ -165,28 +181,30 @@ static void print_table(const struct hs_cell *cells, unsigned n)
 	       "  cpu: CPU ms per handshake of the side under test, every process involved\n"
 	       "  (the caller's threads, ktlsd and its key process/signers, forked children;\n"
 	       "  user + system from /proc/PID/stat), the peer's threads not counted;\n"
-	       "  ktlsd: the daemon's share of it\n");
-	printf("  %4s %-10s %-6s %-10s %9s %9s %9s %8s %8s %7s %5s %7s %-4s %s\n", "conc", "cert",
-	       "role", "arm", "hs/s", "p50 ms", "p99 ms", "cpu", "ktlsd", "count", "fail",
-	       "kTLS tx", "chk", "");
+	       "  ktlsd: the daemon's share of it; resumed: handshakes that resumed a session\n"
+	       "  (*-resume arms: at least %.0f%% must, the others none)\n",
+	       HS_RESUMED_MIN_SHARE * 100);
+	printf("  %4s %-10s %-6s %-13s %9s %9s %9s %8s %8s %7s %7s %5s %7s %-4s %s\n", "conc",
+	       "cert", "role", "arm", "hs/s", "p50 ms", "p99 ms", "cpu", "ktlsd", "count",
+	       "resumed", "fail", "kTLS tx", "chk", "");
 	for (unsigned i = 0; i < n; i++) {
 		const struct hs_cell *c = &cells[i];
 
 		if (i && c->concurrency != cells[i - 1].concurrency)
 			putchar('\n');
 		if (!c->ran) {
-			printf("  %4u %-10s %-6s %-10s %9s  %s\n", c->concurrency,
+			printf("  %4u %-10s %-6s %-13s %9s  %s\n", c->concurrency,
 			       cert_kind_name(c->cert), role_name(c->role), hs_arm_name(c->arm), "-",
 			       c->error);
 			continue;
 		}
-		printf("  %4u %-10s %-6s %-10s %9.1f %9.2f %9.2f", c->concurrency,
+		printf("  %4u %-10s %-6s %-13s %9.1f %9.2f %9.2f", c->concurrency,
 		       cert_kind_name(c->cert), role_name(c->role), hs_arm_name(c->arm), rate(c),
 		       P_TOTAL(&c->samples, 0.5), P_TOTAL(&c->samples, 0.99));
 		print_cpu(subject_cpu_ms(c));
 		print_cpu(ktlsd_cpu_ms(c));
-		printf(" %7zu %5u %7lld %-4s %s\n", c->samples.n, c->failures, c->tls_tx_sw,
-		       cell_ok(c) ? "ok" : "FAIL", c->error);
+		printf(" %7zu %7zu %5u %7lld %-4s %s\n", c->samples.n, c->resumed, c->failures,
+		       c->tls_tx_sw, cell_ok(c) ? "ok" : "FAIL", c->error);
 	}
 }
 
@@ -273,6 +291,59 @@ static void print_ticket_wait(const struct hs_cell *cells, unsigned n, const str
 		}
 }
 
+/* Resumed against full, the same subject, certificate, role and
+ * concurrency: rate and CPU per handshake; for ktlsd with ECDSA, against
+ * issue 11's targets (resumed CPU <= 0.5x full, at concurrency 16 rate >=
+ * 1.8x full). */
+static void print_resumed(const struct hs_cell *cells, unsigned n, const struct bench_opts *o)
+{
+	static const enum hs_arm full[] = { HS_INPROC, HS_KTLSD };
+	static const enum hs_arm resumed[] = { HS_INPROC_RESUME, HS_KTLSD_RESUME };
+
+	printf("\n== resumed against full (TLS 1.3 tickets, psk_dhe_ke): resumed / full\n"
+	       "  cpu: CPU ms per handshake of the side under test, all processes (as above)\n"
+	       "  target (ktlsd, ECDSA-P256): cpu <= 0.50, and at concurrency 16 hs/s >= 1.80\n");
+	printf("  %4s %-10s %-6s %-6s %9s %9s %9s %9s %9s %9s  %s\n", "conc", "cert", "role", "via",
+	       "full hs/s", "res hs/s", "x rate", "full cpu", "res cpu", "x cpu", "target");
+	for (unsigned k = 0; k < o->n_hs_conc; k++)
+		for (int cert = 0; cert < CERT_KIND_COUNT; cert++)
+			for (int role = HS_ROLE_CLIENT; role <= HS_ROLE_SERVER; role++)
+				for (size_t a = 0; a < 2; a++) {
+					unsigned conc = o->hs_conc[k];
+					const struct hs_cell *f = find_cell(cells, n, conc, cert, role,
+									    full[a]);
+					const struct hs_cell *r = find_cell(cells, n, conc, cert, role,
+									    resumed[a]);
+					double fc, rc;
+					const char *verdict = "";
+
+					if (!f || !r)
+						continue;
+					fc = subject_cpu_ms(f);
+					rc = subject_cpu_ms(r);
+					if (full[a] == HS_KTLSD && cert == CERT_ECDSA_P256 && fc > 0 &&
+					    rc >= 0) {
+						int cpu_met = rc <= 0.5 * fc;
+						int rate_met = rate(r) >= 1.8 * rate(f);
+
+						verdict = conc != 16 ? (cpu_met ? "cpu met" : "cpu MISSED")
+							  : cpu_met && rate_met ? "cpu met, rate met"
+							  : cpu_met ? "cpu met, rate MISSED"
+							  : rate_met ? "cpu MISSED, rate met"
+								     : "cpu MISSED, rate MISSED";
+					}
+					printf("  %4u %-10s %-6s %-6s %9.1f %9.1f", conc,
+					       cert_kind_name(cert), role_name(role),
+					       full[a] == HS_KTLSD ? "ktlsd" : "inproc", rate(f),
+					       rate(r));
+					print_ratio(rate(r), rate(f));
+					print_cpu(fc);
+					print_cpu(rc);
+					print_ratio(rc, fc);
+					printf("  %s\n", verdict);
+				}
+}
+
 /* Dispatch is clean in the client role (the ClientHello is the subject's
  * first act), completion in the server role (the peer client is done once
  * its Finished is sent; the subject then checks it, installs the keys and,
@@ -333,7 +404,7 @@ static int write_csv(const char *path, const struct hs_cell *cells, unsigned n,
 		return -1;
 	fprintf(f, "cert,role,arm,concurrency,handshakes,failures,seconds,per_s,p50_ms,p99_ms,"
 		   "dispatch_p50_ms,completion_p50_ms,tls_tx_sw,cpu_ms_per_hs,caller_cpu_ms_per_hs,"
-		   "ktlsd_cpu_ms_per_hs,peer_cpu_ms_per_hs,recv_flag,ran,ok,error\n");
+		   "ktlsd_cpu_ms_per_hs,peer_cpu_ms_per_hs,recv_flag,ran,ok,resumed,error\n");
 	for (unsigned i = 0; i < n; i++) {
 		const struct hs_cell *c = &cells[i];
 		double subject = subject_cpu_ms(c), daemon = ktlsd_cpu_ms(c);
@@ -347,9 +418,10 @@ static int write_csv(const char *path, const struct hs_cell *cells, unsigned n,
 		csv_ms(f, subject < 0 || daemon < 0 ? -1 : subject - daemon);
 		csv_ms(f, daemon);
 		csv_ms(f, per_hs_ms(c, c->cpu_peer));
-		fprintf(f, ",%d,%d,%d,\"%s\"\n",
-			c->arm == HS_KTLSD && c->role == HS_ROLE_CLIENT && ktlsd_has_recv_flag(),
-			c->ran, c->ran && cell_ok(c), c->error);
+		fprintf(f, ",%d,%d,%d,%zu,\"%s\"\n",
+			(c->arm == HS_KTLSD || c->arm == HS_KTLSD_RESUME) &&
+				c->role == HS_ROLE_CLIENT && ktlsd_has_recv_flag(),
+			c->ran, c->ran && cell_ok(c), c->resumed, c->error);
 	}
 	return fclose(f) == 0 ? 0 : -1;
 }
@@ -366,7 +438,8 @@ static int write_plot_data(const char *dir, const struct hs_cell *cells, unsigne
 		 role_name(role));
 	if (!(f = fopen(path, "w")))
 		return -1;
-	fprintf(f, "# concurrency, then per arm (inproc ktlsd ktlsd-auto ktlsd-none fork): "
+	fprintf(f, "# concurrency, then per arm (inproc ktlsd ktlsd-auto ktlsd-none fork "
+		   "inproc-resume ktlsd-resume): "
 		   "hs/s p50_ms p99_ms\n");
 	for (unsigned k = 0; k < o->n_hs_conc; k++) {
 		fprintf(f, "%u", o->hs_conc[k]);
@@ -417,7 +490,7 @@ static int write_plot_script(const char *dir, int what, const struct hs_cell *ce
 		   "  set terminal pngcairo size 1200,900 noenhanced font ',10'\n"
 		   "} else {\n  set terminal png size 1200,900 noenhanced\n}\n"
 		   "set output '%s.png'\nset datafile missing '?'\n"
-		   "arms = 'inproc ktlsd ktlsd-auto ktlsd-none fork'\n"
+		   "arms = 'inproc ktlsd ktlsd-auto ktlsd-none fork inproc-resume ktlsd-resume'\n"
 		   "set logscale x 2\nset grid\nset key top left\nset xlabel 'handshakes in flight'\n"
 		   "set ylabel '%s'\n%s"
 		   "set multiplot layout 2,2 title 'TLS 1.3 handshakes against concurrency, %s%s'\n",
@@ -479,7 +552,7 @@ static int wanted(const struct bench_opts *o, enum cert_kind cert, enum hs_role 
 }
 
 static unsigned sweep(struct bench_ctx *ctx, struct hs_cell *cells,
-		      const struct tls_peer_creds *creds)
+		      const struct tls_peer_creds *creds, const gnutls_datum_t *ticket_key)
 {
 	const struct bench_opts *o = ctx->opts;
 	unsigned n = 0;
@@ -493,7 +566,7 @@ static unsigned sweep(struct bench_ctx *ctx, struct hs_cell *cells,
 					cells[n] = (struct hs_cell){ .arm = arm, .role = role,
 								     .cert = cert,
 								     .concurrency = o->hs_conc[k] };
-					run_one(ctx, &cells[n++], creds);
+					run_one(ctx, &cells[n++], creds, ticket_key);
 				}
 	return n;
 }
@@ -502,11 +575,16 @@ int handshake_bench(struct bench_ctx *ctx)
 {
 	static struct hs_cell cells[MAX_CELLS];
 	struct tls_peer_creds creds[CERT_KIND_COUNT];
+	gnutls_datum_t ticket_key = { NULL, 0 };
 	unsigned n, failed = 0;
 
 	for (int k = 0; k < CERT_KIND_COUNT; k++)
 		if (tls_creds_load(&ctx->certs[k], &creds[k]) < 0)
 			return 2;
+	/* the in-process ticket issuers' key (the resumed arms' peers and
+	 * inproc-resume as server), one for the run */
+	if (gnutls_session_ticket_key_generate(&ticket_key) < 0)
+		return 2;
 	report_header(&ctx->host, "handshake");
 	printf("ktlsd: %s (processes counted for CPU: %s)\n",
 	       ctx->ktlsd.usable ? ctx->ktlsd.socket_path : ctx->ktlsd.why_not,
@@ -516,9 +594,10 @@ int handshake_bench(struct bench_ctx *ctx)
 	printf("ktlsd client arm: %s\n", ktlsd_has_recv_flag()
 	       ? "sets the per-request ktls_recv() flag (no ticket wait)"
 	       : "this libktls has no per-request ticket flag");
-	n = sweep(ctx, cells, creds);
+	n = sweep(ctx, cells, creds, &ticket_key);
 	print_table(cells, n);
 	print_ratios(cells, n, ctx->opts);
+	print_resumed(cells, n, ctx->opts);
 	print_ticket_wait(cells, n, ctx->opts);
 	print_overhead(cells, n);
 	for (unsigned i = 0; i < n; i++)
@@ -534,5 +613,7 @@ int handshake_bench(struct bench_ctx *ctx)
 		free(cells[i].samples.v);
 	for (int k = 0; k < CERT_KIND_COUNT; k++)
 		tls_creds_free(&creds[k]);
+	gnutls_memset(ticket_key.data, 0, ticket_key.size);
+	gnutls_free(ticket_key.data);
 	return failed && ctx->opts->short_mode ? 1 : 0;
 }

@@ -8,13 +8,15 @@
  * X25519, the same certificate, no session tickets (a ticket is a record the
  * sender would write after the handshake; leaving them out keeps the data
  * path identical for all arms -- OpenSSL and nginx still send theirs, which
- * the clients skip).
+ * the clients skip).  The handshake bench's resumed arms are the exception:
+ * tls_session_new_resumable() and tls_collect_ticket().
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -180,16 +182,15 @@ void tls_creds_free(struct tls_peer_creds *c)
 	c->server = c->client = NULL;
 }
 
-int tls_session_new(gnutls_session_t *out, int fd, int server, int cipher,
-		    gnutls_certificate_credentials_t cred)
+static int session_open(gnutls_session_t *out, int fd, int server, int cipher,
+			gnutls_certificate_credentials_t cred, unsigned flags)
 {
-	unsigned flags = (server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NO_TICKETS;
 	gnutls_session_t s;
 	char priority[160];
 	int rc;
 
 	bench_priority(cipher, priority, sizeof(priority));
-	if ((rc = gnutls_init(&s, flags)) < 0)
+	if ((rc = gnutls_init(&s, (server ? GNUTLS_SERVER : GNUTLS_CLIENT) | flags)) < 0)
 		return rc;
 	if ((rc = gnutls_priority_set_direct(s, priority, NULL)) < 0 ||
 	    (rc = gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred)) < 0 ||
@@ -204,6 +205,83 @@ int tls_session_new(gnutls_session_t *out, int fd, int server, int cipher,
 	gnutls_handshake_set_timeout(s, BENCH_IO_TIMEOUT_S * 1000);
 	*out = s;
 	return 0;
+}
+
+int tls_session_new(gnutls_session_t *out, int fd, int server, int cipher,
+		    gnutls_certificate_credentials_t cred)
+{
+	return session_open(out, fd, server, cipher, cred, GNUTLS_NO_TICKETS);
+}
+
+int tls_session_new_resumable(gnutls_session_t *out, int fd, int server, int cipher,
+			      gnutls_certificate_credentials_t cred,
+			      const gnutls_datum_t *ticket_key, const gnutls_datum_t *resume)
+{
+	int rc = session_open(out, fd, server, cipher, cred, 0);
+
+	if (rc < 0)
+		return rc;
+	if (server)
+		rc = gnutls_session_ticket_enable_server(*out, ticket_key);
+	else if (resume && resume->size)
+		rc = gnutls_session_set_data(*out, resume->data, resume->size);
+	if (rc < 0) {
+		gnutls_deinit(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/*
+ * A TLS 1.3 ticket is used once (RFC 8446 C.4): a client that wants to
+ * resume again needs the NewSessionTicket the server sends after each
+ * handshake, resumed or not.  It arrives after the client's Finished, so
+ * gnutls_handshake() has returned before it; read records until GnuTLS has
+ * taken one (GNUTLS_SFLAGS_SESSION_TICKET), then export the session.  Each
+ * read is preceded by poll(), so a blocking socket never waits past
+ * timeout_ms; GnuTLS reads a record's header and then exactly its body, so
+ * nothing behind the ticket is buffered in userspace (tls_install checks).
+ * *out is replaced (gnutls_free); a ticket equal to the one before means
+ * the server's ticket was not refreshed: that is an error here.
+ */
+int tls_collect_ticket(gnutls_session_t s, int fd, gnutls_datum_t *out, int timeout_ms)
+{
+	double give_up = now_s() + timeout_ms / 1000.0;
+	gnutls_datum_t fresh = { NULL, 0 };
+	int rc;
+
+	while (!(gnutls_session_get_flags(s) & GNUTLS_SFLAGS_SESSION_TICKET)) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int left_ms = (int)((give_up - now_s()) * 1000);
+		char byte;
+		ssize_t n;
+
+		if (left_ms <= 0 || poll(&pfd, 1, left_ms) <= 0)
+			return GNUTLS_E_TIMEDOUT;
+		n = gnutls_record_recv(s, &byte, 1);
+		if (n > 0)
+			return GNUTLS_E_UNEXPECTED_PACKET;	/* data before the ticket */
+		if (n == 0)
+			return GNUTLS_E_PREMATURE_TERMINATION;
+		if (n != GNUTLS_E_AGAIN && n != GNUTLS_E_INTERRUPTED &&
+		    gnutls_error_is_fatal((int)n))
+			return (int)n;
+	}
+	if ((rc = gnutls_session_get_data2(s, &fresh)) < 0)
+		return rc;
+	rc = out->data && out->size == fresh.size && !memcmp(out->data, fresh.data, fresh.size)
+		     ? GNUTLS_E_INVALID_SESSION : 0;
+	if (rc == 0) {
+		gnutls_datum_t old = *out;
+
+		*out = fresh;
+		fresh = old;
+	}
+	/* session data hold the resumption secret */
+	if (fresh.data)
+		gnutls_memset(fresh.data, 0, fresh.size);
+	gnutls_free(fresh.data);
+	return rc;
 }
 
 int tls_handshake(gnutls_session_t session)

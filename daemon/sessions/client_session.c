@@ -173,8 +173,12 @@ void client_session_end(struct client_session *cs, const struct hs_job *job,
 	if (rep->resumed && cs->offered)
 		report_original(&cs->hit.facts, rep);
 	session_stats_count(profile, rep->resumed ? SESSION_STAT_RESUMED : SESSION_STAT_FULL);
+	/* A server that resumed our ticket issues tickets: if the next one
+	 * missed the wait, it came late (a loaded server), and remembering
+	 * the server as ticketless would stop the waits, and so resumption
+	 * to it, for TICKET_MEMORY_TTL_MS. */
 	if (cs->enabled && cs->waited && rep->version == KTLS_VERSION_1_3)
-		ticket_memory_note(cs->id, cs->ticket_seen, clock_now_ms());
+		ticket_memory_note(cs->id, cs->ticket_seen || rep->resumed, clock_now_ms());
 	if (cs->enabled)
 		keep(cs, job, session, rep);
 	client_cache_hit_free(&cs->hit);

@@ -8,7 +8,9 @@
  * handshake must collect the next.  Such a request waits for tickets only
  * while the server is not known to send none: the first handshake to a
  * server waits (and ends 50 ms after a ticket), a server that sent none
- * is remembered for TICKET_MEMORY_TTL_MS and not waited for again.  No
+ * after a full handshake is remembered for TICKET_MEMORY_TTL_MS and not
+ * waited for again (after a resumed one the ticket was only late: the
+ * server issues them, client_session_end()).  No
  * secret is kept here: only cache key ids (client_cache.h) and times.
  */
 #ifndef KTLSD_SESSIONS_TICKET_MEMORY_H

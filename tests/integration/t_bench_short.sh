@@ -4,7 +4,8 @@
 # `ktls-bench sendfile` runs every arm for a fraction of a second (one
 # cipher, small objects, 1 and 2 connections) and `ktls-bench handshake`
 # every handshake arm (inproc, ktlsd, the client's ticket_wait variants
-# ktlsd-auto and ktlsd-none, fork) for half a second at concurrency 1 and 2.
+# ktlsd-auto and ktlsd-none, fork, and the resumed arms inproc-resume and
+# ktlsd-resume) for half a second at concurrency 1 and 2.
 # From their CSV, independently of the bench's own verdict, this checks per
 # cell that:
 #   - the check pass matched SHA-256 on every object and the timed pass
@@ -18,8 +19,16 @@
 #   - the handshake numbers are sane: hs/s > 0, 0 < p50 <= p99, CPU per
 #     handshake > 0 and no more than the machine's CPUs could give in the
 #     cell's time, ktlsd's own share > 0 in the ktlsd arms;
+#   - the resumed arms resumed: at least 90% of their handshakes (as the
+#     subject saw it: KTLS_RESUMED through ktlsd, gnutls_session_is_resumed
+#     in process; the bench also fails a handshake whose peer disagrees),
+#     and the full arms none; with ECDSA, through ktlsd, both roles, at
+#     concurrency 1, the resumed arm ran at least 2 handshakes, so a
+#     resumption that silently broke (a cache that keeps nothing, a server
+#     that issues no tickets) cannot pass as "0 of 0";
 #   - the sweep has a row for every (certificate, role, arm) at every
-#     concurrency, the ticket_wait rows included; the plots were made.
+#     concurrency, the ticket_wait and resumed rows included; the plots
+#     were made.
 # Environment: BUILD (default build).
 set -uo pipefail
 
@@ -105,20 +114,21 @@ handshake_numbers_sane() {
 
 check_handshake_row() {
 	local line=$1 cert role arm conc count failures seconds per_s p50 p99 tx cpu kcpu
-	local ran ok error label
+	local ran ok resumed error label
 	IFS=, read -r cert role arm conc count failures seconds per_s p50 p99 _ _ tx cpu _ kcpu _ _ \
-		ran ok error <<< "$line"
+		ran ok resumed error <<< "$line"
 	error=${error//\"/}
 	label="handshake $cert $role $arm x$conc"
 	HS_SEEN+=" $cert/$role/$arm/$conc"
 	if [ "$ran" != 1 ]; then
-		if [ "$arm" = ktlsd ] && [ -x "$BUILD/ktlsd" ]; then
+		if { [ "$arm" = ktlsd ] || [ "$arm" = ktlsd-resume ]; } && [ -x "$BUILD/ktlsd" ]; then
 			tap_not_ok "$label: ktlsd is built but was not used: $error"
 		else
 			tap_skip "$label" "$error"
 		fi
 		return
 	fi
+	check_resumed "$label" "$arm" "$count" "$resumed" "$cert/$role/$conc"
 	if [ "$ok" = 1 ] && [ "$count" -gt 0 ] && [ "$failures" = 0 ] && [ "$tx" -ge "$count" ]; then
 		tap_ok "$label: $count handshakes, each left kTLS on the socket (TlsTxSw +$tx)"
 	else
@@ -133,6 +143,33 @@ check_handshake_row() {
 	fi
 }
 
+# check_resumed LABEL ARM COUNT RESUMED CERT/ROLE/CONC: *-resume arms
+# resumed (90%, and ktlsd-resume with ECDSA at concurrency 1 at least 2
+# handshakes: the bench must not get away with too few to judge), full
+# arms never.
+check_resumed() {
+	local label=$1 arm=$2 count=$3 resumed=$4 where=$5
+	case "$arm" in
+	*-resume)
+		if ! awk_true "$resumed >= 0.9 * $count"; then
+			tap_not_ok "$label: resumed $resumed of $count handshakes (want >= 90%)"
+		elif [ "$arm" = ktlsd-resume ] && [ "${where#ECDSA-P256/}" != "$where" ] &&
+			[ "${where##*/}" = 1 ] && [ "$count" -lt 2 ]; then
+			tap_not_ok "$label: only $count handshakes, too few to show resumption"
+		else
+			tap_ok "$label: resumed $resumed of $count handshakes"
+		fi
+		;;
+	*)
+		if [ "$resumed" = 0 ]; then
+			tap_ok "$label: full handshakes only (0 resumed)"
+		else
+			tap_not_ok "$label: $resumed of $count handshakes resumed in a full arm"
+		fi
+		;;
+	esac
+}
+
 # Every (certificate, role, arm) at each concurrency of the short sweep;
 # the ticket_wait variants (ktlsd-auto, ktlsd-none) only as the client.
 check_handshake_sweep() {
@@ -140,7 +177,8 @@ check_handshake_sweep() {
 	for conc in 1 2; do
 		for cert in ECDSA-P256 RSA-2048; do
 			for role in client server; do
-				for arm in inproc ktlsd ktlsd-auto ktlsd-none fork; do
+				for arm in inproc ktlsd ktlsd-auto ktlsd-none fork inproc-resume \
+					ktlsd-resume; do
 					case "$role/$arm" in server/ktlsd-*) continue ;; esac
 					case " $HS_SEEN " in
 					*" $cert/$role/$arm/$conc "*) ;;
