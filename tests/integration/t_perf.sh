@@ -503,14 +503,21 @@ test_keyproc_filter() {
 }
 
 test_callgrind_count() {
-	local n=${KTLS_PERF_CG_N:-2} out=$W/cg net key caller
+	local n=${KTLS_PERF_CG_N:-2} out=$W/cg net key caller try
 	if ! command -v valgrind > /dev/null || ! command -v callgrind_annotate > /dev/null; then
 		tap_skip "ktlsd under callgrind" "no valgrind"
 		return
 	fi
 	mkdir -p "$out"
-	BUILD=$BUILD OUT=$out ROLES=server ARMS=ktlsd timeout 3000 bench/hs-callgrind.sh "$n" \
-		> "$out/run.out" 2>&1
+	# Twice at most: under valgrind on a loaded emulated host one step of
+	# the first handshake can outlast the bench's 120 s socket timeout
+	# (seen once in the VM); a count that fails twice is a failure.
+	for try in 1 2; do
+		BUILD=$BUILD OUT=$out ROLES=server ARMS=ktlsd timeout 3000 bench/hs-callgrind.sh "$n" \
+			> "$out/run.out" 2>&1 && break
+		diag "hs-callgrind.sh try $try failed:" \
+		     "$(grep -h -m2 -i 'fail\|error' "$out"/ktlsd-server*/bench.out "$out"/ktlsd-server*/work/ktlsd.log 2> /dev/null | grep -v '0 failed')"
+	done
 	IFS=, read -r _ _ _ caller net key _ <<< "$(grep '^ktlsd,server,' "$out/callgrind.csv")"
 	diag "callgrind, server, through ktlsd, per handshake: caller ${caller:-?}," \
 	     "network process ${net:-?}, key process ${key:-?} instructions"
