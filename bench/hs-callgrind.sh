@@ -8,60 +8,114 @@
 #
 # Run it where `ktls-bench handshake` runs (a kTLS kernel, root; in the test
 # VM: tests/vm/run --timeout 3000 --rw OUT -e OUT=OUT -- bench/hs-callgrind.sh).
-# ECDSA P-256, TLS 1.3, AES-128-GCM, X25519, concurrency 1, both roles.
+# ECDSA P-256, TLS 1.3, AES-128-GCM, X25519, concurrency 1.
 #
-# The caller: ktls-bench under callgrind with --toggle-collect=subject_handshake,
+# Every process of the side under test is counted:
+# - the caller: ktls-bench under callgrind with --toggle-collect=subject_handshake,
 #   so only the side under test's own call is counted (for ktlsd: setting the
 #   profile, the request, the fd passing, reading the reply; for inproc: the
-#   whole GnuTLS handshake and the key install); total / N.
-# ktlsd: the daemon under callgrind (through a wrapper given as --ktlsd), its
-#   "Collected" counts (the network process, and the key process where it
-#   exits cleanly) from its log, for N and for 2N handshakes: the
-#   difference / N is the daemon's per-handshake count without its start-up.
-# Environment: BUILD (default build), OUT (default $BUILD/bench-results/callgrind).
+#   whole GnuTLS handshake and the key install); total / N.  The bench's
+#   in-process peer (the other end, the same for both arms) is not counted.
+# - ktlsd: the daemon under callgrind as well (a wrapper given as --ktlsd),
+#   both its processes: the network process and the key process with its
+#   signers (a fork, which valgrind follows; one dump file each).  Their
+#   totals for N and for 2N handshakes: the difference / N is the daemon's
+#   per-handshake count without its start-up.  valgrind makes system calls
+#   of its own inside the processes it runs (rt_sigprocmask around each
+#   call, gettid, ...), which the key process's seccomp filter kills, so the
+#   wrapper sets KTLSD_NO_KEYPROC_SECCOMP=1 and KTLSD_NO_NETWORK_SECCOMP=1
+#   (ktlsd warns; never in production).  A filter costs kernel time per
+#   system call, not user instructions, so the counts hold for a filtered
+#   daemon.
+# Output in OUT: callgrind.txt and .csv; per role the functions the
+# instructions go to, per handshake: ktlsd-ROLE-functions.txt (the daemon,
+# both processes: the 2N run's callgrind_annotate minus the N run's, / N)
+# and ARM-ROLE-caller-functions.txt (the caller).
+# Environment: BUILD (default build), OUT (default $BUILD/bench-results/callgrind),
+# ROLES (default "client server"), ARMS (default "inproc ktlsd").
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 BUILD=${BUILD:-build}
 OUT=${OUT:-$BUILD/bench-results/callgrind}
+ROLES=${ROLES:-client server}
+ARMS=${ARMS:-inproc ktlsd}
 N=${1:-20}
 BIN=$(cd "$BUILD" && pwd -P) || exit 2
 BENCH=$BIN/ktls-bench
 KTLSD=$BIN/ktlsd
 WAIT=1800	# valgrind on an emulated CPU starts ktlsd in minutes
+# and a handshake under it outlasts ktlsd's default 10 s deadline
+HS_TIMEOUT=${HS_TIMEOUT:-600s}
 
 say() { printf 'hs-callgrind: %s\n' "$*" >&2; }
 
 command -v valgrind > /dev/null || { say "no valgrind"; exit 2; }
+case $N in '' | *[!0-9]* | 0) say "N must be a positive number"; exit 2 ;; esac
 mkdir -p "$OUT" || exit 2
 OUT=$(cd "$OUT" && pwd -P)
 WRAP=$OUT/ktlsd-under-callgrind
 
-# The wrapper the bench starts as its ktlsd; CG_OUT says where counts go.
+# The wrapper the bench starts as its ktlsd; CG_OUT says where counts go
+# (ktlsd.PID, one per process: the network process and the key process).
 cat > "$WRAP" <<EOF
 #!/bin/sh
-exec valgrind --tool=callgrind --callgrind-out-file="\$CG_OUT/ktlsd.%p" "$KTLSD" "\$@"
+KTLSD_NO_KEYPROC_SECCOMP=1 KTLSD_NO_NETWORK_SECCOMP=1 exec valgrind --tool=callgrind \\
+	--trace-children=yes --callgrind-out-file="\$CG_OUT/ktlsd.%p" "$KTLSD" "\$@"
 EOF
 chmod +x "$WRAP"
 
-# collected LOG: the sum of valgrind's "Collected : N" lines (every process).
-collected() { awk '/== Collected :/ { s += $NF } END { print s + 0 }' "$1"; }
-# callgrind_total FILE...: the sum of the "totals:" lines of dump files.
+# callgrind_total FILE...: the instructions the dumped processes ran, the
+# sum of their "totals:" lines (or "summary:" where a dump has no totals).
 callgrind_total() {
-	awk '/^totals:/ { s += $2 } END { print s + 0 }' "$@"
+	awk 'FNR == 1 { f++ } /^totals:/ { t[f] = $2 } /^summary:/ { s[f] = $2 }
+	     END { for (i = 1; i <= f; i++) n += (i in t) ? t[i] : s[i]; printf "%d\n", n }' "$@"
 }
 
-# run ARM ROLE COUNT DAEMON(0|1) DIR: one bench run of COUNT handshakes.
+# functions FILE...: "instructions function [object]" per function (self
+# cost), summed over the dump files, from callgrind_annotate (whose lines
+# are "1,234 (5.6%)  file:function [object]"; inlined code names its file).
+functions() {
+	local f
+	for f in "$@"; do
+		callgrind_annotate --threshold=100 --inclusive=no --auto=no "$f" 2> /dev/null
+	done | awk '$1 ~ /^[0-9][0-9,]*$/ && $2 ~ /^\(/ && !/PROGRAM TOTALS/ {
+			n = $1; gsub(",", "", n)
+			i = index($0, ")"); rest = substr($0, i + 1); sub(/^ +/, "", rest)
+			fn = rest; obj = ""
+			if (match(rest, / \[[^]]*\]$/)) {
+				obj = substr(rest, RSTART + 2, RLENGTH - 3); fn = substr(rest, 1, RSTART - 1)
+				sub(/.*\//, "", obj)
+			}
+			sub(/.*:/, "", fn)
+			c[fn (obj == "" ? "" : " [" obj "]")] += n }
+		END { for (fn in c) printf "%d %s\n", c[fn], fn }'
+}
+
+# per_hs_functions SMALL BIG COUNT: BIG's functions minus SMALL's, / COUNT,
+# largest first (the per-handshake part of two runs of N and 2N).
+per_hs_functions() {
+	awk -v n="$3" 'NR == FNR { a[substr($0, index($0, " ") + 1)] = $1; next }
+		{ fn = substr($0, index($0, " ") + 1); d[fn] = $1 - a[fn]; delete a[fn] }
+		END { for (fn in a) d[fn] = -a[fn]
+		      for (fn in d) if (d[fn] / n >= 1000 || d[fn] / n <= -1000)
+			printf "%12d %s\n", d[fn] / n, fn }' "$1" "$2" | sort -rn
+}
+
+# run ARM ROLE COUNT DIR: one bench run of COUNT handshakes, the caller
+# under callgrind, and for the ktlsd arm the daemon too.
 run() {
-	local arm=$1 role=$2 count=$3 daemon=$4 dir=$5 ktlsd=$KTLSD work rc
+	local arm=$1 role=$2 count=$3 dir=$4 ktlsd=$WRAP work rc
 	rm -rf "$dir" && mkdir -p "$dir/work"
-	[ "$daemon" = 1 ] && ktlsd=$WRAP
+	# the bench starts its ktlsd for every arm: under callgrind only when counted
+	[ "$arm" = ktlsd ] || ktlsd=$KTLSD
 	# ktlsd's socket must not be on a shared file system (9p in the VM)
 	work=$(mktemp -d "${TMPDIR:-/tmp}/hs-callgrind.XXXXXX") || return 1
 	CG_OUT=$dir valgrind --tool=callgrind --collect-atstart=no \
 		--toggle-collect='subject_handshake*' --callgrind-out-file="$dir/caller.%p" \
 		"$BENCH" handshake --hs-arms "$arm" --roles "$role" --certs ecdsa \
 		--concurrency 1 --handshakes "$count" --ktlsd "$ktlsd" --ktlsd-wait "$WAIT" \
+		--ktlsd-global "handshake_timeout = $HS_TIMEOUT" \
 		--work-dir "$work" > "$dir/bench.out" 2> "$dir/bench.err"
 	rc=$?
 	cp "$work/ktlsd.log" "$dir/work/" 2> /dev/null
@@ -74,58 +128,92 @@ bench_ok() {
 	grep -q '^1 cells, 0 failed their checks' "$1/bench.out" && ! grep -q 'skipped:' "$1/bench.out"
 }
 
-# daemon_count ROLE: ktlsd's instructions per handshake (2N run minus N run,
-# / N), or a reason on stderr and nothing on stdout.
+# key_pid DIR: the key process's pid, from ktlsd's log.
+key_pid() {
+	sed -n 's/.*key process \([0-9][0-9]*\) started.*/\1/p' "$1/work/ktlsd.log" | head -n 1
+}
+
+# daemon_totals DIR: "NETWORK KEYPROC" instructions of a run's ktlsd.
+daemon_totals() {
+	local dir=$1 kp f net=0 key=0 t
+	kp=$(key_pid "$dir")
+	for f in "$dir"/ktlsd.*; do
+		[ -f "$f" ] || continue
+		t=$(callgrind_total "$f")
+		if [ -n "$kp" ] && [ "$f" = "$dir/ktlsd.$kp" ]; then
+			key=$((key + t))
+		else
+			net=$((net + t))
+		fi
+	done
+	echo "$net $key"
+}
+
+# daemon_count ROLE: ktlsd's instructions per handshake, "NETWORK KEYPROC"
+# (2N run minus N run, / N), or a reason on stderr and nothing on stdout.
 daemon_count() {
-	local role=$1 dir k1 k2
-	dir=$OUT/ktlsd-$role-daemon
-	say "ktlsd $role: the daemon under callgrind, $N then $((2 * N)) handshakes"
-	run ktlsd "$role" "$N" 1 "$dir" || true
-	k1=$(collected "$dir/work/ktlsd.log")
-	if ! bench_ok "$dir"; then
-		say "ktlsd $role: the daemon does not work under valgrind: $(grep -m1 -i 'error' \
-			"$dir/work/ktlsd.log")"
+	local role=$1 d1 d2 n1 k1 n2 k2
+	d1=$OUT/ktlsd-$role d2=$OUT/ktlsd-$role-2n
+	say "ktlsd $role: again with $((2 * N)) handshakes for the daemon's difference"
+	if ! run ktlsd "$role" "$((2 * N))" "$d2" || ! bench_ok "$d2"; then
+		say "ktlsd $role, $((2 * N)) handshakes: $(grep -m1 -i 'error' "$d2/work/ktlsd.log")"
 		return 1
 	fi
-	run ktlsd "$role" "$((2 * N))" 1 "$dir-2n" || true
-	k2=$(collected "$dir-2n/work/ktlsd.log")
-	if [ "$k1" -le 0 ] || [ "$k2" -le "$k1" ]; then
-		say "ktlsd $role: no usable daemon counts ($k1, $k2): see $dir*/work/ktlsd.log"
+	read -r n1 k1 <<< "$(daemon_totals "$d1")"
+	read -r n2 k2 <<< "$(daemon_totals "$d2")"
+	if [ "$n1" -le 0 ] || [ "$n2" -le "$n1" ] || [ "$k1" -le 0 ]; then
+		say "ktlsd $role: no usable daemon counts (network $n1/$n2, key process $k1/$k2): see $d1*"
 		return 1
 	fi
-	echo $(( (k2 - k1) / N ))
+	if command -v callgrind_annotate > /dev/null; then
+		functions "$d1"/ktlsd.* > "$d1/functions.txt"
+		functions "$d2"/ktlsd.* > "$d2/functions.txt"
+		per_hs_functions "$d1/functions.txt" "$d2/functions.txt" "$N" \
+			> "$OUT/ktlsd-$role-functions.txt"
+	fi
+	echo "$(( (n2 - n1) / N )) $(( (k2 - k1) / N ))"
 }
 
 main() {
-	local arm role dir caller kper rc=0
-	printf '# callgrind: userspace instructions per handshake (Ir), ECDSA-P256, c=1, N=%s\n' "$N" \
-		> "$OUT/callgrind.txt"
-	printf '%-7s %-6s %16s %16s %16s\n' arm role caller ktlsd total >> "$OUT/callgrind.txt"
-	echo "arm,role,n,caller_ir_per_hs,ktlsd_ir_per_hs,total_ir_per_hs" > "$OUT/callgrind.csv"
-	for role in client server; do
-		for arm in inproc ktlsd; do
+	local arm role dir caller counts net key total rc=0
+	{
+		printf '# callgrind: userspace instructions per handshake (Ir), ECDSA-P256, c=1, N=%s\n' "$N"
+		printf '# caller: the side under test in ktls-bench; ktlsd-net/ktlsd-key: its network\n'
+		printf '# and key process (2N run minus N run, / N); total: all three\n'
+		printf '%-7s %-6s %12s %12s %12s %12s\n' arm role caller ktlsd-net ktlsd-key total
+	} > "$OUT/callgrind.txt"
+	echo "arm,role,n,caller_ir_per_hs,ktlsd_net_ir_per_hs,ktlsd_key_ir_per_hs,total_ir_per_hs" \
+		> "$OUT/callgrind.csv"
+	for role in $ROLES; do
+		for arm in $ARMS; do
 			dir=$OUT/$arm-$role
-			say "$arm $role: $N handshakes, the caller under callgrind"
-			if ! run "$arm" "$role" "$N" 0 "$dir" || ! bench_ok "$dir"; then
-				say "$arm $role failed: $(tail -n 3 "$dir/bench.err")"
+			[ "$arm" = ktlsd ] && dir=$OUT/ktlsd-$role
+			say "$arm $role: $N handshakes under callgrind"
+			if ! run "$arm" "$role" "$N" "$dir" || ! bench_ok "$dir"; then
+				say "$arm $role failed: $(tail -n 3 "$dir/bench.err")" \
+					"$(grep -m1 -i 'error' "$dir/work/ktlsd.log" 2> /dev/null)"
 				rc=1
 				continue
 			fi
 			caller=$(( $(callgrind_total "$dir"/caller.*) / N ))
-			kper=0
-			if [ "$arm" = ktlsd ] && ! kper=$(daemon_count "$role"); then
-				kper="?"
+			command -v callgrind_annotate > /dev/null &&
+				functions "$dir"/caller.* | awk -v n="$N" '{ $1 = sprintf("%12d", $1 / n); print }' |
+				sort -rn | head -n 60 > "$OUT/$arm-$role-caller-functions.txt"
+			counts="0 0"
+			if [ "$arm" = ktlsd ] && ! counts=$(daemon_count "$role"); then
+				counts="? ?"
 				rc=1
 			fi
-			printf '%-7s %-6s %16s %16s %16s\n' "$arm" "$role" "$caller" "$kper" \
-				"$([ "$kper" = "?" ] && echo "?" || echo $((caller + kper)))" \
-				>> "$OUT/callgrind.txt"
-			echo "$arm,$role,$N,$caller,$kper,$([ "$kper" = "?" ] || echo $((caller + kper)))" \
-				>> "$OUT/callgrind.csv"
+			read -r net key <<< "$counts"
+			total="?"
+			[ "$net" != "?" ] && total=$((caller + net + key))
+			printf '%-7s %-6s %12s %12s %12s %12s\n' "$arm" "$role" "$caller" "$net" "$key" \
+				"$total" >> "$OUT/callgrind.txt"
+			echo "$arm,$role,$N,$caller,$net,$key,$total" >> "$OUT/callgrind.csv"
 		done
 	done
 	cat "$OUT/callgrind.txt"
 	return "$rc"
 }
 
-main "$@"
+{ main "$@"; exit; }

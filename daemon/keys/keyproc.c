@@ -721,6 +721,22 @@ int keyproc_sandbox(void)
 				      sizeof(keyproc_syscalls) / sizeof(keyproc_syscalls[0]));
 }
 
+/*
+ * KTLSD_NO_KEYPROC_SECCOMP=1 leaves the filter out of the key process and
+ * its signers, for measuring only: valgrind (bench/hs-callgrind.sh) makes
+ * system calls of its own inside the process it runs (rt_sigprocmask
+ * around every call, gettid, tgkill), which the list rightly kills.  The
+ * key process says so at start, and sandbox.c leaves the key process's
+ * seccomp bit out of `ktls status`, which then shows "NO seccomp".
+ */
+static bool filter_off;
+
+/* The calling thread's filter, unless switched off: 0 or -errno. */
+static int filter_self(void)
+{
+	return filter_off ? 0 : keyproc_sandbox();
+}
+
 /* ---- becoming the key process ---- */
 
 /* Keep stdin/stdout/stderr (logging) and the n sockets, as fds 3..3+n-1;
@@ -751,7 +767,7 @@ static int keep_only(const int *socks, unsigned n)
  * argument).  A filter it cannot install ends the whole process. */
 static void *signer_main(void *arg)
 {
-	int fd = (int)(intptr_t)arg, rc = keyproc_sandbox();
+	int fd = (int)(intptr_t)arg, rc = filter_self();
 
 	if (rc < 0 && rc != -ENOSYS) {
 		log_error("key process: a signer cannot install its system call filter: %s",
@@ -836,6 +852,11 @@ static __attribute__((noreturn)) void key_process_main(const struct cfg *cfg, in
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
 		_exit(1);
 	preload_name_services();
+	filter_off = seccomp_filter_switched_off("KTLSD_NO_KEYPROC_SECCOMP");
+	if (filter_off)
+		log_warnx("KTLSD_NO_KEYPROC_SECCOMP=1: the key process and its signers run "
+			  "WITHOUT their system call filter; code injected here could open "
+			  "sockets, run programs and write files (for measuring only)");
 	/* Signers now: after everything process-wide above, before any
 	 * request is read; each filters itself before reading. */
 	rc = start_signers(n);
@@ -843,7 +864,7 @@ static __attribute__((noreturn)) void key_process_main(const struct cfg *cfg, in
 		log_error("key process: cannot start its signers: %s", strerror(-rc));
 		_exit(1);
 	}
-	rc = keyproc_sandbox();
+	rc = filter_self();
 	if (rc == -ENOSYS)	/* loud, but no reason to refuse the separation itself */
 		log_warnx("key process: no system call filter on this architecture");
 	else if (rc < 0) {

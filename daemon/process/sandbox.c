@@ -426,10 +426,9 @@ static int apply_landlock(const struct cfg *cfg, const char *socket_dir)
  * a call the list misses; loudly, and `ktls status` shows it. */
 static int apply_seccomp(void)
 {
-	const char *off = getenv("KTLSD_NO_NETWORK_SECCOMP");
 	int rc;
 
-	if (off && strcmp(off, "1") == 0) {
+	if (seccomp_filter_switched_off("KTLSD_NO_NETWORK_SECCOMP")) {
 		log_warnx("KTLSD_NO_NETWORK_SECCOMP=1: the network process runs WITHOUT its "
 			  "system call filter; code injected here could run programs and "
 			  "open sockets");
@@ -486,7 +485,8 @@ int sandbox_network_process(const struct cfg *cfg, bool key_process, const char 
 		return 0;
 	}
 	protections |= SANDBOX_KEYPROC | SANDBOX_KEYPROC_NODUMP;	/* or it would not serve */
-	if (seccomp_filter_supported())
+	/* the key process leaves its filter out on the same switch (keyproc.c) */
+	if (seccomp_filter_supported() && !seccomp_filter_switched_off("KTLSD_NO_KEYPROC_SECCOMP"))
 		protections |= SANDBOX_KEYPROC_SECCOMP;
 	rc = apply_landlock(cfg, socket_dir);
 	if (rc < 0) {

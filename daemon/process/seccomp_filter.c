@@ -28,6 +28,8 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 
 #include "process/seccomp_filter.h"
@@ -126,4 +128,11 @@ bool seccomp_filter_supported(void)
 #else
 	return false;
 #endif
+}
+
+bool seccomp_filter_switched_off(const char *env_name)
+{
+	const char *v = getenv(env_name);
+
+	return v && strcmp(v, "1") == 0;
 }

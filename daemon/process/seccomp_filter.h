@@ -44,4 +44,9 @@ int seccomp_filter_install(const struct seccomp_allow *allow, size_t n);
 /* Does this build know the architecture (else install returns -ENOSYS)? */
 bool seccomp_filter_supported(void);
 
+/* Is the environment variable env_name exactly "1"?  The switches that
+ * leave a filter out (KTLSD_NO_NETWORK_SECCOMP, KTLSD_NO_KEYPROC_SECCOMP)
+ * read it through here, so that they all mean the same thing. */
+bool seccomp_filter_switched_off(const char *env_name);
+
 #endif
