@@ -191,6 +191,10 @@ enum ktls_option {
 					 * wait for TLS 1.3 tickets before handing
 					 * the socket over (see libktls(3)) */
 	KTLS_NO_RESUME = 8,		/* int: 1 = a full handshake, no cached session */
+	KTLS_EARLY_DATA = 11,
+	/* client: the first bytes to send, as TLS 1.3 0-RTT when a cached
+	 * ticket allows it, else right after the handshake (1..
+	 * KTLS_EARLY_DATA_MAX bytes; see libktls(3) for the contract) */
 	/* read after the handshake */
 	KTLS_VERSION = 16,		/* int: enum ktls_version */
 	KTLS_CIPHER = 17,		/* int: enum ktls_cipher */
@@ -202,6 +206,24 @@ enum ktls_option {
 	KTLS_GROUP = 23,		/* char[]: key exchange group */
 	KTLS_ERROR = 24,		/* char[]: reason of the last failed handshake */
 	KTLS_SNI_RECEIVED = 25,		/* char[]: server role, the name the client sent */
+	KTLS_EARLY_DATA_STATUS = 29,	/* int: client, enum ktls_early_data_status */
+};
+
+/* Most bytes KTLS_EARLY_DATA takes (a server's max_early_data may be less:
+ * the rest then goes right after the handshake). */
+#define KTLS_EARLY_DATA_MAX 16384
+
+/* What became of a client's KTLS_EARLY_DATA bytes (KTLS_EARLY_DATA_STATUS).
+ * In every case but NONE all the bytes have reached the kernel's send queue
+ * exactly once, in order, before ktls_connect() returned. */
+enum ktls_early_data_status {
+	KTLS_EARLY_DATA_NONE = 0,	/* no early bytes were set */
+	KTLS_EARLY_DATA_NOT_SENT = 1,	/* no cached ticket allowed 0-RTT: all sent
+					 * as ordinary data after the handshake */
+	KTLS_EARLY_DATA_ACCEPTED = 2,	/* sent as 0-RTT and accepted (a tail past
+					 * the server's limit followed as 1-RTT) */
+	KTLS_EARLY_DATA_REJECTED = 3,	/* sent as 0-RTT, rejected by the server,
+					 * sent again after the handshake */
 };
 
 int ktls_setsockopt(int fd, int level, int optname, const void *optval, socklen_t optlen);

@@ -41,6 +41,7 @@
 
 #include "keys/creds.h"
 #include "engine/handshake.h"
+#include "engine/early_send.h"
 #include "engine/hs_failure.h"
 #include "ktls_gnutls.h"
 #include "ktls_hkdf.h"
@@ -71,6 +72,8 @@ struct hs_session {
 	ssize_t read_budget;		/* bytes GnuTLS may read; -1: unlimited */
 	struct srv_resume resume;	/* server: tickets and session IDs */
 	struct client_session sess;	/* client: the session cache's part */
+	int sess_eligible;		/* client: the cache is used (prepared in hs_start) */
+	struct early_send early;	/* client: 0-RTT (engine/early_send.h) */
 	/* TLS 1.3 application traffic secrets (keylog), for the app's KeyUpdate */
 	uint8_t client_secret[KTLS_SECRET_MAX], server_secret[KTLS_SECRET_MAX];
 	unsigned client_secret_len, server_secret_len;
@@ -387,12 +390,13 @@ static int setup_client(struct hs_session *hs, char *reason, size_t reason_len)
 		return rc;
 	if (set_alpn(hs->session, job->req.alpn, job->req.alpn_len) < 0)
 		return -EINVAL;
-	if (client_session_eligible(job, uses_psk(hs, job->profile->creds))) {
+	if (hs->sess_eligible) {
 		/* PRE: GnuTLS 3.7 hands the POST hook of a TLS 1.3 ticket the
 		 * message already parsed (its extensions only). */
 		gnutls_handshake_set_hook_function(hs->session, GNUTLS_HANDSHAKE_NEW_SESSION_TICKET,
 						   GNUTLS_HOOK_PRE, on_session_ticket);
-		client_session_begin(&hs->sess, job, hs->session, effective_verify(job));
+		client_session_offer(&hs->sess, hs->session);
+		early_send_queue(&hs->early, job, hs->session);
 	}
 	return 0;
 }
@@ -573,15 +577,23 @@ int hs_start(struct hs_job *job, char *reason, size_t reason_len)
 	hs->job = job;
 	hs->role = job->req.role;
 	hs->read_budget = -1;
-	/* A client asks for tickets only when it will keep them. */
-	if (hs->role == KTLS_ROLE_SERVER)
-		flags |= GNUTLS_SERVER;
-	else
-		flags |= GNUTLS_CLIENT | (client_session_eligible(job, uses_psk(hs,
-					  job->profile->creds)) ? 0 : GNUTLS_NO_TICKETS);
 	rc = check_request_fits(job, job->profile, "", reason, reason_len);
 	if (rc < 0)
 		return rc;
+	/* A client asks for tickets only when it will keep them; the cached
+	 * session is taken now, because whether it may carry early data
+	 * decides a gnutls_init() flag. */
+	if (hs->role == KTLS_ROLE_SERVER) {
+		flags |= GNUTLS_SERVER;
+	} else {
+		hs->sess_eligible = client_session_eligible(job, uses_psk(hs, job->profile->creds));
+		flags |= GNUTLS_CLIENT | (hs->sess_eligible ? 0 : GNUTLS_NO_TICKETS);
+		if (hs->sess_eligible) {
+			client_session_prepare(&hs->sess, job, effective_verify(job));
+			flags |= early_send_init_flags(&hs->early, job, &hs->sess.hit,
+						       hs->sess.taken);
+		}
+	}
 	if (hs->role == KTLS_ROLE_SERVER && job->override && job->override->psk_lookup) {
 		if (gnutls_psk_allocate_server_credentials(&hs->psk_server) < 0) {
 			snprintf(reason, reason_len, "out of memory");
@@ -997,6 +1009,8 @@ int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, siz
 	ktls_params_wipe(&rx);
 	if (rc == 0)
 		describe_session(hs, rep);
+	if (rc == 0 && hs->role == KTLS_ROLE_CLIENT)
+		early_send_end(&hs->early, job, hs->session, rep);
 	if (rc == 0 && hs->role == KTLS_ROLE_CLIENT)
 		client_session_end(&hs->sess, job, hs->session, rep);
 	if (rc == 0 && hs->role == KTLS_ROLE_SERVER)

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "engine/admission.h"
+#include "engine/early_send.h"
 #include "engine/handshake.h"
 #include "process/log.h"
 #include "engine/stats.h"
@@ -261,14 +262,18 @@ static void log_outcome(const struct hs_job *job, const struct ktls_hs_reply *re
 {
 	unsigned long ms = (unsigned long)(clock_now_ms() - job->started_ms);
 	const char *profile = job->profile ? job->profile->name : "-";
+	char early[64] = "";
 
+	if (rep->early_status != KTLS_EARLY_DATA_NONE)	/* client 0-RTT */
+		snprintf(early, sizeof(early), " early=%s early_bytes=%u",
+			 early_send_status_name(rep->early_status), (unsigned)rep->early_accepted);
 	if (rep->status == 0)
 		log_info("handshake ok peer=%s profile=%s role=%s uid=%u version=%s cipher=%s "
-			 "group=%s alpn=%s resumed=%s duration=%lums", job->peer_addr, profile,
+			 "group=%s alpn=%s resumed=%s%s duration=%lums", job->peer_addr, profile,
 			 role_name(job->req.role), (unsigned)job->caller.uid,
 			 ktls_version_name(rep->version), ktls_cipher_name(rep->cipher),
 			 rep->group[0] ? rep->group : "-", rep->alpn[0] ? rep->alpn : "-",
-			 rep->resumed ? "yes" : "no", ms);
+			 rep->resumed ? "yes" : "no", early, ms);
 	else
 		log_warnx("handshake failed peer=%s profile=%s role=%s uid=%u duration=%lums "
 			  "error=%s reason=\"%s\"", job->peer_addr, profile,
@@ -289,6 +294,7 @@ static void job_release(struct hs_job *job)
 static void job_free(struct hs_job *job)
 {
 	hs_free(job->hs);
+	early_send_drop(&job->req);	/* the caller's early bytes, wiped */
 	if (job->override && job->override->release)
 		job->override->release(job->override);
 	if (job->sock_fd >= 0)

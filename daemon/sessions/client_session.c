@@ -63,12 +63,11 @@ static void peer_of(int fd, char *host, size_t host_len, uint16_t *port)
 	}
 }
 
-void client_session_begin(struct client_session *cs, const struct hs_job *job,
-			  gnutls_session_t session, enum ktls_verify verify)
+void client_session_prepare(struct client_session *cs, const struct hs_job *job,
+			    enum ktls_verify verify)
 {
 	char address[INET6_ADDRSTRLEN + 8], server[KTLS_NAME_MAX + 8];
 	struct client_cache_key key = { 0 };
-	int rc;
 
 	memset(cs, 0, sizeof(*cs));
 	cs->enabled = 1;
@@ -90,13 +89,30 @@ void client_session_begin(struct client_session *cs, const struct hs_job *job,
 		return;
 	if (client_cache_take(cs->id, job->profile->name, clock_now_ms(), &cs->hit) < 0)
 		return;
+	cs->taken = 1;
+}
+
+void client_session_offer(struct client_session *cs, gnutls_session_t session)
+{
+	int rc;
+
+	if (!cs->taken)
+		return;
 	rc = gnutls_session_set_data(session, cs->hit.data, cs->hit.len);
 	if (rc < 0) {
-		log_debug("cached session for %s not usable: %s", server, gnutls_strerror(rc));
+		log_debug("cached session not usable: %s", gnutls_strerror(rc));
 		client_cache_hit_free(&cs->hit);
+		cs->taken = 0;
 		return;
 	}
 	cs->offered = 1;
+}
+
+void client_session_begin(struct client_session *cs, const struct hs_job *job,
+			  gnutls_session_t session, enum ktls_verify verify)
+{
+	client_session_prepare(cs, job, verify);
+	client_session_offer(cs, session);
 }
 
 void client_session_ticket(struct client_session *cs, const gnutls_datum_t *msg)

@@ -14,7 +14,8 @@
 
 struct client_session {
 	int enabled;			/* this job keeps the sessions it receives */
-	int offered;			/* a cached session was handed to GnuTLS */
+	int taken;			/* hit holds a cached session (prepare) */
+	int offered;			/* ... handed to GnuTLS (offer) */
 	uint8_t id[CLIENT_CACHE_ID_LEN];
 	struct client_cache_hit hit;
 	int ticket_seen;		/* a NewSessionTicket arrived ... */
@@ -33,6 +34,13 @@ int client_session_eligible(const struct hs_job *job, int uses_psk);
  * effect.  Never fails the handshake: a cache problem is a full one. */
 void client_session_begin(struct client_session *cs, const struct hs_job *job,
 			  gnutls_session_t session, enum ktls_verify verify);
+
+/* The same in two steps, for a caller that must see the cached session
+ * before gnutls_init() (engine/early_send.h: the early data flag):
+ * prepare keys the job and takes the session, offer hands it to GnuTLS. */
+void client_session_prepare(struct client_session *cs, const struct hs_job *job,
+			    enum ktls_verify verify);
+void client_session_offer(struct client_session *cs, gnutls_session_t session);
 
 /* A NewSessionTicket message body arrived (handshake hook): its lifetime. */
 void client_session_ticket(struct client_session *cs, const gnutls_datum_t *msg);
