@@ -58,22 +58,6 @@ void early_send_drop(struct ktls_hs_request *req)
 	req->early_data_len = 0;
 }
 
-/* The ticket's max_early_data, read the only way GnuTLS offers: from a
- * session the data is set on.  A throwaway one, because the flag that
- * lets the real one send early data must be given to gnutls_init(). */
-static size_t ticket_max_early(const struct client_cache_hit *hit)
-{
-	gnutls_session_t probe;
-	size_t max = 0;
-
-	if (!hit || !hit->tls13 || !hit->data || gnutls_init(&probe, GNUTLS_CLIENT) < 0)
-		return 0;
-	if (gnutls_session_set_data(probe, hit->data, hit->len) == 0)
-		max = gnutls_record_get_max_early_data_size(probe);
-	gnutls_deinit(probe);	/* frees its copy of the resumption secret */
-	return max;
-}
-
 unsigned early_send_init_flags(struct early_send *es, const struct hs_job *job,
 			       const struct client_cache_hit *hit, int offered)
 {
@@ -81,7 +65,13 @@ unsigned early_send_init_flags(struct early_send *es, const struct hs_job *job,
 	if (job->origin != JOB_FROM_APP || job->override || job->req.role != KTLS_ROLE_CLIENT ||
 	    !job->req.early_data_len || !offered)
 		return 0;
-	es->ticket_max = ticket_max_early(hit);
+	/* What the server's ticket said (client_session.c reads it from the
+	 * NewSessionTicket), not gnutls_record_get_max_early_data_size() on
+	 * the restored session: GnuTLS 3.7.9 starts a client at UINT32_MAX
+	 * and keeps that, or a resumed ticket's value, for a ticket without
+	 * the early_data extension, so every ticket would look 0-RTT-ready
+	 * (t_early_client.sh met servers that then rejected or aborted). */
+	es->ticket_max = hit && hit->tls13 ? hit->facts.max_early_data : 0;
 	return es->ticket_max ? GNUTLS_ENABLE_EARLY_DATA : 0;
 }
 

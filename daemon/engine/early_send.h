@@ -29,10 +29,11 @@ int early_send_own(struct ktls_hs_request *req);
 void early_send_drop(struct ktls_hs_request *req);
 
 /* Before gnutls_init(): the init flags this client job needs, given the
- * cached session it will offer (hit, may be NULL).  GNUTLS_ENABLE_EARLY_DATA
- * only for an application request carrying early bytes and a TLS 1.3
- * ticket whose max_early_data is not 0: with the flag GnuTLS 3.7 announces
- * early data on any TLS 1.3 resumption, whatever the ticket allows. */
+ * cached session it will offer (hit, may be NULL; offered: it will be).
+ * GNUTLS_ENABLE_EARLY_DATA only for an application request carrying early
+ * bytes and a TLS 1.3 ticket whose max_early_data (hit->facts) is not 0:
+ * with the flag GnuTLS 3.7 announces early data on any TLS 1.3
+ * resumption, whatever the ticket allows. */
 unsigned early_send_init_flags(struct early_send *es, const struct hs_job *job,
 			       const struct client_cache_hit *hit, int offered);
 

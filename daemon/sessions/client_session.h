@@ -20,6 +20,7 @@ struct client_session {
 	struct client_cache_hit hit;
 	int ticket_seen;		/* a NewSessionTicket arrived ... */
 	uint32_t ticket_lifetime_s;	/* ... with this lifetime (the last one) */
+	uint32_t ticket_max_early;	/* ... and this early_data limit (0: none) */
 	int waited;			/* the drain waited for tickets (not 0 ms) */
 };
 
@@ -42,7 +43,12 @@ void client_session_prepare(struct client_session *cs, const struct hs_job *job,
 			    enum ktls_verify verify);
 void client_session_offer(struct client_session *cs, gnutls_session_t session);
 
-/* A NewSessionTicket message body arrived (handshake hook): its lifetime. */
+/* A TLS 1.3 NewSessionTicket body's early_data max_early_data_size: 0 and
+ * *max (0 without the extension), or -EBADMSG. */
+int client_session_nst_max_early(const uint8_t *msg, size_t len, uint32_t *max);
+
+/* A NewSessionTicket message body arrived (handshake hook): its lifetime
+ * and (TLS 1.3) its early data limit. */
 void client_session_ticket(struct client_session *cs, const gnutls_datum_t *msg);
 
 /* After kTLS is installed and rep describes the session: a resumed
