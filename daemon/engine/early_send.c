@@ -72,6 +72,8 @@ unsigned early_send_init_flags(struct early_send *es, const struct hs_job *job,
 	 * the early_data extension, so every ticket would look 0-RTT-ready
 	 * (t_early_client.sh met servers that then rejected or aborted). */
 	es->ticket_max = hit && hit->tls13 ? hit->facts.max_early_data : 0;
+	log_debug("early data for %s: %u bytes, the cached ticket allows %zu", job->peer_addr,
+		  (unsigned)job->req.early_data_len, es->ticket_max);
 	return es->ticket_max ? GNUTLS_ENABLE_EARLY_DATA : 0;
 }
 

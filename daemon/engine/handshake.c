@@ -808,8 +808,14 @@ static int drain_tickets(struct hs_job *job, char *reason, size_t reason_len)
 		}
 		if (type == KTLS_RECORD_ALERT)
 			return consume_alert(hs, record_len, reason, reason_len);
-		if (type != KTLS_RECORD_HANDSHAKE)
+		if (type != KTLS_RECORD_HANDSHAKE) {
+			/* Data before any ticket (a server answering 0-RTT data
+			 * at once) cut the wait short: that says nothing about
+			 * whether the server sends tickets (ticket_memory.h). */
+			if (!hs->tickets_drained)
+				hs->sess.waited = 0;
 			return 0;	/* data, EOF, or not ours to open */
+		}
 		rc = consume_ticket(hs, record_len, reason, reason_len);
 		if (rc < 0)
 			return rc;

@@ -222,6 +222,8 @@ static void keep(struct client_session *cs, const struct hs_job *job, gnutls_ses
 		return;
 	rc = client_cache_put(cs->id, job->profile->name, job->profile->creds->trust_digest,
 			      tls13, lifetime, data.data, data.size, &facts, clock_now_ms());
+	log_debug("session for %s kept (lifetime %us, early data %u): %s", job->peer_addr,
+		  (unsigned)lifetime, (unsigned)facts.max_early_data, rc < 0 ? strerror(-rc) : "ok");
 	if (rc < 0 && rc != -EINVAL)
 		log_debug("session for %s not kept: %s", job->peer_addr, strerror(-rc));
 	gnutls_memset(data.data, 0, data.size);

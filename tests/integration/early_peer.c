@@ -33,7 +33,7 @@
 #include "support/tap.h"
 
 #define LATER_LEN 3000		/* written with write() after ktls_connect() */
-#define STREAM_MAX (KTLS_EARLY_DATA_MAX + LATER_LEN)
+#define STREAM_MAX (KTLS_EARLY_DATA_MAX + LATER_LEN + 1)	/* + 1: room to see one too many */
 
 struct step {
 	const char *label;

@@ -75,7 +75,7 @@ role = client
 ca_file = $W/ca.pem
 verify = required
 EOF
-"$KTLSD" --foreground --config "$W/ktlsd.conf" --socket "$W/ktlsd.sock" > "$W/ktlsd.log" 2>&1 &
+"$KTLSD" --foreground --debug --config "$W/ktlsd.conf" --socket "$W/ktlsd.sock" > "$W/ktlsd.log" 2>&1 &
 PIDS+=("$!")
 for _ in $(seq 100); do [ -S "$W/ktlsd.sock" ] && break; sleep 0.1; done
 export KTLS_SOCKET=$W/ktlsd.sock
@@ -154,7 +154,10 @@ check() {	# check LABEL CONDITION...: one TAP line; diagnostics on failure
 	else
 		tap_not_ok "$label"
 		diag "early=$GOT_EARLY resumed=$GOT_RESUMED body_ok=$GOT_OK" "$(cat "$W/get.err")" \
-		     "$(tail -n 12 "$W/logs/server.log")" "$(grep handshake "$W/ktlsd.log" | tail -n 2)"
+		     "--- server log:" "$(grep -v -e '^[A-Za-z0-9+/=]*$' -e '^Shared' -e '^Supported' \
+				"$W/logs/server.log" | tail -n 30)" \
+		     "--- ktlsd:" "$(grep -e 'handshake ok' -e 'early data' -e 'session for' -e 'ticket' \
+				"$W/ktlsd.log" | tail -n 8)"
 	fi
 }
 
@@ -167,7 +170,7 @@ got() {		# got OK EARLY RESUMED
 # s_server's own word: "Early data received:" next to the bytes it read
 # as early data (its header and the raw bytes may come out in either order).
 server_got_early_get() {
-	grep -B2 -A2 "^Early data received:" "$W/logs/server.log" | grep -q "GET /one.bin HTTP/1.1"
+	grep -B8 -A8 "^Early data received:" "$W/logs/server.log" | grep -q "GET /one.bin HTTP/1.1"
 }
 
 port=$(pick_port)
@@ -262,5 +265,8 @@ if [ "${accepted:-0}" -ge 5 ] && [ "${rejected:-0}" -ge 2 ] &&
 else
 	tap_not_ok "ktls status counts 0-RTT per profile"
 fi
-diag "$("$KTLS" status 2>&1 | sed -n '/^early data:/,$p')"
+diag "$("$KTLS" status 2>&1 | sed -n '/^sessions:/,$p')"
+diag "ktlsd's early data and session lines:" \
+     "$(grep -e 'early data for' -e 'session for' -e 'early=' "$W/ktlsd.log" |
+	sed 's/.*\(info\|debug\): //' | cut -c1-160)"
 tap_done
