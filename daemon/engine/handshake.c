@@ -630,6 +630,11 @@ int hs_wants_read(const struct hs_job *job)
 	return !hs_wants_write(job) && !job->hs->wait_for_timer;
 }
 
+int hs_draining(const struct hs_job *job)
+{
+	return job->hs && job->hs->handshake_done;
+}
+
 /* GnuTLS error -> -errno and reason (hs_failure.c), from what this session
  * knows about why. */
 static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t reason_len)

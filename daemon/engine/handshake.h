@@ -18,6 +18,9 @@ int hs_wants_write(const struct hs_job *job);
 /* Watch the socket for input?  0 while the engine waits by job->wake_ms
  * alone (part of a record is queued: "readable" would wake it at once). */
 int hs_wants_read(const struct hs_job *job);
+/* The handshake is finished and only tickets are being taken before the
+ * handoff: a deadline that passes now ends the drain, not the job. */
+int hs_draining(const struct hs_job *job);
 /* Install kTLS both ways and describe the session into rep. */
 int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, size_t reason_len);
 void hs_free(struct hs_session *hs);

@@ -447,7 +447,10 @@ static int expire_jobs(struct worker *w)
 			return job->due_ms - now > INT_MAX ? INT_MAX : (int)(job->due_ms - now);
 		if (budget-- == 0)
 			return 0;
-		if (job->deadline_ms <= now) {
+		/* A finished handshake that is only taking tickets is handed
+		 * over even when the worker comes late (a loaded host): its
+		 * drain ends at the deadline, the job does not fail for it. */
+		if (job->deadline_ms <= now && !hs_draining(job)) {
 			job_fail(w, job, ETIMEDOUT, "handshake deadline passed: the peer stalled");
 			continue;
 		}

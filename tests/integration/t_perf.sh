@@ -177,17 +177,27 @@ write_flights_py() {
 	        runs[-1][1].append((seg, t))
 	    else:
 	        runs.append((d, [(seg, t)]))
-	# runs[0]: ClientHello; runs[1]: server flight; runs[-1]: the client's last
-	want = 1 if side == 'server' else len(runs) - 1
-	if want < 1 or len(runs) <= want or runs[want][0] != side:
-	    print('records=0 segments=0 types=none')
+	# runs[0]: ClientHello; runs[1]: the server's first flight; the
+	# client's flight is its first run after that with more than the
+	# ChangeCipherSpec GnuTLS sends on its own as soon as it has the
+	# ServerHello (anything the server sends later, e.g. tickets, is not it)
+	def strip_ccs(recs):
+	    while recs and recs[0][1] == 20:
+	        recs = recs[1:]
+	    return recs
+	flight = []
+	if len(runs) >= 2 and runs[0][0] == 'client' and runs[0][1][0][1] == 22:
+	    if side == 'server':
+	        flight = runs[1][1]
+	    else:
+	        for d, recs in runs[2:]:
+	            if d == 'client' and strip_ccs(recs):
+	                flight = strip_ccs(recs)
+	                break
+	if not flight:
+	    print('records=0 segments=0 types=none runs=%s' % ' '.join(
+	          '%s:%s' % (d[0], ','.join(str(t) for _, t in recs)) for d, recs in runs))
 	    sys.exit(0)
-	flight = runs[want][1]
-	if side == 'client':
-	    # GnuTLS sends the client's ChangeCipherSpec on its own, as soon as
-	    # it has the ServerHello; the flight proper is what follows it
-	    while flight and flight[0][1] == 20:
-	        flight = flight[1:]
 	used = sorted({s for s, _ in flight})
 	# how the flight's segments were spaced, and how many of the peer's
 	# bare ACKs came in between (Nagle holds a small segment for one)
@@ -224,9 +234,10 @@ capture_stop() {
 }
 
 # captured PORT CMD...: run CMD (one connection to PORT) under a capture;
-# again, up to 3 tries, while the capture holds no packet at all: tcpdump
-# on a loaded guest sometimes takes none of the first packets after it
-# says "listening" (an empty file, not a result about ktlsd).
+# again, up to 3 tries, while the capture lacks the connection's SYN:
+# tcpdump on a loaded guest sometimes misses the first packets after it
+# says "listening", and a capture that starts mid-handshake (CI once got
+# only the end of the connection) says nothing about ktlsd's flights.
 captured() {
 	local port=$1 try
 	shift
@@ -234,8 +245,11 @@ captured() {
 		capture_start "$port" || return 1
 		"$@" > "$W/captured.out" 2>&1 || diag "$1 ...: $(tail -n 3 "$W/captured.out")"
 		capture_stop
-		[ -n "$(tcpdump -r "$W/cap.pcap" -nn -c 1 2>/dev/null)" ] && return 0
-		diag "capture $try of $port came out empty; again"
+		[ -n "$(tcpdump -r "$W/cap.pcap" -nn -c 1 \
+			"tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack == 0" \
+			2>/dev/null)" ] && return 0
+		diag "capture $try of $port lacks the connection's SYN" \
+			"($(tcpdump -r "$W/cap.pcap" -nn 2>/dev/null | wc -l) packets); again"
 	done
 	return 1
 }

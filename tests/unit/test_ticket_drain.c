@@ -60,10 +60,27 @@ static atomic_uint steps;
 int __real_hs_step(struct hs_job *job, char *reason, size_t reason_len);
 int __wrap_hs_step(struct hs_job *job, char *reason, size_t reason_len);
 
+/* A worker that wakes late (a loaded host): once the drain has begun,
+ * the clock jumps by late_by_ms, past the job's deadline. */
+static atomic_uint late_by_ms, late_now_ms;
+
+uint64_t __real_clock_now_ms(void);
+uint64_t __wrap_clock_now_ms(void);
+
+uint64_t __wrap_clock_now_ms(void)
+{
+	return __real_clock_now_ms() + atomic_load(&late_now_ms);
+}
+
 int __wrap_hs_step(struct hs_job *job, char *reason, size_t reason_len)
 {
+	int rc;
+
 	atomic_fetch_add(&steps, 1);
-	return __real_hs_step(job, reason, reason_len);
+	rc = __real_hs_step(job, reason, reason_len);
+	if (rc == -EAGAIN && hs_draining(job))
+		atomic_store(&late_now_ms, atomic_load(&late_by_ms));
+	return rc;
 }
 
 /* ---- the server and the relay in front of it ---- */
@@ -359,6 +376,23 @@ static void test_drain_ends_before_deadline(void **state)
 	assert_true(out.ms < 1500);
 }
 
+/* The same, but the worker looks again only after the deadline has
+ * passed (the clock jumps 2 s, past the 1.5 s deadline, once the drain
+ * waits): the finished handshake is still handed over, not failed with
+ * ETIMEDOUT. */
+static void test_late_worker_hands_over_drain(void **state)
+{
+	struct outcome out;
+	unsigned split;
+
+	(void)state;
+	atomic_store(&late_by_ms, 2000);
+	run("slow", RELAY_QUIET, 1500, &out, &split);
+	atomic_store(&late_by_ms, 0);
+	atomic_store(&late_now_ms, 0);
+	assert_drained_to_handoff(&out);
+}
+
 /* ---- fixtures ---- */
 
 static int setup(void **state)
@@ -413,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_ticket_count_capped),
 		cmocka_unit_test(test_stalled_ticket_polled_then_handed_over),
 		cmocka_unit_test(test_drain_ends_before_deadline),
+		cmocka_unit_test(test_late_worker_hands_over_drain),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
