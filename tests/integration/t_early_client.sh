@@ -24,6 +24,9 @@
 #    key (another ALPN list) is not used for it;
 #  - the log line and `ktls status` counters.
 # Needs a kTLS kernel (run it in the VM) and $BUILD/ktlsd.
+# The conditions given to check() are single-quoted on purpose: it
+# evaluates them after the run they judge.
+# shellcheck disable=SC2016
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
