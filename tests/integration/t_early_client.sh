@@ -240,6 +240,7 @@ stop_server
 port=$(pick_port)
 if start_gnutls_serv "$port" --earlydata; then
 	kget "$port"
+	# shellcheck disable=SC2034  # read in the check below
 	first_ok=$GOT_OK
 	kget "$port" --timeout 3000
 	check "gnutls-serv --earlydata accepts ktlsd's 0-RTT on the resumed connection" \
