@@ -16,7 +16,7 @@
  *
  * errno follows setsockopt(2): EBADF, ENOTSOCK, ENOPROTOOPT (unknown level or
  * option, or setting a read-only one), EINVAL (bad length or value), EFAULT
- * (NULL buffer).  Getters copy strings with their NUL and set *optlen to the
+ * (NULL buffer), EMSGSIZE (KTLS_EARLY_DATA over KTLS_EARLY_DATA_MAX).  Getters copy strings with their NUL and set *optlen to the
  * bytes written; a buffer too small for a string or certificate is ERANGE
  * with *optlen set to the size needed, one too small for an int or the
  * fingerprint is EINVAL.  Without a peer certificate, KTLS_PEER_CERT and
