@@ -261,8 +261,8 @@ int early_srv_wanted(struct early_srv *e, const struct hs_job *job)
 	 * way to hand it over. */
 	if (job->origin != JOB_FROM_APP || job->req.role != KTLS_ROLE_SERVER)
 		return 0;
-	e->max = job->req.accept_early < KTLS_EARLY_DATA_MAX ? job->req.accept_early
-							      : KTLS_EARLY_DATA_MAX;
+	e->max = job->req.accept_early < KTLS_ACCEPT_EARLY_DATA_MAX ? job->req.accept_early
+							      : KTLS_ACCEPT_EARLY_DATA_MAX;
 	/* SNI may still choose the profile: any server profile with 0-RTT
 	 * may turn out to be the one (early_srv_profile() decides). */
 	for (size_t i = 0; !job->req.profile[0] && i < cfg->n_profiles; i++)
@@ -341,7 +341,7 @@ int early_srv_collect(struct early_srv *e, gnutls_session_t s, const char *profi
 		return 0;
 	}
 	/* GnuTLS kept at most max_early_data_size (more fails the
-	 * handshake, RFC 8446 4.2.10), which is at most KTLS_EARLY_DATA_MAX. */
+	 * handshake, RFC 8446 4.2.10), which is at most KTLS_ACCEPT_EARLY_DATA_MAX. */
 	while (rep->early_len < sizeof(rep->early_data)) {
 		n = gnutls_record_recv_early_data(s, rep->early_data + rep->early_len,
 						  sizeof(rep->early_data) - rep->early_len);
