@@ -486,7 +486,7 @@ static int check_alpn(int fd)
 	return -1;
 }
 
-static int build_request(const struct url *u, char *request, size_t cap);
+static int build_request(const struct url *u, bool early, char *request, size_t cap);
 
 static void print_early_data(int fd)
 {
@@ -509,7 +509,7 @@ static void print_early_data(int fd)
 static int set_early_request(int fd, const struct url *u)
 {
 	char request[REQUEST_MAX];
-	int len = build_request(u, request, sizeof(request));
+	int len = build_request(u, true, request, sizeof(request));
 
 	if (len < 0)
 		return -1;
@@ -551,17 +551,21 @@ static void set_io_timeouts(int fd, int timeout_ms)
 /* ---- request and response ----------------------------------------------- */
 
 /* The request's length, or -1 (said why). */
-static int build_request(const struct url *u, char *request, size_t cap)
+static int build_request(const struct url *u, bool early, char *request, size_t cap)
 {
 	const char *open = u->ipv6_literal ? "[" : "", *close = u->ipv6_literal ? "]" : "";
 	int default_port = !strcmp(u->port, HTTPS_PORT);
 	int len;
 
+	/* A request sent as 0-RTT does not ask the server to close: a server
+	 * that answers it at once and closes can do so before ktlsd has handed
+	 * the socket to the kernel, and Linux installs kernel TLS only on an
+	 * established connection.  We close after the body instead. */
 	len = snprintf(request, cap,
-		       "GET %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\nConnection: close\r\n"
+		       "GET %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\nConnection: %s\r\n"
 		       "User-Agent: ktls/0.1\r\n\r\n",
 		       u->target, open, u->host, close, default_port ? "" : ":",
-		       default_port ? "" : u->port);
+		       default_port ? "" : u->port, early ? "keep-alive" : "close");
 	if (len < 0 || (size_t)len >= cap) {
 		fprintf(stderr, "ktls get: the request does not fit in %zu bytes\n", cap);
 		return -1;
@@ -576,7 +580,7 @@ static int send_request(const struct fetch *f)
 
 	if (f->opt->early_data)
 		return 0;	/* ktls_connect() sent it (set_early_request) */
-	len = build_request(f->url, request, sizeof(request));
+	len = build_request(f->url, false, request, sizeof(request));
 	if (len < 0)
 		return -1;
 	if (io_write_all(f->fd, request, (size_t)len) < 0) {

@@ -1037,7 +1037,15 @@ int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, siz
 		rc = ktls_params_from_gnutls(hs->session, KTLS_DIR_RX, &rx);
 	if (rc == 0 && ktls_install_both(job->sock_fd, &tx, &rx) < 0)
 		rc = -errno;
-	if (rc == -ENOTCONN) {	/* e.g. a TLS 1.3 server rejecting our certificate */
+	/* Linux installs kernel TLS only on an established connection: a
+	 * peer's FIN that came before the handoff makes it ENOTCONN. */
+	if (rc == -ENOTCONN && hs->role == KTLS_ROLE_CLIENT && hs->early_out.queued) {
+		snprintf(reason, reason_len,
+			 "the server closed the connection before the handoff, likely after "
+			 "answering our 0-RTT data (early data must not ask it to close: "
+			 "kernel TLS needs an established connection)");
+		rc = -ECONNRESET;
+	} else if (rc == -ENOTCONN) {	/* e.g. a TLS 1.3 server rejecting our certificate */
 		snprintf(reason, reason_len,
 			 "the peer closed the connection right after the handshake "
 			 "(it may have rejected our certificate)");
