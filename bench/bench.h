@@ -64,6 +64,7 @@ struct bench_opts {
 	double ktlsd_wait_s;		/* how long ktlsd may take to start */
 	const char *ktlsd_global[8];	/* extra [global] lines for our ktlsd */
 	unsigned n_ktlsd_global;
+	int ttfb_nagle;			/* ttfb: leave Nagle on the client socket */
 };
 
 /* ---- child.c --------------------------------------------------------------- */

@@ -56,6 +56,7 @@ static const char *const usage_text =
 	"ttfb options (a ktlsd client against ktls serve, one connection at a time):\n"
 	"  --handshakes N      runs per mode: full, resumed, 0-RTT (default 20; 3 short)\n"
 	"  --sizes SIZE        the object GET fetches: the first size (default 4K)\n"
+	"  --nagle             no TCP_NODELAY on the client socket (ktlsd handshakes on it)\n"
 	"  --csv FILE, --ktlsd, --ktlsd-wait, --work-dir as above\n";
 
 static int parse_size(const char *s, size_t *out)
@@ -183,6 +184,7 @@ static int parse_options(int argc, char **argv, struct bench_opts *o)
 		{ "roles", required_argument, NULL, 'r' },
 		{ "ktlsd-wait", required_argument, NULL, 'W' },
 		{ "ktlsd-global", required_argument, NULL, 'G' },
+		{ "nagle", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, bad = 0;
@@ -212,6 +214,7 @@ static int parse_options(int argc, char **argv, struct bench_opts *o)
 				  o->ktlsd_global[o->n_ktlsd_global++] = optarg;
 			  break;
 		case 'W': o->ktlsd_wait_s = strtod(optarg, NULL); bad = o->ktlsd_wait_s <= 0; break;
+		case 'N': o->ttfb_nagle = 1; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: bad = 1;
 		}
