@@ -64,6 +64,7 @@ struct bench_opts {
 	double ktlsd_wait_s;		/* how long ktlsd may take to start */
 	const char *ktlsd_global[8];	/* extra [global] lines for our ktlsd */
 	unsigned n_ktlsd_global;
+	int ttfb_nagle;			/* ttfb: leave Nagle on the client socket */
 };
 
 /* ---- child.c --------------------------------------------------------------- */
@@ -177,6 +178,8 @@ struct ktlsd {
  * or attach to opts->ktlsd_socket.  Never fatal: sets k->usable. */
 void ktlsd_start(struct ktlsd *k, const struct bench_opts *o, const struct cert_files *certs);
 void ktlsd_stop(struct ktlsd *k);
+/* NAME next to our own executable (build/ktls-bench -> build/NAME). */
+void bench_sibling_path(const char *name, char *buf, size_t len);
 /* Profile names in the config we write. */
 void ktlsd_profile_name(char *buf, size_t len, int server, int cipher, enum cert_kind kind);
 /* Handshake both ends of a loopback pair through the daemon. */
@@ -259,6 +262,8 @@ void run_external_cells(struct bench_ctx *ctx, enum arm_id arm, int cipher,
 
 /* ---- handshake_bench.c, handshake_report.c ----------------------------------------- */
 int handshake_bench(struct bench_ctx *ctx);
+/* ttfb.c: time to first response byte, full / resumed / 0-RTT (issue 12). */
+int ttfb_bench(struct bench_ctx *ctx);
 enum hs_list { HS_LIST_ARMS, HS_LIST_CERTS, HS_LIST_ROLES };
 /* "ktlsd,inproc" -> a bit per arm (certificate, role); -1 on an unknown name. */
 int hs_parse_list(enum hs_list what, const char *list, unsigned *mask);

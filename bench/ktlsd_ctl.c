@@ -71,6 +71,11 @@ static void write_profiles(FILE *f, const struct cert_files *certs)
 			fprintf(f, "\n[profile %s]\nrole = server\ncertificate = %s\nkey = %s\n"
 				   "priority = %s\nverify = none\nsession_tickets = on\n",
 				name, certs[kind].cert, certs[kind].key, priority);
+			/* ktls-bench ttfb's server (ktls serve): takes 0-RTT */
+			fprintf(f, "\n[profile %s-early]\nrole = server\ncertificate = %s\n"
+				   "key = %s\npriority = %s\nverify = none\nsession_tickets = on\n"
+				   "early_data = 14k\n",
+				name, certs[kind].cert, certs[kind].key, priority);
 			ktlsd_profile_name(name, sizeof(name), 0, profile_ciphers[i], kind);
 			/* the cache on, as by default: ktlsd-resume resumes from it;
 			 * the other arms' peers send no tickets, so it stays empty */
@@ -110,21 +115,22 @@ static int write_config(struct ktlsd *k, const struct bench_opts *o, const char 
 	return fclose(f);
 }
 
-/* build/ktls-bench -> build/ktlsd, so `make bench` needs no install. */
-static void default_ktlsd_path(char *buf, size_t len)
+/* build/ktls-bench -> build/ktlsd (or build/ktls), so `make bench` needs
+ * no install. */
+void bench_sibling_path(const char *name, char *buf, size_t len)
 {
 	char self[512];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	char *slash;
 
-	snprintf(buf, len, "ktlsd");
+	snprintf(buf, len, "%s", name);
 	if (n <= 0)
 		return;
 	self[n] = '\0';
 	slash = strrchr(self, '/');
 	if (slash) {
 		*slash = '\0';
-		bench_text(buf, len, "%s/ktlsd", self);
+		bench_text(buf, len, "%s/%s", self, name);
 	}
 }
 
@@ -248,7 +254,7 @@ void ktlsd_start(struct ktlsd *k, const struct bench_opts *o, const struct cert_
 	if (o->ktlsd_path)
 		snprintf(bin, sizeof(bin), "%s", o->ktlsd_path);
 	else
-		default_ktlsd_path(bin, sizeof(bin));
+		bench_sibling_path("ktlsd", bin, sizeof(bin));
 	snprintf(k->socket_path, sizeof(k->socket_path), "%s/ktlsd.sock", o->work_dir);
 	snprintf(k->log_path, sizeof(k->log_path), "%s/ktlsd.log", o->work_dir);
 	if (access(bin, X_OK) < 0) {

@@ -4,6 +4,7 @@
  *
  *	ktls-bench sendfile [options]	arms A..F over loopback, table + CSV + plots
  *	ktls-bench handshake [options]	handshakes/s, latency, ktlsd's overhead
+ *	ktls-bench ttfb [options]	first response byte: full, resumed, 0-RTT
  *
  * KTLS_BENCH_SHORT=1 turns either into a test: seconds long, one cipher,
  * every arm, exit status 1 if any arm failed its checks.
@@ -27,6 +28,7 @@
 static const char *const usage_text =
 	"usage: ktls-bench sendfile [options]\n"
 	"       ktls-bench handshake [options]\n"
+	"       ktls-bench ttfb [options]\n"
 	"sendfile options:\n"
 	"  --duration S        timed pass per cell (default 3; 0.3 with KTLS_BENCH_SHORT=1)\n"
 	"  --sizes LIST        object sizes, e.g. 4K,64K,1M,64M (the default)\n"
@@ -50,7 +52,12 @@ static const char *const usage_text =
 	"  --roles LIST        client,server (default both)\n"
 	"  --ktlsd-wait S      how long our ktlsd may take to start (default 60)\n"
 	"  --ktlsd-global LINE a line for our ktlsd's [global], e.g. 'signers = 1' (up to 8)\n"
-	"  --csv FILE, --plots DIR, --ktlsd, --ktlsd-socket, --work-dir as above\n";
+	"  --csv FILE, --plots DIR, --ktlsd, --ktlsd-socket, --work-dir as above\n"
+	"ttfb options (a ktlsd client against ktls serve, one connection at a time):\n"
+	"  --handshakes N      runs per mode: full, resumed, 0-RTT (default 20; 3 short)\n"
+	"  --sizes SIZE        the object GET fetches: the first size (default 4K)\n"
+	"  --nagle             no TCP_NODELAY on the client socket (ktlsd handshakes on it)\n"
+	"  --csv FILE, --ktlsd, --ktlsd-wait, --work-dir as above\n";
 
 static int parse_size(const char *s, size_t *out)
 {
@@ -177,6 +184,7 @@ static int parse_options(int argc, char **argv, struct bench_opts *o)
 		{ "roles", required_argument, NULL, 'r' },
 		{ "ktlsd-wait", required_argument, NULL, 'W' },
 		{ "ktlsd-global", required_argument, NULL, 'G' },
+		{ "nagle", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, bad = 0;
@@ -206,6 +214,7 @@ static int parse_options(int argc, char **argv, struct bench_opts *o)
 				  o->ktlsd_global[o->n_ktlsd_global++] = optarg;
 			  break;
 		case 'W': o->ktlsd_wait_s = strtod(optarg, NULL); bad = o->ktlsd_wait_s <= 0; break;
+		case 'N': o->ttfb_nagle = 1; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: bad = 1;
 		}
@@ -437,10 +446,12 @@ int main(int argc, char **argv)
 	memset(&ctx, 0, sizeof(ctx));
 	host_facts_read(&host);
 	set_defaults(&opts, host.cpus);
-	if (strcmp(cmd, "sendfile") && strcmp(cmd, "handshake")) {
+	if (strcmp(cmd, "sendfile") && strcmp(cmd, "handshake") && strcmp(cmd, "ttfb")) {
 		fputs(usage_text, strcmp(cmd, "--help") ? stderr : stdout);
 		return strcmp(cmd, "--help") ? 2 : 0;
 	}
+	if (!strcmp(cmd, "ttfb"))
+		parse_sizes("4K", &opts);	/* one small object, not the sweep's */
 	if (parse_options(argc - 1, argv + 1, &opts) < 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
@@ -452,7 +463,10 @@ int main(int argc, char **argv)
 		context_close(&ctx);
 		return 2;
 	}
-	rc = !strcmp(cmd, "sendfile") ? cmd_sendfile(&ctx) : handshake_bench(&ctx);
+	if (!strcmp(cmd, "ttfb"))
+		rc = make_files(&ctx) < 0 ? 2 : ttfb_bench(&ctx);
+	else
+		rc = !strcmp(cmd, "sendfile") ? cmd_sendfile(&ctx) : handshake_bench(&ctx);
 	context_close(&ctx);
 	gnutls_global_deinit();
 	return rc;

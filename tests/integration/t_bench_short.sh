@@ -29,6 +29,13 @@
 #   - the sweep has a row for every (certificate, role, arm) at every
 #     concurrency, the ticket_wait and resumed rows included; the plots
 #     were made.
+# `ktls-bench ttfb` (issue 12: first response byte, full / resumed / 0-RTT
+# from a ktlsd client to ktls serve) for a few rounds, without added delay:
+# from its CSV, every run passed the bench's checks (status 200, the body's
+# SHA-256), the full runs did not resume, the resumed and 0-RTT runs did,
+# the 0-RTT runs had their early data accepted (KTLS_EARLY_DATA_STATUS)
+# and the others sent none; and ktls serve's own log shows one 0-RTT GET
+# per 0-RTT run.
 # Environment: BUILD (default build).
 set -uo pipefail
 
@@ -210,6 +217,44 @@ run_bench() {
 	fi
 }
 
+# check_ttfb: ktls-bench ttfb's short run, judged from its CSV and from
+# ktls serve's log.
+check_ttfb() {
+	local csv=$WORK/ttfb.csv mode run ms tcp resumed early ok n_full=0 n_res=0 n_early=0
+	local bad="" served
+	if [ ! -x "$BUILD/ktls" ] || [ ! -x "$BUILD/ktlsd" ]; then
+		tap_skip "ktls-bench ttfb" "needs $BUILD/ktls and $BUILD/ktlsd"
+		return
+	fi
+	run_bench ttfb "$WORK/ttfb.out" "$csv"
+	[ -s "$csv" ] || return
+	while IFS=, read -r mode run ms tcp resumed early ok; do
+		[ "$ok" = 1 ] || bad+=" $mode#$run:not-ok"
+		case "$mode" in
+		full) n_full=$((n_full + 1))
+			[ "$resumed" = 0 ] && [ "$early" = 0 ] || bad+=" full#$run:resumed=$resumed,early=$early" ;;
+		resumed) n_res=$((n_res + 1))
+			[ "$resumed" = 1 ] && [ "$early" = 0 ] || bad+=" resumed#$run:resumed=$resumed,early=$early" ;;
+		0-rtt) n_early=$((n_early + 1))
+			# 2 = KTLS_EARLY_DATA_ACCEPTED
+			[ "$resumed" = 1 ] && [ "$early" = 2 ] || bad+=" 0-rtt#$run:resumed=$resumed,early=$early" ;;
+		*) bad+=" unknown-mode:$mode" ;;
+		esac
+	done < <(grep -v '^mode,' "$csv")
+	if [ -z "$bad" ] && [ "$n_full" -ge 2 ] && [ "$n_res" -ge 2 ] && [ "$n_early" -ge 2 ]; then
+		tap_ok "ttfb: $n_full full, $n_res resumed, $n_early 0-RTT runs, each as claimed, body SHA-256 ok"
+	else
+		tap_not_ok "ttfb: runs full $n_full resumed $n_res 0-RTT $n_early (want >= 2 each):${bad:- }"
+	fi
+	served=$(grep -c '"GET /[^ ]* HTTP/1.1" 200 [0-9]* [0-9]*ms 0-RTT' "$WORK/ttfb/ktls-serve.log")
+	if [ "$served" = "$n_early" ]; then
+		tap_ok "ttfb: ktls serve logged $served GETs from 0-RTT early data"
+	else
+		tap_not_ok "ttfb: ktls serve logged $served 0-RTT GETs, the bench ran $n_early 0-RTT runs"
+	fi
+	grep -A 8 '^mode ' "$WORK/ttfb.out" | while IFS= read -r line; do diag "$line"; done
+}
+
 main() {
 	local tx_before curr_before row
 	if [ ! -x "$BENCH" ]; then
@@ -244,6 +289,7 @@ main() {
 		tap_not_ok "handshake plots: handshake-rate.png / handshake-latency.png missing"
 	fi
 
+	check_ttfb
 	if [ "$(tls_stat TlsTxSw)" -gt "$tx_before" ] && [ "$(tls_stat TlsCurrTxSw)" = "$curr_before" ]; then
 		tap_ok "tls_stat: TlsTxSw grew, TlsCurrTxSw back to $curr_before (every kTLS socket closed)"
 	else
