@@ -13,9 +13,11 @@
 #     saved, the early GET answered once
 #   - those bytes again on a new TCP connection (the attacker: no keys) to
 #     A, then to ktlsd B (same ticket key, same memcached): the server
-#     answers with a ServerHello (the ticket's PSK is good), the handshake
-#     cannot complete, ktls serve's log has the early GET exactly once,
-#     no early data is accepted; A and B keep serving
+#     answers with a ServerHello (the ticket's PSK is good) whose
+#     EncryptedExtensions record is 4 bytes shorter than the original's
+#     (no early_data extension: the early data rejected, seen from the
+#     wire), the handshake cannot complete, ktls serve's log has the early
+#     GET exactly once; A and B keep serving
 # Needs a kTLS kernel (tests/vm/run -- bash THIS), openssl, memcached,
 # python3.
 # The conditions given to check() via eval are single-quoted on purpose:
@@ -71,15 +73,20 @@ cat > "$W/flight.py" <<'PY'
 import select, socket, sys, time
 
 def records(buf):
-    """(type, first handshake byte) of each whole TLS record in buf."""
+    """(type, first handshake byte, length) of each whole TLS record."""
     out, off = [], 0
     while len(buf) - off >= 5:
         n = int.from_bytes(buf[off + 3:off + 5], "big")
         if len(buf) - off < 5 + n:
             break
-        out.append((buf[off], buf[off + 5] if n else -1))
+        out.append((buf[off], buf[off + 5] if n else -1, n))
         off += 5 + n
     return out
+
+def first_encrypted(buf):
+    """The length of the server's first encrypted record: its
+    EncryptedExtensions, 4 bytes longer when it carries early_data."""
+    return next((n for t, _, n in records(buf) if t == 23), 0)
 
 def server_hello_psk(buf):
     """None if buf does not start with a ServerHello, else whether it
@@ -107,7 +114,7 @@ def relay(listen_port, target_port, out):
     held, deadline = b"", time.time() + 3
     while time.time() < deadline:
         r = records(held)
-        if any(t == 22 and h == 1 for t, h in r) and any(t == 23 for t, _ in r):
+        if any(t == 22 and h == 1 for t, h, _ in r) and any(t == 23 for t, _, _ in r):
             break
         rd, _, _ = select.select([c], [], [], 0.1)
         if rd:
@@ -117,7 +124,7 @@ def relay(listen_port, target_port, out):
             held += d
     s = socket.create_connection(("127.0.0.1", target_port))
     s.sendall(held)
-    flight, answered = held, False
+    flight, answered, answer = held, False, b""
     ends = [c, s]
     while ends:
         rd, _, _ = select.select(ends, [], [], 30)
@@ -129,6 +136,8 @@ def relay(listen_port, target_port, out):
             if not d:
                 ends = []
                 break
+            if x is s and len(answer) < 65536:
+                answer += d
             if x is s and not answered:
                 answered = True
                 with open(out, "wb") as f:
@@ -139,7 +148,8 @@ def relay(listen_port, target_port, out):
     if not answered:
         with open(out, "wb") as f:
             f.write(flight)
-    print("flight: %d bytes, records %s" % (len(flight), [t for t, _ in records(flight)]))
+    print("flight: %d bytes, records %s; server's first encrypted record: %d bytes" % (
+        len(flight), [t for t, _, _ in records(flight)], first_encrypted(answer)))
 
 def replay(target_port, inp):
     flight = open(inp, "rb").read()
@@ -155,9 +165,10 @@ def replay(target_port, inp):
             got += d
     s.close()
     psk = server_hello_psk(got)
-    print("sent %d bytes; got %d bytes, records %s; server_hello=%s psk=%s" % (
-        len(flight), len(got), [t for t, _ in records(got)],
-        "no" if psk is None else "yes", "yes" if psk else "no"))
+    print("sent %d bytes; got %d bytes, records %s; server_hello=%s psk=%s; "
+          "server's first encrypted record: %d bytes" % (
+        len(flight), len(got), [t for t, _, _ in records(got)],
+        "no" if psk is None else "yes", "yes" if psk else "no", first_encrypted(got)))
 
 if sys.argv[1] == "relay":
     relay(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
@@ -358,6 +369,7 @@ wait_for_port "$RELAY" 20 "$relay_pid"
 sclient e1 "$RELAY" "$W/empty" -sess_in "$W/t1.sess" -early_data "$W/early-get.txt"
 wait "$relay_pid"
 diag "relay: $(cat "$W/relay.out")"
+EE_ACCEPTED=$(sed -n "s/.*first encrypted record: \([0-9]*\) bytes.*/\1/p" "$W/relay.out")
 if [ "$(early_status e1)" = accepted ] && body_ok "$W/e1.out" "$REPLAY_SUM" &&
 	[ "$(last_early a server)" = "accepted:$(wc -c < "$W/early-get.txt")" ] &&
 	grep -q 'records \[22, .*23' "$W/relay.out" && [ "$(served a /replay.txt 0-RTT)" = 1 ]; then
@@ -386,6 +398,12 @@ replayed() {	# replayed KTLSD: send the flight to its ktls serve, judge
 		grep -q 'server_hello=yes psk=yes' "$W/replay-$d.out" || ok=0
 	check "replay to $d: the handshake does not complete (handshake failed logged)" \
 		[ "$(failed "$d")" -gt "$f0" ] || ok=0
+	# The replayer cannot read EncryptedExtensions but sees its length:
+	# without the early_data extension (rejected) it is 4 bytes shorter
+	# than in the accepted original.
+	ee=$(sed -n "s/.*first encrypted record: \([0-9]*\) bytes.*/\1/p" "$W/replay-$d.out")
+	check "replay to $d: its early data rejected (EncryptedExtensions record $ee bytes, the accepted original's $EE_ACCEPTED: no early_data extension)" \
+		eval '[ "${ee:-0}" -gt 0 ] && [ "$((EE_ACCEPTED - ${ee:-0}))" = 4 ]' || ok=0
 	check "replay to $d: no early data accepted (accepted counter $a0 -> $(counter "$d" accepted))" \
 		[ "$(counter "$d" accepted)" = "$a0" ] || ok=0
 	check "replay to $d: ktls serve got the early GET exactly once in all (A: $(served a /replay.txt), B: $(served b /replay.txt))" \
