@@ -20,11 +20,11 @@
  * application traffic keys kTLS gets start at sequence 0 either way.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/profile_counters.h"
 #include "engine/early_send.h"
 #include "process/log.h"
 
@@ -98,38 +98,16 @@ void early_send_queue(struct early_send *es, const struct hs_job *job,
 
 /* ---- per-profile counters ---------------------------------------------------- */
 
-static pthread_mutex_t early_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ktls_status_sessions early_counts[KTLS_STATUS_MAX_PROFILES];
-static unsigned n_early_counts;
+static struct profile_counters early_counts = PROFILE_COUNTERS_INIT;
 
-/* Bounded like session_stats.c: past the table, "(other)". */
 static void early_count(const char *profile, enum ktls_status_early_client_counter what)
 {
-	unsigned i;
-
-	if (!profile || !profile[0])
-		profile = "-";
-	pthread_mutex_lock(&early_lock);
-	for (i = 0; i < n_early_counts; i++)
-		if (!strncmp(early_counts[i].name, profile, KTLS_STATUS_NAME_MAX - 1))
-			break;
-	if (i == n_early_counts && n_early_counts < KTLS_STATUS_MAX_PROFILES) {
-		snprintf(early_counts[i].name, sizeof(early_counts[i].name), "%s",
-			 n_early_counts == KTLS_STATUS_MAX_PROFILES - 1 ? "(other)" : profile);
-		n_early_counts++;
-	}
-	if (i == KTLS_STATUS_MAX_PROFILES)
-		i = KTLS_STATUS_MAX_PROFILES - 1;
-	early_counts[i].count[what]++;
-	pthread_mutex_unlock(&early_lock);
+	profile_counters_add(&early_counts, profile, (unsigned)what, 1);
 }
 
 void early_send_snapshot(struct ktls_status_reply *st)
 {
-	pthread_mutex_lock(&early_lock);
-	memcpy(st->early_client, early_counts, n_early_counts * sizeof(early_counts[0]));
-	st->n_early_client = (uint16_t)n_early_counts;
-	pthread_mutex_unlock(&early_lock);
+	st->n_early_client = profile_counters_snapshot(&early_counts, st->early_client);
 }
 
 void early_send_end(struct early_send *es, struct hs_job *job, gnutls_session_t session,
