@@ -68,6 +68,7 @@ struct hs_session {
 	gnutls_alert_description_t alert;
 	int handshake_done;		/* then draining tickets, see drain_tickets() */
 	int wait_for_timer;		/* a partial record: poll by timer, not by EPOLLIN */
+	int nodelay_borrowed;		/* we set TCP_NODELAY; hs_return_socket() clears it */
 	uint64_t drain_until_ms;
 	unsigned tickets_drained;
 	ssize_t read_budget;		/* bytes GnuTLS may read; -1: unlimited */
@@ -582,6 +583,36 @@ static int keep_traffic_secret(gnutls_session_t session, const char *label,
 	return 0;
 }
 
+/*
+ * The vector push sends a flush in one sendmsg(), but some flights leave in
+ * two: a server's ServerHello before its signature, a client's ClientHello
+ * before its 0-RTT data.  Under Nagle the second waits for the peer's ACK
+ * of the first (up to its delayed-ACK timeout).  So the handshake runs with
+ * TCP_NODELAY, and the caller's own setting is back before it hears of the
+ * outcome (hs_return_socket()): its socket options are never changed for
+ * good.
+ */
+static void borrow_nodelay(struct hs_session *hs, int fd)
+{
+	int was = 0, on = 1;
+	socklen_t len = sizeof(was);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &was, &len) < 0 || was)
+		return;		/* not TCP (a test's socketpair), or already on */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == 0)
+		hs->nodelay_borrowed = 1;
+}
+
+void hs_return_socket(struct hs_job *job)
+{
+	int off = 0;
+
+	if (!job->hs || !job->hs->nodelay_borrowed || job->sock_fd < 0)
+		return;
+	(void)setsockopt(job->sock_fd, IPPROTO_TCP, TCP_NODELAY, &off, sizeof(off));
+	job->hs->nodelay_borrowed = 0;
+}
+
 int hs_start(struct hs_job *job, char *reason, size_t reason_len)
 {
 	struct hs_session *hs = calloc(1, sizeof(*hs));
@@ -596,6 +627,7 @@ int hs_start(struct hs_job *job, char *reason, size_t reason_len)
 	hs->job = job;
 	hs->role = job->req.role;
 	hs->read_budget = -1;
+	borrow_nodelay(hs, job->sock_fd);
 	rc = check_request_fits(job, job->profile, "", reason, reason_len);
 	if (rc < 0)
 		return rc;

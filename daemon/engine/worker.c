@@ -327,6 +327,7 @@ static void job_finish(struct worker *w, struct hs_job *job, struct ktls_hs_repl
 {
 	job_unwatch(w, job);
 	job_unlink(w, job);
+	hs_return_socket(job);	/* before done(): the caller may set options at once */
 	log_outcome(job, rep);
 	stats_handshake_done(job, rep);
 	if (rep->status == 0)

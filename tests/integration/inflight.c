@@ -13,18 +13,22 @@
  *            once, e.g. refused with EAGAIN) and "READY", then holds
  *            everything until stdin reaches EOF.  Needs about 3N fds.
  *   latency  --count M --cert PEM --key PEM [--recv-tickets 0|1]
- *            [--profile NAME] [--port P] [--request-cert]: M handshakes one after the other,
+ *            [--profile NAME] [--port P] [--request-cert] [--nodelay 0|1]:
+ *            M handshakes one after the other,
  *            ktls_connect() against a GnuTLS server in a thread (it sends
  *            no session tickets; asks for a client certificate with
  *            --request-cert), each timed from connect() to
- *            ktls_connect()'s return.  Prints "n= failed= p50_ms= p99_ms=
- *            max_ms=".
+ *            ktls_connect()'s return.  A handshake whose socket has another
+ *            TCP_NODELAY after ktls_connect() than the caller set before
+ *            (ktlsd borrows it) counts as failed.  Prints "n= failed=
+ *            p50_ms= p99_ms= max_ms=".
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -42,6 +46,7 @@ struct options {
 	long count;
 	int port, request_cert;
 	int recv_tickets;
+	int nodelay;		/* the caller's TCP_NODELAY, set before ktls_connect() */
 };
 
 /* On *port, or any port when it is 0 (then *port says which). */
@@ -199,6 +204,16 @@ static double percentile(const double *sorted, long n, double p)
 	return n ? sorted[i < n ? i : n - 1] : 0;
 }
 
+static int nodelay_of(int fd)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &len) < 0)
+		return -1;
+	return v != 0;
+}
+
 static int client_one(int port, const struct options *o, double *ms)
 {
 	double t0 = now_ms();
@@ -206,6 +221,11 @@ static int client_one(int port, const struct options *o, double *ms)
 
 	if (fd < 0)
 		return -1;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &o->nodelay, sizeof(o->nodelay)) < 0) {
+		printf("# TCP_NODELAY: %s\n", strerror(errno));
+		close(fd);
+		return -1;
+	}
 	if (ktls_setsockopt(fd, SOL_KTLS, KTLS_SERVER_NAME, "localhost", 9) < 0 ||
 	    (o->profile && ktls_setsockopt(fd, SOL_KTLS, KTLS_PROFILE, o->profile,
 					   (socklen_t)strlen(o->profile)) < 0) ||
@@ -219,6 +239,11 @@ static int client_one(int port, const struct options *o, double *ms)
 	*ms = now_ms() - t0;
 	if (rc < 0)
 		printf("# ktls_connect: %s (%s)\n", strerror(errno), ktls_errmsg());
+	if (rc == 0 && nodelay_of(fd) != o->nodelay) {
+		printf("# TCP_NODELAY was %d before ktls_connect(), %d after\n", o->nodelay,
+		       nodelay_of(fd));
+		rc = -1;
+	}
 	ktls_forget(fd);
 	close(fd);
 	return rc;
@@ -268,7 +293,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: inflight stall --count N\n"
 			"       inflight latency --count M --cert PEM --key PEM "
-			"[--recv-tickets 0|1] [--profile NAME] [--port P] [--request-cert]\n");
+			"[--recv-tickets 0|1] [--profile NAME] [--port P] [--request-cert]\n"
+			"                [--nodelay 0|1]\n");
 	exit(2);
 }
 
@@ -282,6 +308,7 @@ int main(int argc, char **argv)
 		{ "recv-tickets", required_argument, NULL, 'r' },
 		{ "port", required_argument, NULL, 'P' },
 		{ "request-cert", no_argument, NULL, 'R' },
+		{ "nodelay", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct options o = { .count = 1 };
@@ -300,6 +327,7 @@ int main(int argc, char **argv)
 		case 'r': o.recv_tickets = atoi(optarg) ? 1 : 0; break;
 		case 'P': o.port = atoi(optarg); break;
 		case 'R': o.request_cert = 1; break;
+		case 'D': o.nodelay = atoi(optarg) ? 1 : 0; break;
 		default: usage();
 		}
 	}

@@ -376,6 +376,25 @@ metric() {	# metric NAME: from ktls status --prometheus
 		sed -n "s/^$1 \\([0-9]*\\)$/\\1/p"
 }
 
+# ktlsd runs the handshake with TCP_NODELAY (a flight written in two
+# steps must not wait for an ACK) and gives the caller's setting back
+# before ktls_connect() returns: inflight fails a handshake whose socket
+# comes back with another TCP_NODELAY than the caller set.
+test_nodelay_returned() {
+	local v ok=0
+	for v in 0 1; do
+		if latency "TCP_NODELAY $v before ktls_connect()" --count 2 --recv-tickets 1 \
+				--nodelay "$v"; then
+			ok=$((ok + 1))
+		fi
+	done
+	if [ "$ok" -eq 2 ]; then
+		tap_ok "the caller's TCP_NODELAY (0 and 1) is as it set it after ktls_connect()"
+	else
+		tap_not_ok "the caller's TCP_NODELAY (0 and 1) is as it set it after ktls_connect()"
+	fi
+}
+
 test_in_flight() {
 	local idle_p50 idle_p99 stall_pid fifo_fd rss0 rss1 started answered in_flight fds
 	local max_hs per_hs
@@ -550,6 +569,7 @@ main() {
 	export KTLS_SOCKET=$W/ktlsd.sock
 	test_flights
 	test_recv_tickets
+	test_nodelay_returned
 	test_in_flight
 	test_keyproc_filter
 	test_callgrind_count
