@@ -69,6 +69,7 @@ struct hs_session {
 	int handshake_done;		/* then draining tickets, see drain_tickets() */
 	int wait_for_timer;		/* a partial record: poll by timer, not by EPOLLIN */
 	int nodelay_borrowed;		/* we set TCP_NODELAY; hs_return_socket() clears it */
+	int one_ticket;			/* the drain ends at the first ticket */
 	uint64_t drain_until_ms;
 	unsigned tickets_drained;
 	ssize_t read_budget;		/* bytes GnuTLS may read; -1: unlimited */
@@ -745,6 +746,9 @@ static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t rea
  *  3. auto: four round trips plus 100 ms, at most 1 s.
  * *why names the rule for the debug log.
  */
+/* The wait of a ktls_recv() caller, only for the session cache's sake. */
+static const char WAIT_FOR_CACHE[] = "request, keeping tickets";
+
 static uint64_t drain_window_ms(const struct hs_job *job, const char **why)
 {
 	struct tcp_info info;
@@ -764,7 +768,7 @@ static uint64_t drain_window_ms(const struct hs_job *job, const char **why)
 			*why = "request";
 			return 0;
 		}
-		*why = "request, keeping tickets";
+		*why = WAIT_FOR_CACHE;
 	} else {
 		*why = "auto";
 	}
@@ -799,8 +803,12 @@ static int consume_ticket(struct hs_session *hs, size_t record_len, char *reason
 		return map_failure(hs, (int)n, reason, reason_len);
 	hs->tickets_drained++;
 	/* Servers send a burst (OpenSSL: two, written separately): wait a
-	 * little for the next one, not the whole window. */
-	if (hs->drain_until_ms > clock_now_ms() + TICKET_GRACE_MS)
+	 * little for the next one, not the whole window; not at all when the
+	 * wait was only for the cache, which keeps one ticket per server (a
+	 * ktls_recv() caller skips the later ones itself). */
+	if (hs->one_ticket)
+		hs->drain_until_ms = clock_now_ms();
+	else if (hs->drain_until_ms > clock_now_ms() + TICKET_GRACE_MS)
 		hs->drain_until_ms = clock_now_ms() + TICKET_GRACE_MS;
 	return 0;
 }
@@ -939,6 +947,7 @@ int hs_step(struct hs_job *job, char *reason, size_t reason_len)
 		return 0;
 	hs->handshake_done = 1;
 	window = drain_window_ms(job, &why);
+	hs->one_ticket = why == WAIT_FOR_CACHE;
 	hs->sess.waited = hs->sess.enabled && window > 0;	/* ticket_memory_note() */
 	log_debug("ticket wait peer=%s wait=%llums by=%s", job->peer_addr,
 		  (unsigned long long)window, why);
