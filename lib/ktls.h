@@ -194,8 +194,11 @@ enum ktls_option {
 	KTLS_EARLY_DATA = 11,
 	KTLS_ACCEPT_EARLY_DATA = 12,	/* int: server role, accept up to this many bytes
 					 * of TLS 1.3 0-RTT data (0: none, the default;
-					 * at most KTLS_EARLY_DATA_MAX); read them with
+					 * at most KTLS_ACCEPT_EARLY_DATA_MAX); read them with
 					 * getsockopt KTLS_EARLY_DATA (libktls(3)) */
+	/* client: the first bytes to send, as TLS 1.3 0-RTT when a cached
+	 * ticket allows it, else right after the handshake (1..
+	 * KTLS_EARLY_DATA_MAX bytes; see libktls(3) for the contract) */
 	/* read after the handshake */
 	KTLS_VERSION = 16,		/* int: enum ktls_version */
 	KTLS_CIPHER = 17,		/* int: enum ktls_cipher */
@@ -208,6 +211,24 @@ enum ktls_option {
 	KTLS_ERROR = 24,		/* char[]: reason of the last failed handshake */
 	KTLS_SNI_RECEIVED = 25,		/* char[]: server role, the name the client sent */
 	KTLS_EARLY_DATA_FLAGS = 28,	/* int: server role, KTLS_EARLY_* bits */
+	KTLS_EARLY_DATA_STATUS = 29,	/* int: client, enum ktls_early_data_status */
+};
+
+/* Most bytes KTLS_EARLY_DATA takes (a server's max_early_data may be less:
+ * the rest then goes right after the handshake). */
+#define KTLS_EARLY_DATA_MAX 16384
+
+/* What became of a client's KTLS_EARLY_DATA bytes (KTLS_EARLY_DATA_STATUS).
+ * In every case but NONE all the bytes have reached the kernel's send queue
+ * exactly once, in order, before ktls_connect() returned. */
+enum ktls_early_data_status {
+	KTLS_EARLY_DATA_NONE = 0,	/* no early bytes were set */
+	KTLS_EARLY_DATA_NOT_SENT = 1,	/* no cached ticket allowed 0-RTT: all sent
+					 * as ordinary data after the handshake */
+	KTLS_EARLY_DATA_ACCEPTED = 2,	/* sent as 0-RTT and accepted (a tail past
+					 * the server's limit followed as 1-RTT) */
+	KTLS_EARLY_DATA_REJECTED = 3,	/* sent as 0-RTT, rejected by the server,
+					 * sent again after the handshake */
 };
 
 /* KTLS_EARLY_DATA (11), got on a server socket after ktls_accept(): the
@@ -216,7 +237,7 @@ enum ktls_option {
  * read() returns on the socket.  *optlen = 0 when none were accepted.
  * Early data may have been replayed by an attacker within the window
  * ktlsd could not see (libktls(3)): act only on requests safe to repeat. */
-#define KTLS_EARLY_DATA_MAX 14336	/* the reply must hold it with a peer cert */
+#define KTLS_ACCEPT_EARLY_DATA_MAX 14336	/* the reply must hold it with a peer cert */
 #define KTLS_EARLY_OFFERED 0x01u	/* the client sent early data */
 #define KTLS_EARLY_ACCEPTED 0x02u	/* ... and it was accepted (KTLS_EARLY_DATA) */
 #define KTLS_EARLY_REPLAY 0x04u		/* ... rejected: its ticket was seen in the window */

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ktls_early.h"
 #include "ktls_internal.h"
 #include "ktls_rekey.h"
 #include "ktls_sockopt.h"
@@ -66,19 +67,24 @@ int ktls_daemon_connect(const char *path)
 	return sock;
 }
 
-/* A request is at most the header, seven TLV headers, three names, the
- * ALPN list and a few small integers: about 1.1 KiB. */
-#define REQUEST_MAX 2048
+/* A request is at most the header, ten TLV headers, three names, the
+ * ALPN list, a few small integers (about 1.1 KiB) and the early data. */
+#define REQUEST_MAX (2048 + KTLS_EARLY_DATA_MAX)
 
 static int send_request(int conn, int fd, const struct ktls_hs_request *req)
 {
-	uint8_t msg[REQUEST_MAX];
-	int len = ktls_msg_encode_request(req, msg, sizeof(msg));
-	ssize_t sent;
+	uint8_t *msg = malloc(REQUEST_MAX);
+	int len = msg ? ktls_msg_encode_request(req, msg, REQUEST_MAX) : -ENOMEM;
+	ssize_t sent = 0;
 
+	if (len > 0)
+		sent = ktls_ipc_send(conn, msg, (size_t)len, fd);
+	if (msg) {
+		explicit_bzero(msg, REQUEST_MAX);	/* the early data */
+		free(msg);
+	}
 	if (len < 0)
 		return ktls_fail(-len, "encoding the ktlsd request: %s", strerror(-len));
-	sent = ktls_ipc_send(conn, msg, (size_t)len, fd);
 	if (sent < 0)
 		return ktls_fail((int)-sent, "sending the request to ktlsd: %s",
 				 strerror((int)-sent));
@@ -92,7 +98,16 @@ static int send_request(int conn, int fd, const struct ktls_hs_request *req)
 static int fail_handshake(int fd)
 {
 	int err = errno;
+	uint8_t *early;
+	size_t len;
 
+	/* A failed handshake leaves the socket unusable: its early bytes go
+	 * (libktls(3) says they may have reached the server as 0-RTT). */
+	ktls_store_take_early(fd, &early, &len);
+	if (early) {
+		explicit_bzero(early, len);
+		free(early);
+	}
 	ktls_store_failed(fd, ktls_errmsg());
 	errno = err;
 	return -1;
@@ -107,18 +122,20 @@ int ktls_handshake_start(int fd, enum ktls_role role)
 	if (role != KTLS_ROLE_CLIENT && role != KTLS_ROLE_SERVER)
 		return ktls_fail(EINVAL, "role must be KTLS_ROLE_CLIENT or KTLS_ROLE_SERVER");
 	if (ktls_store_begin(fd, role, &req) < 0)
-		return -1;	/* EBADF / ENOTSOCK: nothing to record it on */
+		return -1;	/* EBADF / ENOTSOCK / ENOMEM */
 	conn = ktls_daemon_connect(ktls_socket_path());
-	if (conn < 0)
-		return fail_handshake(fd);
-	if (send_request(conn, fd, &req) < 0) {
+	if (conn >= 0 && send_request(conn, fd, &req) < 0) {
 		int err = errno;
 
 		close(conn);
 		errno = err;
-		return fail_handshake(fd);
+		conn = -1;
 	}
-	return conn;
+	if (req.early_data) {	/* the store keeps its own copy for the resend */
+		explicit_bzero(req.early_data, req.early_data_len);
+		free(req.early_data);
+	}
+	return conn < 0 ? fail_handshake(fd) : conn;
 }
 
 /* What the daemon said went wrong: errno = its status, the reason as sent. */
@@ -147,12 +164,44 @@ static int fail_recv(ssize_t got)
 			 strerror((int)-got));
 }
 
+static int reply_wait_ms(int fd);
+
 /* The reply and its receive buffer are large (a peer certificate fits in
  * them), so they live on the heap rather than on a caller's thread stack. */
 struct reply_buffer {
 	uint8_t msg[KTLS_MSG_MAX];
 	struct ktls_hs_reply rep;
 };
+
+/*
+ * The early data's contract (libktls(3)): every byte the caller set reaches
+ * the server once, in order, before anything it writes after we return.
+ * What the server accepted as 0-RTT is done; the rest is written here, now
+ * that kTLS is installed (ktls_early.c says why here).
+ */
+static int finish_early_data(int fd, const struct ktls_hs_reply *rep)
+{
+	struct ktls_early_plan plan;
+	uint8_t *early;
+	size_t len;
+	int rc;
+
+	ktls_store_take_early(fd, &early, &len);
+	rc = ktls_early_plan(rep->early_status, rep->early_accepted, len, &plan);
+	if (rc < 0)
+		rc = ktls_fail(EPROTO, "ktlsd reported early data status %u with %u of %zu "
+			       "bytes accepted", rep->early_status, rep->early_accepted, len);
+	else if (plan.resend_from < len)
+		rc = ktls_early_write(fd, early + plan.resend_from, len - plan.resend_from,
+				      reply_wait_ms(fd));
+	if (early) {
+		explicit_bzero(early, len);
+		free(early);
+	}
+	if (rc == 0)
+		ktls_store_early_status(fd, plan.status);
+	return rc;
+}
 
 static int read_reply(int fd, int handle, struct reply_buffer *rb)
 {
@@ -165,6 +214,8 @@ static int read_reply(int fd, int handle, struct reply_buffer *rb)
 	if (rb->rep.status != 0)
 		return fail_reply(&rb->rep);
 	if (ktls_store_succeeded(fd, &rb->rep) < 0)
+		return -1;
+	if (finish_early_data(fd, &rb->rep) < 0)
 		return -1;
 	/* No secrets (TLS 1.2, an older ktlsd), or none we could keep (no
 	 * locked memory left): the handshake still succeeded, fd just cannot

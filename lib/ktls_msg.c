@@ -26,6 +26,8 @@ enum tlv_shape {
 	SHAPE_STRING,	/* no NUL, at most size - 1 bytes, NUL-terminated in the struct */
 	SHAPE_BYTES,	/* opaque, at most size bytes, length in a u16 field */
 	SHAPE_ALPN,	/* SHAPE_BYTES holding a valid TLS ProtocolNameList body */
+	SHAPE_BYTES_REF,	/* opaque, at most max bytes, held by a pointer in the
+			 * struct (decode: into the buffer), length in a u16 */
 	SHAPE_FIXED,	/* exactly size bytes; presence in a u8 flag */
 	SHAPE_COUNTS,	/* struct ktls_status_count[]: (u32, u64)*; u16 count in aux */
 	SHAPE_PROFILES,	/* struct ktls_status_profile[]: (u8 len, name, u64, u64)*;
@@ -68,6 +70,9 @@ static const struct tlv_field request_fields[] = {
 	FIELD(ktls_hs_request, KTLS_TLV_REQ_FLAGS, SHAPE_U32, flags),
 	FIELD(ktls_hs_request, KTLS_TLV_NO_RESUME, SHAPE_U8, no_resume, .min = 0, .max = 1),
 	FIELD(ktls_hs_request, KTLS_TLV_ACCEPT_EARLY_DATA, SHAPE_U32, accept_early),
+	FIELD(ktls_hs_request, KTLS_TLV_EARLY_DATA, SHAPE_BYTES_REF, early_data,
+	      .aux_offset = offsetof(struct ktls_hs_request, early_data_len),
+	      .max = KTLS_EARLY_DATA_MAX),
 };
 
 static const struct tlv_field reply_fields[] = {
@@ -88,10 +93,13 @@ static const struct tlv_field reply_fields[] = {
 	FIELD(ktls_hs_reply, KTLS_TLV_SERVER_NAME_SEEN, SHAPE_STRING, server_name),
 	FIELD(ktls_hs_reply, KTLS_TLV_TRAFFIC_SECRETS, SHAPE_BYTES, traffic_secrets,
 	      .aux_offset = offsetof(struct ktls_hs_reply, traffic_secrets_len)),
-	FIELD(ktls_hs_reply, KTLS_TLV_EARLY_DATA, SHAPE_BYTES, early_data,
+	FIELD(ktls_hs_reply, KTLS_TLV_EARLY_RECEIVED, SHAPE_BYTES, early_data,
 	      .aux_offset = offsetof(struct ktls_hs_reply, early_len)),
 	FIELD(ktls_hs_reply, KTLS_TLV_EARLY_FLAGS, SHAPE_U8, early_flags, .min = 0,
 	      .max = KTLS_EARLY_OFFERED | KTLS_EARLY_ACCEPTED | KTLS_EARLY_REPLAY),
+	FIELD(ktls_hs_reply, KTLS_TLV_EARLY_STATUS, SHAPE_U8, early_status,
+	      .min = KTLS_EARLY_DATA_NONE, .max = KTLS_EARLY_DATA_REJECTED),
+	FIELD(ktls_hs_reply, KTLS_TLV_EARLY_ACCEPTED, SHAPE_U32, early_accepted),
 };
 
 static const struct tlv_field status_fields[] = {
@@ -124,6 +132,10 @@ static const struct tlv_field status_fields[] = {
 	      .aux_offset = offsetof(struct ktls_status_reply, n_sessions)),
 	FIELD(ktls_status_reply, KTLS_TLV_ST_EARLY, SHAPE_SESSIONS, early,
 	      .aux_offset = offsetof(struct ktls_status_reply, n_early)),
+	/* .max: the counters sent per entry (0: KTLS_STATUS_SESSION_COUNTERS) */
+	FIELD(ktls_status_reply, KTLS_TLV_ST_EARLY_CLIENT, SHAPE_SESSIONS, early_client,
+	      .aux_offset = offsetof(struct ktls_status_reply, n_early_client),
+	      .max = KTLS_STATUS_EARLY_CLIENT_COUNTERS),
 };
 
 #define N_FIELDS(table) (sizeof(table) / sizeof((table)[0]))
@@ -132,19 +144,26 @@ static const struct tlv_field status_fields[] = {
 _Static_assert(N_FIELDS(request_fields) <= 64 && N_FIELDS(reply_fields) <= 64 &&
 	       N_FIELDS(status_fields) <= 64, "too many fields for the seen-mask");
 /* A TLV length is a u16; every field must be expressible. */
-_Static_assert(KTLS_PEER_CERT_MAX <= UINT16_MAX && KTLS_ALPN_MAX <= UINT16_MAX,
+_Static_assert(KTLS_PEER_CERT_MAX <= UINT16_MAX && KTLS_ALPN_MAX <= UINT16_MAX &&
+	       KTLS_EARLY_DATA_MAX <= UINT16_MAX,
 	       "field larger than a TLV can carry");
 
 #define TLV_HDR_LEN 4
 #define COUNT_WIRE_LEN 12		/* u32 key, u64 count */
 #define PROFILE_COUNTS_WIRE_LEN 16	/* u64 ok, u64 failed, after the name */
-#define SESSION_COUNTS_WIRE_LEN (1 + 8 * KTLS_STATUS_SESSION_COUNTERS)	/* as sent */
+#define SESSION_COUNTS_WIRE_LEN (1 + 8 * KTLS_STATUS_SESSION_COUNTERS)	/* as sent, at most */
+
+/* Counters a SESSIONS-shaped row sends per entry. */
+static size_t session_counters(const struct tlv_field *f)
+{
+	return f->max ? f->max : KTLS_STATUS_SESSION_COUNTERS;
+}
 
 /* The early data, a peer certificate and everything else of a reply fit
  * one message (the largest strings, TLV headers included, with room for
  * a few more small TLVs). */
 _Static_assert(KTLS_MSG_HDR_LEN + 4 * 20 + KTLS_REASON_MAX + 64 + 2 * KTLS_NAME_MAX +
-	       KTLS_SUBJECT_MAX + 32 + KTLS_PEER_CERT_MAX + 96 + 16 + KTLS_EARLY_DATA_MAX +
+	       KTLS_SUBJECT_MAX + 32 + KTLS_PEER_CERT_MAX + 96 + 16 + KTLS_ACCEPT_EARLY_DATA_MAX +
 	       256 <= KTLS_MSG_MAX, "early data and a peer certificate overflow a reply");
 _Static_assert(KTLS_STATUS_EARLY_COUNTERS == KTLS_STATUS_SESSION_COUNTERS,
 	       "the early list reuses the session list's entry");
@@ -279,7 +298,7 @@ static int list_wire_len(const struct tlv_field *f, const uint8_t *base, size_t 
 	size_t n = list_entries(f, base), name_len;
 	size_t entry_size = f->shape == SHAPE_SESSIONS ? sizeof(struct ktls_status_sessions) :
 							 sizeof(struct ktls_status_profile);
-	size_t counts_len = f->shape == SHAPE_SESSIONS ? SESSION_COUNTS_WIRE_LEN :
+	size_t counts_len = f->shape == SHAPE_SESSIONS ? 1 + 8 * session_counters(f) :
 							 PROFILE_COUNTS_WIRE_LEN;
 
 	*len = 0;
@@ -316,8 +335,8 @@ static void put_list(const struct tlv_field *f, const uint8_t *base, uint8_t *ou
 		memcpy(out + 1, entry_name(f, base, i), name_len);
 		out += 1 + name_len;
 		if (f->shape == SHAPE_SESSIONS) {
-			*out++ = KTLS_STATUS_SESSION_COUNTERS;
-			for (size_t c = 0; c < KTLS_STATUS_SESSION_COUNTERS; c++, out += 8)
+			*out++ = (uint8_t)session_counters(f);
+			for (size_t c = 0; c < session_counters(f); c++, out += 8)
 				put_u64(out, sessions_in(f, base)[i].count[c]);
 			continue;
 		}
@@ -502,6 +521,13 @@ static int field_view(const struct tlv_field *f, const uint8_t *base, struct fie
 	case SHAPE_FIXED:
 		view->len = base[f->aux_offset] ? f->size : 0;
 		return 0;
+	case SHAPE_BYTES_REF:
+		memcpy(&stored_len, base + f->aux_offset, sizeof(stored_len));
+		memcpy(&view->value, base + f->offset, sizeof(view->value));
+		view->len = stored_len;
+		if (view->len > f->max || (view->len > 0 && !view->value))
+			return -EINVAL;
+		return 0;
 	case SHAPE_COUNTS:
 	case SHAPE_PROFILES:
 	case SHAPE_SESSIONS:
@@ -540,6 +566,7 @@ static void put_value(const struct tlv_field *f, const struct field_view *view,
 	case SHAPE_BYTES:
 	case SHAPE_ALPN:
 	case SHAPE_FIXED:
+	case SHAPE_BYTES_REF:
 		memcpy(out, view->value, view->len);
 		return;
 	}
@@ -661,6 +688,17 @@ static int store_value(const struct tlv_field *f, const uint8_t *value, size_t l
 		memcpy(dst, value, len);
 		base[f->aux_offset] = 1;
 		return 0;
+	case SHAPE_BYTES_REF: {
+		/* borrowed from the buffer being decoded (ktls_proto.h) */
+		uint8_t *ref = len ? (uint8_t *)(uintptr_t)value : NULL;
+
+		if (len > f->max)
+			return -EBADMSG;
+		memcpy(dst, &ref, sizeof(ref));
+		len16 = (uint16_t)len;
+		memcpy(base + f->aux_offset, &len16, sizeof(len16));
+		return 0;
+	}
 	}
 	return -EBADMSG;
 }

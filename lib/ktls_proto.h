@@ -58,6 +58,11 @@ enum ktls_tlv {
 							 * many 0-RTT bytes; not critical:
 							 * a daemon that does not know it
 							 * rejects 0-RTT (the client resends) */
+	KTLS_TLV_EARLY_DATA = 13,			/* bytes: client, to send as 0-RTT
+							 * (at most KTLS_EARLY_DATA_MAX); not
+							 * critical: a daemon that ignores it
+							 * reports no early status, and libktls
+							 * sends them after the handshake */
 
 	KTLS_TLV_STATUS = 32,				/* u32: 0 or a positive errno */
 	KTLS_TLV_REASON = 33,				/* string */
@@ -75,8 +80,12 @@ enum ktls_tlv {
 	 * traffic secret (2 x hash length), for KeyUpdate (lib/ktls_rekey.c) */
 	KTLS_TLV_TRAFFIC_SECRETS = 44,			/* bytes, wiped after use */
 	/* server, TLS 1.3 0-RTT (the request asked, KTLS_TLV_ACCEPT_EARLY_DATA) */
-	KTLS_TLV_EARLY_DATA = 50,			/* bytes: the early data accepted */
+	KTLS_TLV_EARLY_RECEIVED = 50,			/* bytes: the early data accepted */
 	KTLS_TLV_EARLY_FLAGS = 51,			/* u8: KTLS_EARLY_* (ktls.h) */
+	/* client 0-RTT (daemon/engine/early_send.c) */
+	KTLS_TLV_EARLY_STATUS = 52,			/* u8 enum ktls_early_data_status */
+	KTLS_TLV_EARLY_ACCEPTED = 53,			/* u32: bytes the server accepted
+							 * as 0-RTT (a prefix of the request's) */
 
 	/* STATUS_REPLY (`ktls status`), with STATUS and REASON above:
 	 * EPERM when the caller is neither root nor in ktlsd's group. */
@@ -107,6 +116,9 @@ enum ktls_tlv {
 	/* 0-RTT per profile (ktlsd's sessions/early_data.c), 140-144 */
 	KTLS_TLV_ST_EARLY = 140,			/* list as ST_SESSIONS, counters
 							 * enum ktls_status_early_counter */
+	/* client 0-RTT (ktlsd's daemon/engine/early_send.c), 145-149 */
+	KTLS_TLV_ST_EARLY_CLIENT = 145,			/* list as ST_SESSIONS: per profile,
+							 * enum ktls_status_early_client_counter */
 };
 
 #define KTLS_NAME_MAX 256	/* server name, profile, identity (incl. NUL) */
@@ -133,6 +145,11 @@ struct ktls_hs_request {
 	char psk_identity[KTLS_NAME_MAX];
 	uint8_t alpn[KTLS_ALPN_MAX];	/* TLS wire format */
 	uint16_t alpn_len;
+	/* KTLS_TLV_EARLY_DATA: not copied into the struct (a job would carry
+	 * 16 KiB for it).  Encode: the caller's bytes.  Decode: points INTO the
+	 * decoded buffer, valid only as long as it; ktlsd copies it at once. */
+	uint8_t *early_data;
+	uint16_t early_data_len;
 };
 
 struct ktls_hs_reply {
@@ -151,7 +168,9 @@ struct ktls_hs_reply {
 	uint8_t traffic_secrets[96];
 	uint8_t early_flags;			/* KTLS_EARLY_* */
 	uint16_t early_len;
-	uint8_t early_data[KTLS_EARLY_DATA_MAX];
+	uint8_t early_data[KTLS_ACCEPT_EARLY_DATA_MAX];
+	uint8_t early_status;			/* enum ktls_early_data_status */
+	uint32_t early_accepted;		/* bytes accepted as 0-RTT */
 };
 
 /* ---- status (`ktls status`) ---- */
@@ -215,6 +234,19 @@ struct ktls_status_sessions {
 	uint64_t count[KTLS_STATUS_SESSION_COUNTERS];
 };
 
+/* Client early data per profile (KTLS_TLV_ST_EARLY_CLIENT), in this order
+ * on the wire; kept in struct ktls_status_sessions entries (the first
+ * KTLS_STATUS_EARLY_CLIENT_COUNTERS counts; the list has the same shape). */
+enum ktls_status_early_client_counter {
+	KTLS_EARLY_CLIENT_OFFERED,		/* handshakes that sent 0-RTT data */
+	KTLS_EARLY_CLIENT_ACCEPTED,		/* ... the server accepted */
+	KTLS_EARLY_CLIENT_REJECTED,		/* ... it rejected (libktls resent them) */
+	KTLS_EARLY_CLIENT_NOT_OFFERED,		/* early bytes, but no ticket allowed 0-RTT */
+};
+#define KTLS_STATUS_EARLY_CLIENT_COUNTERS 4
+_Static_assert(KTLS_STATUS_EARLY_CLIENT_COUNTERS <= KTLS_STATUS_SESSION_COUNTERS,
+	       "early counters must fit a sessions entry");
+
 /* Counters are since the daemon started.  The latency histogram is NOT
  * cumulative: latency[i].count handshakes took more than latency[i-1].key
  * and at most latency[i].key ms. */
@@ -241,6 +273,8 @@ struct ktls_status_reply {
 	uint16_t n_sessions;
 	struct ktls_status_sessions early[KTLS_STATUS_MAX_PROFILES];	/* 0-RTT */
 	uint16_t n_early;
+	struct ktls_status_sessions early_client[KTLS_STATUS_MAX_PROFILES];
+	uint16_t n_early_client;
 };
 
 /* Encoders return the message length, or -errno (-EMSGSIZE, -EINVAL).

@@ -16,7 +16,7 @@
  *
  * errno follows setsockopt(2): EBADF, ENOTSOCK, ENOPROTOOPT (unknown level or
  * option, or setting a read-only one), EINVAL (bad length or value), EFAULT
- * (NULL buffer).  Getters copy strings with their NUL and set *optlen to the
+ * (NULL buffer), EMSGSIZE (KTLS_EARLY_DATA over KTLS_EARLY_DATA_MAX).  Getters copy strings with their NUL and set *optlen to the
  * bytes written; a buffer too small for a string or certificate is ERANGE
  * with *optlen set to the size needed, one too small for an int or the
  * fingerprint is EINVAL.  Without a peer certificate, KTLS_PEER_CERT and
@@ -44,6 +44,7 @@
 struct sock_results {
 	uint16_t version, cipher;
 	bool resumed, has_fingerprint;
+	uint8_t early_status;		/* enum ktls_early_data_status */
 	char group[sizeof(((struct ktls_hs_reply *)0)->group)];
 	char alpn[KTLS_NAME_MAX];
 	char sni[KTLS_NAME_MAX];
@@ -71,7 +72,9 @@ struct sock_entry {
 	int timeout_ms;
 	int recv_tickets;		/* KTLS_RECV_TICKETS */
 	int no_resume;
-	int accept_early;		/* KTLS_ACCEPT_EARLY_DATA */
+	int accept_early;		/* KTLS_ACCEPT_EARLY_DATA (server) */
+	uint8_t *early;			/* KTLS_EARLY_DATA (client), until a handshake takes it */
+	uint16_t early_len;
 	/* the last handshake: results on success, error on failure */
 	struct sock_results *results;
 	char error[KTLS_REASON_MAX];
@@ -130,12 +133,24 @@ static struct sock_entry **link_of(int fd)
 	return link;
 }
 
+/* The caller's first bytes are the application's data: wiped like a secret. */
+static void drop_early(struct sock_entry *e)
+{
+	if (e->early) {
+		explicit_bzero(e->early, e->early_len);
+		free(e->early);
+	}
+	e->early = NULL;
+	e->early_len = 0;
+}
+
 static void unlink_entry(struct sock_entry **link)
 {
 	struct sock_entry *e = *link;
 
 	*link = e->next;
 	free(e->results);
+	drop_early(e);
 	free(e);
 	store_count--;
 }
@@ -254,6 +269,17 @@ int ktls_store_begin(int fd, enum ktls_role role, struct ktls_hs_request *req)
 		memcpy(req->psk_identity, e->psk_identity, sizeof(req->psk_identity));
 		memcpy(req->alpn, e->alpn_wire, e->alpn_len);
 		req->alpn_len = e->alpn_len;
+		if (e->early && role == KTLS_ROLE_CLIENT) {
+			/* the request's own copy; the entry keeps its bytes for
+			 * what the server does not accept (ktls_store_take_early) */
+			req->early_data = malloc(e->early_len);
+			if (!req->early_data) {
+				pthread_mutex_unlock(&store_lock);
+				return ktls_fail(ENOMEM, "out of memory for the early data");
+			}
+			memcpy(req->early_data, e->early, e->early_len);
+			req->early_data_len = e->early_len;
+		}
 		free(e->results);
 		e->results = NULL;
 		e->error[0] = '\0';
@@ -271,6 +297,7 @@ static struct sock_results *results_from_reply(const struct ktls_hs_reply *rep)
 	r->version = rep->version;
 	r->cipher = rep->cipher;
 	r->resumed = rep->resumed;
+	r->early_status = KTLS_EARLY_DATA_NONE;	/* ktls_store_early_status() */
 	r->has_fingerprint = rep->has_fingerprint;
 	memcpy(r->fingerprint, rep->peer_fingerprint, sizeof(r->fingerprint));
 	/* The decoder guarantees NUL-terminated strings that fit. */
@@ -297,7 +324,7 @@ int ktls_store_succeeded(int fd, const struct ktls_hs_reply *rep)
 		return fail_identify(fd, -rc);
 	if (rep->peer_cert_len > KTLS_PEER_CERT_MAX)
 		return ktls_fail(EINVAL, "peer certificate too large");
-	if (rep->early_len > KTLS_EARLY_DATA_MAX)
+	if (rep->early_len > KTLS_ACCEPT_EARLY_DATA_MAX)
 		return ktls_fail(EINVAL, "early data too large");
 	results = results_from_reply(rep);
 	if (!results)
@@ -333,6 +360,40 @@ void ktls_store_failed(int fd, const char *reason)
 	}
 	pthread_mutex_unlock(&store_lock);
 	errno = saved_errno;
+}
+
+void ktls_store_take_early(int fd, uint8_t **buf, size_t *len)
+{
+	struct sock_entry *e;
+	struct stat st;
+
+	*buf = NULL;
+	*len = 0;
+	if (identify(fd, &st) < 0)
+		return;
+	pthread_mutex_lock(&store_lock);
+	e = find_locked(fd, &st);
+	if (e && e->early) {
+		*buf = e->early;
+		*len = e->early_len;
+		e->early = NULL;
+		e->early_len = 0;
+	}
+	pthread_mutex_unlock(&store_lock);
+}
+
+void ktls_store_early_status(int fd, uint8_t status)
+{
+	struct sock_entry *e;
+	struct stat st;
+
+	if (identify(fd, &st) < 0)
+		return;
+	pthread_mutex_lock(&store_lock);
+	e = find_locked(fd, &st);
+	if (e && e->results)
+		e->results->early_status = status;
+	pthread_mutex_unlock(&store_lock);
 }
 
 /* ---- setsockopt ------------------------------------------------------------------ */
@@ -375,6 +436,8 @@ static int parse_int(const void *optval, socklen_t optlen, int min, int max, int
 
 /* A validated option value, staged before the lock is taken. */
 struct staged_value {
+	uint8_t *bytes;			/* KTLS_EARLY_DATA: heap, the entry takes it */
+	uint16_t bytes_len;
 	char text[KTLS_NAME_MAX];
 	uint8_t alpn_wire[KTLS_ALPN_MAX];
 	uint16_t alpn_len;
@@ -391,6 +454,25 @@ static int parse_alpn(const void *optval, socklen_t optlen, struct staged_value 
 		return ktls_fail(EINVAL, "KTLS_ALPN \"%s\": expected a comma-separated list "
 					 "of 1..255-byte protocol names, 256 bytes in all",
 				 v->text);
+	return 0;
+}
+
+/* 1..KTLS_EARLY_DATA_MAX bytes; length 0 clears what was set. */
+static int parse_early_data(const void *optval, socklen_t optlen, struct staged_value *v)
+{
+	if (optlen > KTLS_EARLY_DATA_MAX)
+		return ktls_fail(EMSGSIZE, "KTLS_EARLY_DATA is %u bytes, at most %u allowed",
+				 (unsigned int)optlen, (unsigned int)KTLS_EARLY_DATA_MAX);
+	if (optlen > 0 && !optval)
+		return ktls_fail(EFAULT, "KTLS_EARLY_DATA: NULL value with length %u",
+				 (unsigned int)optlen);
+	if (optlen == 0)
+		return 0;
+	v->bytes = malloc(optlen);
+	if (!v->bytes)
+		return ktls_fail(ENOMEM, "out of memory for the early data");
+	memcpy(v->bytes, optval, optlen);
+	v->bytes_len = (uint16_t)optlen;
 	return 0;
 }
 
@@ -424,10 +506,12 @@ static int parse_option(int optname, const void *optval, socklen_t optlen,
 	case KTLS_NO_RESUME:
 		return parse_int(optval, optlen, 0, 1, &v->number, "KTLS_NO_RESUME");
 	case KTLS_ACCEPT_EARLY_DATA:
-		return parse_int(optval, optlen, 0, KTLS_EARLY_DATA_MAX, &v->number,
+		return parse_int(optval, optlen, 0, KTLS_ACCEPT_EARLY_DATA_MAX, &v->number,
 				 "KTLS_ACCEPT_EARLY_DATA");
 	case KTLS_EARLY_DATA:
+		return parse_early_data(optval, optlen, v);
 	case KTLS_EARLY_DATA_FLAGS:
+	case KTLS_EARLY_DATA_STATUS:
 	case KTLS_VERSION:
 	case KTLS_CIPHER:
 	case KTLS_ALPN_SELECTED:
@@ -443,8 +527,8 @@ static int parse_option(int optname, const void *optval, socklen_t optlen,
 	return ktls_fail(ENOPROTOOPT, "unknown SOL_KTLS option %d", optname);
 }
 
-/* Only called for the options parse_option accepted. */
-static void apply_option(struct sock_entry *e, int optname, const struct staged_value *v)
+/* Only called for the options parse_option accepted.  Takes v->bytes. */
+static void apply_option(struct sock_entry *e, int optname, struct staged_value *v)
 {
 	switch (optname) {
 	case KTLS_SERVER_NAME:
@@ -475,6 +559,12 @@ static void apply_option(struct sock_entry *e, int optname, const struct staged_
 		break;
 	case KTLS_ACCEPT_EARLY_DATA:
 		e->accept_early = v->number;
+		break;
+	case KTLS_EARLY_DATA:
+		drop_early(e);
+		e->early = v->bytes;
+		e->early_len = v->bytes_len;
+		v->bytes = NULL;
 		break;
 	}
 }
@@ -507,6 +597,10 @@ int ktls_setsockopt(int fd, int level, int optname, const void *optval, socklen_
 	else
 		fail_no_entry_locked();
 	pthread_mutex_unlock(&store_lock);
+	if (value.bytes) {	/* not taken: no entry */
+		explicit_bzero(value.bytes, value.bytes_len);
+		free(value.bytes);
+	}
 	return e ? 0 : -1;
 }
 
@@ -564,6 +658,8 @@ static int get_result(const struct sock_results *r, int optname, void *optval,
 		return put_int(optval, optlen, r->cipher);
 	case KTLS_RESUMED:
 		return put_int(optval, optlen, r->resumed);
+	case KTLS_EARLY_DATA_STATUS:
+		return put_int(optval, optlen, r->early_status);
 	case KTLS_ALPN_SELECTED:
 		return put_string(optval, optlen, r->alpn);
 	case KTLS_PEER_SUBJECT:
@@ -619,6 +715,13 @@ static int get_option(const struct sock_entry *e, int optname, void *optval,
 		return put_int(optval, optlen, e->accept_early);
 	case KTLS_ERROR:
 		return put_string(optval, optlen, e->error);
+	case KTLS_EARLY_DATA:
+		/* after a handshake: what the server received as 0-RTT (none
+		 * for a client); before one: the client's bytes still to send */
+		if (e->results)
+			return get_result(e->results, optname, optval, optlen);
+		return put_bytes(optval, optlen, e->early, e->early_len);
+	case KTLS_EARLY_DATA_STATUS:
 	case KTLS_VERSION:
 	case KTLS_CIPHER:
 	case KTLS_ALPN_SELECTED:
@@ -628,7 +731,6 @@ static int get_option(const struct sock_entry *e, int optname, void *optval,
 	case KTLS_RESUMED:
 	case KTLS_GROUP:
 	case KTLS_SNI_RECEIVED:
-	case KTLS_EARLY_DATA:
 	case KTLS_EARLY_DATA_FLAGS:
 		return get_result(e->results, optname, optval, optlen);
 	}

@@ -26,6 +26,13 @@ int ktls_store_succeeded(int fd, const struct ktls_hs_reply *rep);
  * that is full just does not remember it). */
 void ktls_store_failed(int fd, const char *reason);
 
+/* After a successful handshake: take fd's KTLS_EARLY_DATA bytes out of
+ * the store (*buf NULL if none); the caller wipes and frees them.  Taken
+ * once: a later handshake on fd sends them no more. */
+void ktls_store_take_early(int fd, uint8_t **buf, size_t *len);
+/* ... and what became of them, for KTLS_EARLY_DATA_STATUS. */
+void ktls_store_early_status(int fd, uint8_t status);
+
 /* Entries currently held (for the tests). */
 unsigned int ktls_store_count(void);
 

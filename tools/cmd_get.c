@@ -54,6 +54,7 @@ struct get_options {
 	const char *profile;
 	int insecure;
 	int no_resume;		/* a full handshake, not a session ktlsd kept */
+	int early_data;		/* the request as TLS 1.3 0-RTT data when it can */
 	int timeout_ms;
 	int timeout_given;	/* else the profile's handshake timeout applies */
 };
@@ -123,6 +124,10 @@ static void print_help(void)
 	       "      --profile NAME  ktlsd client profile (its ca_file decides trust)\n"
 	       "  -k, --insecure      do not verify the server (the profile must allow it)\n"
 	       "      --no-resume     a full handshake: do not resume a session ktlsd kept\n"
+	       "      --early-data    send the request in the first flight (TLS 1.3 0-RTT)\n"
+	       "                      when a ticket ktlsd kept allows it, else right after\n"
+	       "                      the handshake (only safe for requests that may be\n"
+	       "                      replayed: GET)\n"
 	       "      --timeout MS    give up when connecting, the handshake or any read\n"
 	       "                      or write stalls this long (default %d)\n"
 	       "\nNegotiated parameters go to stderr.  Exit status: 0 HTTP 2xx, 1 other\n"
@@ -130,7 +135,8 @@ static void print_help(void)
 	       DEFAULT_TIMEOUT_MS);
 }
 
-enum { OPT_SNI = 256, OPT_CAFILE, OPT_ALPN, OPT_PROFILE, OPT_TIMEOUT, OPT_NO_RESUME };
+enum { OPT_SNI = 256, OPT_CAFILE, OPT_ALPN, OPT_PROFILE, OPT_TIMEOUT, OPT_NO_RESUME,
+       OPT_EARLY_DATA };
 
 /* Returns -1 to go on, else the exit status. */
 static int parse_options(int argc, char **argv, struct get_options *opt)
@@ -143,6 +149,7 @@ static int parse_options(int argc, char **argv, struct get_options *opt)
 		{ "profile", required_argument, NULL, OPT_PROFILE },
 		{ "insecure", no_argument, NULL, 'k' },
 		{ "no-resume", no_argument, NULL, OPT_NO_RESUME },
+		{ "early-data", no_argument, NULL, OPT_EARLY_DATA },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -160,6 +167,7 @@ static int parse_options(int argc, char **argv, struct get_options *opt)
 		case OPT_PROFILE: opt->profile = optarg; break;
 		case 'k': opt->insecure = 1; break;
 		case OPT_NO_RESUME: opt->no_resume = 1; break;
+		case OPT_EARLY_DATA: opt->early_data = 1; break;
 		case OPT_TIMEOUT:
 			if (parse_timeout(optarg, &opt->timeout_ms) < 0)
 				return usage_error("--timeout wants milliseconds (a positive number)");
@@ -478,9 +486,45 @@ static int check_alpn(int fd)
 	return -1;
 }
 
+static int build_request(const struct url *u, char *request, size_t cap);
+
+static void print_early_data(int fd)
+{
+	static const char *const what[] = {
+		[KTLS_EARLY_DATA_NONE] = "none",
+		[KTLS_EARLY_DATA_NOT_SENT] = "not offered (no ticket allowed it); "
+					     "request sent after the handshake",
+		[KTLS_EARLY_DATA_ACCEPTED] = "accepted: the request went in the first flight",
+		[KTLS_EARLY_DATA_REJECTED] = "rejected by the server; request sent again "
+					     "after the handshake",
+	};
+	int status = get_int_option(fd, KTLS_EARLY_DATA_STATUS);
+
+	fprintf(stderr, "* early data: %s\n", status >= 0 && status <= KTLS_EARLY_DATA_REJECTED ?
+		what[status] : "?");
+}
+
+/* --early-data: the request is handed to libktls before the handshake;
+ * ktls_connect() returns with it sent (libktls(3)). */
+static int set_early_request(int fd, const struct url *u)
+{
+	char request[REQUEST_MAX];
+	int len = build_request(u, request, sizeof(request));
+
+	if (len < 0)
+		return -1;
+	if (ktls_setsockopt(fd, SOL_KTLS, KTLS_EARLY_DATA, request, (socklen_t)len) < 0) {
+		fprintf(stderr, "ktls get: --early-data: %s\n", ktls_errmsg());
+		return -1;
+	}
+	return 0;
+}
+
 static int handshake(int fd, const struct get_options *opt, const struct url *u)
 {
 	if (set_handshake_options(fd, opt, u) < 0)
+		return CLI_EXIT_USAGE;
+	if (opt->early_data && set_early_request(fd, u) < 0)
 		return CLI_EXIT_USAGE;
 	if (opt->insecure)
 		fprintf(stderr, "* WARNING: --insecure: the server's identity is not checked\n");
@@ -491,6 +535,8 @@ static int handshake(int fd, const struct get_options *opt, const struct url *u)
 		return cli_daemon_unreachable(err) ? CLI_EXIT_NO_DAEMON : CLI_EXIT_TLS;
 	}
 	print_session(fd, opt);
+	if (opt->early_data)
+		print_early_data(fd);
 	return check_alpn(fd) < 0 ? CLI_EXIT_TLS : CLI_EXIT_OK;
 }
 
@@ -504,23 +550,35 @@ static void set_io_timeouts(int fd, int timeout_ms)
 
 /* ---- request and response ----------------------------------------------- */
 
+/* The request's length, or -1 (said why). */
+static int build_request(const struct url *u, char *request, size_t cap)
+{
+	const char *open = u->ipv6_literal ? "[" : "", *close = u->ipv6_literal ? "]" : "";
+	int default_port = !strcmp(u->port, HTTPS_PORT);
+	int len;
+
+	len = snprintf(request, cap,
+		       "GET %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\nConnection: close\r\n"
+		       "User-Agent: ktls/0.1\r\n\r\n",
+		       u->target, open, u->host, close, default_port ? "" : ":",
+		       default_port ? "" : u->port);
+	if (len < 0 || (size_t)len >= cap) {
+		fprintf(stderr, "ktls get: the request does not fit in %zu bytes\n", cap);
+		return -1;
+	}
+	return len;
+}
+
 static int send_request(const struct fetch *f)
 {
 	char request[REQUEST_MAX];
-	const char *open = f->url->ipv6_literal ? "[" : "", *close = f->url->ipv6_literal ? "]" : "";
-	int default_port = !strcmp(f->url->port, HTTPS_PORT);
 	int len;
 
-	len = snprintf(request, sizeof(request),
-		       "GET %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\nConnection: close\r\n"
-		       "User-Agent: ktls/0.1\r\n\r\n",
-		       f->url->target, open, f->url->host, close, default_port ? "" : ":",
-		       default_port ? "" : f->url->port);
-	if (len < 0 || (size_t)len >= sizeof(request)) {
-		fprintf(stderr, "ktls get: the request does not fit in %zu bytes\n",
-			sizeof(request));
+	if (f->opt->early_data)
+		return 0;	/* ktls_connect() sent it (set_early_request) */
+	len = build_request(f->url, request, sizeof(request));
+	if (len < 0)
 		return -1;
-	}
 	if (io_write_all(f->fd, request, (size_t)len) < 0) {
 		fprintf(stderr, "ktls get: sending the request: %s\n",
 			errno == EAGAIN ? "timed out" : strerror(errno));

@@ -607,7 +607,7 @@ static void log_session(const struct client *c)
  * they go to the front of the reader, marked by early_left. */
 static void take_early_data(struct client *c)
 {
-	static _Thread_local char early[KTLS_EARLY_DATA_MAX];
+	static _Thread_local char early[KTLS_ACCEPT_EARLY_DATA_MAX];
 	socklen_t len = sizeof(early);
 
 	if (ktls_getsockopt(c->fd, SOL_KTLS, KTLS_EARLY_DATA, early, &len) < 0 || len == 0)
@@ -621,7 +621,7 @@ static void take_early_data(struct client *c)
 
 static int client_handshake(struct client *c)
 {
-	int early_max = c->srv->opt->no_early_data ? 0 : KTLS_EARLY_DATA_MAX;
+	int early_max = c->srv->opt->no_early_data ? 0 : KTLS_ACCEPT_EARLY_DATA_MAX;
 	const char *profile = c->srv->opt->profile;
 	struct timeval send_timeout = { .tv_sec = SEND_TIMEOUT_MS / 1000 };
 

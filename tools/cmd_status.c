@@ -264,6 +264,30 @@ static void print_early(const struct ktls_status_reply *st)
 	}
 }
 
+/* Client 0-RTT, in wire order (KTLS_TLV_ST_EARLY_CLIENT). */
+static const char *const early_client_counter_names[KTLS_STATUS_EARLY_CLIENT_COUNTERS] = {
+	[KTLS_EARLY_CLIENT_OFFERED] = "offered",
+	[KTLS_EARLY_CLIENT_ACCEPTED] = "accepted",
+	[KTLS_EARLY_CLIENT_REJECTED] = "rejected",
+	[KTLS_EARLY_CLIENT_NOT_OFFERED] = "not_offered",
+};
+
+static void print_early_client(const struct ktls_status_reply *st)
+{
+	if (!st->n_early_client)
+		return;
+	printf("early data: %-24s", "PROFILE (client 0-RTT)");
+	for (unsigned c = 0; c < KTLS_STATUS_EARLY_CLIENT_COUNTERS; c++)
+		printf(" %11s", early_client_counter_names[c]);
+	printf("\n");
+	for (unsigned i = 0; i < st->n_early_client; i++) {
+		printf("            %-24s", st->early_client[i].name);
+		for (unsigned c = 0; c < KTLS_STATUS_EARLY_CLIENT_COUNTERS; c++)
+			printf(" %11llu", (unsigned long long)st->early_client[i].count[c]);
+		printf("\n");
+	}
+}
+
 static void print_text(const struct ktls_status_reply *st)
 {
 	printf("ktlsd %s, up ", st->daemon_version[0] ? st->daemon_version : "(unknown version)");
@@ -294,6 +318,7 @@ static void print_text(const struct ktls_status_reply *st)
 	}
 	print_sessions(st);
 	print_early(st);
+	print_early_client(st);
 }
 
 /* ---- Prometheus text format 0.0.4 ---- */
@@ -425,6 +450,17 @@ static void print_prometheus(const struct ktls_status_reply *st)
 			print_label_value(st->early[i].name);
 			printf("\",event=\"%s\"} %llu\n", early_counter_names[c],
 			       (unsigned long long)st->early[i].count[c]);
+		}
+	}
+	metric_header("ktlsd_client_early_data_total", "counter",
+		      "Client TLS 1.3 0-RTT by profile: offered, accepted, rejected, and "
+		      "requests with early data no ticket allowed.");
+	for (unsigned i = 0; i < st->n_early_client; i++) {
+		for (unsigned c = 0; c < KTLS_STATUS_EARLY_CLIENT_COUNTERS; c++) {
+			printf("ktlsd_client_early_data_total{profile=\"");
+			print_label_value(st->early_client[i].name);
+			printf("\",event=\"%s\"} %llu\n", early_client_counter_names[c],
+			       (unsigned long long)st->early_client[i].count[c]);
 		}
 	}
 }

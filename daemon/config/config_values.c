@@ -820,7 +820,7 @@ static int set_session_lifetime(void *target, const char *value, char *reason, s
 }
 
 /* "off" (the default) or the most early data accepted: bytes, or with a
- * "k" suffix KiB, 1 to KTLS_EARLY_DATA_MAX (a reply carries the early data
+ * "k" suffix KiB, 1 to KTLS_ACCEPT_EARLY_DATA_MAX (a reply carries the early data
  * next to a peer certificate, and both must fit one message). */
 static int set_early_data(void *target, const char *value, char *reason, size_t reason_len)
 {
@@ -834,15 +834,15 @@ static int set_early_data(void *target, const char *value, char *reason, size_t 
 	}
 	errno = 0;
 	v = strtoul(value, &end, 10);
-	if (end != value && (*end == 'k' || *end == 'K') && v <= KTLS_EARLY_DATA_MAX) {
+	if (end != value && (*end == 'k' || *end == 'K') && v <= KTLS_ACCEPT_EARLY_DATA_MAX) {
 		v *= 1024;
 		end++;
 	}
 	if (errno || end == value || *end || value[0] == '-' || v == 0 ||
-	    v > KTLS_EARLY_DATA_MAX)
+	    v > KTLS_ACCEPT_EARLY_DATA_MAX)
 		return reason_fail(reason, reason_len, -EINVAL,
 				   "\"%s\" is not off or a size from 1 to %u bytes (or 1k to %uk)",
-				   value, KTLS_EARLY_DATA_MAX, KTLS_EARLY_DATA_MAX / 1024);
+				   value, KTLS_ACCEPT_EARLY_DATA_MAX, KTLS_ACCEPT_EARLY_DATA_MAX / 1024);
 	p->early_data_max = (unsigned)v;
 	return 0;
 }

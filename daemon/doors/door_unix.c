@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "engine/admission.h"
+#include "engine/early_send.h"
 #include "doors/door_unix.h"
 #include "process/log.h"
 #include "doors/sd_listen.h"
@@ -364,10 +365,17 @@ static void dispatch(int conn, int sock, const struct ktls_hs_request *req,
 	*job = (struct hs_job){ .done = reply_job_done, .conn_fd = conn, .sock_fd = sock,
 				.caller = *who, .req = *req, .cfg = ref, .profile = p,
 				.origin = JOB_FROM_APP };
+	/* the early bytes point into the request buffer: the job's own copy */
+	if (early_send_own(&job->req) < 0) {
+		free(job);
+		reply_error(conn, ENOMEM, "out of memory");
+		goto reject;
+	}
 	fd_peer_address(sock, job->peer_addr, sizeof(job->peer_addr));
 	rc = job_submit(job, job_timeout_ms(req, ref->cfg, p), reason, sizeof(reason));
 	if (rc == 0)
 		return;
+	early_send_drop(&job->req);
 	free(job);
 	log_refusal(reason);
 	reply_error(conn, -rc, "%s", reason);
@@ -423,13 +431,15 @@ static void handle_request(int conn)
 		reply_error(conn, EPERM, "cannot identify the caller");
 		goto reject;
 	}
+	dispatch(conn, sock, &req, &who);	/* copies req's early bytes from buf */
+	explicit_bzero(buf, (size_t)len);
 	free(buf);
-	dispatch(conn, sock, &req, &who);
 	return;
 reject:
 	atomic_fetch_add(&ktlsd_stats.requests_rejected, 1);
 	if (sock >= 0)
 		close(sock);
+	explicit_bzero(buf, KTLS_MSG_MAX);	/* early data, if any */
 	free(buf);
 }
 

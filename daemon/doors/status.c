@@ -19,6 +19,7 @@
 
 #include "doors/door_netlink.h"
 #include "engine/admission.h"
+#include "engine/early_send.h"
 #include "process/log.h"
 #include "process/sandbox.h"
 #include "engine/stats.h"
@@ -79,6 +80,7 @@ void status_serve(int conn, size_t len, int fd)
 		snprintf(st->daemon_version, sizeof(st->daemon_version), "%s", KTLSD_VERSION);
 		st->doors = KTLS_DOOR_UNIX | (door_netlink_active() ? KTLS_DOOR_NETLINK : 0);
 		stats_snapshot(st);
+		early_send_snapshot(st);
 		admission_snapshot(st);
 		st->protections = sandbox_protections();
 	}

@@ -41,6 +41,7 @@
 
 #include "keys/creds.h"
 #include "engine/handshake.h"
+#include "engine/early_send.h"
 #include "engine/hs_failure.h"
 #include "ktls_gnutls.h"
 #include "ktls_hkdf.h"
@@ -72,7 +73,9 @@ struct hs_session {
 	ssize_t read_budget;		/* bytes GnuTLS may read; -1: unlimited */
 	struct srv_resume resume;	/* server: tickets and session IDs */
 	struct client_session sess;	/* client: the session cache's part */
-	struct early_srv early;		/* server: 0-RTT (sessions/early_data.h) */
+	struct early_srv early_in;	/* server: 0-RTT (sessions/early_data.h) */
+	int sess_eligible;		/* client: the cache is used (prepared in hs_start) */
+	struct early_send early_out;	/* client: 0-RTT (engine/early_send.h) */
 	/* TLS 1.3 application traffic secrets (keylog), for the app's KeyUpdate */
 	uint8_t client_secret[KTLS_SECRET_MAX], server_secret[KTLS_SECRET_MAX];
 	unsigned client_secret_len, server_secret_len;
@@ -389,12 +392,13 @@ static int setup_client(struct hs_session *hs, char *reason, size_t reason_len)
 		return rc;
 	if (set_alpn(hs->session, job->req.alpn, job->req.alpn_len) < 0)
 		return -EINVAL;
-	if (client_session_eligible(job, uses_psk(hs, job->profile->creds))) {
+	if (hs->sess_eligible) {
 		/* PRE: GnuTLS 3.7 hands the POST hook of a TLS 1.3 ticket the
 		 * message already parsed (its extensions only). */
 		gnutls_handshake_set_hook_function(hs->session, GNUTLS_HANDSHAKE_NEW_SESSION_TICKET,
 						   GNUTLS_HOOK_PRE, on_session_ticket);
-		client_session_begin(&hs->sess, job, hs->session, effective_verify(job));
+		client_session_offer(&hs->sess, hs->session);
+		early_send_queue(&hs->early_out, job, hs->session);
 	}
 	return 0;
 }
@@ -527,7 +531,7 @@ static int on_client_hello(gnutls_session_t session)
 		return fail_in_callback(hs, EPERM, GNUTLS_A_HANDSHAKE_FAILURE);
 	}
 	if (srv_resume_profile(session, &hs->resume, p) < 0 ||
-	    early_srv_profile(&hs->early, session, p) < 0)
+	    early_srv_profile(&hs->early_in, session, p) < 0)
 		return GNUTLS_E_INTERNAL_ERROR;
 	return 0;
 }
@@ -540,7 +544,7 @@ static int on_server_hello_msg(gnutls_session_t session, unsigned htype, unsigne
 	struct hs_job *job = gnutls_transport_get_ptr(session);
 
 	if (incoming && htype == GNUTLS_HANDSHAKE_CLIENT_HELLO)
-		early_srv_client_hello(&job->hs->early, msg);
+		early_srv_client_hello(&job->hs->early_in, msg);
 	return 0;
 }
 
@@ -592,16 +596,24 @@ int hs_start(struct hs_job *job, char *reason, size_t reason_len)
 	hs->job = job;
 	hs->role = job->req.role;
 	hs->read_budget = -1;
-	/* A client asks for tickets only when it will keep them. */
-	if (hs->role == KTLS_ROLE_SERVER)
-		flags |= GNUTLS_SERVER | (early_srv_wanted(&hs->early, job) ?
-					  GNUTLS_ENABLE_EARLY_DATA : 0);
-	else
-		flags |= GNUTLS_CLIENT | (client_session_eligible(job, uses_psk(hs,
-					  job->profile->creds)) ? 0 : GNUTLS_NO_TICKETS);
 	rc = check_request_fits(job, job->profile, "", reason, reason_len);
 	if (rc < 0)
 		return rc;
+	/* A client asks for tickets only when it will keep them; the cached
+	 * session is taken now, because whether it may carry early data
+	 * decides a gnutls_init() flag. */
+	if (hs->role == KTLS_ROLE_SERVER) {
+		flags |= GNUTLS_SERVER | (early_srv_wanted(&hs->early_in, job) ?
+					  GNUTLS_ENABLE_EARLY_DATA : 0);
+	} else {
+		hs->sess_eligible = client_session_eligible(job, uses_psk(hs, job->profile->creds));
+		flags |= GNUTLS_CLIENT | (hs->sess_eligible ? 0 : GNUTLS_NO_TICKETS);
+		if (hs->sess_eligible) {
+			client_session_prepare(&hs->sess, job, effective_verify(job));
+			flags |= early_send_init_flags(&hs->early_out, job, &hs->sess.hit,
+						       hs->sess.taken);
+		}
+	}
 	if (hs->role == KTLS_ROLE_SERVER && job->override && job->override->psk_lookup) {
 		if (gnutls_psk_allocate_server_credentials(&hs->psk_server) < 0) {
 			snprintf(reason, reason_len, "out of memory");
@@ -821,8 +833,14 @@ static int drain_tickets(struct hs_job *job, char *reason, size_t reason_len)
 		}
 		if (type == KTLS_RECORD_ALERT)
 			return consume_alert(hs, record_len, reason, reason_len);
-		if (type != KTLS_RECORD_HANDSHAKE)
+		if (type != KTLS_RECORD_HANDSHAKE) {
+			/* Data before any ticket (a server answering 0-RTT data
+			 * at once) cut the wait short: that says nothing about
+			 * whether the server sends tickets (ticket_memory.h). */
+			if (!hs->tickets_drained)
+				hs->sess.waited = 0;
 			return 0;	/* data, EOF, or not ours to open */
+		}
 		rc = consume_ticket(hs, record_len, reason, reason_len);
 		if (rc < 0)
 			return rc;
@@ -875,7 +893,7 @@ int hs_step(struct hs_job *job, char *reason, size_t reason_len)
 		else
 			(void)gnutls_alert_send_appropriate(hs->session, rc);
 		if (hs->role == KTLS_ROLE_SERVER && !hs->failure[0] &&
-		    early_srv_explain(&hs->early, hs->session, rc, hs->failure,
+		    early_srv_explain(&hs->early_in, hs->session, rc, hs->failure,
 				      sizeof(hs->failure)))
 			hs->failure_errno = EPROTO;
 		return map_failure(hs, rc, reason, reason_len);
@@ -1003,7 +1021,7 @@ int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, siz
 
 	/* 0-RTT data is the daemon's to read: it never reaches the kernel. */
 	if (hs->role == KTLS_ROLE_SERVER) {
-		rc = early_srv_collect(&hs->early, hs->session, job->profile->name, rep,
+		rc = early_srv_collect(&hs->early_in, hs->session, job->profile->name, rep,
 				       reason, reason_len);
 		if (rc < 0)
 			return rc;
@@ -1034,6 +1052,8 @@ int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, siz
 	if (rc == 0)
 		describe_session(hs, rep);
 	if (rc == 0 && hs->role == KTLS_ROLE_CLIENT)
+		early_send_end(&hs->early_out, job, hs->session, rep);
+	if (rc == 0 && hs->role == KTLS_ROLE_CLIENT)
 		client_session_end(&hs->sess, job, hs->session, rep);
 	if (rc == 0 && hs->role == KTLS_ROLE_SERVER)
 		srv_resume_done(&hs->resume, job->profile, rep->resumed);
@@ -1044,7 +1064,7 @@ const char *hs_early_note(const struct hs_job *job, const struct ktls_hs_reply *
 {
 	if (!job->hs || job->req.role != KTLS_ROLE_SERVER)
 		return "-";
-	return early_srv_note(&job->hs->early, rep);
+	return early_srv_note(&job->hs->early_in, rep);
 }
 
 void hs_free(struct hs_session *hs)

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "engine/admission.h"
+#include "engine/early_send.h"
 #include "engine/handshake.h"
 #include "process/log.h"
 #include "engine/stats.h"
@@ -257,10 +258,29 @@ static const char *role_name(int role)
 	return role == KTLS_ROLE_SERVER ? "server" : "client";
 }
 
+/* The early= field: as a server what became of the client's 0-RTT
+ * (sessions/early_data.c: -, accepted:N, rejected:WHY); as a client what
+ * became of the caller's (engine/early_send.c: -, accepted:N, rejected,
+ * not_offered). */
+static const char *early_note(const struct hs_job *job, const struct ktls_hs_reply *rep,
+			      char *buf, size_t len)
+{
+	if (job->req.role == KTLS_ROLE_SERVER)
+		return hs_early_note(job, rep);
+	if (rep->early_status == KTLS_EARLY_DATA_NONE)
+		return "-";
+	if (rep->early_status == KTLS_EARLY_DATA_ACCEPTED)
+		snprintf(buf, len, "accepted:%u", (unsigned)rep->early_accepted);
+	else
+		snprintf(buf, len, "%s", early_send_status_name(rep->early_status));
+	return buf;
+}
+
 static void log_outcome(const struct hs_job *job, const struct ktls_hs_reply *rep)
 {
 	unsigned long ms = (unsigned long)(clock_now_ms() - job->started_ms);
 	const char *profile = job->profile ? job->profile->name : "-";
+	char early[32];
 
 	if (rep->status == 0)
 		log_info("handshake ok peer=%s profile=%s role=%s uid=%u version=%s cipher=%s "
@@ -268,7 +288,7 @@ static void log_outcome(const struct hs_job *job, const struct ktls_hs_reply *re
 			 profile, role_name(job->req.role), (unsigned)job->caller.uid,
 			 ktls_version_name(rep->version), ktls_cipher_name(rep->cipher),
 			 rep->group[0] ? rep->group : "-", rep->alpn[0] ? rep->alpn : "-",
-			 rep->resumed ? "yes" : "no", hs_early_note(job, rep), ms);
+			 rep->resumed ? "yes" : "no", early_note(job, rep, early, sizeof(early)), ms);
 	else
 		log_warnx("handshake failed peer=%s profile=%s role=%s uid=%u duration=%lums "
 			  "error=%s reason=\"%s\"", job->peer_addr, profile,
@@ -289,6 +309,7 @@ static void job_release(struct hs_job *job)
 static void job_free(struct hs_job *job)
 {
 	hs_free(job->hs);
+	early_send_drop(&job->req);	/* the caller's early bytes, wiped */
 	if (job->override && job->override->release)
 		job->override->release(job->override);
 	if (job->sock_fd >= 0)

@@ -58,6 +58,11 @@ struct client_cache_facts {
 	uint8_t has_fingerprint, peer_verified;
 	uint16_t peer_cert_len;
 	const uint8_t *peer_cert;	/* put: borrowed; taken: in the hit */
+	/* TLS 1.3: the ticket's early_data max_early_data_size as the server
+	 * sent it (RFC 8446 4.6.1), 0 when it allows no 0-RTT.  Read from the
+	 * message because GnuTLS 3.7's session data claims UINT32_MAX for
+	 * every ticket without the extension (engine/early_send.c). */
+	uint32_t max_early_data;
 };
 
 /* A session taken from the cache, the caller's until client_cache_hit_free()

@@ -63,12 +63,11 @@ static void peer_of(int fd, char *host, size_t host_len, uint16_t *port)
 	}
 }
 
-void client_session_begin(struct client_session *cs, const struct hs_job *job,
-			  gnutls_session_t session, enum ktls_verify verify)
+void client_session_prepare(struct client_session *cs, const struct hs_job *job,
+			    enum ktls_verify verify)
 {
 	char address[INET6_ADDRSTRLEN + 8], server[KTLS_NAME_MAX + 8];
 	struct client_cache_key key = { 0 };
-	int rc;
 
 	memset(cs, 0, sizeof(*cs));
 	cs->enabled = 1;
@@ -90,13 +89,30 @@ void client_session_begin(struct client_session *cs, const struct hs_job *job,
 		return;
 	if (client_cache_take(cs->id, job->profile->name, clock_now_ms(), &cs->hit) < 0)
 		return;
+	cs->taken = 1;
+}
+
+void client_session_offer(struct client_session *cs, gnutls_session_t session)
+{
+	int rc;
+
+	if (!cs->taken)
+		return;
 	rc = gnutls_session_set_data(session, cs->hit.data, cs->hit.len);
 	if (rc < 0) {
-		log_debug("cached session for %s not usable: %s", server, gnutls_strerror(rc));
+		log_debug("cached session not usable: %s", gnutls_strerror(rc));
 		client_cache_hit_free(&cs->hit);
+		cs->taken = 0;
 		return;
 	}
 	cs->offered = 1;
+}
+
+void client_session_begin(struct client_session *cs, const struct hs_job *job,
+			  gnutls_session_t session, enum ktls_verify verify)
+{
+	client_session_prepare(cs, job, verify);
+	client_session_offer(cs, session);
 }
 
 void client_session_ticket(struct client_session *cs, const gnutls_datum_t *msg)
@@ -108,6 +124,52 @@ void client_session_ticket(struct client_session *cs, const gnutls_datum_t *msg)
 	cs->ticket_lifetime_s = (uint32_t)msg->data[0] << 24 | (uint32_t)msg->data[1] << 16 |
 				(uint32_t)msg->data[2] << 8 | msg->data[3];
 	cs->ticket_seen = 1;
+	/* a TLS 1.2 ticket does not parse as 1.3 or yields junk: keep()
+	 * uses the value for TLS 1.3 sessions only */
+	if (client_session_nst_max_early(msg->data, msg->size, &cs->ticket_max_early) < 0)
+		cs->ticket_max_early = 0;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* RFC 8446 4.6.1: u32 lifetime, u32 age_add, nonce<0..255>,
+ * ticket<1..2^16-1>, extensions<0..2^16-2>; early_data is type 42 with a
+ * u32.  Every length is checked before the bytes behind it are read. */
+int client_session_nst_max_early(const uint8_t *msg, size_t len, uint32_t *max)
+{
+	size_t off = 8, ext_end;
+
+	*max = 0;
+	if (!msg || len < off + 1 || len - off - 1 < msg[off])
+		return -EBADMSG;
+	off += 1 + (size_t)msg[off];				/* nonce */
+	if (len - off < 2 || len - off - 2 < (size_t)(msg[off] << 8 | msg[off + 1]))
+		return -EBADMSG;
+	off += 2 + (size_t)(msg[off] << 8 | msg[off + 1]);	/* ticket */
+	if (len - off < 2 || len - off - 2 != (size_t)(msg[off] << 8 | msg[off + 1]))
+		return -EBADMSG;
+	ext_end = len;
+	for (off += 2; off < ext_end;) {
+		size_t type, ext_len;
+
+		if (ext_end - off < 4)
+			return -EBADMSG;
+		type = (size_t)(msg[off] << 8 | msg[off + 1]);
+		ext_len = (size_t)(msg[off + 2] << 8 | msg[off + 3]);
+		off += 4;
+		if (ext_end - off < ext_len)
+			return -EBADMSG;
+		if (type == 42) {
+			if (ext_len != 4)
+				return -EBADMSG;
+			*max = be32(msg + off);
+		}
+		off += ext_len;
+	}
+	return 0;
 }
 
 /* The peer facts of the handshake this one resumed. */
@@ -146,6 +208,7 @@ static void keep(struct client_session *cs, const struct hs_job *job, gnutls_ses
 		.peer_verified = rep->peer_verified,
 		.peer_cert = rep->peer_cert_len ? rep->peer_cert : NULL,
 		.peer_cert_len = rep->peer_cert_len,
+		.max_early_data = tls13 ? cs->ticket_max_early : 0,
 	};
 	gnutls_datum_t data = { NULL, 0 };
 	uint32_t lifetime = cs->ticket_seen ? cs->ticket_lifetime_s : 0;
@@ -159,6 +222,8 @@ static void keep(struct client_session *cs, const struct hs_job *job, gnutls_ses
 		return;
 	rc = client_cache_put(cs->id, job->profile->name, job->profile->creds->trust_digest,
 			      tls13, lifetime, data.data, data.size, &facts, clock_now_ms());
+	log_debug("session for %s kept (lifetime %us, early data %u): %s", job->peer_addr,
+		  (unsigned)lifetime, (unsigned)facts.max_early_data, rc < 0 ? strerror(-rc) : "ok");
 	if (rc < 0 && rc != -EINVAL)
 		log_debug("session for %s not kept: %s", job->peer_addr, strerror(-rc));
 	gnutls_memset(data.data, 0, data.size);

@@ -14,11 +14,13 @@
 
 struct client_session {
 	int enabled;			/* this job keeps the sessions it receives */
-	int offered;			/* a cached session was handed to GnuTLS */
+	int taken;			/* hit holds a cached session (prepare) */
+	int offered;			/* ... handed to GnuTLS (offer) */
 	uint8_t id[CLIENT_CACHE_ID_LEN];
 	struct client_cache_hit hit;
 	int ticket_seen;		/* a NewSessionTicket arrived ... */
 	uint32_t ticket_lifetime_s;	/* ... with this lifetime (the last one) */
+	uint32_t ticket_max_early;	/* ... and this early_data limit (0: none) */
 	int waited;			/* the drain waited for tickets (not 0 ms) */
 };
 
@@ -34,7 +36,19 @@ int client_session_eligible(const struct hs_job *job, int uses_psk);
 void client_session_begin(struct client_session *cs, const struct hs_job *job,
 			  gnutls_session_t session, enum ktls_verify verify);
 
-/* A NewSessionTicket message body arrived (handshake hook): its lifetime. */
+/* The same in two steps, for a caller that must see the cached session
+ * before gnutls_init() (engine/early_send.h: the early data flag):
+ * prepare keys the job and takes the session, offer hands it to GnuTLS. */
+void client_session_prepare(struct client_session *cs, const struct hs_job *job,
+			    enum ktls_verify verify);
+void client_session_offer(struct client_session *cs, gnutls_session_t session);
+
+/* A TLS 1.3 NewSessionTicket body's early_data max_early_data_size: 0 and
+ * *max (0 without the extension), or -EBADMSG. */
+int client_session_nst_max_early(const uint8_t *msg, size_t len, uint32_t *max);
+
+/* A NewSessionTicket message body arrived (handshake hook): its lifetime
+ * and (TLS 1.3) its early data limit. */
 void client_session_ticket(struct client_session *cs, const gnutls_datum_t *msg);
 
 /* After kTLS is installed and rep describes the session: a resumed

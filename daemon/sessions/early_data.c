@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/profile_counters.h"
 #include "config/config.h"
 #include "engine/job.h"
 #include "process/log.h"
@@ -41,7 +42,6 @@
 #define EXT_EARLY_DATA 42
 #define CONTEXTS_MAX 256		/* worker threads with 0-RTT */
 #define TABLE_PROBES 32
-#define OTHER_PROFILES "(other)"
 
 /* ---- this host's record of ticket identities ---- */
 
@@ -261,8 +261,8 @@ int early_srv_wanted(struct early_srv *e, const struct hs_job *job)
 	 * way to hand it over. */
 	if (job->origin != JOB_FROM_APP || job->req.role != KTLS_ROLE_SERVER)
 		return 0;
-	e->max = job->req.accept_early < KTLS_EARLY_DATA_MAX ? job->req.accept_early
-							      : KTLS_EARLY_DATA_MAX;
+	e->max = job->req.accept_early < KTLS_ACCEPT_EARLY_DATA_MAX ? job->req.accept_early
+							      : KTLS_ACCEPT_EARLY_DATA_MAX;
 	/* SNI may still choose the profile: any server profile with 0-RTT
 	 * may turn out to be the one (early_srv_profile() decides). */
 	for (size_t i = 0; !job->req.profile[0] && i < cfg->n_profiles; i++)
@@ -341,7 +341,7 @@ int early_srv_collect(struct early_srv *e, gnutls_session_t s, const char *profi
 		return 0;
 	}
 	/* GnuTLS kept at most max_early_data_size (more fails the
-	 * handshake, RFC 8446 4.2.10), which is at most KTLS_EARLY_DATA_MAX. */
+	 * handshake, RFC 8446 4.2.10), which is at most KTLS_ACCEPT_EARLY_DATA_MAX. */
 	while (rep->early_len < sizeof(rep->early_data)) {
 		n = gnutls_record_recv_early_data(s, rep->early_data + rep->early_len,
 						  sizeof(rep->early_data) - rep->early_len);
@@ -411,50 +411,16 @@ const char *early_srv_note(const struct early_srv *e, const struct ktls_hs_reply
 	return note;
 }
 
-/* ---- counters per profile (the pattern of session_stats.c) ---- */
+/* ---- counters per profile ---- */
 
-struct early_counts {
-	char name[KTLS_STATUS_NAME_MAX];
-	uint64_t count[KTLS_STATUS_EARLY_COUNTERS];
-};
-
-static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct early_counts stats[KTLS_STATUS_MAX_PROFILES];
-static unsigned n_stats;
-
-/* Under stats_lock; bounded like session_stats.c: the last slot collects
- * every name past it. */
-static struct early_counts *slot_of(const char *name)
-{
-	for (unsigned i = 0; i < n_stats; i++)
-		if (strncmp(stats[i].name, name, sizeof(stats[i].name) - 1) == 0)
-			return &stats[i];
-	if (n_stats == KTLS_STATUS_MAX_PROFILES)
-		return &stats[KTLS_STATUS_MAX_PROFILES - 1];
-	if (n_stats == KTLS_STATUS_MAX_PROFILES - 1)
-		name = OTHER_PROFILES;
-	snprintf(stats[n_stats].name, sizeof(stats[n_stats].name), "%s", name);
-	return &stats[n_stats++];
-}
+static struct profile_counters stats = PROFILE_COUNTERS_INIT;
 
 static void count(const char *profile, enum ktls_status_early_counter what, uint64_t n)
 {
-	if (n == 0)
-		return;
-	if (!profile || !profile[0])
-		profile = "-";
-	pthread_mutex_lock(&stats_lock);
-	slot_of(profile)->count[what] += n;
-	pthread_mutex_unlock(&stats_lock);
+	profile_counters_add(&stats, profile, (unsigned)what, n);
 }
 
 void early_stats_snapshot(struct ktls_status_reply *st)
 {
-	pthread_mutex_lock(&stats_lock);
-	for (unsigned i = 0; i < n_stats; i++) {
-		memcpy(st->early[i].name, stats[i].name, sizeof(st->early[i].name));
-		memcpy(st->early[i].count, stats[i].count, sizeof(st->early[i].count));
-	}
-	st->n_early = (uint16_t)n_stats;
-	pthread_mutex_unlock(&stats_lock);
+	st->n_early = profile_counters_snapshot(&stats, st->early);
 }

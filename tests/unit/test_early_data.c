@@ -209,15 +209,15 @@ static void test_reply_framing(void **state)
 	rep.peer_cert_len = KTLS_PEER_CERT_MAX;
 	memset(rep.peer_cert, 0xce, KTLS_PEER_CERT_MAX);
 	rep.traffic_secrets_len = 96;
-	rep.early_len = KTLS_EARLY_DATA_MAX;
-	for (unsigned i = 0; i < KTLS_EARLY_DATA_MAX; i++)
+	rep.early_len = KTLS_ACCEPT_EARLY_DATA_MAX;
+	for (unsigned i = 0; i < KTLS_ACCEPT_EARLY_DATA_MAX; i++)
 		rep.early_data[i] = (uint8_t)(i * 7);
 	rep.early_flags = KTLS_EARLY_OFFERED | KTLS_EARLY_ACCEPTED;
 	len = ktls_msg_encode_reply(&rep, buf, sizeof(buf));
 	assert_true(len > 0 && len <= KTLS_MSG_MAX);
 	assert_int_equal(ktls_msg_decode_reply(buf, (size_t)len, &back), 0);
-	assert_int_equal(back.early_len, KTLS_EARLY_DATA_MAX);
-	assert_memory_equal(back.early_data, rep.early_data, KTLS_EARLY_DATA_MAX);
+	assert_int_equal(back.early_len, KTLS_ACCEPT_EARLY_DATA_MAX);
+	assert_memory_equal(back.early_data, rep.early_data, KTLS_ACCEPT_EARLY_DATA_MAX);
 	assert_int_equal(back.early_flags, KTLS_EARLY_OFFERED | KTLS_EARLY_ACCEPTED);
 	assert_int_equal(back.peer_cert_len, KTLS_PEER_CERT_MAX);
 	/* flags outside the defined bits are refused */

@@ -207,7 +207,7 @@ static void new_ticket(gnutls_datum_t *ticket)
 	struct client c = { 0 };
 	struct outcome out;
 
-	run(KTLS_EARLY_DATA_MAX, &c, &out);
+	run(KTLS_ACCEPT_EARLY_DATA_MAX, &c, &out);
 	assert_int_equal(out.rc, 0);
 	assert_int_equal(c.rc, 0);
 	assert_non_null(c.ticket.data);
@@ -228,7 +228,7 @@ static void test_accepted_then_replay(void **state)
 	load_config("14k");
 	new_ticket(&ticket);
 	c.resume = &ticket;
-	run(KTLS_EARLY_DATA_MAX, &c, &out);
+	run(KTLS_ACCEPT_EARLY_DATA_MAX, &c, &out);
 	assert_int_equal(out.rc, 0);
 	assert_int_equal(c.rc, 0);
 	assert_true(c.resumed);
@@ -241,7 +241,7 @@ static void test_accepted_then_replay(void **state)
 	/* the same ticket, the same early data: a replay */
 	c = (struct client){ .resume = &ticket, .early = request,
 			     .early_len = sizeof(request) - 1 };
-	run(KTLS_EARLY_DATA_MAX, &c, &out);
+	run(KTLS_ACCEPT_EARLY_DATA_MAX, &c, &out);
 	assert_int_equal(out.rc, 0);
 	assert_int_equal(c.rc, 0);
 	assert_true(c.resumed);
@@ -285,7 +285,7 @@ static void test_kernel_request(void **state)
 	new_ticket(&ticket);
 	c.resume = &ticket;
 	origin = JOB_FROM_KERNEL;
-	run(KTLS_EARLY_DATA_MAX, &c, &out);
+	run(KTLS_ACCEPT_EARLY_DATA_MAX, &c, &out);
 	origin = JOB_FROM_APP;
 	assert_int_equal(out.rc, 0);
 	assert_int_equal(c.rc, 0);
@@ -309,7 +309,7 @@ static void test_too_much(void **state)
 	new_ticket(&ticket);
 	load_config("1k");		/* this "host" takes 1024 */
 	c.resume = &ticket;
-	run(KTLS_EARLY_DATA_MAX, &c, &out);
+	run(KTLS_ACCEPT_EARLY_DATA_MAX, &c, &out);
 	assert_int_equal(out.rc, -EPROTO);
 	assert_non_null(strstr(out.reason, "more early data than the 1024 bytes"));
 	/* nothing of it reached a reply (the client's own handshake may

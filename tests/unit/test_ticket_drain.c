@@ -181,6 +181,39 @@ static int gather_ticket(struct relay *r, const uint8_t *rec, size_t len)
 	       (ssize_t)r->gathered_len ? 0 : -1;
 }
 
+/* split: after the pause, a ticket's rest; the server wrote its tickets
+ * back to back, so the next one's header goes in the same send (as its
+ * bytes would follow on the wire), and its rest after the next pause.
+ * Sent apart, a loaded host could deliver the next header only after
+ * the drain had looked and found nothing queued. */
+static int send_split_rest(struct relay *r, const uint8_t *rec, size_t len)
+{
+	static uint8_t cur[TLS_HEADER_LEN + 65536], next[TLS_HEADER_LEN + 65536];
+	struct pollfd pfd = { .fd = r->server_fd, .events = POLLIN };
+	size_t out_len;
+	ssize_t n;
+
+	memcpy(cur, rec, len);
+	for (;;) {
+		sleep_ms(SPLIT_PAUSE_MS);
+		n = poll(&pfd, 1, 0) > 0 ? read_record(r->server_fd, next, sizeof(next)) : 0;
+		if (n < 0 || (n > 0 && n < 8))
+			n = 0;
+		out_len = len - 8;
+		memmove(cur, cur + 8, out_len);
+		if (n > 0)
+			memcpy(cur + out_len, next, 8);
+		if (send(r->client_fd, cur, out_len + (n > 0 ? 8 : 0), MSG_NOSIGNAL) !=
+		    (ssize_t)(out_len + (n > 0 ? 8 : 0)))
+			return -1;
+		if (n == 0)
+			return 0;
+		r->post_handshake_records++;
+		memcpy(cur, next, (size_t)n);
+		len = (size_t)n;
+	}
+}
+
 static int forward_to_client(struct relay *r, const uint8_t *rec, size_t len)
 {
 	if (!r->client_finished || (r->mode == RELAY_MANY && r->post_handshake_records >= MANY_TICKETS))
@@ -193,8 +226,7 @@ static int forward_to_client(struct relay *r, const uint8_t *rec, size_t len)
 		return -1;
 	if (r->mode == RELAY_STALL)
 		return 1;
-	sleep_ms(SPLIT_PAUSE_MS);
-	return send(r->client_fd, rec + 8, len - 8, MSG_NOSIGNAL) == (ssize_t)(len - 8) ? 0 : -1;
+	return send_split_rest(r, rec, len);
 }
 
 static void *run_relay(void *arg)
