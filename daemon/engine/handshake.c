@@ -746,9 +746,6 @@ static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t rea
  *  3. auto: four round trips plus 100 ms, at most 1 s.
  * *why names the rule for the debug log.
  */
-/* The wait of a ktls_recv() caller, only for the session cache's sake. */
-static const char WAIT_FOR_CACHE[] = "request, keeping tickets";
-
 static uint64_t drain_window_ms(const struct hs_job *job, const char **why)
 {
 	struct tcp_info info;
@@ -768,7 +765,7 @@ static uint64_t drain_window_ms(const struct hs_job *job, const char **why)
 			*why = "request";
 			return 0;
 		}
-		*why = WAIT_FOR_CACHE;
+		*why = "request, keeping tickets";
 	} else {
 		*why = "auto";
 	}
@@ -803,9 +800,9 @@ static int consume_ticket(struct hs_session *hs, size_t record_len, char *reason
 		return map_failure(hs, (int)n, reason, reason_len);
 	hs->tickets_drained++;
 	/* Servers send a burst (OpenSSL: two, written separately): wait a
-	 * little for the next one, not the whole window; not at all when the
-	 * wait was only for the cache, which keeps one ticket per server (a
-	 * ktls_recv() caller skips the later ones itself). */
+	 * little for the next one, not the whole window; not at all for a
+	 * ktls_recv() caller, which skips later tickets itself (the session
+	 * cache keeps one per server anyway). */
 	if (hs->one_ticket)
 		hs->drain_until_ms = clock_now_ms();
 	else if (hs->drain_until_ms > clock_now_ms() + TICKET_GRACE_MS)
@@ -947,7 +944,7 @@ int hs_step(struct hs_job *job, char *reason, size_t reason_len)
 		return 0;
 	hs->handshake_done = 1;
 	window = drain_window_ms(job, &why);
-	hs->one_ticket = why == WAIT_FOR_CACHE;
+	hs->one_ticket = (job->req.flags & KTLS_REQ_RECV_TICKETS) != 0;
 	hs->sess.waited = hs->sess.enabled && window > 0;	/* ticket_memory_note() */
 	log_debug("ticket wait peer=%s wait=%llums by=%s", job->peer_addr,
 		  (unsigned long long)window, why);
