@@ -1106,6 +1106,14 @@ int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, siz
 	return rc;
 }
 
+const char *hs_early_failed(struct hs_job *job)
+{
+	if (!job->hs || !job->hs->session || job->req.role != KTLS_ROLE_SERVER)
+		return "-";
+	return early_srv_failed(&job->hs->early_in, job->hs->session,
+				job->profile ? job->profile->name : NULL);
+}
+
 const char *hs_early_note(const struct hs_job *job, const struct ktls_hs_reply *rep)
 {
 	if (!job->hs || job->req.role != KTLS_ROLE_SERVER)

@@ -276,7 +276,7 @@ static const char *early_note(const struct hs_job *job, const struct ktls_hs_rep
 	return buf;
 }
 
-static void log_outcome(const struct hs_job *job, const struct ktls_hs_reply *rep)
+static void log_outcome(struct hs_job *job, const struct ktls_hs_reply *rep)
 {
 	unsigned long ms = (unsigned long)(clock_now_ms() - job->started_ms);
 	const char *profile = job->profile ? job->profile->name : "-";
@@ -290,10 +290,10 @@ static void log_outcome(const struct hs_job *job, const struct ktls_hs_reply *re
 			 rep->group[0] ? rep->group : "-", rep->alpn[0] ? rep->alpn : "-",
 			 rep->resumed ? "yes" : "no", early_note(job, rep, early, sizeof(early)), ms);
 	else
-		log_warnx("handshake failed peer=%s profile=%s role=%s uid=%u duration=%lums "
-			  "error=%s reason=\"%s\"", job->peer_addr, profile,
-			  role_name(job->req.role), (unsigned)job->caller.uid, ms,
-			  strerror((int)rep->status), rep->reason);
+		log_warnx("handshake failed peer=%s profile=%s role=%s uid=%u early=%s "
+			  "duration=%lums error=%s reason=\"%s\"", job->peer_addr, profile,
+			  role_name(job->req.role), (unsigned)job->caller.uid,
+			  hs_early_failed(job), ms, strerror((int)rep->status), rep->reason);
 }
 
 static void job_release(struct hs_job *job)

@@ -316,6 +316,7 @@ static enum early_why rejected_why(const struct early_srv *e, gnutls_session_t s
 }
 
 static void count(const char *profile, enum ktls_status_early_counter what, uint64_t n);
+static const char *why_name(enum early_why why);
 
 int early_srv_collect(struct early_srv *e, gnutls_session_t s, const char *profile,
 		      struct ktls_hs_reply *rep, char *reason, size_t reason_len)
@@ -366,6 +367,27 @@ int early_srv_collect(struct early_srv *e, gnutls_session_t s, const char *profi
 	count(profile, KTLS_EARLY_STAT_ACCEPTED, 1);
 	count(profile, KTLS_EARLY_STAT_BYTES, rep->early_len);
 	return 0;
+}
+
+const char *early_srv_failed(struct early_srv *e, gnutls_session_t s, const char *profile)
+{
+	static _Thread_local char note[48];
+
+	checking = NULL;
+	if (!e->offered)
+		return "-";
+	e->why = rejected_why(e, s);
+	if (e->why == EARLY_WHY_NONE)
+		e->why = EARLY_WHY_UNCHECKED;
+	count(profile, KTLS_EARLY_STAT_OFFERED, 1);
+	count(profile, KTLS_EARLY_STAT_REJECTED, 1);
+	if (e->why == EARLY_WHY_REPLAY)
+		count(profile, KTLS_EARLY_STAT_REPLAY, 1);
+	else if (e->why == EARLY_WHY_STORE)
+		count(profile, KTLS_EARLY_STAT_STORE_ERROR, 1);
+	snprintf(note, sizeof(note), "rejected:%s", why_name(e->why));
+	e->offered = 0;		/* counted once */
+	return note;
 }
 
 int early_srv_explain(const struct early_srv *e, gnutls_session_t s, int gerr, char *failure,

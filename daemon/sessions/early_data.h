@@ -91,6 +91,11 @@ int early_srv_explain(const struct early_srv *e, gnutls_session_t s, int gerr, c
 		      size_t failure_len);
 /* For the handshake log line: "-", "accepted", "rejected:replay", ... */
 const char *early_srv_note(const struct early_srv *e, const struct ktls_hs_reply *rep);
+/* The handshake failed (or timed out) after its ClientHello: count early
+ * data that was offered as rejected, with its reason (a replayed flight
+ * never finishes: its sender has no keys), and return the note for the
+ * failure's log line ("-" when none was offered). */
+const char *early_srv_failed(struct early_srv *e, gnutls_session_t s, const char *profile);
 
 /* Every profile's counters into st->early / st->n_early. */
 void early_stats_snapshot(struct ktls_status_reply *st);

@@ -16,8 +16,9 @@
 #     answers with a ServerHello (the ticket's PSK is good) whose
 #     EncryptedExtensions record is 4 bytes shorter than the original's
 #     (no early_data extension: the early data rejected, seen from the
-#     wire), the handshake cannot complete, ktls serve's log has the early
-#     GET exactly once; A and B keep serving
+#     wire), the handshake cannot complete, ktlsd counts a replay and its
+#     "handshake failed" line says early=rejected:replay, ktls serve's log
+#     has the early GET exactly once; A and B keep serving
 # Needs a kTLS kernel (tests/vm/run -- bash THIS), openssl, memcached,
 # python3.
 # The conditions given to check() via eval are single-quoted on purpose:
@@ -406,6 +407,11 @@ replayed() {	# replayed KTLSD: send the flight to its ktls serve, judge
 		eval '[ "${ee:-0}" -gt 0 ] && [ "$((EE_ACCEPTED - ${ee:-0}))" = 4 ]' || ok=0
 	check "replay to $d: no early data accepted (accepted counter $a0 -> $(counter "$d" accepted))" \
 		[ "$(counter "$d" accepted)" = "$a0" ] || ok=0
+	# ktlsd counts the replay although the handshake never finishes, and
+	# its failure line says why the early data was rejected
+	check "replay to $d: counted as a replay (replay counter $r0 -> $(counter "$d" replay)), the failure line says early=rejected:replay" \
+		eval '[ "$(counter "$d" replay)" = "$((r0 + 1))" ] &&
+		      grep "handshake failed" "$W/$d.log" | tail -n 1 | grep -q "early=rejected:replay"' || ok=0
 	check "replay to $d: ktls serve got the early GET exactly once in all (A: $(served a /replay.txt), B: $(served b /replay.txt))" \
 		eval '[ "$(served a /replay.txt)" = 1 ] && [ "$(served b /replay.txt)" = 0 ]' || ok=0
 	return $((1 - ok))
