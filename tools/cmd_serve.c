@@ -27,6 +27,7 @@
 #include <getopt.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -621,7 +622,7 @@ static void take_early_data(struct client *c)
 
 static int client_handshake(struct client *c)
 {
-	int early_max = c->srv->opt->no_early_data ? 0 : KTLS_ACCEPT_EARLY_DATA_MAX;
+	int early_max = c->srv->opt->no_early_data ? 0 : KTLS_ACCEPT_EARLY_DATA_MAX, one = 1;
 	const char *profile = c->srv->opt->profile;
 	struct timeval send_timeout = { .tv_sec = SEND_TIMEOUT_MS / 1000 };
 
@@ -630,6 +631,11 @@ static int client_handshake(struct client *c)
 		log_client(c, "profile %s: %s", profile, ktls_errmsg());
 		return -1;
 	}
+	/* Small writes leave at once, as nginx's tcp_nodelay does: the answer
+	 * to 0-RTT data follows the session tickets, and under Nagle it
+	 * waited for the client's (delayed) ACK of them, which cost a 0-RTT
+	 * request more than the round trip it saves (ktls-bench ttfb). */
+	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* Opt in to 0-RTT: only GET and HEAD are answered from it (route()). */
 	if (ktls_setsockopt(c->fd, SOL_KTLS, KTLS_ACCEPT_EARLY_DATA, &early_max,
 			    sizeof(early_max)) < 0) {
