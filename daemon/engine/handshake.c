@@ -69,7 +69,6 @@ struct hs_session {
 	int handshake_done;		/* then draining tickets, see drain_tickets() */
 	int wait_for_timer;		/* a partial record: poll by timer, not by EPOLLIN */
 	int nodelay_borrowed;		/* we set TCP_NODELAY; hs_return_socket() clears it */
-	int one_ticket;			/* the drain ends at the first ticket */
 	uint64_t drain_until_ms;
 	unsigned tickets_drained;
 	ssize_t read_budget;		/* bytes GnuTLS may read; -1: unlimited */
@@ -803,7 +802,7 @@ static int consume_ticket(struct hs_session *hs, size_t record_len, char *reason
 	 * little for the next one, not the whole window; not at all for a
 	 * ktls_recv() caller, which skips later tickets itself (the session
 	 * cache keeps one per server anyway). */
-	if (hs->one_ticket)
+	if (hs->job->req.flags & KTLS_REQ_RECV_TICKETS)
 		hs->drain_until_ms = clock_now_ms();
 	else if (hs->drain_until_ms > clock_now_ms() + TICKET_GRACE_MS)
 		hs->drain_until_ms = clock_now_ms() + TICKET_GRACE_MS;
@@ -944,7 +943,6 @@ int hs_step(struct hs_job *job, char *reason, size_t reason_len)
 		return 0;
 	hs->handshake_done = 1;
 	window = drain_window_ms(job, &why);
-	hs->one_ticket = (job->req.flags & KTLS_REQ_RECV_TICKETS) != 0;
 	hs->sess.waited = hs->sess.enabled && window > 0;	/* ticket_memory_note() */
 	log_debug("ticket wait peer=%s wait=%llums by=%s", job->peer_addr,
 		  (unsigned long long)window, why);
