@@ -70,6 +70,8 @@ struct hs_session {
 	int wait_for_timer;		/* a partial record: poll by timer, not by EPOLLIN */
 	int nodelay_borrowed;		/* we set TCP_NODELAY; hs_return_socket() clears it */
 	uint64_t drain_until_ms;
+	uint64_t hello_sent_ms;		/* client: first push (the ClientHello) */
+	uint64_t answer_ms;		/* client: from it to the server's first bytes */
 	unsigned tickets_drained;
 	ssize_t read_budget;		/* bytes GnuTLS may read; -1: unlimited */
 	struct srv_resume resume;	/* server: tickets and session IDs */
@@ -96,6 +98,8 @@ static ssize_t transport_vec_push(gnutls_transport_ptr_t ptr, const giovec_t *io
 	struct msghdr msg = { .msg_iov = (struct iovec *)(uintptr_t)iov,
 			      .msg_iovlen = (size_t)iovcnt };
 
+	if (job->hs->role == KTLS_ROLE_CLIENT && !job->hs->hello_sent_ms)
+		job->hs->hello_sent_ms = clock_now_ms();
 	return sendmsg(job->sock_fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
@@ -114,6 +118,8 @@ static ssize_t transport_pull(gnutls_transport_ptr_t ptr, void *data, size_t len
 	n = recv(job->sock_fd, data, len, MSG_DONTWAIT);
 	if (n > 0 && hs->read_budget > 0)
 		hs->read_budget -= n;
+	if (n > 0 && hs->hello_sent_ms && !hs->answer_ms)
+		hs->answer_ms = clock_now_ms() - hs->hello_sent_ms + 1;	/* 0: not yet */
 	return n;
 }
 
@@ -713,8 +719,9 @@ static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t rea
  * peeked and decrypted from a copy (record_peek.c); a handshake record is
  * handed to GnuTLS, which may read exactly that record and no more; the
  * first data or alert record, or EOF, ends the wait untouched for kTLS.
- * The wait is four round trips plus 100 ms (at most 1 s), cut to 50 ms
- * after each ticket taken (tickets come in a burst); a profile's
+ * The wait is four round trips or twice the time the server took to answer
+ * our ClientHello, whichever is longer, plus 100 ms (at most 5 s), cut to
+ * 50 ms after each ticket taken (tickets come in a burst); a profile's
  * ticket_wait sets it instead (none: only what is already queued).  An
  * alert right after the handshake (a server rejecting our certificate in
  * TLS 1.3 says so only now) is handed to GnuTLS too, to report it.
@@ -731,6 +738,12 @@ static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t rea
 /* The drain ends this long before the job's deadline, so that the worker
  * never fails a finished handshake for the tickets' sake. */
 #define DRAIN_DEADLINE_MARGIN_MS 50
+/* auto's ceiling: a loaded server answers late and sends its tickets late
+ * alike (ktlsd serving 100 resumed handshakes at once in the VM: a
+ * ticket came after the ~100 ms that four loopback round trips allowed,
+ * and the application's read() failed with EIO).  Its cost, paid only to a ticketless server
+ * that is slow to answer, is about twice the time it took. */
+#define TICKET_WAIT_AUTO_MAX_MS 5000
 
 /*
  * Who decides the wait, in this order:
@@ -742,14 +755,17 @@ static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t rea
  *     the tickets already queued are taken) unless the session cache
  *     wants this server's next ticket and the server is not known to
  *     send none (sessions/ticket_memory.h): then it waits as auto does;
- *  3. auto: four round trips plus 100 ms, at most 1 s.
+ *  3. auto: four round trips (TCP_INFO) or twice the server's answer to
+ *     our ClientHello (hs->answer_ms: a round trip plus the server's
+ *     load, which delays its tickets too), the longer, plus 100 ms, at
+ *     most TICKET_WAIT_AUTO_MAX_MS.
  * *why names the rule for the debug log.
  */
 static uint64_t drain_window_ms(const struct hs_job *job, const char **why)
 {
 	struct tcp_info info;
 	socklen_t len = sizeof(info);
-	uint64_t ms = 100;
+	uint64_t ms = 0;
 
 	if (job->profile && job->profile->ticket_wait_ms != CFG_TICKET_WAIT_AUTO) {
 		*why = "profile";
@@ -771,8 +787,11 @@ static uint64_t drain_window_ms(const struct hs_job *job, const char **why)
 	/* Servers make tickets after checking our Finished: allow for their
 	 * CPU time too, not only the round trip (measured under emulation). */
 	if (getsockopt(job->sock_fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0)
-		ms = 4 * (uint64_t)info.tcpi_rtt / 1000 + 100;
-	return ms > 1000 ? 1000 : ms;
+		ms = 4 * (uint64_t)info.tcpi_rtt / 1000;
+	if (ms < 2 * job->hs->answer_ms)
+		ms = 2 * job->hs->answer_ms;
+	ms += 100;
+	return ms > TICKET_WAIT_AUTO_MAX_MS ? TICKET_WAIT_AUTO_MAX_MS : ms;
 }
 
 static int wants_drain(const struct hs_session *hs)
@@ -944,8 +963,8 @@ int hs_step(struct hs_job *job, char *reason, size_t reason_len)
 	hs->handshake_done = 1;
 	window = drain_window_ms(job, &why);
 	hs->sess.waited = hs->sess.enabled && window > 0;	/* ticket_memory_note() */
-	log_debug("ticket wait peer=%s wait=%llums by=%s", job->peer_addr,
-		  (unsigned long long)window, why);
+	log_debug("ticket wait peer=%s answer=%llums wait=%llums by=%s", job->peer_addr,
+		  (unsigned long long)hs->answer_ms, (unsigned long long)window, why);
 	hs->drain_until_ms = clock_now_ms() + window;
 	return drain_tickets(job, reason, reason_len);
 }

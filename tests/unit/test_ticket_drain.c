@@ -16,6 +16,10 @@
  *    (it had no cap);
  *  - stall: half a ticket and nothing more: polled, not spun on, then
  *    handed over;
+ *  - slow: a loaded server: its answer to our ClientHello and its tickets
+ *    both come SLOW_SERVER_MS late, longer than four round trips plus
+ *    100 ms.  Under ticket_wait = auto the drain waits for them (it
+ *    handed over first, and the application's read() met the ticket);
  *  - quiet: no ticket, with a ticket_wait longer than the job has left:
  *    the drain hands over before the job's deadline instead of failing
  *    the finished handshake with ETIMEDOUT.
@@ -51,6 +55,7 @@
 #include "unit_files.h"
 
 #define SPLIT_PAUSE_MS 200
+#define SLOW_SERVER_MS 400
 #define TLS_HEADER_LEN 5
 
 /* ---- hs_step, counted ---- */
@@ -85,7 +90,7 @@ int __wrap_hs_step(struct hs_job *job, char *reason, size_t reason_len)
 
 /* ---- the server and the relay in front of it ---- */
 
-enum relay_mode { RELAY_SPLIT, RELAY_MANY, RELAY_STALL, RELAY_QUIET };
+enum relay_mode { RELAY_SPLIT, RELAY_MANY, RELAY_STALL, RELAY_QUIET, RELAY_SLOW };
 
 struct server {
 	int fd;				/* the server's end */
@@ -99,6 +104,7 @@ struct relay {
 	int client_fd, server_fd;
 	enum relay_mode mode;
 	int client_finished;		/* the client sent its first protected record */
+	int client_spoke;		/* slow: the client sent since the server last did */
 	unsigned post_handshake_records;	/* server -> client after that */
 	uint8_t *gathered;		/* many: the tickets, sent together */
 	size_t gathered_len, gathered_cap;
@@ -126,6 +132,12 @@ static void *run_server(void *arg)
 	gnutls_init(&s, GNUTLS_SERVER);
 	gnutls_priority_set_direct(s, "NORMAL:-VERS-ALL:+VERS-TLS1.3", NULL);
 	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, x509);
+	/* slow: GnuTLS sends a server's tickets in its first flight when it
+	 * authenticates nobody and resumes nothing; asking for a client
+	 * certificate moves them after our Finished, as a resumed handshake
+	 * does (ktlsd serving ktlsd in t_daemon's 100 at once). */
+	if (srv->mode == RELAY_SLOW)
+		gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUEST);
 	if (srv->mode != RELAY_QUIET)
 		gnutls_session_ticket_enable_server(s, &ticket_key);	/* sends tickets */
 	gnutls_transport_set_int(s, srv->fd);
@@ -216,6 +228,14 @@ static int send_split_rest(struct relay *r, const uint8_t *rec, size_t len)
 
 static int forward_to_client(struct relay *r, const uint8_t *rec, size_t len)
 {
+	if (r->mode == RELAY_SLOW) {
+		/* a server's every answer (its flight, its tickets) is late */
+		if (r->client_spoke)
+			sleep_ms(SLOW_SERVER_MS);
+		r->client_spoke = 0;
+		r->post_handshake_records += r->client_finished;
+		return send(r->client_fd, rec, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+	}
 	if (!r->client_finished || (r->mode == RELAY_MANY && r->post_handshake_records >= MANY_TICKETS))
 		return send(r->client_fd, rec, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
 	if (r->mode == RELAY_MANY && r->post_handshake_records < MANY_TICKETS)
@@ -243,6 +263,7 @@ static void *run_relay(void *arg)
 			if (n < 0 || send(r->server_fd, rec, (size_t)n, MSG_NOSIGNAL) != n)
 				break;
 			r->client_finished |= rec[0] == 23;
+			r->client_spoke = 1;
 		}
 		if (pfd[1].revents) {
 			n = read_record(r->server_fd, rec, TLS_HEADER_LEN + 65536);
@@ -394,6 +415,23 @@ static void test_stalled_ticket_polled_then_handed_over(void **state)
 	assert_in_range(atomic_load(&steps), 2, 400);	/* 5 ms polls for ~1.1 s */
 }
 
+/* A loaded server answers everything 400 ms late, tickets too: auto
+ * waits twice its answer time, so the tickets are taken before the
+ * handoff.  Four round trips plus 100 ms (a socketpair has no TCP_INFO:
+ * 100 ms) handed over first and left them for the application's read(). */
+static void test_auto_wait_follows_slow_server(void **state)
+{
+	struct outcome out;
+	unsigned tickets;
+
+	(void)state;
+	run("auto", RELAY_SLOW, 10000, &out, &tickets);
+	assert_true(tickets >= 2);
+	assert_drained_to_handoff(&out);
+	assert_true(out.left_queued <= 0);	/* both tickets were taken */
+	assert_true(out.ms < 2 * SLOW_SERVER_MS + 2 * SLOW_SERVER_MS + 100 + 1000);
+}
+
 /* No ticket at all, a profile that waits 5 s for them, a job with 1.5 s
  * to go: the drain ends before the deadline; the finished handshake is
  * handed over, not failed with ETIMEDOUT. */
@@ -452,7 +490,9 @@ static int setup(void **state)
 			"session_cache = off\n"
 			"[profile slow]\nrole = client\nverify = none\n"
 			"priority = NORMAL:-VERS-ALL:+VERS-TLS1.3\nticket_wait = 5000ms\n"
-			"session_cache = off\n", 0600);
+			"session_cache = off\n"
+			"[profile auto]\nrole = client\nverify = none\n"
+			"priority = NORMAL:-VERS-ALL:+VERS-TLS1.3\nsession_cache = off\n", 0600);
 	if (cfg_load(unit_tmp_path("ktlsd.conf"), &cfg, err, sizeof(err)) < 0 ||
 	    creds_load_all(cfg, false, err, sizeof(err)) < 0) {
 		print_error("%s\n", err);
@@ -478,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_split_tickets_do_not_spin),
 		cmocka_unit_test(test_ticket_count_capped),
 		cmocka_unit_test(test_stalled_ticket_polled_then_handed_over),
+		cmocka_unit_test(test_auto_wait_follows_slow_server),
 		cmocka_unit_test(test_drain_ends_before_deadline),
 		cmocka_unit_test(test_late_worker_hands_over_drain),
 	};
