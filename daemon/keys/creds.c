@@ -15,6 +15,7 @@
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,32 @@ static int load_key_pair(struct creds *c, const struct cfg_profile *p, uint32_t 
 	return load_key_pair_here(c, p, reason, reason_len);
 }
 
+/* The system store's CAs as loaded, for the session cache's trust digest:
+ * a CA an admin removes from it must not go on vouching, through resumed
+ * sessions, for servers it verified before the reload.  No digest (zeros,
+ * as for a profile that verifies nothing) only if GnuTLS cannot list them. */
+static void digest_system_trust(struct creds *c)
+{
+	gnutls_x509_trust_list_t list;
+	gnutls_x509_trust_list_iter_t iter = NULL;
+	gnutls_x509_crt_t ca;
+	gnutls_hash_hd_t h;
+	gnutls_datum_t der;
+
+	gnutls_certificate_get_trust_list(c->x509, &list);
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
+		return;
+	while (gnutls_x509_trust_list_iter_get_ca(list, &iter, &ca) == 0) {
+		if (gnutls_x509_crt_export2(ca, GNUTLS_X509_FMT_DER, &der) == 0) {
+			gnutls_hash(h, der.data, der.size);
+			gnutls_free(der.data);
+		}
+		gnutls_x509_crt_deinit(ca);
+	}
+	gnutls_x509_trust_list_iter_deinit(iter);
+	gnutls_hash_deinit(h, c->ca_digest);
+}
+
 /* A profile that may verify its peer needs trust anchors, and an empty
  * store is an error, never a quiet "verify against nothing".  The system
  * store is read by GnuTLS from its compiled-in location, which the
@@ -201,8 +228,10 @@ static int load_trust(struct creds *c, const struct cfg_profile *p, uint32_t ind
 		return 0;
 	if (!p->ca_file) {
 		n = gnutls_certificate_set_x509_system_trust(c->x509);
-		if (n > 0)
+		if (n > 0) {
+			digest_system_trust(c);
 			return 0;
+		}
 		reason_set(reason, reason_len,
 			   "profile %s: system trust store is empty%s%s: install "
 			   "ca-certificates or set ca_file", p->name, n < 0 ? ": " : "",
@@ -481,9 +510,10 @@ static void digest_string(gnutls_hash_hd_t h, const char *s)
 		gnutls_hash(h, s, len);
 }
 
-/* The profile's trust, for the client session cache (creds.h).  The system
- * trust store (no ca_file) is not read here: a change to it is picked up
- * as entries expire, not at reload. */
+/* The profile's trust, for the client session cache (creds.h): what the
+ * config says and the trust anchors' bytes (ca_file's, or the system
+ * store's as GnuTLS loaded them), so that a reload after either changed
+ * drops the profile's sessions. */
 static void trust_digest(struct creds *c, const struct cfg_profile *p)
 {
 	gnutls_hash_hd_t h;

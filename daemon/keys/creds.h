@@ -29,7 +29,8 @@ struct creds {
 	 * (verify, priority, CA and client certificate paths and contents):
 	 * the client session cache drops entries whose digest changed. */
 	uint8_t trust_digest[32];
-	uint8_t ca_digest[32], cert_digest[32];	/* of the files' bytes, as read */
+	uint8_t ca_digest[32], cert_digest[32];	/* of the files' bytes, as read;
+						 * ca: the system store's CAs without ca_file */
 };
 
 struct psk_entry {

@@ -13,8 +13,11 @@
 # Negative: a session is not offered to another server name on the same
 # address (with verification on, such an offer would skip the certificate
 # check: the handshake must fail instead); a reload that changes ca_file
-# drops the profile's sessions; an expired ticket is not offered (counted
-# as an eviction, not a hit); --no-resume is a full handshake.
+# drops the profile's sessions; so does a reload after the system trust
+# store lost the CA (a second ktlsd in a mount namespace whose store is our
+# CA, then another: an admin distrusting a CA must not see ktlsd resume
+# what that CA verified); an expired ticket is not offered (counted as an
+# eviction, not a hit); --no-resume is a full handshake.
 # Also: the counters in `ktls status` / Prometheus, and full vs resumed
 # handshake durations from ktlsd's log (diagnostics).
 # Needs a kTLS kernel (run it in the VM) and $BUILD/ktlsd.
@@ -346,6 +349,60 @@ else
 	tap_not_ok "nginx for the negative tests started"
 fi
 
+# The system trust store (a profile without ca_file): a second ktlsd in
+# its own mount namespace, where GnuTLS's store file is ours.
+SYSTEM_STORE=/etc/ssl/certs/ca-certificates.crt
+system_store_case() {
+	local port=$1 sys_pid i
+	mkdir -p "$W/other" && gen_test_certs "$W/other" localhost > /dev/null || return 1
+	cp "$W/ca.pem" "$W/store.pem"
+	printf '[global]\nclient_profile = sys\n\n[profile sys]\nrole = client\nverify = required\n' \
+		> "$W/sys.conf"
+	# unshare without --fork: the shell it runs execs ktlsd, so $! is ktlsd
+	unshare -m --propagation private sh -c \
+		'mount --bind "$1" "$2" && exec "$3" --foreground --no-netlink --config "$4" --socket "$5"' \
+		sh "$W/store.pem" "$SYSTEM_STORE" "$KTLSD" "$W/sys.conf" "$W/sys.sock" \
+		> "$W/sys.log" 2>&1 &
+	sys_pid=$!
+	PIDS+=("$sys_pid")
+	for ((i = 0; i < 100; i++)); do [ -S "$W/sys.sock" ] && break; sleep 0.1; done
+	KTLS_SOCKET=$W/sys.sock kget "$port" one.bin
+	KTLS_SOCKET=$W/sys.sock kget "$port" one.bin
+	if [ "$GOT_OK" = 1 ] && [ "$GOT_RESUMED" = yes ]; then
+		tap_ok "system trust store holding our CA: full handshake, then resumed"
+	else
+		tap_not_ok "system trust store holding our CA: full handshake, then resumed"
+		diag "$(cat "$W/get.err")" "$(tail -n 5 "$W/sys.log")"
+	fi
+	# the admin replaces the store (same file, in place) and reloads
+	cat "$W/other/ca.pem" > "$W/store.pem"
+	kill -HUP "$sys_pid"
+	for ((i = 0; i < 50; i++)); do
+		grep -q 'configuration reloaded' "$W/sys.log" && break
+		sleep 0.1
+	done
+	if ! KTLS_SOCKET=$W/sys.sock kget "$port" one.bin && [ "$GOT_RESUMED" = no ] &&
+	   grep -q 'not signed by a trusted CA' "$W/get.err"; then
+		tap_ok "a reload after our CA left the system store: no resumption, verification fails"
+	else
+		tap_not_ok "a reload after our CA left the system store: no resumption, verification fails"
+		diag "ok=$GOT_OK resumed=$GOT_RESUMED" "$(cat "$W/get.err")" \
+		     "$(grep -E 'reload|session cache' "$W/sys.log")"
+	fi
+	kill "$sys_pid" 2>/dev/null && wait "$sys_pid" 2>/dev/null
+}
+
+port=$(pick_port)
+if ! command -v unshare > /dev/null || [ ! -e "$SYSTEM_STORE" ] || [ "$(id -u)" != 0 ]; then
+	tap_skip "system trust store change at reload" \
+		"needs root, unshare and $SYSTEM_STORE (GnuTLS's store) to bind a store of ours over it"
+elif start_nginx "$port" TLSv1.3; then
+	system_store_case "$port" || tap_not_ok "system trust store case: a second test CA generated"
+	stop_server
+else
+	tap_not_ok "nginx for the system trust store case started"
+fi
+
 # expiry: nginx's ticket lifetime is its ssl_session_timeout
 port=$(pick_port)
 if start_nginx "$port" TLSv1.3 2s; then
@@ -385,8 +442,9 @@ if start_nginx "$port" TLSv1.3; then
 		kget "$port" one.bin --no-resume
 		kget "$port" one.bin
 	done
-	grep -o 'version=TLS1.3.*resumed=[a-z]* duration=[0-9]*' "$W/ktlsd.log" | tail -n 16 |
-		sed 's/.*resumed=\([a-z]*\) duration=\([0-9]*\)/\1 \2/' > "$W/durations"
+	grep -o 'version=TLS1.3.*resumed=[a-z]* early=[^ ]* duration=[0-9]*' "$W/ktlsd.log" |
+		tail -n 16 |
+		sed 's/.*resumed=\([a-z]*\) early=[^ ]* duration=\([0-9]*\)/\1 \2/' > "$W/durations"
 	for r in no yes; do
 		diag "handshake through ktlsd, resumed=$r: median $(awk -v r="$r" '$1 == r { print $2 }' \
 		     "$W/durations" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }') ms" \
