@@ -63,6 +63,7 @@ struct secret_slot {
  * had N connections keeps N slots' worth of locked memory). */
 struct secret_page {
 	struct secret_page *next;
+	size_t size;			/* bytes mapped and locked */
 	size_t n_slots;
 	struct secret_slot slots[];
 };
@@ -71,6 +72,37 @@ ktls_hmac_fn ktls_rekey_hmac = ktls_hmac_af_alg;
 
 static pthread_mutex_t secrets_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct secret_page *pages;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* ---- fork() ------------------------------------------------------------------ */
+
+/* No fork() while another thread holds the store: the child would inherit
+ * the mutex locked, by a thread it does not have. */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&secrets_lock);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&secrets_lock);
+}
+
+/* A child keeps the pages (a pre-forking server's child goes on serving
+ * the connection and may rekey it; MADV_DONTDUMP is inherited), but not
+ * their memory locks (mlock(2)): lock them again, or its copies of the
+ * secrets could be swapped out. */
+static void fork_child(void)
+{
+	for (struct secret_page *p = pages; p; p = p->next)
+		(void)mlock(p, p->size);
+	pthread_mutex_unlock(&secrets_lock);
+}
+
+static void register_fork_handlers(void)
+{
+	(void)pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
 
 /* ---- the locked store -------------------------------------------------------- */
 
@@ -101,6 +133,8 @@ static struct secret_page *page_new(void)
 		return NULL;
 	}
 	(void)madvise(p, size, MADV_DONTDUMP);
+	pthread_once(&atfork_once, register_fork_handlers);
+	p->size = size;
 	p->n_slots = (size - sizeof(*p)) / sizeof(struct secret_slot);
 	p->next = pages;
 	pages = p;

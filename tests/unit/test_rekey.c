@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -230,6 +231,58 @@ static void test_secrets_not_inherited(void **state)
 	close(again);
 }
 
+/* Locked memory in kB, from /proc/self/status; -1 if unreadable. */
+static long vm_locked_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* A child of fork() keeps the secrets (it may go on serving the socket)
+ * but not the parent's memory locks: its copy of the store is locked
+ * again (it was not), and the store still works there. */
+static void test_secrets_locked_after_fork(void **state)
+{
+	uint8_t secrets[64];
+	int fd = socket(AF_INET, SOCK_STREAM, 0), status;
+	pid_t pid;
+
+	(void)state;
+	assert_true(fd >= 0);
+	memset(secrets, 0x44, sizeof(secrets));
+	assert_int_equal(ktls_secrets_keep(fd, KTLS_VERSION_1_3, KTLS_CIPHER_AES_128_GCM,
+					   secrets, sizeof(secrets)), 0);
+	if (vm_locked_kb() < 0)
+		skip();		/* no /proc here */
+	assert_true(vm_locked_kb() > 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		long kb = vm_locked_kb();
+		int other = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (kb <= 0)
+			_exit(10);	/* the child's copy is not locked */
+		if (ktls_secrets_keep(other, KTLS_VERSION_1_3, KTLS_CIPHER_AES_128_GCM,
+				      secrets, sizeof(secrets)) < 0)
+			_exit(11);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	ktls_forget(fd);
+	close(fd);
+}
+
 /* The reply TLV round-trips, and nothing larger than two SHA-384
  * secrets is accepted from the wire. */
 static void test_reply_secrets_tlv(void **state)
@@ -262,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_aead_limits),
 		cmocka_unit_test(test_secret_store),
 		cmocka_unit_test(test_secrets_not_inherited),
+		cmocka_unit_test(test_secrets_locked_after_fork),
 		cmocka_unit_test(test_reply_secrets_tlv),
 	};
 
