@@ -716,9 +716,10 @@ static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t rea
  * right after our Finished, whether or not we asked for them.  Arriving
  * after the handoff they would make an application's plain read() fail with
  * EIO, so as a client we wait briefly for them: each complete record is
- * peeked and decrypted from a copy (record_peek.c); a handshake record is
+ * peeked and decrypted from a copy (record_peek.c); a record of tickets is
  * handed to GnuTLS, which may read exactly that record and no more; the
- * first data or alert record, or EOF, ends the wait untouched for kTLS.
+ * first data record, other handshake message (KeyUpdate) or EOF ends the
+ * wait untouched for kTLS.
  * The wait is four round trips or twice the time the server took to answer
  * our ClientHello, whichever is longer, plus 100 ms (at most 5 s), cut to
  * 50 ms after each ticket taken (tickets come in a burst); a profile's
@@ -894,7 +895,12 @@ static int drain_tickets(struct hs_job *job, char *reason, size_t reason_len)
 			 * whether the server sends tickets (ticket_memory.h). */
 			if (!hs->tickets_drained)
 				hs->sess.waited = 0;
-			return 0;	/* data, EOF, or not ours to open */
+			/* data, EOF, not ours to open, or a KeyUpdate
+			 * (RECORD_PEEK_NOT_TICKETS): had GnuTLS taken it, the
+			 * kernel would get the next read key but the caller
+			 * the traffic secret before it, and its ktls_recv()
+			 * could follow no later KeyUpdate */
+			return 0;
 		}
 		rc = consume_ticket(hs, record_len, reason, reason_len);
 		if (rc < 0)

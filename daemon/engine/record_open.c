@@ -28,6 +28,28 @@ static int inner_type(const uint8_t *plain, size_t *len)
 	return plain[n - 1];
 }
 
+#define HANDSHAKE_MSG_HEADER_LEN 4	/* type, 24-bit length */
+#define NEW_SESSION_TICKET 4
+
+int record_only_tickets(const uint8_t *plain, size_t len)
+{
+	size_t at = 0, body;
+
+	if (len == 0)
+		return 0;
+	while (at < len) {
+		if (plain[at] != NEW_SESSION_TICKET)
+			return 0;
+		if (len - at < HANDSHAKE_MSG_HEADER_LEN)
+			return 1;	/* a ticket whose header goes on in the next record */
+		body = (size_t)plain[at + 1] << 16 | (size_t)plain[at + 2] << 8 | plain[at + 3];
+		if (body > len - at - HANDSHAKE_MSG_HEADER_LEN)
+			return 1;	/* a ticket that goes on in the next record */
+		at += HANDSHAKE_MSG_HEADER_LEN + body;
+	}
+	return 1;
+}
+
 int record_open(gnutls_cipher_algorithm_t cipher, const gnutls_datum_t *key,
 		const gnutls_datum_t *iv, const unsigned char seq[8], const uint8_t *record,
 		size_t record_len, uint8_t *plain, size_t *plain_len)

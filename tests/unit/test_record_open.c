@@ -208,6 +208,30 @@ static void test_inner_type_after_padding(void **state)
 	assert_int_equal(plain.len, 0);
 }
 
+/* Which handshake records the ticket drain may hand to GnuTLS: tickets
+ * only, coalesced or cut at the record's end; never a KeyUpdate (24), a
+ * CertificateRequest (13), or a ticket with a KeyUpdate behind it. */
+static void test_only_tickets(void **state)
+{
+	static const uint8_t ticket[] = { 4, 0, 0, 3, 0xa, 0xb, 0xc };
+	static const uint8_t two_tickets[] = { 4, 0, 0, 1, 0xa, 4, 0, 0, 2, 0xb, 0xc };
+	static const uint8_t key_update[] = { 24, 0, 0, 1, 0 };
+	static const uint8_t ticket_then_key_update[] = { 4, 0, 0, 1, 0xa, 24, 0, 0, 1, 1 };
+	static const uint8_t cert_request[] = { 13, 0, 0, 0 };
+	static const uint8_t ticket_cut[] = { 4, 0, 0x10, 0, 0xa, 0xb };	/* 4096 bytes long */
+	static const uint8_t header_cut[] = { 4, 0, 0, 1, 0xa, 4, 0 };
+
+	(void)state;
+	assert_true(record_only_tickets(ticket, sizeof(ticket)));
+	assert_true(record_only_tickets(two_tickets, sizeof(two_tickets)));
+	assert_true(record_only_tickets(ticket_cut, sizeof(ticket_cut)));
+	assert_true(record_only_tickets(header_cut, sizeof(header_cut)));
+	assert_false(record_only_tickets(key_update, sizeof(key_update)));
+	assert_false(record_only_tickets(ticket_then_key_update, sizeof(ticket_then_key_update)));
+	assert_false(record_only_tickets(cert_request, sizeof(cert_request)));
+	assert_false(record_only_tickets(ticket, 0));
+}
+
 static void test_not_a_record(void **state)
 {
 	struct bytes record = hex(nst_record), plain;
@@ -224,6 +248,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_session_ticket_opens),
+		cmocka_unit_test(test_only_tickets),
 		cmocka_unit_test(test_application_data_opens),
 		cmocka_unit_test(test_changed_record_does_not_open),
 		cmocka_unit_test(test_nonce_is_iv_xor_sequence),

@@ -20,6 +20,9 @@
  *    both come SLOW_SERVER_MS late, longer than four round trips plus
  *    100 ms.  Under ticket_wait = auto the drain waits for them (it
  *    handed over first, and the application's read() met the ticket);
+ *  - keyupdate: the server's tickets, then a KeyUpdate: the drain takes
+ *    the tickets and leaves the KeyUpdate to the application (GnuTLS took
+ *    it, and the secrets handed to the caller were one generation old);
  *  - quiet: no ticket, with a ticket_wait longer than the job has left:
  *    the drain hands over before the job's deadline instead of failing
  *    the finished handshake with ETIMEDOUT.
@@ -90,12 +93,13 @@ int __wrap_hs_step(struct hs_job *job, char *reason, size_t reason_len)
 
 /* ---- the server and the relay in front of it ---- */
 
-enum relay_mode { RELAY_SPLIT, RELAY_MANY, RELAY_STALL, RELAY_QUIET, RELAY_SLOW };
+enum relay_mode { RELAY_SPLIT, RELAY_MANY, RELAY_STALL, RELAY_QUIET, RELAY_SLOW, RELAY_KEYUPDATE };
 
 struct server {
 	int fd;				/* the server's end */
 	enum relay_mode mode;
 	int rc;
+	atomic_int sent_all;		/* keyupdate: its last record is written */
 };
 
 #define MANY_TICKETS 20
@@ -103,6 +107,7 @@ struct server {
 struct relay {
 	int client_fd, server_fd;
 	enum relay_mode mode;
+	atomic_int *server_sent_all;
 	int client_finished;		/* the client sent its first protected record */
 	int client_spoke;		/* slow: the client sent since the server last did */
 	unsigned post_handshake_records;	/* server -> client after that */
@@ -136,7 +141,7 @@ static void *run_server(void *arg)
 	 * authenticates nobody and resumes nothing; asking for a client
 	 * certificate moves them after our Finished, as a resumed handshake
 	 * does (ktlsd serving ktlsd in t_daemon's 100 at once). */
-	if (srv->mode == RELAY_SLOW)
+	if (srv->mode == RELAY_SLOW || srv->mode == RELAY_KEYUPDATE)
 		gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUEST);
 	if (srv->mode != RELAY_QUIET)
 		gnutls_session_ticket_enable_server(s, &ticket_key);	/* sends tickets */
@@ -149,6 +154,9 @@ static void *run_server(void *arg)
 	for (int i = 0; srv->rc == 0 && srv->mode != RELAY_QUIET &&
 			i < (srv->mode == RELAY_MANY ? MANY_TICKETS : 2); i++)
 		gnutls_session_ticket_send(s, 1, 0);
+	if (srv->rc == 0 && srv->mode == RELAY_KEYUPDATE)
+		gnutls_session_key_update(s, 0);
+	atomic_store(&srv->sent_all, 1);
 	while (recv(srv->fd, &byte, 1, 0) > 0)
 		;	/* until the relay goes */
 	gnutls_deinit(s);
@@ -187,7 +195,7 @@ static int gather_ticket(struct relay *r, const uint8_t *rec, size_t len)
 	}
 	memcpy(r->gathered + r->gathered_len, rec, len);
 	r->gathered_len += len;
-	if (++r->post_handshake_records < MANY_TICKETS)
+	if (r->mode != RELAY_MANY || ++r->post_handshake_records < MANY_TICKETS)
 		return 0;
 	return send(r->client_fd, r->gathered, r->gathered_len, MSG_NOSIGNAL) ==
 	       (ssize_t)r->gathered_len ? 0 : -1;
@@ -228,6 +236,12 @@ static int send_split_rest(struct relay *r, const uint8_t *rec, size_t len)
 
 static int forward_to_client(struct relay *r, const uint8_t *rec, size_t len)
 {
+	if (r->mode == RELAY_KEYUPDATE) {
+		if (!r->client_finished)
+			return send(r->client_fd, rec, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+		r->post_handshake_records++;
+		return gather_ticket(r, rec, len);	/* run_relay sends them together */
+	}
 	if (r->mode == RELAY_SLOW) {
 		/* a server's every answer (its flight, its tickets) is late */
 		if (r->client_spoke)
@@ -257,7 +271,29 @@ static void *run_relay(void *arg)
 				 { .fd = r->server_fd, .events = POLLIN } };
 	ssize_t n;
 
-	while (rec && poll(pfd, 2, 10000) > 0) {
+	/* keyupdate: once the server has written everything, its tickets and
+	 * the KeyUpdate go to the client in one send, so the drain finds them
+	 * all queued, however loaded the host */
+	for (;;) {
+		/* read before poll: what the server wrote before it said "all"
+		 * is then readable in this poll, or already gathered */
+		int server_done = atomic_load(r->server_sent_all);
+		int ready = rec ? poll(pfd, 2, r->mode == RELAY_KEYUPDATE ? 10 : 10000) : -1;
+
+		if (ready < 0)
+			break;
+		if (r->mode == RELAY_KEYUPDATE && server_done && !pfd[1].revents &&
+		    r->gathered_len) {
+			if (send(r->client_fd, r->gathered, r->gathered_len, MSG_NOSIGNAL) !=
+			    (ssize_t)r->gathered_len)
+				break;
+			r->gathered_len = 0;
+		}
+		if (ready == 0) {
+			if (r->mode != RELAY_KEYUPDATE)
+				break;	/* 10 s of silence */
+			continue;
+		}
 		if (pfd[0].revents) {
 			n = read_record(r->client_fd, rec, TLS_HEADER_LEN + 65536);
 			if (n < 0 || send(r->server_fd, rec, (size_t)n, MSG_NOSIGNAL) != n)
@@ -332,6 +368,7 @@ static void run(const char *profile, enum relay_mode mode, unsigned deadline_ms,
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, inner), 0);
 	srv.fd = inner[1];
 	relay.server_fd = inner[0];
+	relay.server_sent_all = &srv.sent_all;
 	relay.client_fd = outer[1];
 	assert_int_equal(pthread_create(&server_thread, NULL, run_server, &srv), 0);
 	assert_int_equal(pthread_create(&relay_thread, NULL, run_relay, &relay), 0);
@@ -432,6 +469,21 @@ static void test_auto_wait_follows_slow_server(void **state)
 	assert_true(out.ms < 2 * SLOW_SERVER_MS + 2 * SLOW_SERVER_MS + 100 + 1000);
 }
 
+/* Tickets, then a KeyUpdate: the tickets are taken, the KeyUpdate stays
+ * queued for the application (one record left), so the traffic secrets in
+ * the reply are still those of the key the kernel gets. */
+static void test_key_update_left_to_application(void **state)
+{
+	struct outcome out;
+	unsigned records;
+
+	(void)state;
+	run("many", RELAY_KEYUPDATE, 10000, &out, &records);
+	assert_true(records >= 3);	/* two tickets and the KeyUpdate */
+	assert_drained_to_handoff(&out);
+	assert_int_equal(out.records_queued, 1);
+}
+
 /* No ticket at all, a profile that waits 5 s for them, a job with 1.5 s
  * to go: the drain ends before the deadline; the finished handshake is
  * handed over, not failed with ETIMEDOUT. */
@@ -519,6 +571,7 @@ int main(void)
 		cmocka_unit_test(test_ticket_count_capped),
 		cmocka_unit_test(test_stalled_ticket_polled_then_handed_over),
 		cmocka_unit_test(test_auto_wait_follows_slow_server),
+		cmocka_unit_test(test_key_update_left_to_application),
 		cmocka_unit_test(test_drain_ends_before_deadline),
 		cmocka_unit_test(test_late_worker_hands_over_drain),
 	};
