@@ -820,8 +820,9 @@ static int consume_ticket(struct hs_session *hs, size_t record_len, char *reason
 	hs->tickets_drained++;
 	/* Servers send a burst (OpenSSL: two, written separately): wait a
 	 * little for the next one, not the whole window; not at all for a
-	 * ktls_recv() caller, which skips later tickets itself (the session
-	 * cache keeps one per server anyway). */
+	 * ktls_recv() caller, which skips later tickets itself (GnuTLS's
+	 * session data holds one ticket, the last: one per handshake is all
+	 * the session cache gets anyway). */
 	if (hs->job->req.flags & KTLS_REQ_RECV_TICKETS)
 		hs->drain_until_ms = clock_now_ms();
 	else if (hs->drain_until_ms > clock_now_ms() + TICKET_GRACE_MS)

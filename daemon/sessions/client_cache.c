@@ -153,6 +153,31 @@ static void entry_evict(struct cc_entry *e)
 	entry_destroy(e);
 }
 
+/* The entries kept for id that a new session replaces (not evictions):
+ * a TLS 1.2 session replaces them all, a TLS 1.3 ticket any TLS 1.2
+ * session and, with CLIENT_CACHE_TICKETS_PER_KEY tickets kept already, the
+ * oldest of them.  A bucket's chain is newest first. */
+static void replace_for(const uint8_t id[CLIENT_CACHE_ID_LEN], int tls13)
+{
+	struct cc_entry *e, *next, *oldest_ticket = NULL;
+	unsigned tickets = 0;
+
+	for (e = buckets[bucket_of(id)]; e; e = next) {
+		next = e->chain;
+		if (memcmp(e->id, id, CLIENT_CACHE_ID_LEN) != 0)
+			continue;
+		if (!tls13 || !e->tls13) {
+			entry_destroy(e);
+			continue;
+		}
+		tickets++;
+		oldest_ticket = e;
+	}
+	if (tickets >= CLIENT_CACHE_TICKETS_PER_KEY)
+		entry_destroy(oldest_ticket);
+}
+
+/* id's newest entry. */
 static struct cc_entry *entry_find(const uint8_t id[CLIENT_CACHE_ID_LEN])
 {
 	for (struct cc_entry *e = buckets[bucket_of(id)]; e; e = e->chain)
@@ -203,7 +228,7 @@ int client_cache_put(const uint8_t id[CLIENT_CACHE_ID_LEN], const char *profile,
 {
 	size_t cert_len = facts && facts->peer_cert ? facts->peer_cert_len : 0;
 	size_t size = sizeof(struct cc_entry) + len + cert_len;
-	struct cc_entry *e, *old;
+	struct cc_entry *e;
 
 	if (!data || !len || id_unusable(id))
 		return -EINVAL;
@@ -241,9 +266,7 @@ int client_cache_put(const uint8_t id[CLIENT_CACHE_ID_LEN], const char *profile,
 	}
 
 	pthread_mutex_lock(&cache_lock);
-	old = entry_find(id);
-	if (old)	/* the newer session replaces it: not an eviction */
-		entry_destroy(old);
+	replace_for(id, tls13);
 	make_room(size);
 	if (n_entries + 1 > max_entries || n_bytes + size > max_bytes) {
 		/* reconfigured smaller since the check above */
@@ -289,9 +312,9 @@ int client_cache_take(const uint8_t id[CLIENT_CACHE_ID_LEN], const char *profile
 	memset(hit, 0, sizeof(*hit));
 	pthread_mutex_lock(&cache_lock);
 	e = id_unusable(id) ? NULL : entry_find(id);
-	if (e && now_ms >= e->expires_ms) {
+	while (e && now_ms >= e->expires_ms) {
 		entry_evict(e);
-		e = NULL;
+		e = entry_find(id);
 	}
 	if (e) {
 		rc = copy_out(e, hit);

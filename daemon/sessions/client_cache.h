@@ -9,7 +9,8 @@
  * "verified" meant for the session it holds (struct client_cache_key), so
  * it is never offered to another server name, port, ALPN list, verify mode,
  * client identity, or under a profile whose trust has changed.  TLS 1.3
- * tickets are single use (RFC 8446 C.4): taking one removes it.  Entries
+ * tickets are single use (RFC 8446 C.4): taking one removes it; a few are
+ * kept per id for handshakes to one server at once.  Entries
  * expire with the ticket's lifetime; the cache is bounded in entries and
  * bytes, least recently used out first; session data (it holds the
  * resumption secret) is wiped with gnutls_memset() whenever an entry goes.
@@ -34,6 +35,10 @@
  * none (hint 0): keep them this long; a server that forgot the session
  * sooner costs one full handshake, nothing more. */
 #define CLIENT_CACHE_TLS12_LIFETIME_S 3600u
+/* TLS 1.3 tickets are single use: keep up to this many per key, so that
+ * as many handshakes to one server at once can resume (each resumed one
+ * brings a fresh ticket); a TLS 1.2 session, reusable, is kept alone. */
+#define CLIENT_CACHE_TICKETS_PER_KEY 4u
 #define CLIENT_CACHE_DEFAULT_ENTRIES 1024u
 #define CLIENT_CACHE_DEFAULT_BYTES (4u << 20)
 
@@ -82,8 +87,9 @@ void client_cache_configure(size_t max_entries, size_t max_bytes);
 
 /*
  * Keep a session for id: data from gnutls_session_get_data2(), lifetime_s
- * from its ticket (0: none given), tls13 marks it single-use.  A later put
- * for the same id replaces the entry.  0, -ENOSPC (larger than the whole
+ * from its ticket (0: none given), tls13 marks it single-use.  A TLS 1.3
+ * ticket joins those kept for id (the oldest goes beyond
+ * CLIENT_CACHE_TICKETS_PER_KEY); a TLS 1.2 session replaces them all.  0, -ENOSPC (larger than the whole
  * cache, or the cache is off) or -ENOMEM.
  */
 int client_cache_put(const uint8_t id[CLIENT_CACHE_ID_LEN], const char *profile,
@@ -92,8 +98,8 @@ int client_cache_put(const uint8_t id[CLIENT_CACHE_ID_LEN], const char *profile,
 		     const struct client_cache_facts *facts, uint64_t now_ms);
 
 /*
- * Find a usable session for id: 0 with *hit filled (a TLS 1.3 ticket is
- * removed from the cache, a TLS 1.2 session stays), -ENOENT if none (an
+ * Find a usable session for id, the newest: 0 with *hit filled (a TLS 1.3
+ * ticket is removed from the cache, a TLS 1.2 session stays), -ENOENT if none (an
  * expired one is dropped on the way), -ENOMEM.  Counts a cache hit or miss
  * for profile.
  */

@@ -265,6 +265,41 @@ static void test_lru_bytes(void **state)
 			 -ENOSPC);
 }
 
+/* TLS 1.3 tickets for one key: up to CLIENT_CACHE_TICKETS_PER_KEY are
+ * kept (the oldest wiped beyond), taken newest first, each once; a TLS 1.2
+ * session then replaces them all.  (One per key: concurrent handshakes to
+ * one server found one ticket, and all but one of them went full.) */
+static void test_tls13_tickets_per_key(void **state)
+{
+	struct client_cache_key k = base_key();
+	uint8_t id[CLIENT_CACHE_ID_LEN];
+	struct client_cache_hit hit;
+	size_t entries;
+	unsigned i;
+
+	id_of(&k, id);
+	for (i = 0; i <= CLIENT_CACHE_TICKETS_PER_KEY; i++)
+		assert_int_equal(put(id, 1, 7200, 100 + i, 0), 0);
+	assert_int_equal(secret_bytes_wiped, 100);	/* the oldest went */
+	client_cache_usage(&entries, NULL);
+	assert_int_equal(entries, CLIENT_CACHE_TICKETS_PER_KEY);
+	for (i = CLIENT_CACHE_TICKETS_PER_KEY; i > 0; i--) {
+		assert_int_equal(client_cache_take(id, "web", 10, &hit), 0);
+		assert_int_equal(hit.len, 100 + i);
+		client_cache_hit_free(&hit);
+	}
+	assert_int_equal(client_cache_take(id, "web", 10, &hit), -ENOENT);
+
+	assert_int_equal(put(id, 1, 7200, 200, 0), 0);
+	assert_int_equal(put(id, 1, 7200, 201, 0), 0);
+	assert_int_equal(put(id, 0, 0, 300, 0), 0);	/* TLS 1.2 */
+	client_cache_usage(&entries, NULL);
+	assert_int_equal(entries, 1);
+	assert_int_equal(client_cache_take(id, "web", 10, &hit), 0);
+	assert_int_equal(hit.len, 300);
+	client_cache_hit_free(&hit);
+}
+
 /* A newer session for the same key replaces the old one (old one wiped). */
 static void test_replace(void **state)
 {
@@ -324,6 +359,7 @@ int main(void)
 		cmocka_unit_test_setup(test_lru_entries, setup),
 		cmocka_unit_test_setup(test_lru_bytes, setup),
 		cmocka_unit_test_setup(test_replace, setup),
+		cmocka_unit_test_setup(test_tls13_tickets_per_key, setup),
 		cmocka_unit_test_setup(test_purge_and_clear, setup),
 	};
 
