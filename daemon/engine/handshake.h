@@ -26,8 +26,9 @@ int hs_complete(struct hs_job *job, struct ktls_hs_reply *rep, char *reason, siz
 /* The 0-RTT outcome for the log line: "-" (none offered), "accepted:N",
  * "rejected:WHY" (sessions/early_data.c). */
 const char *hs_early_note(const struct hs_job *job, const struct ktls_hs_reply *rep);
-/* The same for a failed handshake (a server's offered 0-RTT counted as
- * rejected, e.g. a replayed flight that cannot finish); "-" otherwise. */
+/* The same for a failed handshake, and counts a server's offered 0-RTT as
+ * rejected (e.g. a replayed flight that cannot finish): call it once per
+ * failed job (worker.c job_finish()); "-" when none was offered. */
 const char *hs_early_failed(struct hs_job *job);
 /* Give the caller's socket options back (TCP_NODELAY, borrowed for the
  * handshake); before the caller hears of the outcome, success or not. */

@@ -276,7 +276,9 @@ static const char *early_note(const struct hs_job *job, const struct ktls_hs_rep
 	return buf;
 }
 
-static void log_outcome(struct hs_job *job, const struct ktls_hs_reply *rep)
+/* early_failed: a failed handshake's early-data outcome (hs_early_failed()). */
+static void log_outcome(const struct hs_job *job, const struct ktls_hs_reply *rep,
+			const char *early_failed)
 {
 	unsigned long ms = (unsigned long)(clock_now_ms() - job->started_ms);
 	const char *profile = job->profile ? job->profile->name : "-";
@@ -293,7 +295,7 @@ static void log_outcome(struct hs_job *job, const struct ktls_hs_reply *rep)
 		log_warnx("handshake failed peer=%s profile=%s role=%s uid=%u early=%s "
 			  "duration=%lums error=%s reason=\"%s\"", job->peer_addr, profile,
 			  role_name(job->req.role), (unsigned)job->caller.uid,
-			  hs_early_failed(job), ms, strerror((int)rep->status), rep->reason);
+			  early_failed, ms, strerror((int)rep->status), rep->reason);
 }
 
 static void job_release(struct hs_job *job)
@@ -328,7 +330,8 @@ static void job_finish(struct worker *w, struct hs_job *job, struct ktls_hs_repl
 	job_unwatch(w, job);
 	job_unlink(w, job);
 	hs_return_socket(job);	/* before done(): the caller may set options at once */
-	log_outcome(job, rep);
+	/* a failed handshake's offered 0-RTT is counted here, as rejected */
+	log_outcome(job, rep, rep->status ? hs_early_failed(job) : "-");
 	stats_handshake_done(job, rep);
 	if (rep->status == 0)
 		atomic_fetch_add(&ktlsd_stats.handshakes_ok, 1);
