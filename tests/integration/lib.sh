@@ -293,6 +293,72 @@ stop_bg_pids() {
 	PIDS=()
 }
 
+# ---- ktlsd instances named in $W ---------------------------------------------
+# For suites that run several daemons: ktlsd NAME reads $W/NAME.conf (which
+# says socket = $W/NAME.sock) and logs to $W/NAME.log; every process
+# started here goes into the caller's PIDS (stop_bg_pids stops them).
+
+# why_not_root_ktls: why a suite that runs ktlsd as root over kTLS cannot
+# run here, on stdout; nothing when it can (the tls module is loaded).
+why_not_root_ktls() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "needs root (kTLS, ktlsd as in the VM)"
+		return
+	fi
+	modprobe tls 2> /dev/null
+	grep -q '^tls ' /proc/modules 2> /dev/null || [ -d /sys/module/tls ] ||
+		echo "no kTLS in this kernel"
+}
+
+# ktlsd_named_start NAME: starts $KTLSD for $W/NAME.conf, waits up to 20 s
+# for its socket; sets PID_NAME.  Says why and returns 1 if it did not
+# come up (the process is stopped).
+ktlsd_named_start() {
+	local name=$1 i pid
+	rm -f "$W/$name.sock"
+	"$KTLSD" --foreground --config "$W/$name.conf" > "$W/$name.log" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	for ((i = 0; i < 200; i++)); do
+		[ -S "$W/$name.sock" ] && break
+		kill -0 "$pid" 2> /dev/null || break
+		sleep 0.1
+	done
+	if [ ! -S "$W/$name.sock" ]; then
+		diag "ktlsd $name did not come up:" "$(cat "$W/$name.log")"
+		stop_pid "$pid"
+		return 1
+	fi
+	printf -v "PID_$name" '%s' "$pid"
+}
+
+# ktls_serve_named NAME KTLSD [ARGS...]: `$KTLS serve` of $W/root through
+# ktlsd KTLSD on a free port, with ARGS; sets PORT_NAME.
+ktls_serve_named() {
+	local name=$1 sock=$2 port serve
+	shift 2
+	port=$(pick_port) || return 1
+	KTLS_SOCKET=$W/$sock.sock "$KTLS" serve --root "$W/root" --port "$port" "$@" \
+		> "$W/serve-$name.log" 2>&1 &
+	serve=$!
+	PIDS+=("$serve")
+	wait_for_port "$port" 20 "$serve" || {
+		diag "ktls serve $name did not come up:" "$(cat "$W/serve-$name.log")"
+		return 1
+	}
+	printf -v "PORT_$name" '%s' "$port"
+}
+
+# memcached_start: $MEMCACHED (or memcached) on 127.0.0.1:$MC_PORT, 16 MB,
+# no UDP, logging to $W/memcached.log; sets MC_PID.
+memcached_start() {
+	"${MEMCACHED:-memcached}" -u nobody -l 127.0.0.1 -p "$MC_PORT" -U 0 -m 16 \
+		2> "$W/memcached.log" &
+	MC_PID=$!
+	PIDS+=("$MC_PID")
+	wait_for_port "$MC_PORT" 20 "$MC_PID"
+}
+
 # ---- network -----------------------------------------------------------------
 
 # port_socket PORT [STATE]: has a TCP socket (IPv4 or IPv6) PORT as its

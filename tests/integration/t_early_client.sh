@@ -42,16 +42,13 @@ PIDS=()
 SERVER_PID=""
 
 stop_server() {
-	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+	stop_pid "$SERVER_PID"
 	SERVER_PID=""
 }
 
 stop_all() {
-	local pid
 	stop_server
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	done
+	stop_bg_pids
 }
 
 if ! missing=$(need_cmd openssl gnutls-serv sha256sum base64) ||

@@ -44,22 +44,13 @@ if [ ! -x "$KTLSD" ] || [ ! -x "$KTLS" ]; then
 fi
 missing=$(need_cmd openssl python3 sha256sum) || skip_all "$missing"
 MEMCACHED=$(command -v memcached) || skip_all "no memcached (apt-get install memcached)"
-[ "$(id -u)" = 0 ] || skip_all "needs root (kTLS, ktlsd as in the VM)"
-modprobe tls 2> /dev/null
-grep -q '^tls ' /proc/modules 2> /dev/null || [ -d /sys/module/tls ] ||
-	skip_all "no kTLS in this kernel"
+why=$(why_not_root_ktls) && [ -z "$why" ] || skip_all "$why"
 
 ktls_tmpdir early-replay || exit 1
 W=$KTLS_TMPDIR
 chmod 0755 "$W"
 
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		stop_pid "$p"
-	done
-}
-at_exit cleanup
+at_exit stop_bg_pids
 
 # ---- the relay and the replayer ------------------------------------------------
 
@@ -179,13 +170,6 @@ PY
 
 # ---- setup -------------------------------------------------------------------
 
-start_memcached() {
-	"$MEMCACHED" -u nobody -l 127.0.0.1 -p "$MC_PORT" -U 0 -m 16 2> "$W/memcached.log" &
-	MC_PID=$!
-	PIDS+=("$MC_PID")
-	wait_for_port "$MC_PORT" 20 "$MC_PID"
-}
-
 write_config() {	# write_config NAME: a server profile, a client profile, the store
 	cat > "$W/$1.conf" <<-EOF
 	[global]
@@ -213,38 +197,6 @@ write_config() {	# write_config NAME: a server profile, a client profile, the st
 	ca_file = $W/ca.pem
 	verify = required
 	EOF
-}
-
-start_ktlsd() {	# start_ktlsd NAME
-	local name=$1 i pid
-	rm -f "$W/$name.sock"
-	"$KTLSD" --foreground --config "$W/$name.conf" > "$W/$name.log" 2>&1 &
-	pid=$!
-	PIDS+=("$pid")
-	for ((i = 0; i < 200; i++)); do
-		[ -S "$W/$name.sock" ] && break
-		kill -0 "$pid" 2> /dev/null || break
-		sleep 0.1
-	done
-	if [ ! -S "$W/$name.sock" ]; then
-		diag "ktlsd $name did not come up:" "$(cat "$W/$name.log")"
-		return 1
-	fi
-	printf -v "PID_$name" '%s' "$pid"
-}
-
-start_serve() {	# start_serve NAME KTLSD: sets PORT_NAME
-	local name=$1 sock=$2 port serve
-	port=$(pick_port) || return 1
-	KTLS_SOCKET=$W/$sock.sock "$KTLS" serve --root "$W/root" --port "$port" \
-		> "$W/serve-$name.log" 2>&1 &
-	serve=$!
-	PIDS+=("$serve")
-	wait_for_port "$port" 20 "$serve" || {
-		diag "ktls serve $name did not come up:" "$(cat "$W/serve-$name.log")"
-		return 1
-	}
-	printf -v "PORT_$name" '%s' "$port"
 }
 
 # ---- helpers -----------------------------------------------------------------
@@ -309,12 +261,12 @@ printf 'GET /page.txt HTTP/1.0\r\nHost: localhost\r\n\r\n' > "$W/get.txt"
 "$KTLSD" --generate-ticket-key "$W/ticket.key" > /dev/null ||
 	skip_all "this ktlsd cannot make a ticket key"
 MC_PORT=$(pick_port) || exit 1
-start_memcached || skip_all "memcached did not start: $(cat "$W/memcached.log")"
+memcached_start || skip_all "memcached did not start: $(cat "$W/memcached.log")"
 write_config a
 write_config b
 "$KTLSD" -n --config "$W/a.conf" > "$W/check.out" 2>&1 ||
 	skip_all "this ktlsd has no early_data: $(tail -n 1 "$W/check.out")"
-if start_ktlsd a && start_ktlsd b && start_serve a a && start_serve b b; then
+if ktlsd_named_start a && ktlsd_named_start b && ktls_serve_named a a && ktls_serve_named b b; then
 	tap_ok "memcached; ktlsd a, b (client + server profiles, one ticket key, one store); ktls serve on each"
 else
 	tap_not_ok "two ktlsd and their ktls serve up"

@@ -39,31 +39,15 @@ skip_all() { tap_skip_all "TLS 1.3 0-RTT into ktlsd as a server" "$1"; }
 [ -x "$KTLSD" ] && [ -x "$KTLS" ] || skip_all "no $KTLSD or $KTLS (make)"
 command -v openssl > /dev/null || skip_all "no openssl"
 MEMCACHED=$(command -v memcached) || skip_all "no memcached (apt-get install memcached)"
-[ "$(id -u)" = 0 ] || skip_all "needs root (kTLS, ktlsd as in the VM)"
-modprobe tls 2> /dev/null
-grep -q '^tls ' /proc/modules 2> /dev/null || [ -d /sys/module/tls ] ||
-	skip_all "no kTLS in this kernel"
+why=$(why_not_root_ktls) && [ -z "$why" ] || skip_all "$why"
 
 ktls_tmpdir early || exit 1
 W=$KTLS_TMPDIR
 chmod 0755 "$W"
 
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		stop_pid "$p"
-	done
-}
-at_exit cleanup
+at_exit stop_bg_pids
 
 # ---- setup -------------------------------------------------------------------
-
-start_memcached() {
-	"$MEMCACHED" -u nobody -l 127.0.0.1 -p "$MC_PORT" -U 0 -m 16 2> "$W/memcached.log" &
-	MC_PID=$!
-	PIDS+=("$MC_PID")
-	wait_for_port "$MC_PORT" 20 "$MC_PID"
-}
 
 write_config() {	# write_config NAME EARLY_DATA STORE(yes|no)
 	{
@@ -98,41 +82,7 @@ write_config() {	# write_config NAME EARLY_DATA STORE(yes|no)
 }
 
 start_ktlsd() {	# start_ktlsd NAME: twice, should a loaded guest be too slow once
-	start_ktlsd_once "$1" || { diag "starting ktlsd $1 again"; start_ktlsd_once "$1"; }
-}
-
-start_ktlsd_once() {
-	local name=$1 i pid
-	rm -f "$W/$name.sock"
-	"$KTLSD" --foreground --config "$W/$name.conf" > "$W/$name.log" 2>&1 &
-	pid=$!
-	PIDS+=("$pid")
-	for ((i = 0; i < 200; i++)); do
-		[ -S "$W/$name.sock" ] && break
-		kill -0 "$pid" 2> /dev/null || break
-		sleep 0.1
-	done
-	if [ ! -S "$W/$name.sock" ]; then
-		diag "ktlsd $name did not come up:" "$(cat "$W/$name.log")"
-		stop_pid "$pid"
-		return 1
-	fi
-	printf -v "PID_$name" '%s' "$pid"
-}
-
-start_serve() {	# start_serve NAME KTLSD [ARGS...]: sets PORT_NAME
-	local name=$1 sock=$2 port serve
-	shift 2
-	port=$(pick_port) || return 1
-	KTLS_SOCKET=$W/$sock.sock "$KTLS" serve --root "$W/root" --port "$port" "$@" \
-		> "$W/serve-$name.log" 2>&1 &
-	serve=$!
-	PIDS+=("$serve")
-	wait_for_port "$port" 20 "$serve" || {
-		diag "ktls serve $name did not come up:" "$(cat "$W/serve-$name.log")"
-		return 1
-	}
-	printf -v "PORT_$name" '%s' "$port"
+	ktlsd_named_start "$1" || { diag "starting ktlsd $1 again"; ktlsd_named_start "$1"; }
 }
 
 # ---- helpers -----------------------------------------------------------------
@@ -200,7 +150,7 @@ printf 'POST /page.txt HTTP/1.0\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nh
 "$KTLSD" --generate-ticket-key "$W/ticket.key" > /dev/null ||
 	skip_all "this ktlsd cannot make a ticket key"
 MC_PORT=$(pick_port) || exit 1
-start_memcached || skip_all "memcached did not start: $(cat "$W/memcached.log")"
+memcached_start || skip_all "memcached did not start: $(cat "$W/memcached.log")"
 write_config a 14k yes
 write_config b 14k yes
 write_config off off no
@@ -208,8 +158,8 @@ write_config small 1k yes
 "$KTLSD" -n --config "$W/a.conf" > "$W/check.out" 2>&1 ||
 	skip_all "this ktlsd has no early_data: $(tail -n 1 "$W/check.out")"
 if start_ktlsd a && start_ktlsd b && start_ktlsd off && start_ktlsd small &&
-	start_serve a a && start_serve a_noearly a --no-early-data && start_serve b b &&
-	start_serve off off && start_serve small small; then
+	ktls_serve_named a a && ktls_serve_named a_noearly a --no-early-data && ktls_serve_named b b &&
+	ktls_serve_named off off && ktls_serve_named small small; then
 	tap_ok "memcached; ktlsd a, b (early_data 14k, one ticket key, one store), off, small (1k)"
 else
 	tap_not_ok "four ktlsd and their ktls serve up"

@@ -35,32 +35,19 @@ skip_all() { tap_skip_all "fleet resumption through a shared store" "$1"; }
 [ -x "$KTLSD" ] && [ -x "$KTLS" ] || skip_all "no $KTLSD or $KTLS (make)"
 command -v openssl > /dev/null || skip_all "no openssl"
 MEMCACHED=$(command -v memcached) || skip_all "no memcached (apt-get install memcached)"
-[ "$(id -u)" = 0 ] || skip_all "needs root (kTLS, ktlsd as in the VM)"
-modprobe tls 2> /dev/null
-grep -q '^tls ' /proc/modules 2> /dev/null || [ -d /sys/module/tls ] ||
-	skip_all "no kTLS in this kernel"
+why=$(why_not_root_ktls) && [ -z "$why" ] || skip_all "$why"
 
 ktls_tmpdir fleet || exit 1
 W=$KTLS_TMPDIR
 chmod 0755 "$W"
 
 cleanup() {
-	local p
-	[ -n "${MC_PID:-}" ] && kill -CONT "$MC_PID" 2> /dev/null
-	for p in "${PIDS[@]}"; do
-		stop_pid "$p"
-	done
+	[ -n "${MC_PID:-}" ] && kill -CONT "$MC_PID" 2> /dev/null	# a test stops it
+	stop_bg_pids
 }
 at_exit cleanup
 
 # ---- setup -------------------------------------------------------------------
-
-start_memcached() {
-	"$MEMCACHED" -u nobody -l 127.0.0.1 -p "$MC_PORT" -U 0 -m 16 2> "$W/memcached.log" &
-	MC_PID=$!
-	PIDS+=("$MC_PID")
-	wait_for_port "$MC_PORT" 20 "$MC_PID"
-}
 
 write_config() {	# write_config NAME KEYFILE
 	cat > "$W/$1.conf" <<-EOF
@@ -83,31 +70,8 @@ write_config() {	# write_config NAME KEYFILE
 	EOF
 }
 
-start_ktlsd() {	# start_ktlsd NAME: sets PID_NAME, PORT_NAME (ktls serve)
-	local name=$1 i pid serve port
-	"$KTLSD" --foreground --config "$W/$name.conf" > "$W/$name.log" 2>&1 &
-	pid=$!
-	PIDS+=("$pid")
-	for ((i = 0; i < 100; i++)); do
-		[ -S "$W/$name.sock" ] && break
-		kill -0 "$pid" 2> /dev/null || break
-		sleep 0.1
-	done
-	if [ ! -S "$W/$name.sock" ]; then
-		diag "ktlsd $name did not come up:" "$(cat "$W/$name.log")"
-		return 1
-	fi
-	port=$(pick_port) || return 1
-	KTLS_SOCKET=$W/$name.sock "$KTLS" serve --root "$W/root" --port "$port" \
-		> "$W/serve-$name.log" 2>&1 &
-	serve=$!
-	PIDS+=("$serve")
-	wait_for_port "$port" 20 "$serve" || {
-		diag "ktls serve for $name did not come up:" "$(cat "$W/serve-$name.log")"
-		return 1
-	}
-	printf -v "PID_$name" '%s' "$pid"
-	printf -v "PORT_$name" '%s' "$port"
+start_ktlsd() {	# start_ktlsd NAME: ktlsd and its `ktls serve`; sets PID_NAME, PORT_NAME
+	ktlsd_named_start "$1" && ktls_serve_named "$1" "$1"
 }
 
 # ---- helpers -----------------------------------------------------------------
@@ -159,7 +123,7 @@ PAGE_SUM=$(sha256sum < "$W/root/page.txt")
 	skip_all "this ktlsd cannot make a ticket key"
 "$KTLSD" --generate-ticket-key "$W/other.key" > /dev/null || exit 1
 MC_PORT=$(pick_port) || exit 1
-start_memcached || skip_all "memcached did not start: $(cat "$W/memcached.log")"
+memcached_start || skip_all "memcached did not start: $(cat "$W/memcached.log")"
 write_config a "$W/ticket.key"
 write_config b "$W/ticket.key"
 write_config c "$W/other.key"
@@ -224,7 +188,7 @@ n=$(grep -c 'session store (memcached.*failed' "$W/a.log")
 	{ tap_not_ok "store down: A's log says so once (got $n)"; diag "$(grep 'session store' "$W/a.log")"; }
 
 # 5. back: logged once, resumption works again
-start_memcached || diag "memcached did not restart"
+memcached_start || diag "memcached did not restart"
 sleep 1.2			# a handle's quiet time after a failure (1 s)
 fetch a4 "$PORT_a" -tls1_2 -no_ticket -sess_out "$W/id3.sess" || diag "$(cat "$W/a4.err")"
 fetch b4 "$PORT_b" -tls1_2 -no_ticket -sess_in "$W/id3.sess" || diag "$(cat "$W/b4.err")"
