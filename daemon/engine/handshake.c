@@ -742,8 +742,9 @@ static int map_failure(struct hs_session *hs, int gerr, char *reason, size_t rea
 /* auto's ceiling: a loaded server answers late and sends its tickets late
  * alike (ktlsd serving 100 resumed handshakes at once in the VM: a
  * ticket came after the ~100 ms that four loopback round trips allowed,
- * and the application's read() failed with EIO).  Its cost, paid only to a ticketless server
- * that is slow to answer, is about twice the time it took. */
+ * and the application's read() failed with EIO).  Its cost, paid only to
+ * a ticketless server that is slow to answer, is about twice the time it
+ * took. */
 #define TICKET_WAIT_AUTO_MAX_MS 5000
 
 /*

@@ -30,13 +30,13 @@ void record_nonce(const uint8_t iv[RECORD_NONCE_LEN], const unsigned char seq[8]
  * -EBADMSG when the record does not open (wrong key, sequence number or a
  * changed byte: the tag fails) or its plaintext is all padding; -EINVAL
  * when record_len cannot be a record or iv is not 12 bytes. */
+int record_open(gnutls_cipher_algorithm_t cipher, const gnutls_datum_t *key,
+		const gnutls_datum_t *iv, const unsigned char seq[8], const uint8_t *record,
+		size_t record_len, uint8_t *plain, size_t *plain_len);
+
 /* Are the handshake messages in plain (a handshake record's content,
  * len bytes) all NewSessionTickets (type 4)?  A message that runs on into
  * the next record counts by its type; an empty content is not tickets. */
 int record_only_tickets(const uint8_t *plain, size_t len);
-
-int record_open(gnutls_cipher_algorithm_t cipher, const gnutls_datum_t *key,
-		const gnutls_datum_t *iv, const unsigned char seq[8], const uint8_t *record,
-		size_t record_len, uint8_t *plain, size_t *plain_len);
 
 #endif

@@ -15,11 +15,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "ktls.h"
 #include "engine/record_open.h"
 #include "engine/record_peek.h"
 
 #define TLS13_MAX_RECORD (16384 + 256)
-#define HANDSHAKE_CONTENT 22
 
 /* Opens a copy with the session's current read key: the plaintext is
  * wiped, only the type leaves (and whether a handshake record is tickets). */
@@ -39,7 +39,7 @@ static int decrypt_copy(gnutls_session_t session, const uint8_t *record, size_t 
 		return -ENOMEM;
 	type = record_open(gnutls_cipher_get(session), &key, &iv, seq, record, record_len, plain,
 			   &plain_len);
-	if (type == HANDSHAKE_CONTENT && !record_only_tickets(plain, plain_len))
+	if (type == KTLS_RECORD_HANDSHAKE && !record_only_tickets(plain, plain_len))
 		type = RECORD_PEEK_NOT_TICKETS;
 	explicit_bzero(plain, record_len);
 	free(plain);

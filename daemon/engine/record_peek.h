@@ -15,8 +15,8 @@
 /* Inner content type (22 handshake, 23 data, 21 alert) of the next complete
  * TLS 1.3 record queued on fd, decrypted from a peeked copy; the socket is
  * untouched.  22 only when every handshake message in the record is a
- * NewSessionTicket, RECORD_PEEK_NOT_TICKETS otherwise.  -EAGAIN: nothing queued; -EINPROGRESS: part of a record is
- * queued (the socket is readable, yet the record is not complete: do not
+ * NewSessionTicket, RECORD_PEEK_NOT_TICKETS otherwise.  -EAGAIN: nothing
+ * queued; -EINPROGRESS: part of a record is queued (the socket is readable, yet the record is not complete: do not
  * wait for "readable"); -ENODATA: EOF, or part of a record followed by the
  * peer's FIN (it will never complete); -EBADMSG: not a record we could
  * open; other -errno. *record_len: the record's size on the wire. */

@@ -89,8 +89,9 @@ void client_cache_configure(size_t max_entries, size_t max_bytes);
  * Keep a session for id: data from gnutls_session_get_data2(), lifetime_s
  * from its ticket (0: none given), tls13 marks it single-use.  A TLS 1.3
  * ticket joins those kept for id (the oldest goes beyond
- * CLIENT_CACHE_TICKETS_PER_KEY); a TLS 1.2 session replaces them all.  0, -ENOSPC (larger than the whole
- * cache, or the cache is off) or -ENOMEM.
+ * CLIENT_CACHE_TICKETS_PER_KEY); a TLS 1.2 session replaces them all.
+ * 0, -ENOSPC (larger than the whole cache, or the cache is off) or
+ * -ENOMEM.
  */
 int client_cache_put(const uint8_t id[CLIENT_CACHE_ID_LEN], const char *profile,
 		     const uint8_t trust_digest[CLIENT_CACHE_DIGEST_LEN], int tls13,
@@ -99,8 +100,8 @@ int client_cache_put(const uint8_t id[CLIENT_CACHE_ID_LEN], const char *profile,
 
 /*
  * Find a usable session for id, the newest: 0 with *hit filled (a TLS 1.3
- * ticket is removed from the cache, a TLS 1.2 session stays), -ENOENT if none (an
- * expired one is dropped on the way), -ENOMEM.  Counts a cache hit or miss
+ * ticket is removed from the cache, a TLS 1.2 session stays), -ENOENT if
+ * none (an expired one is dropped on the way), -ENOMEM.  Counts a cache hit or miss
  * for profile.
  */
 int client_cache_take(const uint8_t id[CLIENT_CACHE_ID_LEN], const char *profile,
